@@ -1,0 +1,63 @@
+# The two README commands are `make run` and `make test`; everything else supports them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: run test serve lint format check migrations-check bench messages venv venv-dev clean-var
+
+## Set-up -------------------------------------------------------------------------------
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+venv-dev: $(VENV)/.installed-dev
+
+messages: venv
+	@scripts/system_packages.sh gettext
+	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=var -v0
+
+## make run: embedded default (SQLite + filesystem broker), demo data, web + worker + beat -----
+run: venv messages
+	@scripts/system_packages.sh --optional fonts-noto-core
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo
+	@echo "Serving http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web server, worker and beat)"
+	$(VENV)/bin/honcho -f Procfile.dev start -p $(PORT)
+
+## make test: throwaway PostgreSQL + Redis on loopback, the whole suite, then stop them ------
+test: venv-dev
+	scripts/test.sh $(PYTEST_ARGS)
+
+## make serve: production shape against DATABASE_URL / CELERY_BROKER_URL -------------------
+serve: venv messages
+	DJANGO_SETTINGS_MODULE=config.settings.prod $(PY) manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=config.settings.prod $(PY) manage.py collectstatic --noinput -v0
+	DJANGO_SETTINGS_MODULE=config.settings.prod $(VENV)/bin/honcho -f Procfile.prod start -p $(PORT)
+
+lint: venv-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrations-check: venv
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+check: lint migrations-check test
+
+bench: venv-dev
+	scripts/bench.sh
+
+clean-var:
+	rm -rf var

@@ -1,0 +1,27 @@
+"""The Celery app. Periodic schedules are declared here, in one place."""
+
+import os
+from pathlib import Path
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _make_filesystem_broker_folders(sender, **kwargs):
+    """kombu's filesystem transport (the embedded default) expects its folders to exist."""
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+app.conf.beat_schedule = {
+    # Lets /healthz tell whether a worker is consuming the queue.
+    "worker-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
+}

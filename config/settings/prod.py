@@ -1,0 +1,35 @@
+"""Production: every secret comes from the environment; `manage.py check --deploy` is clean."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403 - settings modules extend the shared base by design
+from .base import CELERY_BROKER_URL, REDIS_URL, SMS_BACKEND
+from .env import env_bool, env_int, env_str
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY")  # refuses to start without one
+if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
+    raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters.")
+AADHAAR_HASH_KEY = env_str("AADHAAR_HASH_KEY")
+if len(AADHAAR_HASH_KEY) < 32:
+    raise ImproperlyConfigured("AADHAAR_HASH_KEY must be at least 32 characters.")
+if SMS_BACKEND in {"locmem"}:
+    raise ImproperlyConfigured("SMS_BACKEND=locmem is for tests only.")
+if not REDIS_URL:
+    raise ImproperlyConfigured("Set REDIS_URL: production throttles and caches must be shared by all workers.")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    raise ImproperlyConfigured("Set CELERY_BROKER_URL to redis://... in production.")
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)

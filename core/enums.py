@@ -1,0 +1,16 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CITIZEN = "citizen", _("Citizen")
+    FACILITY_STAFF = "facility_staff", _("Facility staff")
+    FACILITY_ADMIN = "facility_admin", _("Facility admin")
+    DISTRICT_OFFICER = "district_officer", _("District officer")
+    STATE_OFFICIAL = "state_official", _("State official")
+    DOCTOR = "doctor", _("Doctor")
+
+
+# Roles that use the Django admin (with the same scoping as the rest of the portal).
+OFFICIAL_ROLES = frozenset({Role.DISTRICT_OFFICER, Role.STATE_OFFICIAL})
+FACILITY_ROLES = frozenset({Role.FACILITY_STAFF, Role.FACILITY_ADMIN, Role.DOCTOR})

@@ -1,0 +1,29 @@
+"""Errors that services raise. Views show them as form messages; the API as its error shape."""
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request. `code` is stable for clients; `message` is for people."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message, *, code: str | None = None, fields: dict | None = None):
+        super().__init__(str(message))
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class Conflict(DomainError):
+    """The object is not in a state that allows this (e.g. granting an already denied consent)."""
+
+    status = 409
+    code = "conflict"
+
+
+class NotAllowed(DomainError):
+    """The actor's role or bindings do not allow this action on this object."""
+
+    status = 403
+    code = "permission_denied"

@@ -1,0 +1,169 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .enums import Role
+
+
+class BaseModel(models.Model):
+    """Timestamps and a public UUID for URLs and the API; integer keys stay internal."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class State(models.Model):
+    """A state or union territory, keyed by its Local Government Directory (LGD) code."""
+
+    lgd_code = models.PositiveIntegerField(primary_key=True)
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class District(models.Model):
+    """A district keyed by LGD code, with its names in Gujarati and Hindi for display."""
+
+    lgd_code = models.PositiveIntegerField(primary_key=True)
+    state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="districts")
+    name = models.CharField(max_length=100)
+    name_gu = models.CharField(max_length=100, blank=True)
+    name_hi = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["state", "name"], name="district_unique_name_in_state")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def local_name(self) -> str:
+        """The name in the active language, falling back to the LGD spelling."""
+        language = (get_language() or "en")[:2]
+        return {"gu": self.name_gu, "hi": self.name_hi}.get(language) or self.name
+
+
+class PopulationFigure(BaseModel):
+    """A population denominator for coverage ratios, per state or district and year.
+
+    Kept apart from the geography so state officials can replace Census 2011 figures with
+    projections. A district with no figure has no coverage ratio (never a division by zero).
+    """
+
+    state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="population_figures")
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="population_figures", null=True, blank=True
+    )
+    year = models.PositiveSmallIntegerField()
+    population = models.PositiveBigIntegerField()
+    source = models.CharField(max_length=300, help_text=_("Where the figure comes from, e.g. Census 2011 PCA."))
+
+    class Meta:
+        ordering = ["state", "district", "-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "year"],
+                condition=Q(district__isnull=False),
+                name="population_one_per_district_year",
+            ),
+            models.UniqueConstraint(
+                fields=["state", "year"], condition=Q(district__isnull=True), name="population_one_per_state_year"
+            ),
+            models.CheckConstraint(condition=Q(population__gt=0), name="population_positive"),
+            models.CheckConstraint(condition=Q(year__gte=1900, year__lte=2200), name="population_year_sane"),
+        ]
+
+    def __str__(self):
+        return f"{self.district or self.state} {self.year}: {self.population}"
+
+
+class User(AbstractUser):
+    """Every person who signs in: citizens, facility staff, doctors and officials.
+
+    `role` says which home the user lands on; what they may touch is decided in core.access,
+    from the role plus their bindings (districts here, facilities in the facilities app).
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CITIZEN)
+    mobile = models.CharField(max_length=10, blank=True)
+    districts = models.ManyToManyField(District, blank=True, related_name="officers")
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only.")
+
+    def for_target(self, target_type: str, target_id: str):
+        return self.filter(target_type=target_type, target_id=target_id)
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who did what to which object, when and from where.
+
+    The model refuses updates and deletes; on PostgreSQL a trigger refuses them too.
+    `details` must never hold Aadhaar numbers, OTPs or health data.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # PROTECT: people are deactivated or anonymised, never deleted from under their audit trail.
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=100)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            # "Who looked at this object?" (the citizen's access history, object audit trails).
+            models.Index(fields=["target_type", "target_id", "-at"], name="audit_target_idx"),
+            # "What did this user do?"
+            models.Index(fields=["actor", "-at"], name="audit_actor_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_type}:{self.target_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per worker name, touched by a beat-scheduled task; /healthz reads its age."""
+
+    name = models.CharField(max_length=100, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} @ {self.seen_at}"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make test`: install what the tests need, start throwaway PostgreSQL and Redis, run the
+# whole suite against them, and stop both (also on failure or Ctrl-C).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/system_packages.sh postgresql redis-server chromium fonts-noto-core gettext
+.venv/bin/python manage.py compilemessages --ignore=.venv --ignore=var -v0
+
+PYTHON_BIN=.venv/bin/python
+# shellcheck source=scripts/test_services.sh
+source scripts/test_services.sh
+trap services_stop EXIT
+services_start
+
+export DJANGO_SETTINGS_MODULE=config.settings.test
+export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's sync API runs an event loop beside the ORM
+.venv/bin/python -m pytest "$@"

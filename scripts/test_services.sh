@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL and Redis on loopback for the test suite. Source it, then call
+# services_start (exports DATABASE_URL, REDIS_URL, CELERY_BROKER_URL) and services_stop.
+# PostgreSQL refuses to run as root, so as root it runs as the `postgres` user, with its
+# data directory under /tmp (that user cannot enter /root).
+
+_free_port() {
+  "${PYTHON_BIN:-python3}" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+services_start() {
+  local pgbin
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$pgbin" ]; then echo "PostgreSQL server binaries not found (apt-get install postgresql)." >&2; return 1; fi
+  SERVICES_DIR=$(mktemp -d /tmp/portal-test.XXXXXX)
+  export SERVICES_DIR
+  chmod 755 "$SERVICES_DIR"
+  local as_pg=()
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+    as_pg=(runuser -u postgres --)
+    mkdir -p "$SERVICES_DIR/pg" && chown postgres "$SERVICES_DIR/pg"
+  else
+    mkdir -p "$SERVICES_DIR/pg"
+  fi
+  PGPORT=$(_free_port)
+  export PGPORT
+  (cd /tmp && "${as_pg[@]}" "$pgbin/initdb" -D "$SERVICES_DIR/pg/data" -U postgres --auth=trust -E UTF8 --no-locale >"$SERVICES_DIR/initdb.log" 2>&1) \
+    || { cat "$SERVICES_DIR/initdb.log" >&2; return 1; }
+  (cd /tmp && "${as_pg[@]}" "$pgbin/pg_ctl" -D "$SERVICES_DIR/pg/data" -l "$SERVICES_DIR/pg/log" -w -t 30 \
+    -o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$SERVICES_DIR/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null) || { cat "$SERVICES_DIR/pg/log" >&2; return 1; }
+  SERVICES_PGBIN=$pgbin
+  export SERVICES_PGBIN
+
+  REDIS_PORT=$(_free_port)
+  export REDIS_PORT
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --daemonize yes \
+    --pidfile "$SERVICES_DIR/redis.pid" --dir "$SERVICES_DIR" --logfile "$SERVICES_DIR/redis.log"
+  for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/portal"
+  export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+  export CELERY_BROKER_URL="redis://127.0.0.1:$REDIS_PORT/1"
+  echo "Test services: PostgreSQL on 127.0.0.1:$PGPORT, Redis on 127.0.0.1:$REDIS_PORT ($SERVICES_DIR)"
+}
+
+services_stop() {
+  [ -n "${SERVICES_DIR:-}" ] && [ -d "$SERVICES_DIR" ] || return 0
+  local as_pg=()
+  [ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
+  if [ -f "$SERVICES_DIR/pg/data/postmaster.pid" ]; then
+    (cd /tmp && "${as_pg[@]}" "$SERVICES_PGBIN/pg_ctl" -D "$SERVICES_DIR/pg/data" -m fast -w stop >/dev/null 2>&1) \
+      || kill "$(head -n 1 "$SERVICES_DIR/pg/data/postmaster.pid")" 2>/dev/null || true
+  fi
+  if [ -f "$SERVICES_DIR/redis.pid" ]; then
+    kill "$(cat "$SERVICES_DIR/redis.pid")" 2>/dev/null || true
+  fi
+  rm -rf "$SERVICES_DIR"
+  echo "Test services stopped."
+}
