@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from config.celery import app as celery_app
 
 from .enums import Role
+from .forms import StaffLoginForm
 from .models import WorkerHeartbeat
 
 # The home page's tasks: (url name, title, text, who it is for). A task whose page is not
@@ -73,11 +74,21 @@ def home(request):
 
 class LoginView(auth_views.LoginView):
     template_name = "core/login.html"
+    authentication_form = StaffLoginForm
     redirect_authenticated_user = True
 
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+def _ping_broker() -> None:
+    """Raises when the Celery broker cannot be reached. Redis is pinged: connecting is lazy."""
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+        client = getattr(conn.default_channel, "client", None)
+        if client is not None and hasattr(client, "ping"):
+            client.ping()
 
 
 @never_cache
@@ -92,8 +103,7 @@ def healthz(request):
     except Exception as error:  # noqa: BLE001 - any failure means "not reachable"; reported, not raised
         checks["database"] = f"error: {type(error).__name__}"
     try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        _ping_broker()
         checks["broker"] = "ok"
     except Exception as error:  # noqa: BLE001 - same: report the broker as unreachable
         checks["broker"] = f"error: {type(error).__name__}"

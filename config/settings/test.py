@@ -12,3 +12,6 @@ SECRET_KEY = "test-secret-key-only-for-the-test-suite-" + "x" * 20
 AADHAAR_HASH_KEY = env_str("AADHAAR_HASH_KEY", "test-aadhaar-hash-key")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; tests only
 ALLOWED_HOSTS = ["*"]
+# Serve static files straight from the source folders (no collectstatic before tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,148 @@
+"""Fixtures shared by every app's tests."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from core.sms import LocmemBackend
+
+ROOT = Path(__file__).resolve().parent
+SCREENSHOTS = ROOT / "var" / "screenshots"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache_and_outbox():
+    """Throttle counters and sent SMS must not leak between tests."""
+    cache.clear()
+    LocmemBackend.outbox.clear()
+    yield
+    LocmemBackend.outbox.clear()
+
+
+@pytest.fixture
+def sms_outbox():
+    return LocmemBackend.outbox
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    """api_as(user) -> an APIClient that sends `Authorization: Token <key>` for that user."""
+    from rest_framework.authtoken.models import Token
+
+    def make(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+# --- Browser (Playwright driving Debian's Chromium) ----------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture
+def screenshot():
+    """screenshot(page, name) saves var/screenshots/<name>.png to look at after the run."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str):
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+# --- A real Celery worker on the test broker ----------------------------------------
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    """Starts `celery -A config worker` against the test database and broker; stops it after."""
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.fail("The worker tests need CELERY_BROKER_URL=redis://... (make test starts Redis).")
+    database = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": (f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"),
+    }
+    log_path = tmp_path / "worker.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            "2",
+            "--pool",
+            "prefork",
+            "--without-mingle",
+            "--without-gossip",
+            "--hostname",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    from config.celery import app
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.close()
+            pytest.fail("Celery worker exited: " + log_path.read_text(errors="replace")[-2000:])
+        replies = app.control.ping(timeout=0.5)
+        if replies:
+            break
+    else:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+        pytest.fail("Celery worker did not answer a ping within 30 s: " + log_path.read_text(errors="replace")[-2000:])
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()

@@ -1,0 +1,29 @@
+import factory
+
+from core.models import District, State
+from core.tests.factories import BHAVNAGAR, UserFactory
+from facilities.enums import FacilityStatus, FacilityType, MembershipRole, Ownership
+from facilities.models import Facility, FacilityMembership
+
+
+class FacilityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Facility
+
+    name = factory.Sequence(lambda n: f"Test Hospital {n}")
+    status = FacilityStatus.VERIFIED
+    facility_id = factory.Sequence(lambda n: f"IN24{n:08d}")
+    ownership = Ownership.PRIVATE
+    facility_type = FacilityType.HOSPITAL
+    state = factory.LazyFunction(lambda: State.objects.get(lgd_code=24))
+    district = factory.LazyFunction(lambda: District.objects.get(lgd_code=BHAVNAGAR))
+    pincode = "364001"
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FacilityMembership
+
+    facility = factory.SubFactory(FacilityFactory)
+    user = factory.SubFactory(UserFactory)
+    role = MembershipRole.STAFF
