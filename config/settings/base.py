@@ -29,9 +29,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # Order matters to seed_demo: each app's demo.py may use what the ones above it created.
     "core",
-    "abha",
     "facilities",
+    "abha",
     "records",
     "microsites",
 ]
