@@ -62,6 +62,10 @@ class PopulationFigureAdmin(ScopedAdmin):
     autocomplete_fields = ["district"]
     fields = ["state", "district", "year", "population", "source"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A figure is identified by place and year; changing those means adding a new figure.
+        return ["state", "district", "year"] if obj else []
+
     def save_model(self, request, obj, form, change):
         # Through the service, so every change is audited.
         saved = population_set(

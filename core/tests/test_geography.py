@@ -66,3 +66,16 @@ def test_database_refuses_a_zero_population():
     bhavnagar = District.objects.get(lgd_code=443)
     with pytest.raises(IntegrityError):
         PopulationFigure.objects.create(state_id=24, district=bhavnagar, year=2030, population=0, source="x")
+
+
+def test_state_official_edits_a_population_figure_in_the_admin(client):
+    official = StateOfficialFactory()
+    figure = PopulationFigure.objects.get(district_id=443, year=2011)
+    client.force_login(official)
+    response = client.post(
+        f"/admin/core/populationfigure/{figure.pk}/change/", {"population": "2900000", "source": "Corrected"}
+    )
+    assert response.status_code == 302
+    figure.refresh_from_db()
+    assert (figure.year, figure.population, figure.source) == (2011, 2_900_000, "Corrected")
+    assert PopulationFigure.objects.filter(district_id=443).count() == 1
