@@ -12,7 +12,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("facilities.api.urls")),
     path("api/v1/", include("core.api.urls")),
+    path("facilities/", include("facilities.urls")),
     path("admin/", admin.site.urls),
     path("", include("core.urls")),
 ]

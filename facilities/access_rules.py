@@ -1,9 +1,13 @@
 """Who may see and act on facilities (see core.access)."""
 
 from core import access
+from core.enums import Role
 
 from .enums import MembershipRole
-from .models import Facility, FacilityMembership
+from .models import Counter, Facility, FacilityMembership
+
+# Roles that may start a facility registration (the creator becomes the new facility's admin).
+REGISTERING_ROLES = frozenset({Role.FACILITY_ADMIN, Role.FACILITY_STAFF})
 
 
 def member_facility_ids(user, *roles: str) -> set[int]:
@@ -43,6 +47,11 @@ def _facility_verify(user, facility):
     return False
 
 
+@access.rule(Facility, "add")
+def _facility_add(user, facility):
+    return user.role in REGISTERING_ROLES
+
+
 @access.rule(Facility, "change", "manage_team")
 def _facility_admin(user, facility):
     if facility is None:
@@ -67,3 +76,19 @@ def _membership_scope(user, queryset):
 @access.rule(FacilityMembership, "view")
 def _membership_view(user, membership):
     return membership is None or _facility_view(user, membership.facility)
+
+
+@access.scoper(Counter)
+def _counter_scope(user, queryset):
+    facilities = access.scope(user, Facility.objects.all())
+    return queryset.filter(facility__in=facilities)
+
+
+@access.rule(Counter, "view")
+def _counter_view(user, counter):
+    return counter is None or _facility_view(user, counter.facility)
+
+
+@access.rule(Counter, "change")
+def _counter_change(user, counter):
+    return counter is None or _facility_admin(user, counter.facility)

@@ -1,9 +1,11 @@
 """Demo facilities across Gujarat's districts, with staff bound to two verified ones."""
 
+from django.utils import timezone
+
 from core.models import District, State
 
-from .enums import FacilityStatus, FacilityType, MembershipRole, Ownership
-from .models import Facility, FacilityMembership
+from .enums import FacilityStatus, FacilityType, MembershipRole, Ownership, Region, ServiceType, SystemOfMedicine
+from .models import Counter, Facility, FacilityMembership
 
 GUJARAT = 24
 BHAVNAGAR = 443
@@ -63,6 +65,14 @@ def seed(*, rng, password: str, out, users: dict, **_) -> dict:
                 "address": f"{district_obj.name}, Gujarat",
                 # Demo IDs are fixed so links in the README and screenshots stay valid.
                 "facility_id": None if status == FacilityStatus.DRAFT else f"IN{GUJARAT}{10000000 + number * 7919:08d}",
+                "systems_of_medicine": [SystemOfMedicine.MODERN],
+                "service_type": ServiceType.OPD_IPD if beds else ServiceType.OPD,
+                "region": Region.URBAN if number % 3 else Region.RURAL,
+                "contact_mobile": f"9{number:09d}",
+                "timings": "Mon-Sat 09:00-17:00",
+                "submitted_at": None if status == FacilityStatus.DRAFT else timezone.now(),
+                "verified_at": timezone.now() if status == FacilityStatus.VERIFIED else None,
+                "rejection_reason": "Address does not match the pincode." if status == FacilityStatus.REJECTED else "",
             },
         )
         facilities.append(facility)
@@ -75,6 +85,9 @@ def seed(*, rng, password: str, out, users: dict, **_) -> dict:
         ("doctor", doctor_home, MembershipRole.DOCTOR),
     ]:
         FacilityMembership.objects.get_or_create(user=users[username], facility=facility, defaults={"role": role})
+    for facility in facilities:
+        if facility.status == FacilityStatus.VERIFIED:
+            Counter.objects.get_or_create(facility=facility, code="OPD1", defaults={"name": "General OPD"})
     verified = sum(1 for f in facilities if f.status == FacilityStatus.VERIFIED)
     out.write(f"  facilities: {len(facilities)} ({verified} verified)")
     return {"facilities": facilities}

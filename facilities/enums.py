@@ -36,3 +36,36 @@ class MembershipRole(models.TextChoices):
     ADMIN = "admin", _("Facility admin")
     STAFF = "staff", _("Staff")
     DOCTOR = "doctor", _("Doctor")
+
+
+class PrivateSubtype(models.TextChoices):
+    PROFIT = "profit", _("For profit")
+    NOT_FOR_PROFIT = "not_for_profit", _("Not for profit")
+
+
+class SystemOfMedicine(models.TextChoices):
+    MODERN = "modern", _("Modern Medicine (Allopathy)")
+    DENTISTRY = "dentistry", _("Dentistry")
+    PHYSIOTHERAPY = "physiotherapy", _("Physiotherapy")
+    AYURVEDA = "ayurveda", _("Ayurveda")
+    UNANI = "unani", _("Unani")
+    SIDDHA = "siddha", _("Siddha")
+    SOWA_RIGPA = "sowa_rigpa", _("Sowa-Rigpa")
+    HOMEOPATHY = "homeopathy", _("Homoeopathy")
+    YOGA_NATUROPATHY = "yoga_naturopathy", _("Yoga and Naturopathy")
+
+
+class ServiceType(models.TextChoices):
+    OPD = "opd", _("OPD only")
+    IPD = "ipd", _("IPD only")
+    OPD_IPD = "opd_ipd", _("OPD and IPD")
+
+
+class Region(models.TextChoices):
+    RURAL = "rural", _("Rural")
+    URBAN = "urban", _("Urban")
+
+
+class VerifyDecision(models.TextChoices):
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")

@@ -1,33 +1,126 @@
+from decimal import Decimal
+
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel, District, State
 
-from .enums import FacilityStatus, FacilityType, MembershipRole, Ownership
+from .enums import (
+    FacilityStatus,
+    FacilityType,
+    MembershipRole,
+    Ownership,
+    PrivateSubtype,
+    Region,
+    ServiceType,
+    SystemOfMedicine,
+)
 
-pincode_validator = RegexValidator(r"^[1-9][0-9]{5}$", "Enter a 6-digit pincode that does not start with 0.")
+pincode_validator = RegexValidator(r"^[1-9][0-9]{5}$", _("Enter a 6-digit pincode that does not start with 0."))
+mobile_validator = RegexValidator(r"^[6-9][0-9]{9}$", _("Enter a 10-digit mobile number starting with 6, 7, 8 or 9."))
+landline_validator = RegexValidator(
+    r"^0[1-9][0-9]{8,10}$", _("Enter the landline with its STD code, digits only, e.g. 02782424400.")
+)
+counter_code_validator = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9-]{0,19}$", _("Use 1 to 20 capital letters, digits or hyphens, e.g. OPD1.")
+)
+
+# Mainland India plus the islands, as a bounding box: a typo (swapped or missing digits) lands outside it.
+INDIA_LATITUDE = (Decimal("6.5"), Decimal("37.5"))
+INDIA_LONGITUDE = (Decimal("68.0"), Decimal("97.5"))
+latitude_validators = [
+    MinValueValidator(INDIA_LATITUDE[0], _("This latitude is outside India (6.5 to 37.5).")),
+    MaxValueValidator(INDIA_LATITUDE[1], _("This latitude is outside India (6.5 to 37.5).")),
+]
+longitude_validators = [
+    MinValueValidator(INDIA_LONGITUDE[0], _("This longitude is outside India (68 to 97.5).")),
+    MaxValueValidator(INDIA_LONGITUDE[1], _("This longitude is outside India (68 to 97.5).")),
+]
+
+
+def validate_starts_with_letter(value: str):
+    if not value or not value.strip()[:1].isalpha():
+        raise ValidationError(_("The name must start with a letter."), code="name_start")
+
+
+def validate_systems_of_medicine(value):
+    if not isinstance(value, list) or not all(item in SystemOfMedicine.values for item in value):
+        raise ValidationError(_("Choose systems of medicine from the list."), code="systems")
+    if len(set(value)) != len(value):
+        raise ValidationError(_("Each system of medicine may be chosen once."), code="systems")
+
+
+# Fields a facility must have before it can be submitted (a draft may lack any of them).
+REQUIRED_FOR_SUBMISSION = [
+    "name",
+    "ownership",
+    "facility_type",
+    "systems_of_medicine",
+    "service_type",
+    "state",
+    "district",
+    "address",
+    "pincode",
+    "region",
+    "contact_mobile",
+]
 
 
 class FacilityQuerySet(models.QuerySet):
     def verified(self):
         return self.filter(status=FacilityStatus.VERIFIED)
 
+    def awaiting_verification(self):
+        return self.filter(status=FacilityStatus.SUBMITTED)
+
 
 class Facility(BaseModel):
-    """A health facility in the registry. Its HFR-style `facility_id` is set at submission."""
+    """A health facility in the registry. Its HFR-style `facility_id` is set at submission.
 
-    name = models.CharField(max_length=200)
+    A draft may be incomplete; the constraints make every submitted facility complete.
+    """
+
+    name = models.CharField(_("name"), max_length=200, validators=[validate_starts_with_letter])
     facility_id = models.CharField(max_length=12, unique=True, null=True, blank=True)
     status = models.CharField(max_length=20, choices=FacilityStatus.choices, default=FacilityStatus.DRAFT)
-    ownership = models.CharField(max_length=2, choices=Ownership.choices)
-    facility_type = models.CharField(max_length=30, choices=FacilityType.choices)
-    state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="+")
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="facilities")
-    address = models.CharField(max_length=300, blank=True)
-    pincode = models.CharField(max_length=6, validators=[pincode_validator])
-    beds = models.PositiveIntegerField(default=0)
+    ownership = models.CharField(_("ownership"), max_length=2, choices=Ownership.choices, blank=True)
+    private_subtype = models.CharField(_("private subtype"), max_length=20, choices=PrivateSubtype.choices, blank=True)
+    systems_of_medicine = models.JSONField(
+        _("systems of medicine"), default=list, blank=True, validators=[validate_systems_of_medicine]
+    )
+    facility_type = models.CharField(_("facility type"), max_length=30, choices=FacilityType.choices, blank=True)
+    service_type = models.CharField(_("type of service"), max_length=10, choices=ServiceType.choices, blank=True)
+    state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="facilities", null=True, blank=True, verbose_name=_("district")
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    pincode = models.CharField(_("pincode"), max_length=6, blank=True, validators=[pincode_validator])
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=8, decimal_places=6, null=True, blank=True, validators=latitude_validators
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True, validators=longitude_validators
+    )
+    region = models.CharField(_("rural or urban"), max_length=5, choices=Region.choices, blank=True)
+    beds = models.PositiveIntegerField(_("beds"), default=0)
+    contact_mobile = models.CharField(_("contact mobile"), max_length=10, blank=True, validators=[mobile_validator])
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_landline = models.CharField(_("landline"), max_length=12, blank=True, validators=[landline_validator])
+    timings = models.CharField(_("timings"), max_length=200, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="FacilityMembership", related_name="facilities", blank=True
     )
@@ -42,19 +135,67 @@ class Facility(BaseModel):
                 condition=Q(facility_id__isnull=True) | Q(facility_id__regex=r"^IN[0-9]{10}$"),
                 name="facility_id_format",
             ),
-            models.CheckConstraint(condition=Q(pincode__regex=r"^[1-9][0-9]{5}$"), name="facility_pincode_format"),
+            models.CheckConstraint(
+                condition=Q(pincode="") | Q(pincode__regex=r"^[1-9][0-9]{5}$"), name="facility_pincode_format"
+            ),
             models.CheckConstraint(
                 condition=Q(status=FacilityStatus.DRAFT) | Q(facility_id__isnull=False),
                 name="facility_id_set_once_submitted",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=FacilityStatus.DRAFT)
+                | (Q(district__isnull=False) & Q(state__isnull=False) & ~Q(pincode="") & ~Q(facility_type="")),
+                name="facility_complete_once_submitted",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True)
+                | Q(latitude__gte=INDIA_LATITUDE[0], latitude__lte=INDIA_LATITUDE[1]),
+                name="facility_latitude_in_india",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True)
+                | Q(longitude__gte=INDIA_LONGITUDE[0], longitude__lte=INDIA_LONGITUDE[1]),
+                name="facility_longitude_in_india",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=FacilityStatus.REJECTED) | ~Q(rejection_reason=""),
+                name="facility_rejection_has_reason",
             ),
         ]
         indexes = [
             # District officers' work queue: their districts' facilities by status, oldest first.
             models.Index(fields=["district", "status", "created_at"], name="facility_queue_idx"),
+            # Duplicate hints: other facilities with the same contact mobile.
+            models.Index(fields=["contact_mobile"], name="facility_mobile_idx"),
+            # Duplicate hints and bulk upload's natural key: name within a pincode.
+            models.Index(fields=["pincode", "name"], name="facility_pincode_name_idx"),
         ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        errors = {}
+        if self.district_id and self.state_id and self.district.state_id != self.state_id:
+            errors["district"] = _("This district is not in the chosen state.")
+        if self.private_subtype and self.ownership != Ownership.PRIVATE:
+            errors["private_subtype"] = _("Only a private facility has a private subtype.")
+        if (self.latitude is None) != (self.longitude is None):
+            errors["longitude" if self.longitude is None else "latitude"] = _(
+                "Give both latitude and longitude, or neither."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_editable(self) -> bool:
+        """The manager edits a draft, or a rejected facility before resubmitting it."""
+        return self.status in (FacilityStatus.DRAFT, FacilityStatus.REJECTED)
+
+    @property
+    def systems_of_medicine_labels(self) -> list[str]:
+        labels = dict(SystemOfMedicine.choices)
+        return [labels.get(code, code) for code in self.systems_of_medicine]
 
 
 class FacilityMembership(BaseModel):
@@ -69,3 +210,29 @@ class FacilityMembership(BaseModel):
 
     def __str__(self):
         return f"{self.user} @ {self.facility} ({self.role})"
+
+
+class CounterQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class Counter(BaseModel):
+    """A Scan & Share counter of a verified facility (e.g. OPD1 "General OPD"); its QR poster carries the code."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="counters")
+    code = models.CharField(_("code"), max_length=20, validators=[counter_code_validator])
+    name = models.CharField(_("counter name"), max_length=100)
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = CounterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "code"], name="counter_unique_code_per_facility"),
+            models.CheckConstraint(condition=Q(code__regex=r"^[A-Z0-9][A-Z0-9-]{0,19}$"), name="counter_code_format"),
+        ]
+
+    def __str__(self):
+        return f"{self.facility} / {self.code}"

@@ -3,7 +3,7 @@ import factory
 from core.models import District, State
 from core.tests.factories import BHAVNAGAR, UserFactory
 from facilities.enums import FacilityStatus, FacilityType, MembershipRole, Ownership
-from facilities.models import Facility, FacilityMembership
+from facilities.models import Counter, Facility, FacilityMembership
 
 
 class FacilityFactory(factory.django.DjangoModelFactory):
@@ -18,6 +18,11 @@ class FacilityFactory(factory.django.DjangoModelFactory):
     state = factory.LazyFunction(lambda: State.objects.get(lgd_code=24))
     district = factory.LazyFunction(lambda: District.objects.get(lgd_code=BHAVNAGAR))
     pincode = "364001"
+    address = "Test Road"
+    systems_of_medicine = factory.LazyFunction(lambda: ["modern"])
+    service_type = "opd_ipd"
+    region = "urban"
+    contact_mobile = factory.Sequence(lambda n: f"8{n:09d}")
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
@@ -27,3 +32,12 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     facility = factory.SubFactory(FacilityFactory)
     user = factory.SubFactory(UserFactory)
     role = MembershipRole.STAFF
+
+
+class CounterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Counter
+
+    facility = factory.SubFactory(FacilityFactory)
+    code = factory.Sequence(lambda n: f"OPD{n}")
+    name = "General OPD"

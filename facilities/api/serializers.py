@@ -1,0 +1,140 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from core.models import District, State
+from facilities.enums import FacilityStatus, SystemOfMedicine, VerifyDecision
+from facilities.models import Counter, Facility
+
+
+class FacilityOutSerializer(serializers.ModelSerializer):
+    facility_id = serializers.SerializerMethodField(help_text="The IN... facility ID; empty while a draft.")
+    district_lgd = serializers.IntegerField(source="district_id", allow_null=True)
+    state_lgd = serializers.IntegerField(source="state_id", allow_null=True)
+    district_name = serializers.CharField(source="district.name", default="")
+
+    class Meta:
+        model = Facility
+        fields = [
+            "uuid",
+            "facility_id",
+            "name",
+            "status",
+            "district_lgd",
+            "district_name",
+            "state_lgd",
+            "ownership",
+            "private_subtype",
+            "systems_of_medicine",
+            "facility_type",
+            "service_type",
+            "beds",
+            "address",
+            "pincode",
+            "latitude",
+            "longitude",
+            "region",
+            "contact_mobile",
+            "contact_email",
+            "contact_landline",
+            "timings",
+            "rejection_reason",
+            "submitted_at",
+            "verified_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_facility_id(self, facility) -> str:
+        return facility.facility_id or ""
+
+
+class FacilityInSerializer(serializers.ModelSerializer):
+    """What a manager sends to create or change a draft. Every field is optional on a draft."""
+
+    district_lgd = serializers.PrimaryKeyRelatedField(
+        source="district",
+        queryset=District.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": _("No district has this LGD code.")},
+    )
+    state_lgd = serializers.PrimaryKeyRelatedField(
+        source="state",
+        queryset=State.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": _("No state has this LGD code.")},
+    )
+    systems_of_medicine = serializers.ListField(
+        child=serializers.ChoiceField(choices=SystemOfMedicine.choices), required=False
+    )
+    # Range checked by the model, so the message says "outside India" in the caller's language.
+    latitude = serializers.DecimalField(max_digits=8, decimal_places=6, required=False, allow_null=True)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
+
+    class Meta:
+        model = Facility
+        fields = [
+            "name",
+            "ownership",
+            "private_subtype",
+            "systems_of_medicine",
+            "facility_type",
+            "service_type",
+            "beds",
+            "state_lgd",
+            "district_lgd",
+            "address",
+            "pincode",
+            "latitude",
+            "longitude",
+            "region",
+            "contact_mobile",
+            "contact_email",
+            "contact_landline",
+            "timings",
+        ]
+        extra_kwargs = {"name": {"required": False}}
+
+
+class SubmitSerializer(serializers.Serializer):
+    confirm_not_duplicate = serializers.BooleanField(
+        default=False, help_text="True once the manager has seen the duplicate hints and this is a different facility."
+    )
+
+
+class VerifySerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=VerifyDecision.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class DuplicateSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField(source="facility.uuid")
+    facility_id = serializers.CharField(source="facility.facility_id")
+    name = serializers.CharField(source="facility.name")
+    pincode = serializers.CharField(source="facility.pincode")
+    district_lgd = serializers.IntegerField(source="facility.district_id")
+    status = serializers.ChoiceField(source="facility.status", choices=FacilityStatus.choices)
+    same_mobile = serializers.BooleanField()
+    similar_name = serializers.BooleanField()
+
+
+class CounterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Counter
+        fields = ["uuid", "code", "name", "active", "created_at"]
+        read_only_fields = ["uuid", "created_at"]
+
+
+class CounterInSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=20)
+    name = serializers.CharField(max_length=100)
+
+
+class CounterUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    active = serializers.BooleanField(required=False)

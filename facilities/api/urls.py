@@ -1,0 +1,28 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("facilities/", views.FacilityListCreateView.as_view(), name="api-facilities"),
+    path("facilities/<uuid:uuid>/", views.FacilityDetailView.as_view(), name="api-facility"),
+    path("facilities/<uuid:uuid>/duplicates/", views.FacilityDuplicatesView.as_view(), name="api-facility-duplicates"),
+    path("facilities/<uuid:uuid>/submit/", views.FacilitySubmitView.as_view(), name="api-facility-submit"),
+    path("facilities/<uuid:uuid>/verify/", views.FacilityVerifyView.as_view(), name="api-facility-verify"),
+    path(
+        "facilities/<uuid:uuid>/suspend/",
+        views.FacilityStatusView.as_view(action="suspend"),
+        name="api-facility-suspend",
+    ),
+    path(
+        "facilities/<uuid:uuid>/reinstate/",
+        views.FacilityStatusView.as_view(action="reinstate"),
+        name="api-facility-reinstate",
+    ),
+    path("facilities/<uuid:uuid>/close/", views.FacilityStatusView.as_view(action="close"), name="api-facility-close"),
+    path("facilities/<uuid:uuid>/counters/", views.CounterListCreateView.as_view(), name="api-facility-counters"),
+    path(
+        "facilities/<uuid:uuid>/counters/<str:code>/",
+        views.CounterDetailView.as_view(),
+        name="api-facility-counter",
+    ),
+]

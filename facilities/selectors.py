@@ -1,0 +1,161 @@
+"""Reads of the facility registry, already scoped and `select_related`."""
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from django.db.models import Q, QuerySet
+
+from core import access
+
+from .enums import FacilityStatus
+from .models import Counter, Facility
+
+# Words that say what kind of place it is, not which one: sharing them does not make two names alike.
+GENERIC_WORDS = frozenset(
+    [
+        "hospital",
+        "hospitals",
+        "clinic",
+        "clinics",
+        "centre",
+        "center",
+        "health",
+        "medical",
+        "nursing",
+        "home",
+        "care",
+        "the",
+        "and",
+        "general",
+        "multispeciality",
+        "multi",
+        "speciality",
+        "specialty",
+        "super",
+        "lab",
+        "laboratory",
+        "diagnostic",
+        "diagnostics",
+        "primary",
+        "community",
+        "urban",
+        "rural",
+        "sub",
+        "district",
+        "civil",
+        "government",
+        "govt",
+        "private",
+        "trust",
+        "shri",
+        "shree",
+        "sri",
+        "dr",
+        "doctor",
+        "pharmacy",
+        "chemist",
+        "wellness",
+        "ayurvedic",
+        "ayurveda",
+        "homoeopathic",
+        "homeopathic",
+        "dental",
+        "eye",
+        "maternity",
+        "children",
+    ]
+)
+
+
+def name_words(name: str) -> list[str]:
+    """The distinctive words of a facility name (lower case, 3+ letters, not generic)."""
+    return [word for word in re.findall(r"\w+", name.lower()) if len(word) >= 3 and word not in GENERIC_WORDS]
+
+
+def _normalise(name: str) -> str:
+    return " ".join(re.findall(r"\w+", name.lower()))
+
+
+def names_look_alike(a: str, b: str) -> bool:
+    if SequenceMatcher(None, _normalise(a), _normalise(b)).ratio() >= 0.8:
+        return True
+    return bool(set(name_words(a)) & set(name_words(b)))
+
+
+@dataclass(frozen=True)
+class DuplicateHint:
+    facility: Facility
+    same_mobile: bool
+    similar_name: bool
+
+
+def facility_duplicates(*, facility: Facility, limit: int = 10) -> list[DuplicateHint]:
+    """Other non-draft, non-closed facilities that may be the same place as `facility`.
+
+    Alike: a similar name in the same pincode or district, or the same contact mobile.
+    One query (at most 50 candidates, narrowed by the name's distinctive words); similarity is then
+    decided in Python (difflib ratio or a shared distinctive word).
+    """
+    near = Q()
+    if facility.pincode:
+        near |= Q(pincode=facility.pincode)
+    if facility.district_id:
+        near |= Q(district_id=facility.district_id)
+    condition = Q(pk__in=[])
+    if near and facility.name:
+        words = name_words(facility.name)
+        named = Q(name__iexact=facility.name.strip())
+        for word in words[:5]:
+            named |= Q(name__icontains=word)
+        condition |= near & named
+    if facility.contact_mobile:
+        condition |= Q(contact_mobile=facility.contact_mobile)
+    candidates = (
+        Facility.objects.filter(condition)
+        .exclude(pk=facility.pk)
+        .exclude(status__in=[FacilityStatus.DRAFT, FacilityStatus.CLOSED])
+        .select_related("district")
+        .order_by("name")[:50]
+    )
+    hints = []
+    for other in candidates:
+        same_mobile = bool(facility.contact_mobile) and other.contact_mobile == facility.contact_mobile
+        similar = bool(facility.name) and names_look_alike(facility.name, other.name)
+        if same_mobile or similar:
+            hints.append(DuplicateHint(facility=other, same_mobile=same_mobile, similar_name=similar))
+    return hints[:limit]
+
+
+def facility_list(*, user, district_lgd=None, facility_type=None, status=None, q=None, mine=False) -> QuerySet:
+    """Facilities `user` may see, filtered; `mine` keeps those where the user is a member. One query."""
+    facilities = access.scope(user, Facility.objects.all())
+    if mine:
+        facilities = facilities.filter(memberships__user=user)
+    if district_lgd:
+        facilities = facilities.filter(district_id=district_lgd)
+    if facility_type:
+        facilities = facilities.filter(facility_type=facility_type)
+    if status:
+        facilities = facilities.filter(status=status)
+    if q:
+        facilities = facilities.filter(Q(name__icontains=q) | Q(facility_id=q.upper()))
+    return facilities.select_related("district", "state").order_by("name", "id")
+
+
+def work_queue(*, user) -> QuerySet:
+    """Submitted facilities in `user`'s districts (all for the state official), oldest submission first."""
+    return (
+        access.scope(user, Facility.objects.awaiting_verification())
+        .select_related("district")
+        .order_by("submitted_at", "id")
+    )
+
+
+def my_facilities(*, user) -> QuerySet:
+    """Facilities where `user` is a member, newest first."""
+    return Facility.objects.filter(memberships__user=user).select_related("district").order_by("-updated_at")
+
+
+def facility_counters(*, facility: Facility) -> QuerySet:
+    return Counter.objects.filter(facility=facility).order_by("code")

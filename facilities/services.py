@@ -1,0 +1,282 @@
+"""Writes of the facility registry. Each checks the actor's role and the facility's state, and is audited."""
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import access
+from core.exceptions import Conflict, DomainError, NotAllowed
+from core.services import audit_record
+
+from .enums import FacilityStatus, MembershipRole, VerifyDecision
+from .models import REQUIRED_FOR_SUBMISSION, Counter, Facility, FacilityMembership
+from .selectors import facility_duplicates
+
+# What the manager may set on a draft or rejected facility (the API and the wizard's forms use these names).
+EDITABLE_FIELDS = [
+    "name",
+    "ownership",
+    "private_subtype",
+    "systems_of_medicine",
+    "facility_type",
+    "service_type",
+    "beds",
+    "state",
+    "district",
+    "address",
+    "pincode",
+    "latitude",
+    "longitude",
+    "region",
+    "contact_mobile",
+    "contact_email",
+    "contact_landline",
+    "timings",
+]
+ID_ATTEMPTS = 8
+
+
+def _require(actor, action: str, obj, message) -> None:
+    if not access.can(actor, action, obj):
+        raise NotAllowed(message)
+
+
+def _validation_error(error: ValidationError) -> DomainError:
+    fields = error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+    return DomainError(_("Some fields are not valid."), code="invalid", fields=fields)
+
+
+def _apply(facility: Facility, data: dict) -> list[str]:
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise DomainError(
+            _("These fields cannot be set here."), fields={name: [_("Not editable.")] for name in unknown}
+        )
+    changed = []
+    for name, value in data.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(facility, name) != value:
+            setattr(facility, name, value)
+            changed.append(name)
+    if facility.district_id and not facility.state_id:
+        facility.state_id = facility.district.state_id
+        changed.append("state")
+    try:
+        facility.full_clean(exclude=["facility_id"], validate_unique=False)
+    except ValidationError as error:
+        raise _validation_error(error) from None
+    return changed
+
+
+def _locked(facility: Facility) -> Facility:
+    """The facility's row, locked for this transaction, so two officers cannot both decide it."""
+    return Facility.objects.select_for_update().get(pk=facility.pk)
+
+
+@transaction.atomic
+def facility_create(*, actor, data: dict, request=None) -> Facility:
+    """Create a draft facility from `data` (any subset of EDITABLE_FIELDS); the actor becomes its admin.
+
+    Inserts the facility, the actor's admin membership and an audit row.
+    """
+    _require(actor, "add", Facility, _("Only facility staff may register a facility."))
+    facility = Facility(status=FacilityStatus.DRAFT, created_by=actor)
+    _apply(facility, data)
+    facility.save()
+    FacilityMembership.objects.create(facility=facility, user=actor, role=MembershipRole.ADMIN)
+    audit_record(actor=actor, action="facility.create", target=facility, request=request)
+    return facility
+
+
+@transaction.atomic
+def facility_update(*, actor, facility: Facility, data: dict, request=None) -> Facility:
+    """Change a draft or rejected facility (its admin only); audited with the names of the changed fields."""
+    _require(actor, "change", facility, _("Only an admin of this facility may change it."))
+    facility = _locked(facility)
+    if not facility.is_editable:
+        raise Conflict(_("Only a draft or a rejected facility can be changed."), code="not_editable")
+    changed = _apply(facility, data)
+    if changed:
+        facility.save()
+        audit_record(
+            actor=actor, action="facility.update", target=facility, details={"fields": changed}, request=request
+        )
+    return facility
+
+
+def _missing_for_submission(facility: Facility) -> dict:
+    missing = {}
+    for name in REQUIRED_FOR_SUBMISSION:
+        value = getattr(facility, f"{name}_id" if name in ("state", "district") else name)
+        if value in (None, "", []):
+            missing[name] = [_("This field is required before submission.")]
+    return missing
+
+
+def _assign_facility_id(facility: Facility) -> None:
+    """`IN` + the state's 2-digit LGD code + 8 random digits; the unique constraint settles a collision."""
+    for _attempt in range(ID_ATTEMPTS):
+        facility.facility_id = f"IN{facility.state_id:02d}{secrets.randbelow(10**8):08d}"
+        try:
+            with transaction.atomic():
+                Facility.objects.filter(pk=facility.pk).update(facility_id=facility.facility_id)
+            return
+        except IntegrityError:
+            continue
+    raise Conflict(_("Could not assign a facility ID. Please try again."), code="id_exhausted")
+
+
+@transaction.atomic
+def facility_submit(*, actor, facility: Facility, confirm_not_duplicate: bool = False, request=None) -> Facility:
+    """Submit a complete draft (or resubmit a corrected rejected facility) for verification.
+
+    Refuses (409 `possible_duplicates`) while likely duplicates exist and the manager has not confirmed that
+    this is a different facility. Assigns the facility ID at the first submission; clears the last rejection reason.
+    """
+    _require(actor, "change", facility, _("Only an admin of this facility may submit it."))
+    facility = _locked(facility)
+    if not facility.is_editable:
+        raise Conflict(_("Only a draft or a rejected facility can be submitted."), code="not_submittable")
+    missing = _missing_for_submission(facility)
+    if missing:
+        raise DomainError(_("Complete the facility before submitting it."), code="incomplete", fields=missing)
+    duplicates = facility_duplicates(facility=facility)
+    if duplicates and not confirm_not_duplicate:
+        raise Conflict(
+            _("Similar facilities are already registered. Confirm that this is a different facility."),
+            code="possible_duplicates",
+            fields={
+                "duplicates": [f"{d.facility.facility_id} {d.facility.name} ({d.facility.pincode})" for d in duplicates]
+            },
+        )
+    resubmission = facility.status == FacilityStatus.REJECTED
+    if not facility.facility_id:
+        _assign_facility_id(facility)
+    facility.status = FacilityStatus.SUBMITTED
+    facility.submitted_at = timezone.now()
+    facility.rejection_reason = ""
+    facility.save(update_fields=["status", "submitted_at", "rejection_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="facility.resubmit" if resubmission else "facility.submit",
+        target=facility,
+        details={
+            "facility_id": facility.facility_id,
+            "duplicates_confirmed": [d.facility.facility_id for d in duplicates],
+        },
+        request=request,
+    )
+    return facility
+
+
+@transaction.atomic
+def facility_verify(*, actor, facility: Facility, decision: str, reason: str = "", request=None) -> Facility:
+    """A district officer of the facility's district (or the state official) approves or rejects a submission.
+
+    Rejecting needs a reason, which the manager sees. Members of the facility never verify it.
+    """
+    _require(actor, "verify", facility, _("Only a district officer of this district may verify this facility."))
+    if facility.members.filter(pk=actor.pk).exists():
+        raise NotAllowed(_("You cannot verify a facility you work at."))
+    facility = _locked(facility)
+    if facility.status != FacilityStatus.SUBMITTED:
+        raise Conflict(_("Only a submitted facility can be verified or rejected."), code="not_submitted")
+    reason = (reason or "").strip()
+    if decision == VerifyDecision.APPROVE:
+        facility.status = FacilityStatus.VERIFIED
+        facility.verified_at = timezone.now()
+        facility.verified_by = actor
+        facility.rejection_reason = ""
+    elif decision == VerifyDecision.REJECT:
+        if not reason:
+            raise DomainError(_("Give the reason for rejecting."), fields={"reason": [_("This field is required.")]})
+        facility.status = FacilityStatus.REJECTED
+        facility.rejection_reason = reason
+    else:
+        raise DomainError(_("Choose approve or reject."), fields={"decision": [_("Choose approve or reject.")]})
+    facility.save(update_fields=["status", "verified_at", "verified_by", "rejection_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="facility.verify" if decision == VerifyDecision.APPROVE else "facility.reject",
+        target=facility,
+        details={"reason": reason} if reason else {},
+        request=request,
+    )
+    return facility
+
+
+# Officers' later decisions: (action, from states, to state).
+_OFFICER_TRANSITIONS = {
+    "suspend": ((FacilityStatus.VERIFIED,), FacilityStatus.SUSPENDED),
+    "reinstate": ((FacilityStatus.SUSPENDED,), FacilityStatus.VERIFIED),
+    "close": ((FacilityStatus.VERIFIED, FacilityStatus.SUSPENDED), FacilityStatus.CLOSED),
+}
+
+
+@transaction.atomic
+def facility_change_status(*, actor, facility: Facility, action: str, reason: str = "", request=None) -> Facility:
+    """Suspend, reinstate or close a verified facility (officers of its district); a reason is required."""
+    if action not in _OFFICER_TRANSITIONS:
+        raise DomainError(_("Unknown action."), fields={"action": [_("Unknown action.")]})
+    _require(actor, "suspend", facility, _("Only a district officer of this district may do this."))
+    facility = _locked(facility)
+    allowed_from, target = _OFFICER_TRANSITIONS[action]
+    if facility.status not in allowed_from:
+        raise Conflict(_("This facility is not in a state that allows this."), code="wrong_state")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give a reason."), fields={"reason": [_("This field is required.")]})
+    facility.status = target
+    facility.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action=f"facility.{action}", target=facility, details={"reason": reason}, request=request)
+    return facility
+
+
+# --- Scan & Share counters -------------------------------------------------------------
+
+
+@transaction.atomic
+def counter_create(*, actor, facility: Facility, code: str, name: str, request=None) -> Counter:
+    """Add a counter to a verified facility (its admins only). Codes are unique within the facility."""
+    _require(actor, "change", facility, _("Only an admin of this facility may add counters."))
+    if facility.status != FacilityStatus.VERIFIED:
+        raise Conflict(_("Only a verified facility can have Scan & Share counters."), code="not_verified")
+    counter = Counter(facility=facility, code=(code or "").strip().upper(), name=(name or "").strip())
+    try:
+        counter.full_clean(exclude=["facility"], validate_unique=False)
+    except ValidationError as error:
+        raise _validation_error(error) from None
+    if Counter.objects.filter(facility=facility, code=counter.code).exists():
+        raise Conflict(
+            _("This facility already has a counter with this code."),
+            code="duplicate_counter",
+            fields={"code": [_("This facility already has a counter with this code.")]},
+        )
+    counter.save()
+    audit_record(actor=actor, action="counter.create", target=counter, details={"code": counter.code}, request=request)
+    return counter
+
+
+@transaction.atomic
+def counter_update(*, actor, counter: Counter, name: str | None = None, active: bool | None = None, request=None):
+    """Rename a counter or switch it on/off (a poster of an inactive counter no longer works)."""
+    _require(actor, "change", counter.facility, _("Only an admin of this facility may change counters."))
+    changed = {}
+    if name is not None and name.strip() != counter.name:
+        counter.name = name.strip()
+        changed["name"] = counter.name
+    if active is not None and active != counter.active:
+        counter.active = active
+        changed["active"] = active
+    if changed:
+        try:
+            counter.full_clean(exclude=["facility"], validate_unique=False)
+        except ValidationError as error:
+            raise _validation_error(error) from None
+        counter.save()
+        audit_record(actor=actor, action="counter.update", target=counter, details=changed, request=request)
+    return counter

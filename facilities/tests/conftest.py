@@ -1,0 +1,56 @@
+import pytest
+
+from core.enums import Role
+from core.models import District
+from core.tests.factories import DistrictOfficerFactory, StateOfficialFactory, UserFactory
+from facilities.enums import FacilityStatus, MembershipRole
+from facilities.tests.factories import FacilityFactory, MembershipFactory
+
+
+@pytest.fixture
+def people():
+    """A submitted facility in Bhavnagar with its admin and staff, and everyone who must or must not reach it."""
+    bhavnagar = District.objects.get(lgd_code=443)
+    ahmadabad = District.objects.get(lgd_code=438)
+    home = FacilityFactory(district=bhavnagar, status=FacilityStatus.SUBMITTED, name="Kumbharwada Care Hospital")
+    other = FacilityFactory(district=ahmadabad, name="Naroda Hospital", pincode="382330")
+    return {
+        "home": home,
+        "other": other,
+        "admin": MembershipFactory(facility=home, role=MembershipRole.ADMIN, user__role=Role.FACILITY_ADMIN).user,
+        "staff": MembershipFactory(facility=home, role=MembershipRole.STAFF, user__role=Role.FACILITY_STAFF).user,
+        "other_staff": MembershipFactory(
+            facility=other, role=MembershipRole.ADMIN, user__role=Role.FACILITY_ADMIN
+        ).user,
+        "officer": DistrictOfficerFactory(districts=[bhavnagar]),
+        "wrong_officer": DistrictOfficerFactory(districts=[ahmadabad]),
+        "state": StateOfficialFactory(),
+        "citizen": UserFactory(role=Role.CITIZEN),
+    }
+
+
+DRAFT_DATA = {
+    "name": "Ghogha Road Maternity Home",
+    "ownership": "P",
+    "private_subtype": "profit",
+    "systems_of_medicine": ["modern", "ayurveda"],
+    "facility_type": "nursing_home",
+    "service_type": "opd_ipd",
+    "beds": 12,
+    "state_lgd": 24,
+    "district_lgd": 443,
+    "address": "Plot 4, Ghogha Road, Bhavnagar",
+    "pincode": "364001",
+    "latitude": "21.764500",
+    "longitude": "72.151900",
+    "region": "urban",
+    "contact_mobile": "9876543210",
+    "contact_email": "desk@ghogharoad.example",
+    "contact_landline": "02782424400",
+    "timings": "Mon-Sat 09:00-20:00",
+}
+
+
+@pytest.fixture
+def draft_data():
+    return dict(DRAFT_DATA)
