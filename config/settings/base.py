@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.conf import locale
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_int, env_list, env_rate, env_str
@@ -204,6 +205,14 @@ SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 10, minimum=1)
 # Keyed hash for Aadhaar duplicate detection; the number itself is never stored.
 AADHAAR_HASH_KEY = env_str("AADHAAR_HASH_KEY", "")
 PORTAL_STATE_LGD = env_int("PORTAL_STATE_LGD", 24, minimum=1)
+# ABHA: number prefix (2 digits; sandbox numbers begin 91), address suffix (abdm in production),
+# and OTP request rates in DRF's syntax, per mobile and per client IP (camps share one address).
+ABHA_NUMBER_PREFIX = env_str("ABHA_NUMBER_PREFIX", "91")
+if not (len(ABHA_NUMBER_PREFIX) == 2 and ABHA_NUMBER_PREFIX.isdigit()):
+    raise ImproperlyConfigured("ABHA_NUMBER_PREFIX must be 2 digits.")
+ABHA_ADDRESS_SUFFIX = env_str("ABHA_ADDRESS_SUFFIX", "sbx")
+OTP_MOBILE_RATE = env_rate("OTP_MOBILE_RATE", "5/hour")
+OTP_IP_RATE = env_rate("OTP_IP_RATE", "600/hour")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,0 +1,138 @@
+"""Input and output shapes of the ABHA API. Rules live in abha.services, shared with the pages."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..enums import Gender
+
+_text = {"required": _("This field is required."), "blank": _("This field is required.")}
+
+
+class EnrolmentOtpIn(serializers.Serializer):
+    mobile = serializers.CharField(max_length=20, error_messages=_text)
+    consent_version = serializers.CharField(max_length=20, error_messages=_text)
+    facility_id = serializers.CharField(
+        max_length=12,
+        required=False,
+        help_text="Assisted enrollment: the HFR id of the facility acting for the citizen.",
+    )
+    camp = serializers.BooleanField(required=False, default=False, help_text="Assisted enrollment at a camp.")
+
+
+class TxnOut(serializers.Serializer):
+    txn_id = serializers.UUIDField()
+    mobile = serializers.CharField(help_text="Masked, e.g. 98xxxxxx10.")
+
+
+class TxnIn(serializers.Serializer):
+    txn_id = serializers.CharField(max_length=64, error_messages=_text)
+
+
+class VerifyIn(TxnIn):
+    otp = serializers.CharField(max_length=10, error_messages=_text)
+
+
+class VerifiedOut(serializers.Serializer):
+    txn_id = serializers.UUIDField()
+    verified = serializers.BooleanField()
+
+
+class SuggestionsOut(serializers.Serializer):
+    suggestions = serializers.ListField(child=serializers.CharField())
+
+
+class AddressCheckOut(serializers.Serializer):
+    abha_address = serializers.CharField()
+    available = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+class CompleteIn(TxnIn):
+    first_name = serializers.CharField(max_length=100, error_messages=_text)
+    middle_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    gender = serializers.CharField(max_length=1, error_messages=_text, help_text="M, F, O or U (T and D accepted).")
+    year_of_birth = serializers.CharField(max_length=4, error_messages=_text)
+    month_of_birth = serializers.CharField(max_length=2, required=False, allow_blank=True, allow_null=True)
+    day_of_birth = serializers.CharField(max_length=2, required=False, allow_blank=True, allow_null=True)
+    state_lgd = serializers.CharField(max_length=6, error_messages=_text)
+    district_lgd = serializers.CharField(max_length=6, error_messages=_text)
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    pincode = serializers.CharField(max_length=6, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    aadhaar = serializers.CharField(max_length=20, required=False, allow_blank=True, write_only=True)
+    abha_address = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+
+class AccountOut(serializers.Serializer):
+    abha_number = serializers.CharField(source="abha_number_display")
+    abha_address = serializers.SerializerMethodField()
+    abha_addresses = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    name = serializers.CharField(source="full_name")
+    first_name = serializers.CharField()
+    middle_name = serializers.CharField()
+    last_name = serializers.CharField()
+    gender = serializers.ChoiceField(choices=Gender.choices)
+    year_of_birth = serializers.IntegerField()
+    month_of_birth = serializers.IntegerField(allow_null=True)
+    day_of_birth = serializers.IntegerField(allow_null=True)
+    dob = serializers.CharField(source="dob_display")
+    mobile = serializers.CharField()
+    email = serializers.CharField()
+    state_lgd = serializers.IntegerField(source="state_id")
+    district_lgd = serializers.IntegerField(source="district_id")
+    district_name = serializers.CharField(source="district.name")
+    address = serializers.CharField()
+    pincode = serializers.CharField()
+    aadhaar = serializers.CharField(source="aadhaar_display", help_text="XXXX-XXXX-1234, or empty.")
+    created_at = serializers.DateTimeField()
+
+    def _addresses(self, account):
+        return sorted(account.addresses.all(), key=lambda a: (not a.is_primary, a.created_at))
+
+    def get_abha_address(self, account) -> str:
+        addresses = self._addresses(account)
+        return addresses[0].full if addresses else ""
+
+    def get_abha_addresses(self, account) -> list[str]:
+        return [a.full for a in self._addresses(account)]
+
+
+class LoginOtpIn(serializers.Serializer):
+    login_id = serializers.CharField(
+        max_length=40, error_messages=_text, help_text="ABHA number, ABHA address or 10-digit mobile."
+    )
+
+
+class LoginVerifyIn(VerifyIn):
+    abha_number = serializers.CharField(
+        max_length=20, required=False, help_text="When the mobile holds several ABHAs: the one to sign in to."
+    )
+
+
+class LoginChoiceOut(serializers.Serializer):
+    abha_number = serializers.CharField()
+    name = serializers.CharField()
+
+
+class LoginVerifyOut(serializers.Serializer):
+    token = serializers.CharField(allow_null=True)
+    abha_number = serializers.CharField(required=False)
+    accounts = LoginChoiceOut(many=True, required=False)
+
+
+class LookupOut(serializers.Serializer):
+    """The minimal profile a facility system gets to verify a patient's ABHA (M1)."""
+
+    abha_number = serializers.CharField(source="abha_number_display")
+    abha_address = serializers.SerializerMethodField()
+    name = serializers.CharField(source="full_name")
+    gender = serializers.CharField()
+    year_of_birth = serializers.IntegerField()
+    district_lgd = serializers.IntegerField(source="district_id")
+    status = serializers.CharField()
+
+    def get_abha_address(self, account) -> str:
+        primary = next((a for a in account.addresses.all() if a.is_primary), None)
+        return primary.full if primary else ""

@@ -1,0 +1,188 @@
+"""Pure rules for the identifiers of ABDM.md section 1: ABHA number, ABHA address, Aadhaar, mobile.
+
+No database access here: services use these to validate input and to build new identifiers.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from stdnum import luhn
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.in_ import aadhaar as stdnum_aadhaar
+
+ABHA_NUMBER_LENGTH = 14
+_MOBILE = re.compile(r"^[6-9][0-9]{9}$")
+_PINCODE = re.compile(r"^[1-9][0-9]{5}$")
+_ADDRESS_LOCAL = re.compile(r"^[a-z0-9._]{8,18}$")
+
+
+class IdentifierError(ValueError):
+    """Input that breaks an identifier rule; `message` is translated and shown to people."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+# --- ABHA number --------------------------------------------------------------------------
+
+
+def abha_number_generate(prefix: str | None = None, *, randbelow=secrets.randbelow) -> str:
+    """A random 14-digit ABHA number: the 2-digit prefix, 11 random digits, a Luhn check digit."""
+    prefix = settings.ABHA_NUMBER_PREFIX if prefix is None else prefix
+    body = prefix + "".join(str(randbelow(10)) for _ in range(ABHA_NUMBER_LENGTH - len(prefix) - 1))
+    return body + luhn.calc_check_digit(body)
+
+
+def abha_number_clean(value: str) -> str:
+    """Accepts `91-6285-4575-5116`, `91 6285 4575 5116` or 14 digits; returns the digits.
+
+    Raises IdentifierError when the value is not 14 digits or its Luhn digit is wrong (a typo).
+    """
+    digits = re.sub(r"[\s-]", "", str(value or ""))
+    if not digits.isdigit() or len(digits) != ABHA_NUMBER_LENGTH:
+        raise IdentifierError(_("An ABHA number has 14 digits."))
+    if not luhn.is_valid(digits):
+        raise IdentifierError(_("This ABHA number looks mistyped. Please check the digits."))
+    return digits
+
+
+def looks_like_abha_number(value: str) -> bool:
+    digits = re.sub(r"[\s-]", "", str(value or ""))
+    return digits.isdigit() and len(digits) == ABHA_NUMBER_LENGTH
+
+
+def abha_number_display(digits: str) -> str:
+    """`91628545755116` -> `91-6285-4575-5116`."""
+    return f"{digits[:2]}-{digits[2:6]}-{digits[6:10]}-{digits[10:14]}" if len(digits) == 14 else digits
+
+
+# --- ABHA address ---------------------------------------------------------------------------
+
+
+def address_suffix() -> str:
+    return settings.ABHA_ADDRESS_SUFFIX
+
+
+def address_local_part(value: str) -> str:
+    """`Asha.Patel@sbx` or `asha.patel` -> `asha.patel` (lower case; our own suffix removed)."""
+    value = str(value or "").strip().lower()
+    suffix = "@" + address_suffix().lower()
+    if value.endswith(suffix):
+        value = value[: -len(suffix)]
+    return value
+
+
+def address_full(local: str) -> str:
+    return f"{local}@{address_suffix()}"
+
+
+def address_validate(local: str, *, own_number: str | None = None) -> str:
+    """Checks a chosen local part against the ABDM rules; returns it lower-cased.
+
+    8-18 letters and digits, at most one `.` and one `_`, neither first or last. The only all-digit
+    local part allowed is the person's own ABHA number (`own_number`), the default address.
+    """
+    local = address_local_part(local)
+    if "@" in local:
+        raise IdentifierError(
+            _("Use only the part before the @; the portal adds @%(suffix)s.") % {"suffix": address_suffix()}
+        )
+    if own_number and local == own_number:
+        return local
+    if not 8 <= len(local) <= 18:
+        raise IdentifierError(_("An ABHA address has 8 to 18 characters."))
+    if not _ADDRESS_LOCAL.match(local):
+        raise IdentifierError(_("Use only English letters, digits, one dot and one underscore."))
+    if local.count(".") > 1 or local.count("_") > 1:
+        raise IdentifierError(_("Use at most one dot and at most one underscore."))
+    if local[0] in "._" or local[-1] in "._":
+        raise IdentifierError(_("A dot or underscore cannot be the first or last character."))
+    if local.isdigit():
+        raise IdentifierError(_("An ABHA address cannot be only digits, except your own ABHA number."))
+    return local
+
+
+def _ascii_letters(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z]", "", folded.lower())
+
+
+def address_candidates(
+    *, first_name: str, last_name: str = "", year_of_birth: int | None = None, rng=None
+) -> list[str]:
+    """Valid local parts built from the name and birth year, best first (availability not checked)."""
+    rng = rng or secrets.SystemRandom()
+    first, last = _ascii_letters(first_name)[:12], _ascii_letters(last_name)[:12]
+    year = str(year_of_birth or "")
+    short = year[-2:]
+    base = first or last or "abha"
+    raw = []
+    if first and last:
+        raw += [f"{first}.{last}", f"{first}_{last}{short}", f"{first}{last}{year}", f"{last}.{first}{short}"]
+    raw += [f"{base}{year}", f"{base}.{year}", f"{base}_{short}{rng.randrange(100, 1000)}"]
+    raw += [
+        f"{base}{year}{rng.randrange(10, 100)}",
+        f"{base}.{rng.randrange(1000, 10000)}",
+        f"abha{rng.randrange(10**6, 10**7)}",
+    ]
+    valid = []
+    for candidate in raw:
+        candidate = candidate[:18].strip("._")
+        try:
+            candidate = address_validate(candidate)
+        except IdentifierError:
+            continue
+        if candidate not in valid:
+            valid.append(candidate)
+    return valid
+
+
+# --- Aadhaar ------------------------------------------------------------------------------
+
+
+def aadhaar_clean(value: str) -> str:
+    """The 12 digits of a valid Aadhaar number (Verhoeff, first digit 2-9, not a palindrome).
+
+    Raises IdentifierError with one translated message; the number itself is never put in it.
+    """
+    try:
+        return stdnum_aadhaar.validate(str(value or ""))
+    except StdnumError:
+        raise IdentifierError(_("This Aadhaar number is not valid. Please check the 12 digits.")) from None
+
+
+def aadhaar_hash(digits: str) -> str:
+    """HMAC-SHA256 of the 12 digits with AADHAAR_HASH_KEY: finds duplicates without keeping the number."""
+    key = settings.AADHAAR_HASH_KEY
+    if not key:
+        raise RuntimeError("AADHAAR_HASH_KEY is not set.")
+    return hmac.new(key.encode(), digits.encode(), hashlib.sha256).hexdigest()
+
+
+def aadhaar_display(last4: str) -> str:
+    return f"XXXX-XXXX-{last4}" if last4 else ""
+
+
+# --- Mobile, pincode -------------------------------------------------------------------------
+
+
+def mobile_clean(value: str) -> str:
+    digits = re.sub(r"[\s-]", "", str(value or ""))
+    if digits.startswith("+91") and len(digits) == 13:
+        digits = digits[3:]
+    if not _MOBILE.match(digits):
+        raise IdentifierError(_("Enter a 10-digit mobile number starting with 6, 7, 8 or 9."))
+    return digits
+
+
+def pincode_clean(value: str) -> str:
+    value = str(value or "").strip()
+    if not _PINCODE.match(value):
+        raise IdentifierError(_("Enter a 6-digit pincode that does not start with 0."))
+    return value

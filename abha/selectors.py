@@ -1,0 +1,53 @@
+"""Reads about ABHA accounts that several views and the API repeat."""
+
+from core.models import AuditEvent
+
+from .enums import AccountStatus
+from .identifiers import IdentifierError, abha_number_clean, address_local_part, looks_like_abha_number
+from .models import AbhaAccount, AbhaAddress
+
+
+def account_for_user(user) -> AbhaAccount | None:
+    """The signed-in citizen's own account (one query), or None for anyone else."""
+    if not user.is_authenticated:
+        return None
+    return (
+        AbhaAccount.objects.exclude(status=AccountStatus.DELETED)
+        .select_related("district", "state")
+        .filter(user=user)
+        .first()
+    )
+
+
+def account_by_identifier(identifier: str) -> AbhaAccount | None:
+    """An account by ABHA number (with or without dashes) or ABHA address; deleted ones are not found.
+
+    One indexed query: the unique number, or the case-insensitive unique address index.
+    """
+    identifier = str(identifier or "").strip()
+    accounts = AbhaAccount.objects.not_deleted().select_related("district", "state")
+    if looks_like_abha_number(identifier):
+        try:
+            return accounts.filter(abha_number=abha_number_clean(identifier)).first()
+        except IdentifierError:
+            return None
+    local = address_local_part(identifier)
+    if not local:
+        return None
+    return accounts.filter(addresses__local=local).first()
+
+
+def address_is_available(local: str) -> bool:
+    """True when no account holds `local` (addresses are stored lower-case; unique ignoring case)."""
+    return not AbhaAddress.objects.filter(local=local.lower()).exists()
+
+
+def addresses_available(candidates: list[str]) -> list[str]:
+    """`candidates` without the taken ones, order kept (one query)."""
+    taken = set(AbhaAddress.objects.filter(local__in=[c.lower() for c in candidates]).values_list("local", flat=True))
+    return [c for c in candidates if c.lower() not in taken]
+
+
+def access_history(account: AbhaAccount, *, limit: int = 50):
+    """Audit events whose target is this account, newest first: "who accessed my data"."""
+    return AuditEvent.objects.for_target("abha.abhaaccount", str(account.uuid)).select_related("actor")[:limit]
