@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests."""
 
+import importlib
 import os
 import subprocess
 import sys
@@ -24,6 +25,21 @@ def _clean_cache_and_outbox():
     LocmemBackend.outbox.clear()
     yield
     LocmemBackend.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests (browser, worker) flush every table afterwards, geography included;
+    put the LGD states, districts and Census figures back for the next test, as the migration does."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.apps import apps
+
+    from core.models import State
+
+    if not State.objects.exists():
+        importlib.import_module("core.migrations.0002_geography_and_population").load(apps, None)
 
 
 @pytest.fixture

@@ -24,4 +24,6 @@ def _make_filesystem_broker_folders(sender, **kwargs):
 app.conf.beat_schedule = {
     # Lets /healthz tell whether a worker is consuming the queue.
     "worker-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
+    # Keeps the date each microsite milestone was first achieved.
+    "microsite-milestones": {"task": "microsites.refresh_milestones", "schedule": 600.0},
 }

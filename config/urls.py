@@ -14,10 +14,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("facilities.api.urls")),
     path("api/v1/", include("abha.api.urls")),
+    path("api/v1/", include("microsites.api.urls")),
     path("api/v1/", include("core.api.urls")),
     path("facilities/", include("facilities.urls")),
     path("admin/", admin.site.urls),
     path("abha/", include("abha.urls")),
+    path("", include("microsites.urls")),
     path("", include("core.urls")),
 ]
 

@@ -1,0 +1,86 @@
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core import access
+from microsites import dashboard
+from microsites.models import Microsite
+from microsites.selectors import leaderboard, microsite_progress, microsites_for
+
+from .serializers import (
+    DashboardSummarySerializer,
+    DistrictRowSerializer,
+    LeaderboardRowSerializer,
+    MicrositeDetailSerializer,
+    MicrositeSerializer,
+)
+
+
+def _require_official(user):
+    if not access.can(user, "view", Microsite):
+        raise exceptions.PermissionDenied("Dashboards are for district and state officials.")
+
+
+@extend_schema(summary="List microsites", tags=["microsites"])
+class MicrositeListView(generics.ListAPIView):
+    serializer_class = MicrositeSerializer
+
+    def get_queryset(self):
+        _require_official(self.request.user)
+        return microsites_for(self.request.user).select_related("state")
+
+
+class MicrositeDetailView(APIView):
+    @extend_schema(
+        summary="A microsite with its milestones' progress", responses=MicrositeDetailSerializer, tags=["microsites"]
+    )
+    def get(self, request, uuid):
+        _require_official(request.user)
+        microsite = get_object_or_404(microsites_for(request.user), uuid=uuid)
+        microsite.progress = microsite_progress(microsite)
+        return Response(MicrositeDetailSerializer(microsite).data)
+
+
+class LeaderboardView(APIView):
+    @extend_schema(
+        summary="Microsites ranked by milestones achieved",
+        responses=LeaderboardRowSerializer(many=True),
+        tags=["microsites"],
+    )
+    def get(self, request):
+        _require_official(request.user)
+        return Response(LeaderboardRowSerializer(leaderboard(microsites_for(request.user)), many=True).data)
+
+
+def _districts_for(request):
+    _require_official(request.user)
+    districts = dashboard.dashboard_districts(request.user, settings.PORTAL_STATE_LGD)
+    lgd = request.query_params.get("district_lgd")
+    if lgd is not None:
+        if not lgd.isdigit():
+            raise exceptions.ValidationError({"district_lgd": ["Give a district's numeric LGD code."]})
+        districts = districts.filter(lgd_code=int(lgd))
+        if not districts.exists():
+            raise exceptions.PermissionDenied("This district is not in your area.")
+    return districts
+
+
+class DashboardSummaryView(APIView):
+    @extend_schema(
+        summary="Headline numbers for the state or one district",
+        parameters=[OpenApiParameter("district_lgd", int, required=False)],
+        responses=DashboardSummarySerializer,
+        tags=["dashboard"],
+    )
+    def get(self, request):
+        return Response(DashboardSummarySerializer(dashboard.summary(_districts_for(request))).data)
+
+
+class DashboardDistrictsView(APIView):
+    @extend_schema(summary="ABHA coverage by district", responses=DistrictRowSerializer(many=True), tags=["dashboard"])
+    def get(self, request):
+        rows = dashboard.district_rows(_districts_for(request))
+        return Response(DistrictRowSerializer(rows, many=True).data)

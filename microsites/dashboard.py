@@ -1,0 +1,117 @@
+"""Reads for the state dashboard: headline numbers and coverage by district, scoped to the viewer.
+
+Counts come straight from the source tables, which is fast at demo and district scale; the
+crore-scale counter tables of the dashboards issue replace these queries without changing callers.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from abha.enums import AccountStatus
+from abha.models import AbhaAccount
+from core import access
+from core.models import District, PopulationFigure
+from core.selectors import coverage_ratio
+from facilities.enums import FacilityStatus
+from facilities.models import Facility
+
+
+def dashboard_districts(user, state_lgd: int):
+    """Districts the viewer may see: all of the state for state officials, their own for district officers."""
+    districts = District.objects.filter(state_id=state_lgd)
+    if access.is_state_official(user) or user.is_superuser:
+        return districts
+    if access.is_district_officer(user):
+        return districts.filter(lgd_code__in=access.officer_district_ids(user))
+    return districts.none()
+
+
+def _latest_populations(district_ids, year: int) -> dict[int, int]:
+    """District -> newest population figure at or before `year` (else the earliest), in one query."""
+    figures = PopulationFigure.objects.filter(district_id__in=district_ids).order_by("district_id", "year")
+    chosen: dict[int, tuple[int, int]] = {}
+    for district_id, figure_year, population in figures.values_list("district_id", "year", "population"):
+        current = chosen.get(district_id)
+        if current is None or (figure_year <= year and (current[0] > year or figure_year > current[0])):
+            chosen[district_id] = (figure_year, population)
+    return {district_id: population for district_id, (_, population) in chosen.items()}
+
+
+@dataclass(frozen=True)
+class DistrictRow:
+    lgd_code: int
+    name: str
+    local_name: str
+    abha_accounts: int
+    population: int | None
+    coverage_percent: float | None
+    facilities_verified: int
+
+
+def district_rows(districts, year: int | None = None) -> list[DistrictRow]:
+    """Per district: active ABHA accounts, the population denominator, coverage and verified facilities.
+
+    Three grouped queries whatever the number of districts. Sorted by coverage, highest first;
+    districts without a denominator come last (never a division by zero).
+    """
+    year = year or timezone.localdate().year
+    districts = list(districts)
+    ids = [d.pk for d in districts]
+    accounts = dict(
+        AbhaAccount.objects.filter(district_id__in=ids, status=AccountStatus.ACTIVE)
+        .values("district_id")
+        .annotate(n=Count("id"))
+        .values_list("district_id", "n")
+    )
+    verified = dict(
+        Facility.objects.filter(district_id__in=ids, status=FacilityStatus.VERIFIED)
+        .values("district_id")
+        .annotate(n=Count("id"))
+        .values_list("district_id", "n")
+    )
+    populations = _latest_populations(ids, year)
+    rows = []
+    for district in districts:
+        count = accounts.get(district.pk, 0)
+        population = populations.get(district.pk)
+        ratio = coverage_ratio(count, population)
+        rows.append(
+            DistrictRow(
+                lgd_code=district.pk,
+                name=district.name,
+                local_name=district.local_name,
+                abha_accounts=count,
+                population=population,
+                coverage_percent=round(100 * ratio, 4) if ratio is not None else None,
+                facilities_verified=verified.get(district.pk, 0),
+            )
+        )
+    rows.sort(key=lambda r: (r.coverage_percent is None, -(r.coverage_percent or 0), r.name))
+    return rows
+
+
+def summary(districts, year: int | None = None) -> dict:
+    """Headline numbers over `districts`: ABHA accounts and coverage, facilities by status."""
+    rows = district_rows(districts, year)
+    accounts = sum(r.abha_accounts for r in rows)
+    population = sum(r.population for r in rows if r.population)
+    ratio = coverage_ratio(accounts, population)
+    by_status = dict(
+        Facility.objects.filter(district__in=[r.lgd_code for r in rows])
+        .values("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return {
+        "abha_accounts": accounts,
+        "population": population or None,
+        "abha_coverage_percent": round(100 * ratio, 4) if ratio is not None else None,
+        "facilities_verified": by_status.get(FacilityStatus.VERIFIED, 0),
+        "facilities_submitted": by_status.get(FacilityStatus.SUBMITTED, 0),
+        "facilities_by_status": {status: by_status.get(status, 0) for status in FacilityStatus.values},
+        "abha_created_today": AbhaAccount.objects.filter(
+            Q(district__in=[r.lgd_code for r in rows]), created_at__date=timezone.localdate()
+        ).count(),
+    }

@@ -1,0 +1,120 @@
+import csv
+import datetime
+import io
+
+import pytest
+
+from abha.tests.factories import AbhaAccountFactory
+from core.tests.factories import DistrictOfficerFactory, StateOfficialFactory, UserFactory
+from facilities.tests.factories import FacilityFactory
+from microsites.enums import Metric
+from microsites.models import Milestone
+from microsites.tests.factories import MicrositeFactory
+
+pytestmark = pytest.mark.django_db
+AHMADABAD = 438
+
+
+@pytest.fixture
+def data():
+    AbhaAccountFactory.create_batch(4)  # Bhavnagar
+    AbhaAccountFactory.create_batch(2, district_id=AHMADABAD, pincode="380001")
+    FacilityFactory.create_batch(2)
+    FacilityFactory(district_id=AHMADABAD, pincode="380001")
+    return {
+        "bhavnagar": MicrositeFactory(name="Bhavnagar", districts=[443]),
+        "ahmedabad": MicrositeFactory(name="Ahmedabad", districts=[AHMADABAD]),
+    }
+
+
+def test_dashboard_is_for_officials_only(client, data):
+    assert client.get("/dashboard/").status_code == 302  # to sign-in
+    client.force_login(UserFactory())
+    assert client.get("/dashboard/").status_code == 403
+    client.force_login(StateOfficialFactory())
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_state_dashboard_numbers_match_the_source_tables(client, data):
+    client.force_login(StateOfficialFactory())
+    rows = list(csv.DictReader(io.StringIO(client.get("/dashboard/?format=csv").content.decode())))
+    by_district = {row["district"]: row for row in rows}
+    assert len(rows) == 33
+    assert by_district["Bhavnagar"]["abha_accounts"] == "4"
+    assert by_district["Bhavnagar"]["population"] == "2880365"
+    assert float(by_district["Bhavnagar"]["coverage_percent"]) == round(100 * 4 / 2880365, 4)
+    assert by_district["Ahmadabad"]["facilities_verified"] == "1"
+    assert by_district["Morbi"]["coverage_percent"] == ""  # no denominator: no ratio
+
+
+def test_district_officer_sees_only_their_districts(client, data):
+    client.force_login(DistrictOfficerFactory())
+    rows = list(csv.DictReader(io.StringIO(client.get("/dashboard/?format=csv").content.decode())))
+    assert [row["district"] for row in rows] == ["Bhavnagar"]
+    page = client.get("/microsites/").content.decode()
+    assert "Bhavnagar" in page and "Ahmedabad" not in page
+    assert client.get(f"/microsites/{data['ahmedabad'].uuid}/").status_code == 404
+
+
+def test_official_adds_a_milestone_in_the_browser_form(client, data):
+    client.force_login(StateOfficialFactory())
+    url = f"/microsites/{data['bhavnagar'].uuid}/"
+    response = client.post(url, {"metric": Metric.ABHA_CREATED, "target": "3", "due_date": "2025-06-30"})
+    assert response.status_code == 302
+    page = client.get(url).content.decode()
+    assert "4 of 3 by 30 Jun 2025" in page and "Achieved" in page
+
+
+def test_bad_milestone_input_is_a_form_error_not_a_500(client, data):
+    client.force_login(StateOfficialFactory())
+    url = f"/microsites/{data['bhavnagar'].uuid}/"
+    response = client.post(url, {"metric": "nonsense", "target": "-4", "due_date": "yesterday"})
+    assert response.status_code == 400
+    assert response.content.decode().count('class="field-error"') == 3
+    assert not Milestone.objects.exists()
+
+
+def test_citizen_cannot_post_a_milestone(client, data):
+    client.force_login(UserFactory())
+    response = client.post(
+        f"/microsites/{data['bhavnagar'].uuid}/",
+        {"metric": Metric.ABHA_CREATED, "target": "3", "due_date": "2025-06-30"},
+    )
+    assert response.status_code == 404
+    assert not Milestone.objects.exists()
+
+
+def test_api_summary_matches_direct_counts(api_as, data):
+    response = api_as(StateOfficialFactory()).get("/api/v1/dashboard/summary/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["abha_accounts"] == 6
+    assert body["facilities_verified"] == 3
+    assert body["abha_coverage_percent"] == round(100 * 6 / 60_439_692, 4)
+    one = api_as(StateOfficialFactory()).get("/api/v1/dashboard/summary/?district_lgd=443").json()
+    assert one["abha_accounts"] == 4 and one["facilities_verified"] == 2
+
+
+def test_api_denies_other_districts_and_bad_input(api_as, api_client, data):
+    officer = api_as(DistrictOfficerFactory())
+    assert officer.get("/api/v1/dashboard/summary/?district_lgd=438").status_code == 403
+    assert officer.get("/api/v1/dashboard/summary/?district_lgd=abc").status_code == 400
+    assert [row["district_lgd"] for row in officer.get("/api/v1/dashboard/districts/").json()] == [443]
+    assert api_as(UserFactory()).get("/api/v1/dashboard/summary/").status_code == 403
+    assert api_client.get("/api/v1/dashboard/summary/").status_code == 401
+
+
+def test_api_microsite_detail_and_leaderboard(api_as, data):
+    official = StateOfficialFactory()
+    Milestone.objects.create(
+        microsite=data["bhavnagar"], metric=Metric.FACILITIES_VERIFIED, target=2, due_date=datetime.date(2025, 6, 1)
+    )
+    client = api_as(official)
+    detail = client.get(f"/api/v1/microsites/{data['bhavnagar'].uuid}/").json()
+    assert detail["districts"] == [443]
+    assert (detail["milestones"][0]["value"], detail["milestones"][0]["status"]) == (2, "achieved")
+    board = client.get("/api/v1/microsites/leaderboard/").json()
+    assert [row["name"] for row in board] == ["Bhavnagar", "Ahmedabad"]
+    listing = client.get("/api/v1/microsites/").json()
+    assert listing["count"] == 2
+    assert api_as(DistrictOfficerFactory()).get(f"/api/v1/microsites/{data['ahmedabad'].uuid}/").status_code == 404
