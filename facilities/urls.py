@@ -1,3 +1,34 @@
+from django.urls import path, register_converter
+
+from . import views
+
+
+class PosterFormat:
+    regex = "png|pdf"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(PosterFormat, "poster_format")
+
 app_name = "facilities"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.mine, name="mine"),
+    path("register/", views.register, name="register"),
+    path("queue/", views.queue, name="queue"),
+    path("<uuid:uuid>/", views.detail, name="detail"),
+    path("<uuid:uuid>/edit/<slug:step>/", views.step, name="step"),
+    path("<uuid:uuid>/review/", views.review, name="review"),
+    path("<uuid:uuid>/verify/", views.verify, name="verify"),
+    path("<uuid:uuid>/counters/", views.counter_add, name="counter_add"),
+    path(
+        "<uuid:uuid>/counters/<str:code>/poster.<poster_format:fmt>",
+        views.counter_poster,
+        name="counter_poster",
+    ),
+]

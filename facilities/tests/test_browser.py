@@ -1,0 +1,163 @@
+"""The issue's "done when" in a real browser: register, submit, reject, correct, resubmit, verify, counter, poster."""
+
+import re
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from conftest import SCREENSHOTS
+from core.enums import Role
+from core.models import District
+from core.tests.factories import DistrictOfficerFactory, UserFactory
+from facilities.enums import FacilityStatus
+from facilities.models import Facility
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def contexts(browser):
+    """Browser contexts (one per signed-in person), closed at the end so the server's threads release the DB."""
+    opened = []
+    yield opened
+    for context in opened:
+        context.close()
+
+
+def signed_in(contexts, browser, live_server, username, viewport=PHONE):
+    context = browser.new_context(viewport=viewport)
+    contexts.append(context)
+    page = context.new_page()
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + "/")
+    return page
+
+
+def fits_phone(page):
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def save(page):
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_load_state()
+
+
+def test_register_reject_resubmit_verify_counter_poster(live_server, browser, contexts, screenshot):
+    UserFactory(username="manager", role=Role.FACILITY_ADMIN, first_name="Nilesh", last_name="Patel")
+    DistrictOfficerFactory(username="officer", districts=[District.objects.get(lgd_code=443)])
+    DistrictOfficerFactory(username="ahmedabad_officer", districts=[District.objects.get(lgd_code=438)])
+
+    # The manager registers, saving a draft at each step.
+    manager = signed_in(contexts, browser, live_server, "manager")
+    manager.get_by_role("link", name="Register a facility").click()
+    manager.get_by_label("Facility name").fill("Ghogha Road Maternity Home")
+    manager.get_by_label("Ownership").select_option("P")
+    manager.get_by_label("Private subtype").select_option("profit")
+    manager.check("input[name=systems_of_medicine][value=modern]")
+    manager.check("input[name=systems_of_medicine][value=ayurveda]")
+    manager.get_by_label("Facility type").select_option("nursing_home")
+    manager.get_by_label("Type of service").select_option("opd_ipd")
+    manager.get_by_label("Number of beds").fill("12")
+    screenshot(manager, "facility-wizard-basic-en-phone")
+    assert fits_phone(manager)
+    save(manager)
+    assert Facility.objects.get(name="Ghogha Road Maternity Home").status == FacilityStatus.DRAFT
+
+    manager.get_by_label("State").select_option(label="Gujarat")
+    manager.get_by_label("District").select_option(label="Bhavnagar")
+    manager.get_by_label("Address").fill("Plot 4, Ghogha Road")
+    manager.get_by_label("Pincode").fill("364999")
+    manager.get_by_label("Latitude").fill("51.5")  # London: outside India
+    manager.get_by_label("Longitude").fill("72.1519")
+    manager.get_by_label("Rural or urban").select_option("urban")
+    save(manager)
+    assert "This latitude is outside India" in manager.locator("main").inner_text()
+    screenshot(manager, "facility-wizard-location-error-en-phone")
+    manager.get_by_label("Latitude").fill("21.7645")
+    save(manager)
+
+    manager.get_by_label("Contact mobile").fill("9876543210")
+    manager.get_by_label("Timings").fill("Mon-Sat 09:00-20:00")
+    save(manager)
+    screenshot(manager, "facility-wizard-review-en-phone")
+    manager.get_by_role("button", name="Submit for verification").click()
+    manager.wait_for_load_state()
+    facility = Facility.objects.get(name="Ghogha Road Maternity Home")
+    assert facility.status == FacilityStatus.SUBMITTED
+    assert re.fullmatch(r"IN24\d{8}", facility.facility_id)
+    assert facility.facility_id in manager.locator("main").inner_text()
+
+    # An officer of another district sees neither the queue entry nor the page.
+    outsider = signed_in(contexts, browser, live_server, "ahmedabad_officer")
+    outsider.goto(live_server.url + "/facilities/queue/")
+    assert "Ghogha Road" not in outsider.locator("main").inner_text()
+    assert outsider.goto(f"{live_server.url}/facilities/{facility.uuid}/").status == 404
+
+    # The Bhavnagar officer rejects it with a reason.
+    officer = signed_in(contexts, browser, live_server, "officer", DESKTOP)
+    officer.goto(live_server.url + "/facilities/queue/")
+    screenshot(officer, "facility-queue-en-desktop")
+    officer.get_by_role("link", name="Ghogha Road Maternity Home").click()
+    officer.get_by_role("radio", name="Reject").check()
+    officer.get_by_role("textbox", name="Reason").fill("The pincode 364999 does not exist; Ghogha Road is 364001.")
+    screenshot(officer, "facility-verify-en-desktop")
+    officer.get_by_role("button", name="Record decision").click()
+    officer.wait_for_load_state()
+    assert Facility.objects.get(pk=facility.pk).status == FacilityStatus.REJECTED
+
+    # The manager sees the reason, corrects the pincode and resubmits.
+    manager.goto(f"{live_server.url}/facilities/{facility.uuid}/")
+    assert "The pincode 364999 does not exist" in manager.locator("main").inner_text()
+    screenshot(manager, "facility-rejected-en-phone")
+    manager.get_by_role("link", name="Correct and resubmit").click()
+    save(manager)
+    manager.get_by_label("Pincode").fill("364001")
+    save(manager)
+    save(manager)
+    manager.get_by_role("button", name="Resubmit for verification").click()
+    manager.wait_for_load_state()
+    assert Facility.objects.get(pk=facility.pk).status == FacilityStatus.SUBMITTED
+
+    # The officer verifies it.
+    officer.goto(f"{live_server.url}/facilities/{facility.uuid}/")
+    officer.get_by_role("radio", name="Approve").check()
+    officer.get_by_role("button", name="Record decision").click()
+    officer.wait_for_load_state()
+    facility.refresh_from_db()
+    assert facility.status == FacilityStatus.VERIFIED
+
+    # The manager adds a counter and prints its QR poster, which decodes to the share URL.
+    manager.goto(f"{live_server.url}/facilities/{facility.uuid}/")
+    manager.get_by_label("Counter code").fill("OPD1")
+    manager.get_by_label("Counter name").fill("General OPD")
+    manager.get_by_role("button", name="Add counter").click()
+    manager.wait_for_load_state()
+    screenshot(manager, "facility-verified-counter-en-phone")
+    assert fits_phone(manager)
+    poster_href = manager.get_by_role("link", name="QR poster (PNG)").get_attribute("href")
+    poster = manager.request.get(live_server.url + poster_href)
+    assert poster.ok and poster.headers["content-type"] == "image/png"
+    poster_path = SCREENSHOTS / "facility-poster-OPD1.png"
+    poster_path.write_bytes(poster.body())
+    decoded = zxingcpp.read_barcodes(Image.open(poster_path))
+    assert [code.text for code in decoded] == [
+        f"http://127.0.0.1:8000/scan/?hip-id={facility.facility_id}&counter-id=OPD1"
+    ]
+
+    # The facility page in Hindi and Gujarati, on a phone and a desktop.
+    for language, check in [("hi", "सत्यापित"), ("gu", "ચકાસાયેલ")]:
+        manager.locator(f"button[name=language][value={language}]").click()
+        manager.wait_for_load_state()
+        assert check in manager.locator("main").inner_text()
+        screenshot(manager, f"facility-verified-{language}-phone")
+        assert fits_phone(manager)
+    manager.set_viewport_size(DESKTOP)
+    screenshot(manager, "facility-verified-gu-desktop")

@@ -1,0 +1,258 @@
+"""Pages of the facility registry: the registration wizard, the manager's facility page, the officers' queue."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core import access
+from core.exceptions import DomainError
+
+from . import posters, selectors, services
+from .enums import FacilityStatus, VerifyDecision
+from .forms import STEP_FIELDS, STEP_FORMS, STEPS, CounterForm, SubmitForm, VerifyForm
+from .models import Counter, Facility
+
+
+def _visible(request, uuid) -> Facility:
+    """The facility if the user may see it, else 404 (outsiders learn nothing)."""
+    facility = get_object_or_404(Facility.objects.select_related("district", "state"), uuid=uuid)
+    if not access.can(request.user, "view", facility):
+        raise Http404
+    return facility
+
+
+def _form_errors(form, error: DomainError) -> None:
+    """Show a service's refusal on the form: per field where the form has the field, else on top."""
+    placed = False
+    for name, field_messages in (error.fields or {}).items():
+        for message in field_messages if isinstance(field_messages, list) else [field_messages]:
+            if name in form.fields:
+                form.add_error(name, message)
+                placed = True
+    if not placed or not error.fields:
+        form.add_error(None, error.message)
+
+
+@login_required
+def mine(request):
+    """The manager's facilities, with a button to register a new one."""
+    return render(
+        request,
+        "facilities/mine.html",
+        {
+            "facilities": selectors.my_facilities(user=request.user),
+            "can_register": access.can(request.user, "add", Facility),
+            "is_officer": access.is_official(request.user),
+        },
+    )
+
+
+def _step_context(facility, step):
+    steps = []
+    for name, label in STEPS:
+        url = reverse("facilities:step", args=[facility.uuid, name]) if facility else None
+        if facility and name == "review":
+            url = reverse("facilities:review", args=[facility.uuid])
+        steps.append({"name": name, "label": label, "url": url})
+    return {"steps": steps, "current_step": step, "facility": facility}
+
+
+@login_required
+def register(request):
+    """Step 1 of the wizard for a new facility; saving it creates the draft."""
+    if not access.can(request.user, "add", Facility):
+        raise PermissionDenied
+    form = STEP_FORMS["basic"](request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in STEP_FIELDS["basic"]}
+        try:
+            facility = services.facility_create(actor=request.user, data=data, request=request)
+        except DomainError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Draft saved."))
+            if request.POST.get("later"):
+                return redirect("facilities:detail", facility.uuid)
+            return redirect("facilities:step", facility.uuid, "location")
+    return render(request, "facilities/step.html", {"form": form, **_step_context(None, "basic")})
+
+
+@login_required
+def step(request, uuid, step):
+    """One wizard step of an existing draft; every save is kept as the draft."""
+    if step not in STEP_FORMS:
+        raise Http404
+    facility = _visible(request, uuid)
+    if not access.can(request.user, "change", facility):
+        raise PermissionDenied
+    if not facility.is_editable:
+        messages.info(request, _("This facility has been submitted and cannot be changed now."))
+        return redirect("facilities:detail", facility.uuid)
+    form = STEP_FORMS[step](
+        request.POST if request.method == "POST" else None, instance=Facility.objects.get(pk=facility.pk)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in STEP_FIELDS[step]}
+        try:
+            services.facility_update(actor=request.user, facility=facility, data=data, request=request)
+        except DomainError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Draft saved."))
+            if request.POST.get("later"):
+                return redirect("facilities:detail", facility.uuid)
+            following = [name for name, _label in STEPS][[name for name, _label in STEPS].index(step) + 1]
+            if following == "review":
+                return redirect("facilities:review", facility.uuid)
+            return redirect("facilities:step", facility.uuid, following)
+    return render(request, "facilities/step.html", {"form": form, **_step_context(facility, step)})
+
+
+@login_required
+def review(request, uuid):
+    """Everything entered, what is missing, likely duplicates, and the submit button."""
+    facility = _visible(request, uuid)
+    if not access.can(request.user, "change", facility):
+        raise PermissionDenied
+    duplicates = selectors.facility_duplicates(facility=facility)
+    form = SubmitForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.facility_submit(
+                actor=request.user,
+                facility=facility,
+                confirm_not_duplicate=form.cleaned_data["confirm_not_duplicate"],
+                request=request,
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+            for name, field_messages in (error.fields or {}).items():
+                if name not in ("duplicates", "confirm_not_duplicate"):
+                    form.add_error(None, f"{_field_label(name)}: {' '.join(field_messages)}")
+        else:
+            messages.success(request, _("Submitted for verification. The district officer will review it."))
+            return redirect("facilities:detail", facility.uuid)
+    return render(
+        request,
+        "facilities/review.html",
+        {"form": form, "duplicates": duplicates, **_step_context(facility, "review")},
+    )
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(Facility._meta.get_field(name).verbose_name).capitalize()
+    except Exception:  # noqa: BLE001 - an unknown name is shown as it is
+        return name
+
+
+@login_required
+def detail(request, uuid):
+    """The facility page: status, details, counters; the officer's decision form while it is submitted."""
+    facility = _visible(request, uuid)
+    can_verify = facility.status == FacilityStatus.SUBMITTED and access.can(request.user, "verify", facility)
+    context = {
+        "facility": facility,
+        "can_change": access.can(request.user, "change", facility),
+        "can_verify": can_verify,
+        "verify_form": VerifyForm(),
+        "duplicates": selectors.facility_duplicates(facility=facility) if can_verify else [],
+        "counters": selectors.facility_counters(facility=facility),
+        "counter_form": CounterForm(),
+    }
+    return render(request, "facilities/detail.html", context)
+
+
+@login_required
+@require_POST
+def verify(request, uuid):
+    facility = _visible(request, uuid)
+    form = VerifyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.facility_verify(
+                actor=request.user,
+                facility=facility,
+                decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except DomainError as error:
+            if error.status == 403:
+                raise PermissionDenied from None
+            _form_errors(form, error)
+        else:
+            if form.cleaned_data["decision"] == VerifyDecision.APPROVE:
+                messages.success(request, _("Verified. The facility can now add Scan & Share counters."))
+            else:
+                messages.success(request, _("Rejected. The facility will see your reason."))
+            return redirect("facilities:queue")
+    if not access.can(request.user, "verify", facility):
+        raise PermissionDenied
+    context = {
+        "facility": facility,
+        "can_change": False,
+        "can_verify": True,
+        "verify_form": form,
+        "duplicates": selectors.facility_duplicates(facility=facility),
+        "counters": [],
+    }
+    return render(request, "facilities/detail.html", context, status=400)
+
+
+@login_required
+def queue(request):
+    """The district officer's work queue: submissions of their districts, oldest first."""
+    if not access.is_official(request.user) and not request.user.is_superuser:
+        raise PermissionDenied
+    entries = [
+        {"facility": facility, "duplicates": selectors.facility_duplicates(facility=facility, limit=3)}
+        for facility in selectors.work_queue(user=request.user)[:100]
+    ]
+    return render(request, "facilities/queue.html", {"entries": entries})
+
+
+@login_required
+@require_POST
+def counter_add(request, uuid):
+    facility = _visible(request, uuid)
+    form = CounterForm(request.POST)
+    if form.is_valid():
+        try:
+            counter = services.counter_create(
+                actor=request.user, facility=facility, **form.cleaned_data, request=request
+            )
+        except DomainError as error:
+            if error.status == 403:
+                raise PermissionDenied from None
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Counter %(code)s added. Print its QR poster below.") % {"code": counter.code})
+            return redirect("facilities:detail", facility.uuid)
+    context = {
+        "facility": facility,
+        "can_change": access.can(request.user, "change", facility),
+        "can_verify": False,
+        "counters": selectors.facility_counters(facility=facility),
+        "counter_form": form,
+    }
+    return render(request, "facilities/detail.html", context, status=400)
+
+
+@login_required
+def counter_poster(request, uuid, code, fmt):
+    """The counter's QR poster as PNG or PDF, for anyone who may see the facility."""
+    facility = _visible(request, uuid)
+    counter = get_object_or_404(Counter, facility=facility, code=code)
+    if facility.status != FacilityStatus.VERIFIED or not counter.active:
+        raise Http404
+    counter.facility = facility
+    content_type = "application/pdf" if fmt == "pdf" else "image/png"
+    response = HttpResponse(posters.poster_bytes(counter, fmt), content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{facility.facility_id}-{counter.code}.{fmt}"'
+    return response
