@@ -361,12 +361,25 @@ def details_clean(data: dict) -> dict:
     return cleaned
 
 
-def _aadhaar_checked(aadhaar: str) -> tuple[str, str]:
-    """(hash, last 4) of a valid Aadhaar that has no ABHA yet; raises 400 or 409 otherwise."""
+def _details_and_aadhaar(data: dict, aadhaar: str | None) -> tuple[dict, str | None]:
+    """Cleaned details and Aadhaar digits; every bad field (Aadhaar included) reported at once."""
+    errors, cleaned, digits = {}, {}, None
     try:
-        digits = aadhaar_clean(aadhaar)
-    except IdentifierError as error:
-        raise _invalid("aadhaar", error.message) from None
+        cleaned = details_clean(data)
+    except DomainError as error:
+        errors.update(error.fields)
+    if aadhaar:
+        try:
+            digits = aadhaar_clean(aadhaar)
+        except IdentifierError as error:
+            errors["aadhaar"] = [error.message]
+    if errors:
+        raise DomainError(_("Some fields are not valid."), code="invalid", fields=errors)
+    return cleaned, digits
+
+
+def _aadhaar_checked(digits: str) -> tuple[str, str]:
+    """(hash, last 4) of a valid Aadhaar that has no ABHA yet; Conflict aadhaar_has_abha otherwise."""
     digest = aadhaar_hash(digits)
     if AbhaAccount.objects.filter(aadhaar_hash=digest).exists():
         raise _aadhaar_conflict()
@@ -393,8 +406,8 @@ def enrolment_save_details(*, txn_id, data: dict, aadhaar: str | None = None) ->
     (Conflict aadhaar_has_abha); only its HMAC and last 4 digits are kept.
     """
     txn = _verified_enrolment(txn_id)
-    cleaned = details_clean(data)
-    txn.aadhaar_hash, txn.aadhaar_last4 = _aadhaar_checked(aadhaar) if aadhaar else ("", "")
+    cleaned, digits = _details_and_aadhaar(data, aadhaar)
+    txn.aadhaar_hash, txn.aadhaar_last4 = _aadhaar_checked(digits) if digits else ("", "")
     txn.draft = _draft_json(cleaned)
     txn.save(update_fields=["draft", "aadhaar_hash", "aadhaar_last4", "updated_at"])
     return txn
@@ -446,9 +459,9 @@ def enrolment_complete(
         if not txn.draft:
             raise DomainError(_("Fill in your personal details first."), code="details_missing")
         data = txn.draft
-    cleaned = details_clean(data)
-    if aadhaar:
-        digest, last4 = _aadhaar_checked(aadhaar)
+    cleaned, digits = _details_and_aadhaar(data, aadhaar)
+    if digits:
+        digest, last4 = _aadhaar_checked(digits)
     else:
         digest, last4 = txn.aadhaar_hash or None, txn.aadhaar_last4
         if digest and AbhaAccount.objects.filter(aadhaar_hash=digest).exists():

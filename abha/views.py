@@ -1,0 +1,373 @@
+"""Pages: the enrollment wizard (one page per step, state in the OTP transaction), citizen sign-in
+and the citizen's home. Thin: each view parses a form, calls one service, renders or redirects.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from core.exceptions import DomainError
+from core.services import client_ip
+from core.sms import mask_mobile
+
+from . import card, selectors, services
+from .api.views import address_check
+from .enums import Channel, OtpPurpose
+from .forms import AddressForm, ChooseAccountForm, ConsentForm, DetailsForm, MobileForm, OtpForm, SignInForm
+from .identifiers import abha_number_display, address_candidates, address_full
+from .models import CURRENT_CONSENT_VERSION, AbhaAccount, OtpTransaction
+
+ENROL_TXN = "abha_enrol_txn"
+ENROL_CONSENT = "abha_enrol_consent"
+ENROL_FACILITY = "abha_enrol_facility"
+ENROLLED = "abha_enrolled"
+LOGIN_TXN = "abha_login_txn"
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+# What each audited action means to the citizen reading "who accessed my data".
+ACTION_LABELS = {
+    "abha.enrol": gettext_lazy("Created this ABHA"),
+    "abha.sign_in": gettext_lazy("Signed in"),
+    "abha.lookup": gettext_lazy("Verified this ABHA (facility look-up)"),
+}
+
+
+def _steps(current: int) -> dict:
+    labels = [_("Consent"), _("Mobile"), _("OTP"), _("Your details"), _("ABHA address")]
+    return {"steps": labels, "step": current, "step_count": len(labels)}
+
+
+def _posted(request):
+    """The POST data for a form, or None on GET (an empty POST still binds and shows errors)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _show_error(form, error: DomainError) -> None:
+    """Puts a service's error on the form: per field where the form has it, else on top."""
+    placed = False
+    for field, field_messages in (error.fields or {}).items():
+        if field in form.fields:
+            for message in field_messages:
+                form.add_error(field, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+def _txn(request, key: str, purpose: str) -> OtpTransaction | None:
+    txn_id = request.session.get(key)
+    if not txn_id:
+        return None
+    return OtpTransaction.objects.filter(uuid=txn_id, purpose=purpose, completed_at__isnull=True).first()
+
+
+def _enrol_txn_required(verified: bool):
+    """The step needs an open enrollment transaction (verified by OTP when `verified`)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            txn = _txn(request, ENROL_TXN, OtpPurpose.ENROL)
+            if txn is None:
+                return redirect("abha:enrol_start")
+            if verified and not txn.verified_at:
+                return redirect("abha:enrol_otp")
+            return view(request, txn, *args, **kwargs)
+
+        return never_cache(wrapper)
+
+    return decorate
+
+
+# --- Enrollment wizard ------------------------------------------------------------------------
+
+
+@never_cache
+def enrol_start(request):
+    """Step 1: the consent text (versioned); accepting it is kept in the session, then the mobile."""
+    form = ConsentForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        request.session[ENROL_CONSENT] = CURRENT_CONSENT_VERSION
+        return redirect("abha:enrol_mobile")
+    if request.method == "GET" and request.session.get(ENROL_CONSENT) == CURRENT_CONSENT_VERSION:
+        form = ConsentForm(initial={"agree": True})
+    context = {"form": form, "consent_version": CURRENT_CONSENT_VERSION, **_steps(1)}
+    return render(request, "abha/enrol_consent.html", context)
+
+
+def _assisting_facility(request):
+    facility_uuid = request.session.get(ENROL_FACILITY)
+    if not facility_uuid or not request.user.is_authenticated:
+        return None
+    from facilities.models import Facility
+
+    return Facility.objects.filter(uuid=facility_uuid).first()
+
+
+@never_cache
+def enrol_mobile(request):
+    """Step 2: the mobile number; the limit of 6 ABHAs is checked here, before any OTP."""
+    if request.session.get(ENROL_CONSENT) != CURRENT_CONSENT_VERSION:
+        return redirect("abha:enrol_start")
+    txn = _txn(request, ENROL_TXN, OtpPurpose.ENROL)
+    form = MobileForm(_posted(request), initial={"mobile": txn.mobile if txn else ""})
+    mobile_limit = False
+    if request.method == "POST" and form.is_valid():
+        facility = _assisting_facility(request)
+        try:
+            txn = services.enrolment_start(
+                mobile=form.cleaned_data["mobile"],
+                consent_version=request.session[ENROL_CONSENT],
+                actor=request.user,
+                ip=client_ip(request),
+                facility=facility,
+                channel=Channel.ASSISTED,
+            )
+        except DomainError as error:
+            mobile_limit = error.code == "mobile_limit"
+            _show_error(form, error)
+        else:
+            request.session[ENROL_TXN] = str(txn.uuid)
+            return redirect("abha:enrol_otp")
+    context = {"form": form, "mobile_limit": mobile_limit, "facility": _assisting_facility(request), **_steps(2)}
+    return render(request, "abha/enrol_mobile.html", context)
+
+
+def _otp_step(request, txn, *, purpose, template, on_verified, context):
+    """OTP page shared by enrollment and sign-in: verify, or send again (button `resend`)."""
+    form = OtpForm(_posted(request))
+    if request.method == "POST" and "resend" in request.POST:
+        form = OtpForm()
+        try:
+            services.otp_resend(txn_id=txn.uuid, purpose=purpose, ip=client_ip(request))
+            messages.success(request, _("We sent a new OTP."))
+            return redirect(request.path)
+        except DomainError as error:
+            form.add_error(None, error.message)
+    elif request.method == "POST" and form.is_valid():
+        try:
+            txn = services.otp_verify(txn_id=txn.uuid, otp=form.cleaned_data["otp"], purpose=purpose)
+        except DomainError as error:
+            _show_error(form, error)
+            if error.code in ("otp_locked", "txn_completed"):
+                context["start_again"] = True
+        else:
+            return on_verified(txn)
+    context.update(form=form, mobile=mask_mobile(txn.mobile), resends_left=services.OTP_MAX_RESENDS - txn.resend_count)
+    return render(request, template, context)
+
+
+@_enrol_txn_required(verified=False)
+def enrol_otp(request, txn):
+    """Step 3: the OTP sent to the mobile (resend after 60 s, 5 wrong tries lock)."""
+    if txn.verified_at:
+        return redirect("abha:enrol_details")
+    return _otp_step(
+        request,
+        txn,
+        purpose=OtpPurpose.ENROL,
+        template="abha/enrol_otp.html",
+        on_verified=lambda txn: redirect("abha:enrol_details"),
+        context=_steps(3),
+    )
+
+
+@_enrol_txn_required(verified=True)
+def enrol_details(request, txn):
+    """Step 4: personal details; an Aadhaar that already has an ABHA stops here, not at the end."""
+    form = DetailsForm(_posted(request), initial=dict(txn.draft))
+    aadhaar_has_abha = False
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        aadhaar = data.pop("aadhaar", "") or None
+        try:
+            services.enrolment_save_details(txn_id=txn.uuid, data=data, aadhaar=aadhaar)
+        except DomainError as error:
+            aadhaar_has_abha = error.code == "aadhaar_has_abha"
+            _show_error(form, error)
+        else:
+            return redirect("abha:enrol_address")
+    context = {"form": form, "aadhaar_has_abha": aadhaar_has_abha, "aadhaar_last4": txn.aadhaar_last4, **_steps(4)}
+    return render(request, "abha/enrol_details.html", context)
+
+
+@_enrol_txn_required(verified=True)
+def enrol_address(request, txn):
+    """Step 5: choose an ABHA address (suggestions, own, or the default number@suffix); creates the ABHA."""
+    if not txn.draft:
+        return redirect("abha:enrol_details")
+    suggestions = selectors.addresses_available(
+        address_candidates(
+            first_name=txn.draft.get("first_name", ""),
+            last_name=txn.draft.get("last_name", ""),
+            year_of_birth=txn.draft.get("year_of_birth"),
+        )
+    )[:4]
+    form = AddressForm(_posted(request), initial={"choice": suggestions[0] if suggestions else "default"})
+    if request.method == "POST" and form.is_valid():
+        choice = form.cleaned_data["choice"]
+        chosen = form.cleaned_data["custom"] if choice == "custom" else ("" if choice == "default" else choice)
+        try:
+            account = services.enrolment_complete(
+                txn_id=txn.uuid, abha_address=chosen or None, actor=request.user, request=request
+            )
+        except DomainError as error:
+            if error.fields.get("abha_address"):
+                form.add_error("custom" if choice == "custom" else None, error.fields["abha_address"][0])
+            else:
+                form.add_error(None, error.message)
+        else:
+            del request.session[ENROL_TXN]
+            request.session.pop(ENROL_FACILITY, None)
+            if not request.user.is_authenticated:
+                login(request, account.user, backend=BACKEND)  # the OTP proved the mobile: signed in
+            request.session[ENROLLED] = str(account.uuid)
+            return redirect("abha:enrol_done")
+    context = {
+        "form": form,
+        "suggestions": [(s, address_full(s)) for s in suggestions],
+        "suffix": address_full(""),
+        **_steps(5),
+    }
+    return render(request, "abha/enrol_address.html", context)
+
+
+@_enrol_txn_required(verified=True)
+@require_GET
+def enrol_address_check(request, txn):
+    """The live availability check of the address step (JSON for a few lines of JS)."""
+    return JsonResponse(address_check(request.GET.get("abha_address", "")))
+
+
+def _enrolled_account(request) -> AbhaAccount | None:
+    account_uuid = request.session.get(ENROLLED)
+    if not account_uuid:
+        return None
+    return AbhaAccount.objects.select_related("district", "state").filter(uuid=account_uuid).first()
+
+
+@never_cache
+def enrol_done(request):
+    """The ABHA number, address and card of the account this session just created."""
+    account = _enrolled_account(request)
+    if account is None:
+        return redirect("abha:enrol_start")
+    primary = account.addresses.filter(is_primary=True).first()
+    return render(request, "abha/enrol_done.html", {"account": account, "primary": primary})
+
+
+@never_cache
+def enrolled_card(request, fmt: str):
+    """Card of the account this session just enrolled (also for staff who assisted)."""
+    account = _enrolled_account(request)
+    if account is None:
+        return redirect("abha:enrol_start")
+    return _card_response(account, fmt)
+
+
+def _card_response(account: AbhaAccount, fmt: str) -> HttpResponse:
+    if fmt == "pdf":
+        response = HttpResponse(card.card_pdf(account), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="abha-card-{account.abha_number}.pdf"'
+    else:
+        response = HttpResponse(card.card_png(account), content_type="image/png")
+        response["Content-Disposition"] = f'inline; filename="abha-card-{account.abha_number}.png"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Citizen sign-in ------------------------------------------------------------------------
+
+
+@never_cache
+def signin(request):
+    """Sign in with an ABHA number, ABHA address or mobile number, then an OTP."""
+    form = SignInForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            txn = services.login_start(login_id=form.cleaned_data["login_id"], ip=client_ip(request))
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            request.session[LOGIN_TXN] = str(txn.uuid)
+            return redirect("abha:signin_otp")
+    return render(request, "abha/signin.html", {"form": form})
+
+
+def _finish_sign_in(request, txn, abha_number=None):
+    account = services.login_finish(txn_id=txn.uuid, abha_number=abha_number, request=request)
+    request.session.pop(LOGIN_TXN, None)
+    login(request, account.user, backend=BACKEND)
+    return redirect("abha:home")
+
+
+@never_cache
+def signin_otp(request):
+    txn = _txn(request, LOGIN_TXN, OtpPurpose.LOGIN)
+    if txn is None:
+        return redirect("abha:signin")
+
+    def verified(txn):
+        if len(services.login_candidates(txn)) > 1:
+            return redirect("abha:signin_choose")
+        return _finish_sign_in(request, txn)
+
+    return _otp_step(
+        request, txn, purpose=OtpPurpose.LOGIN, template="abha/signin_otp.html", on_verified=verified, context={}
+    )
+
+
+@never_cache
+def signin_choose(request):
+    """A mobile with several ABHAs (a family's phone): pick whose account to open."""
+    txn = _txn(request, LOGIN_TXN, OtpPurpose.LOGIN)
+    if txn is None or not txn.verified_at:
+        return redirect("abha:signin")
+    accounts = services.login_candidates(txn)
+    form = ChooseAccountForm(_posted(request), accounts=accounts)
+    if request.method == "POST" and form.is_valid():
+        try:
+            return _finish_sign_in(request, txn, form.cleaned_data["abha_number"])
+        except DomainError as error:
+            form.add_error(None, error.message)
+    return render(request, "abha/signin_choose.html", {"form": form})
+
+
+# --- Citizen home ------------------------------------------------------------------------------
+
+
+def _citizen_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        account = selectors.account_for_user(request.user)
+        if account is None:
+            return redirect(f"{reverse('abha:signin')}")
+        return view(request, account, *args, **kwargs)
+
+    return never_cache(wrapper)
+
+
+@_citizen_required
+def home(request, account):
+    """The citizen's home: profile, ABHA addresses, card, and who accessed the account."""
+    context = {
+        "account": account,
+        "addresses": list(account.addresses.all()),
+        "history": [
+            (event, ACTION_LABELS.get(event.action, event.action)) for event in selectors.access_history(account)
+        ],
+        "number_display": abha_number_display(account.abha_number),
+    }
+    return render(request, "abha/home.html", context)
+
+
+@_citizen_required
+def own_card(request, account, fmt: str):
+    return _card_response(account, fmt)
