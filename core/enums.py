@@ -14,3 +14,16 @@ class Role(models.TextChoices):
 # Roles that use the Django admin (with the same scoping as the rest of the portal).
 OFFICIAL_ROLES = frozenset({Role.DISTRICT_OFFICER, Role.STATE_OFFICIAL})
 FACILITY_ROLES = frozenset({Role.FACILITY_STAFF, Role.FACILITY_ADMIN, Role.DOCTOR})
+
+
+class CountMetric(models.TextChoices):
+    """Dashboard counters kept in core.models.DailyCount (see core.counters)."""
+
+    ABHA_CREATED = "abha_created", _("ABHA numbers created")
+    ABHA_ACTIVE = "abha_active", _("ABHA accounts (active)")
+    FACILITIES_REGISTERED = "facilities_registered", _("Facilities registered")
+    FACILITIES_VERIFIED = "facilities_verified", _("Facilities verified")
+
+
+# A facility counts as registered in these states (drafts and rejected ones do not), and as verified in one.
+FACILITY_REGISTERED_STATES = frozenset({"submitted", "verified", "suspended"})

@@ -167,3 +167,32 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} @ {self.seen_at}"
+
+
+class DailyCount(models.Model):
+    """Dashboard counters at the grain the dashboards read: metric x day x district x facility.
+
+    Written by core.counters.count_add in the same transaction as the event it counts, so a
+    rolled-back event leaves no count and a retried task that changes nothing adds nothing.
+    Plain integers (0 = none) instead of foreign keys keep the upsert's conflict target simple.
+    """
+
+    metric = models.CharField(max_length=40)
+    day = models.DateField()
+    district_lgd = models.PositiveIntegerField(default=0)
+    facility_key = models.PositiveBigIntegerField(default=0)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "day", "district_lgd", "facility_key"], name="dailycount_one_row_per_grain"
+            )
+        ]
+        indexes = [
+            # Dashboard totals by district and series by day: WHERE metric = ? [AND district_lgd IN (...)] GROUP BY ...
+            models.Index(fields=["metric", "district_lgd", "day"], name="dailycount_metric_district_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.metric} {self.day} d{self.district_lgd} f{self.facility_key}: {self.value}"

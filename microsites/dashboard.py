@@ -1,17 +1,16 @@
 """Reads for the state dashboard: headline numbers and coverage by district, scoped to the viewer.
 
-Counts come straight from the source tables, which is fast at demo and district scale; the
-crore-scale counter tables of the dashboards issue replace these queries without changing callers.
+ABHA figures come from the counter table (core.counters), never from counting the accounts table;
+facilities are counted directly (tens of thousands of rows, indexed by district and status).
 """
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
-from abha.enums import AccountStatus
-from abha.models import AbhaAccount
-from core import access
+from core import access, counters
+from core.enums import CountMetric
 from core.models import District, PopulationFigure
 from core.selectors import coverage_ratio
 from facilities.enums import FacilityStatus
@@ -53,24 +52,14 @@ class DistrictRow:
 def district_rows(districts, year: int | None = None) -> list[DistrictRow]:
     """Per district: active ABHA accounts, the population denominator, coverage and verified facilities.
 
-    Three grouped queries whatever the number of districts. Sorted by coverage, highest first;
-    districts without a denominator come last (never a division by zero).
+    Three grouped queries (two on the counter table) whatever the number of districts or accounts.
+    Sorted by coverage, highest first; districts without a denominator come last (never a division by zero).
     """
     year = year or timezone.localdate().year
     districts = list(districts)
     ids = [d.pk for d in districts]
-    accounts = dict(
-        AbhaAccount.objects.filter(district_id__in=ids, status=AccountStatus.ACTIVE)
-        .values("district_id")
-        .annotate(n=Count("id"))
-        .values_list("district_id", "n")
-    )
-    verified = dict(
-        Facility.objects.filter(district_id__in=ids, status=FacilityStatus.VERIFIED)
-        .values("district_id")
-        .annotate(n=Count("id"))
-        .values_list("district_id", "n")
-    )
+    accounts = counters.totals_by_district(CountMetric.ABHA_ACTIVE, ids)
+    verified = counters.totals_by_district(CountMetric.FACILITIES_VERIFIED, ids)
     populations = _latest_populations(ids, year)
     rows = []
     for district in districts:
@@ -111,7 +100,16 @@ def summary(districts, year: int | None = None) -> dict:
         "facilities_verified": by_status.get(FacilityStatus.VERIFIED, 0),
         "facilities_submitted": by_status.get(FacilityStatus.SUBMITTED, 0),
         "facilities_by_status": {status: by_status.get(status, 0) for status in FacilityStatus.values},
-        "abha_created_today": AbhaAccount.objects.filter(
-            Q(district__in=[r.lgd_code for r in rows]), created_at__date=timezone.localdate()
-        ).count(),
+        "abha_created_today": counters.total(
+            CountMetric.ABHA_CREATED, [r.lgd_code for r in rows], since=timezone.localdate()
+        ),
     }
+
+
+def timeseries(districts, metric: str, interval: str, since=None, until=None) -> list[dict]:
+    """Changes of `metric` per day or month, oldest first, from the counter table."""
+    ids = [d.pk for d in districts]
+    return [
+        {"period": period, "value": value}
+        for period, value in counters.series(metric, ids, since=since, until=until, interval=interval)
+    ]

@@ -8,4 +8,5 @@ urlpatterns = [
     path("microsites/<uuid:uuid>/", views.MicrositeDetailView.as_view(), name="api-microsite"),
     path("dashboard/summary/", views.DashboardSummaryView.as_view(), name="api-dashboard-summary"),
     path("dashboard/districts/", views.DashboardDistrictsView.as_view(), name="api-dashboard-districts"),
+    path("dashboard/timeseries/", views.DashboardTimeseriesView.as_view(), name="api-dashboard-timeseries"),
 ]

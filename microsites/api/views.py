@@ -1,11 +1,14 @@
+import datetime
+
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics
+from rest_framework import exceptions, generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import access
+from core.enums import CountMetric
 from microsites import dashboard
 from microsites.models import Microsite
 from microsites.selectors import leaderboard, microsite_progress, microsites_for
@@ -84,3 +87,49 @@ class DashboardDistrictsView(APIView):
     def get(self, request):
         rows = dashboard.district_rows(_districts_for(request))
         return Response(DistrictRowSerializer(rows, many=True).data)
+
+
+class TimeseriesPointSerializer(serializers.Serializer):
+    period = serializers.DateField()
+    value = serializers.IntegerField()
+
+
+class DashboardTimeseriesView(APIView):
+    @extend_schema(
+        summary="Daily or monthly changes of one dashboard metric",
+        parameters=[
+            OpenApiParameter("metric", str, enum=CountMetric.values, required=True),
+            OpenApiParameter("interval", str, enum=["day", "month"], required=False),
+            OpenApiParameter("district_lgd", int, required=False),
+            OpenApiParameter("from", datetime.date, required=False),
+            OpenApiParameter("to", datetime.date, required=False),
+        ],
+        responses=TimeseriesPointSerializer(many=True),
+        tags=["dashboard"],
+    )
+    def get(self, request):
+        districts = _districts_for(request)
+        params = TimeseriesQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query = params.validated_data
+        points = dashboard.timeseries(
+            districts, query["metric"], query["interval"], since=query.get("from"), until=query.get("to")
+        )
+        return Response(TimeseriesPointSerializer(points, many=True).data)
+
+
+class TimeseriesQuerySerializer(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=CountMetric.values)
+    interval = serializers.ChoiceField(choices=["day", "month"], default="day")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # `from` and `to` are Python keywords, so they are declared here rather than as attributes.
+        fields["from"] = serializers.DateField(required=False)
+        fields["to"] = serializers.DateField(required=False)
+        return fields
+
+    def validate(self, attrs):
+        if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
+            raise serializers.ValidationError({"from": ["Must be on or before 'to'."]})
+        return attrs

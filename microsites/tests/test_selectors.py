@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from abha.enums import AccountStatus
 from abha.tests.factories import AbhaAccountFactory
+from core import counters
 from facilities.enums import FacilityStatus
 from facilities.tests.factories import FacilityFactory
 from microsites.enums import Metric, MilestoneStatus
@@ -41,9 +42,14 @@ def test_metrics_count_live_data_and_skip_inactive_rows():
     AbhaAccountFactory.create_batch(3)
     AbhaAccountFactory(status=AccountStatus.DEACTIVATED)
     AbhaAccountFactory(district_id=AHMADABAD)
-    assert metric_value(microsite, Metric.FACILITIES_REGISTERED) == 2
-    assert metric_value(microsite, Metric.FACILITIES_VERIFIED) == 1
-    assert metric_value(microsite, Metric.ABHA_CREATED) == 3
+    assisted_here = FacilityFactory(district_id=AHMADABAD, pincode="380001")
+    microsite.included_facilities.add(assisted_here)
+    AbhaAccountFactory(district_id=AHMADABAD, assisted_facility=assisted_here)  # lives elsewhere, enrolled here
+    counters.rebuild(fix=True)
+    assert metric_value(microsite, Metric.FACILITIES_REGISTERED) == 3
+    assert metric_value(microsite, Metric.FACILITIES_VERIFIED) == 2
+    # Created ABHAs count once made, even if deactivated later.
+    assert metric_value(microsite, Metric.ABHA_CREATED) == 5
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,10 @@ import datetime
 import io
 
 import pytest
+from django.utils import timezone
 
 from abha.tests.factories import AbhaAccountFactory
+from core import counters
 from core.tests.factories import DistrictOfficerFactory, StateOfficialFactory, UserFactory
 from facilities.tests.factories import FacilityFactory
 from microsites.enums import Metric
@@ -21,6 +23,7 @@ def data():
     AbhaAccountFactory.create_batch(2, district_id=AHMADABAD, pincode="380001")
     FacilityFactory.create_batch(2)
     FacilityFactory(district_id=AHMADABAD, pincode="380001")
+    counters.rebuild(fix=True)  # factories bypass the services that keep the counters
     return {
         "bhavnagar": MicrositeFactory(name="Bhavnagar", districts=[443]),
         "ahmedabad": MicrositeFactory(name="Ahmedabad", districts=[AHMADABAD]),
@@ -118,3 +121,17 @@ def test_api_microsite_detail_and_leaderboard(api_as, data):
     listing = client.get("/api/v1/microsites/").json()
     assert listing["count"] == 2
     assert api_as(DistrictOfficerFactory()).get(f"/api/v1/microsites/{data['ahmedabad'].uuid}/").status_code == 404
+
+
+def test_api_timeseries_by_day_and_month(api_as, data):
+    client = api_as(StateOfficialFactory())
+    today = timezone.localdate().isoformat()
+    days = client.get("/api/v1/dashboard/timeseries/?metric=abha_created&interval=day").json()
+    assert days == [{"period": today, "value": 6}]
+    months = client.get("/api/v1/dashboard/timeseries/?metric=abha_created&interval=month&district_lgd=443").json()
+    assert months == [{"period": timezone.localdate().replace(day=1).isoformat(), "value": 4}]
+    bad = client.get("/api/v1/dashboard/timeseries/?metric=nonsense&from=2026-02-01&to=2026-01-01")
+    assert bad.status_code == 400
+    assert set(bad.json()["error"]["fields"]) == {"metric"}
+    reversed_range = client.get("/api/v1/dashboard/timeseries/?metric=abha_created&from=2026-02-01&to=2026-01-01")
+    assert set(reversed_range.json()["error"]["fields"]) == {"from"}

@@ -1,0 +1,148 @@
+"""Exact dashboard counters (core.models.DailyCount), so dashboards never count the big tables.
+
+Services call `count_add` inside the transaction that makes the change. Each app registers, per
+metric, a *source*: a function returning the rows the counter table should hold, computed from
+the source tables. `rebuild` compares both, reports drift and, with fix=True, replaces the rows.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from .models import DailyCount
+
+Row = tuple[datetime.date, int, int, int]  # day, district LGD, facility key, value
+_sources: dict[str, Callable[[], Iterable[Row]]] = {}
+
+_UPSERT = """
+INSERT INTO core_dailycount (metric, day, district_lgd, facility_key, value) VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (metric, day, district_lgd, facility_key) DO UPDATE SET value = core_dailycount.value + excluded.value
+"""
+
+
+def count_add(
+    *,
+    metric: str,
+    district_lgd: int | None,
+    facility_key: int | None = None,
+    delta: int = 1,
+    day: datetime.date | None = None,
+) -> None:
+    """Add `delta` to one counter row (one upsert). Call it inside the transaction of the event."""
+    day = day or timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT, [metric, day, district_lgd or 0, facility_key or 0, delta])
+
+
+def source(metric: str):
+    """Register `fn() -> iterable of (day, district_lgd, facility_key, value)` as the truth for `metric`."""
+
+    def register(fn):
+        _sources[metric] = fn
+        return fn
+
+    return register
+
+
+def registered_metrics() -> list[str]:
+    return sorted(_sources)
+
+
+def totals_by_district(
+    metric: str, district_ids: Iterable[int] | None = None, until: datetime.date | None = None
+) -> dict[int, int]:
+    """Sum of `metric` per district (one grouped query over the small counter table)."""
+    rows = DailyCount.objects.filter(metric=metric)
+    if district_ids is not None:
+        rows = rows.filter(district_lgd__in=list(district_ids))
+    if until is not None:
+        rows = rows.filter(day__lte=until)
+    return dict(rows.values("district_lgd").annotate(total=Sum("value")).values_list("district_lgd", "total"))
+
+
+def total(
+    metric: str,
+    district_ids: Iterable[int] | None = None,
+    *,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> int:
+    rows = DailyCount.objects.filter(metric=metric)
+    if district_ids is not None:
+        rows = rows.filter(district_lgd__in=list(district_ids))
+    if since is not None:
+        rows = rows.filter(day__gte=since)
+    if until is not None:
+        rows = rows.filter(day__lte=until)
+    return rows.aggregate(total=Sum("value"))["total"] or 0
+
+
+def series(
+    metric: str,
+    district_ids: Iterable[int] | None = None,
+    *,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+    interval: str = "day",
+) -> list[tuple[datetime.date, int]]:
+    """(period start, sum) for each day or month with a non-zero change, oldest first."""
+    rows = DailyCount.objects.filter(metric=metric)
+    if district_ids is not None:
+        rows = rows.filter(district_lgd__in=list(district_ids))
+    if since is not None:
+        rows = rows.filter(day__gte=since)
+    if until is not None:
+        rows = rows.filter(day__lte=until)
+    buckets: dict[datetime.date, int] = defaultdict(int)
+    for day, value in rows.values("day").annotate(total=Sum("value")).values_list("day", "total"):
+        key = day.replace(day=1) if interval == "month" else day
+        buckets[key] += value
+    return sorted(buckets.items())
+
+
+def _district_totals(rows: Iterable[Row]) -> dict[int, int]:
+    totals: dict[int, int] = defaultdict(int)
+    for _, district, _, value in rows:
+        totals[district] += value
+    return totals
+
+
+def rebuild(metrics: Iterable[str] | None = None, *, fix: bool = False) -> list[dict]:
+    """Recompute each metric from its source; return drift per (metric, district) and, if `fix`, rewrite.
+
+    Drift is judged on district totals (what the dashboards show): an incremental counter may hold a
+    change on the day it happened where the source recomputes it on the creation day.
+    """
+    drift = []
+    for metric in metrics or registered_metrics():
+        truth = list(_sources[metric]())
+        expected = _district_totals(truth)
+        actual = totals_by_district(metric)
+        for district in sorted(set(expected) | set(actual)):
+            if expected.get(district, 0) != actual.get(district, 0):
+                drift.append(
+                    {
+                        "metric": metric,
+                        "district_lgd": district,
+                        "counted": actual.get(district, 0),
+                        "source": expected.get(district, 0),
+                    }
+                )
+        if fix:
+            with transaction.atomic():
+                DailyCount.objects.filter(metric=metric).delete()
+                DailyCount.objects.bulk_create(
+                    [
+                        DailyCount(
+                            metric=metric, day=day, district_lgd=district or 0, facility_key=facility or 0, value=value
+                        )
+                        for day, district, facility, value in truth
+                        if value
+                    ],
+                    batch_size=5000,
+                )
+    return drift

@@ -1,0 +1,45 @@
+"""The source-table truth for each dashboard counter (see core.counters.rebuild)."""
+
+from django.db.models import Count, F
+from django.db.models.functions import Coalesce, TruncDate
+
+from abha.enums import AccountStatus
+from abha.models import AbhaAccount
+from core import counters
+from core.enums import FACILITY_REGISTERED_STATES, CountMetric
+from facilities.enums import FacilityStatus
+from facilities.models import Facility
+
+
+def _grouped(queryset, day_field):
+    rows = (
+        queryset.annotate(day=TruncDate(day_field))
+        .values("day", "district_id", "facility_key")
+        .annotate(n=Count("id"))
+        .values_list("day", "district_id", "facility_key", "n")
+    )
+    return [(day, district or 0, facility or 0, n) for day, district, facility, n in rows]
+
+
+@counters.source(CountMetric.ABHA_CREATED)
+def _abha_created():
+    accounts = AbhaAccount.objects.annotate(facility_key=F("assisted_facility_id"))
+    return _grouped(accounts, "created_at")
+
+
+@counters.source(CountMetric.ABHA_ACTIVE)
+def _abha_active():
+    accounts = AbhaAccount.objects.filter(status=AccountStatus.ACTIVE).annotate(facility_key=F("assisted_facility_id"))
+    return _grouped(accounts, "created_at")
+
+
+@counters.source(CountMetric.FACILITIES_REGISTERED)
+def _facilities_registered():
+    facilities = Facility.objects.filter(status__in=FACILITY_REGISTERED_STATES).annotate(facility_key=F("id"))
+    return _grouped(facilities.annotate(when=Coalesce("submitted_at", "created_at")), "when")
+
+
+@counters.source(CountMetric.FACILITIES_VERIFIED)
+def _facilities_verified():
+    facilities = Facility.objects.filter(status=FacilityStatus.VERIFIED).annotate(facility_key=F("id"))
+    return _grouped(facilities.annotate(when=Coalesce("verified_at", "created_at")), "when")
