@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from abha.identifiers import aadhaar_hash
 from abha.models import AbhaAccount, OtpTransaction
 from core.enums import Role
 from core.models import AuditEvent
@@ -84,7 +85,7 @@ def test_consent_must_be_ticked(client, wizard):
 
 
 def test_duplicate_aadhaar_stops_at_the_details_step_with_a_sign_in_path(client, wizard):
-    AbhaAccountFactory(aadhaar_hash=__import__("abha.identifiers").identifiers.aadhaar_hash(AADHAAR))
+    AbhaAccountFactory(aadhaar_hash=aadhaar_hash(AADHAAR))
     wizard.to_details("9876543211")
     response = wizard.post("abha:enrol_details", {**DETAILS_FORM, "aadhaar": AADHAAR})
     page = response.content.decode()
