@@ -133,3 +133,15 @@ class VerifyForm(forms.Form):
 class CounterForm(forms.Form):
     code = forms.CharField(label=_("Counter code"), max_length=20, help_text=_("For example OPD1"))
     name = forms.CharField(label=_("Counter name"), max_length=100, help_text=_("For example General OPD"))
+
+
+class InviteForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    mobile = forms.CharField(
+        label=_("Mobile number"),
+        max_length=10,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    email = forms.EmailField(label=_("Email"), required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=[("staff", _("Staff")), ("admin", _("Facility admin"))])

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from core import access
 
 from .enums import FacilityStatus
-from .models import Counter, Facility
+from .models import Counter, Facility, FacilityMembership
 
 # Words that say what kind of place it is, not which one: sharing them does not make two names alike.
 GENERIC_WORDS = frozenset(
@@ -159,3 +159,12 @@ def my_facilities(*, user) -> QuerySet:
 
 def facility_counters(*, facility: Facility) -> QuerySet:
     return Counter.objects.filter(facility=facility).order_by("code")
+
+
+def facility_team(*, facility: Facility) -> QuerySet:
+    """The facility's members with their users, admins first."""
+    return (
+        FacilityMembership.objects.filter(facility=facility)
+        .select_related("user")
+        .order_by("role", "user__first_name", "user__username")
+    )

@@ -3,16 +3,20 @@
 import secrets
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import access
+from core.enums import Role
 from core.exceptions import Conflict, DomainError, NotAllowed
+from core.models import User
 from core.services import audit_record
+from core.sms import send_sms
 
 from .enums import FacilityStatus, MembershipRole, VerifyDecision
-from .models import REQUIRED_FOR_SUBMISSION, Counter, Facility, FacilityMembership
+from .models import REQUIRED_FOR_SUBMISSION, Counter, Facility, FacilityMembership, mobile_validator
 from .selectors import facility_duplicates
 
 # What the manager may set on a draft or rejected facility (the API and the wizard's forms use these names).
@@ -280,3 +284,95 @@ def counter_update(*, actor, counter: Counter, name: str | None = None, active: 
         counter.save()
         audit_record(actor=actor, action="counter.update", target=counter, details=changed, request=request)
     return counter
+
+
+# --- Facility team -----------------------------------------------------------------------
+
+TEAM_ROLES = {MembershipRole.ADMIN: Role.FACILITY_ADMIN, MembershipRole.STAFF: Role.FACILITY_STAFF}
+
+
+def _find_or_create_person(*, mobile: str, email: str, name: str, role: str):
+    """The portal user with this mobile (or else email); a new one, without a password yet, if none."""
+    person = None
+    if mobile:
+        person = User.objects.filter(mobile=mobile).order_by("id").first()
+    if person is None and email:
+        person = User.objects.filter(email__iexact=email).order_by("id").first()
+    if person is not None:
+        return person, False
+    first, _sep, last = (name or "").strip().partition(" ")
+    username = f"m{mobile}" if mobile else email.lower()
+    if User.objects.filter(username=username).exists():
+        username = f"{username}-{secrets.token_hex(3)}"
+    person = User(
+        username=username, mobile=mobile, email=email, first_name=first[:150], last_name=last[:150], role=role
+    )
+    person.set_unusable_password()  # they set it through the password reset their admin gives them
+    person.save()
+    return person, True
+
+
+@transaction.atomic
+def membership_invite(
+    *, actor, facility: Facility, role: str, mobile: str = "", email: str = "", name: str = "", request=None
+) -> FacilityMembership:
+    """Add a person (found or created by mobile or email) to the facility's team as admin or staff.
+
+    Officials and citizens cannot be added. Sends an SMS to the mobile after the commit.
+    """
+    _require(actor, "manage_team", facility, _("Only an admin of this facility may manage its team."))
+    if role not in TEAM_ROLES:
+        raise DomainError(_("Choose admin or staff."), fields={"role": [_("Choose admin or staff.")]})
+    mobile, email = (mobile or "").strip(), (email or "").strip()
+    errors = {}
+    if not mobile and not email:
+        errors["mobile"] = [_("Give a mobile number or an email address.")]
+    try:
+        if mobile:
+            mobile_validator(mobile)
+    except ValidationError as error:
+        errors["mobile"] = error.messages
+    try:
+        if email:
+            validate_email(email)
+    except ValidationError:
+        errors["email"] = [_("Enter a valid email address.")]
+    if errors:
+        raise DomainError(_("Some fields are not valid."), fields=errors)
+    person, created = _find_or_create_person(mobile=mobile, email=email, name=name, role=TEAM_ROLES[role])
+    if person.role not in (Role.FACILITY_ADMIN, Role.FACILITY_STAFF, Role.DOCTOR):
+        raise Conflict(_("This person has an account that cannot join a facility team."), code="wrong_account")
+    if FacilityMembership.objects.filter(facility=facility, user=person).exists():
+        raise Conflict(_("This person is already in the team."), code="already_member")
+    membership = FacilityMembership.objects.create(facility=facility, user=person, role=role)
+    audit_record(
+        actor=actor,
+        action="facility.team_add",
+        target=facility,
+        details={"user": str(person.uuid), "role": role, "new_account": created},
+        request=request,
+    )
+    if person.mobile:
+        text = _("You were added to %(facility)s on the ABDM State Portal. Sign in with username %(username)s.") % {
+            "facility": facility.name,
+            "username": person.username,
+        }
+        transaction.on_commit(lambda: send_sms(to=person.mobile, text=text))
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor, membership: FacilityMembership, request=None) -> None:
+    """Take a person off the facility's team; the last admin stays (someone must manage the facility)."""
+    facility = membership.facility
+    _require(actor, "manage_team", facility, _("Only an admin of this facility may manage its team."))
+    if (
+        membership.role == MembershipRole.ADMIN
+        and not FacilityMembership.objects.filter(facility=facility, role=MembershipRole.ADMIN)
+        .exclude(pk=membership.pk)
+        .exists()
+    ):
+        raise Conflict(_("A facility keeps at least one admin."), code="last_admin")
+    details = {"user": str(membership.user.uuid), "role": membership.role}
+    membership.delete()
+    audit_record(actor=actor, action="facility.team_remove", target=facility, details=details, request=request)

@@ -26,6 +26,8 @@ urlpatterns = [
     path("<uuid:uuid>/review/", views.review, name="review"),
     path("<uuid:uuid>/verify/", views.verify, name="verify"),
     path("<uuid:uuid>/counters/", views.counter_add, name="counter_add"),
+    path("<uuid:uuid>/team/", views.team_invite, name="team_invite"),
+    path("<uuid:uuid>/team/<uuid:member>/remove/", views.team_remove, name="team_remove"),
     path(
         "<uuid:uuid>/counters/<str:code>/poster.<poster_format:fmt>",
         views.counter_poster,

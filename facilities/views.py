@@ -14,8 +14,8 @@ from core.exceptions import DomainError
 
 from . import posters, selectors, services
 from .enums import FacilityStatus, VerifyDecision
-from .forms import STEP_FIELDS, STEP_FORMS, STEPS, CounterForm, SubmitForm, VerifyForm
-from .models import Counter, Facility
+from .forms import STEP_FIELDS, STEP_FORMS, STEPS, CounterForm, InviteForm, SubmitForm, VerifyForm
+from .models import Counter, Facility, FacilityMembership
 
 
 def _visible(request, uuid) -> Facility:
@@ -164,8 +164,18 @@ def detail(request, uuid):
         "duplicates": selectors.facility_duplicates(facility=facility) if can_verify else [],
         "counters": selectors.facility_counters(facility=facility),
         "counter_form": CounterForm(),
+        **_team_context(request, facility),
     }
     return render(request, "facilities/detail.html", context)
+
+
+def _team_context(request, facility, invite_form=None):
+    can_manage = access.can(request.user, "manage_team", facility)
+    return {
+        "team": selectors.facility_team(facility=facility),
+        "can_manage_team": can_manage,
+        "invite_form": invite_form or (InviteForm() if can_manage else None),
+    }
 
 
 @login_required
@@ -256,3 +266,48 @@ def counter_poster(request, uuid, code, fmt):
     response = HttpResponse(posters.poster_bytes(counter, fmt), content_type=content_type)
     response["Content-Disposition"] = f'inline; filename="{facility.facility_id}-{counter.code}.{fmt}"'
     return response
+
+
+@login_required
+@require_POST
+def team_invite(request, uuid):
+    facility = _visible(request, uuid)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            membership = services.membership_invite(
+                actor=request.user, facility=facility, **form.cleaned_data, request=request
+            )
+        except DomainError as error:
+            if error.status == 403:
+                raise PermissionDenied from None
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("%(name)s was added to the team.") % {"name": membership.user})
+            return redirect(reverse("facilities:detail", args=[facility.uuid]) + "#team-heading")
+    context = {
+        "facility": facility,
+        "can_change": access.can(request.user, "change", facility),
+        "can_verify": False,
+        "counters": selectors.facility_counters(facility=facility),
+        "counter_form": CounterForm(),
+        **_team_context(request, facility, invite_form=form),
+    }
+    return render(request, "facilities/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def team_remove(request, uuid, member):
+    facility = _visible(request, uuid)
+    membership = get_object_or_404(FacilityMembership.objects.select_related("user"), facility=facility, uuid=member)
+    membership.facility = facility
+    try:
+        services.membership_remove(actor=request.user, membership=membership, request=request)
+    except DomainError as error:
+        if error.status == 403:
+            raise PermissionDenied from None
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(name)s was removed from the team.") % {"name": membership.user})
+    return redirect(reverse("facilities:detail", args=[facility.uuid]) + "#team-heading")

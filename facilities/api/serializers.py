@@ -138,3 +138,18 @@ class CounterInSerializer(serializers.Serializer):
 class CounterUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
     active = serializers.BooleanField(required=False)
+
+
+class MembershipSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    role = serializers.CharField()
+    user_uuid = serializers.UUIDField(source="user.uuid")
+    username = serializers.CharField(source="user.username")
+    name = serializers.CharField(source="user.get_full_name")
+
+
+class InviteSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=[("admin", "admin"), ("staff", "staff")])
+    mobile = serializers.CharField(required=False, allow_blank=True, default="", max_length=10)
+    email = serializers.CharField(required=False, allow_blank=True, default="", max_length=254)
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)

@@ -25,4 +25,6 @@ urlpatterns = [
         views.CounterDetailView.as_view(),
         name="api-facility-counter",
     ),
+    path("facilities/<uuid:uuid>/team/", views.TeamView.as_view(), name="api-facility-team"),
+    path("facilities/<uuid:uuid>/team/<uuid:member>/", views.TeamMemberView.as_view(), name="api-facility-member"),
 ]

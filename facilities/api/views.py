@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from core import access
 from facilities import selectors, services
 from facilities.enums import FacilityStatus, FacilityType
-from facilities.models import Counter, Facility
+from facilities.models import Counter, Facility, FacilityMembership
 
 from .serializers import (
     CounterInSerializer,
@@ -20,6 +20,8 @@ from .serializers import (
     DuplicateSerializer,
     FacilityInSerializer,
     FacilityOutSerializer,
+    InviteSerializer,
+    MembershipSerializer,
     StatusChangeSerializer,
     SubmitSerializer,
     VerifySerializer,
@@ -216,3 +218,37 @@ class CounterDetailView(APIView):
             actor=request.user, counter=counter, **serializer.validated_data, request=request
         )
         return Response(CounterSerializer(counter).data)
+
+
+class TeamView(APIView):
+    @extend_schema(summary="List a facility's team", responses={200: MembershipSerializer(many=True)}, tags=TAGS)
+    def get(self, request, uuid):
+        facility = visible_facility(request, uuid)
+        return Response(MembershipSerializer(selectors.facility_team(facility=facility), many=True).data)
+
+    @extend_schema(
+        summary="Add a person to the team by mobile or email (facility admin)",
+        request=InviteSerializer,
+        responses={201: MembershipSerializer},
+        tags=TAGS,
+    )
+    def post(self, request, uuid):
+        facility = visible_facility(request, uuid)
+        serializer = InviteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.membership_invite(
+            actor=request.user, facility=facility, **serializer.validated_data, request=request
+        )
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class TeamMemberView(APIView):
+    @extend_schema(summary="Remove a person from the team (facility admin)", responses={204: None}, tags=TAGS)
+    def delete(self, request, uuid, member):
+        facility = visible_facility(request, uuid)
+        membership = get_object_or_404(
+            FacilityMembership.objects.select_related("user"), facility=facility, uuid=member
+        )
+        membership.facility = facility
+        services.membership_remove(actor=request.user, membership=membership, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
