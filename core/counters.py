@@ -38,6 +38,14 @@ def count_add(
         cursor.execute(_UPSERT, [metric, day, district_lgd or 0, facility_key or 0, delta])
 
 
+def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
+    """Add many (day, district, facility, delta) changes at once (bulk loads; one pipelined statement)."""
+    params = [[metric, day, district or 0, facility or 0, delta] for day, district, facility, delta in rows]
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(_UPSERT, params)
+
+
 def source(metric: str):
     """Register `fn() -> iterable of (day, district_lgd, facility_key, value)` as the truth for `metric`."""
 

@@ -1,0 +1,180 @@
+"""Dashboard latency against data size: summary and districts endpoints at a small and a large scale.
+
+Creates its own PostgreSQL database on the server in DATABASE_URL (make bench starts one), fills it
+with `generate_scale`, serves it with gunicorn (2 sync workers, production settings) and times the
+API over loopback with a few concurrent clients. Prints p50/p95 per endpoint and scale, the ratio
+large/small (goal <= 1.5), and the size of the database and of the counter table.
+
+    DATABASE_URL=postgres://... REDIS_URL=redis://... \\
+        .venv/bin/python bench/dashboard.py --small 100000 --large 10000000
+"""
+
+import argparse
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+COUNTER_SIZE_SQL = "SELECT pg_size_pretty(pg_total_relation_size('core_dailycount'))"
+ENDPOINTS = [
+    "/api/v1/dashboard/summary/",
+    "/api/v1/dashboard/districts/",
+    "/api/v1/dashboard/summary/?district_lgd=443",
+]
+
+
+def manage(env, *args, capture=False):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, text=True, capture_output=capture
+    )
+
+
+def psql(env, sql):
+    code = f"from django.db import connection\nc = connection.cursor()\nc.execute({sql!r})\nprint(c.fetchone()[0])"
+    return manage(env, "shell", "-c", code, capture=True).stdout.strip().splitlines()[-1]
+
+
+def admin_sql(url, *statements):
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+def timed_requests(base, token, path, clients=4, per_client=100):
+    latencies = []
+    lock = threading.Lock()
+
+    def worker():
+        for _ in range(per_client):
+            request = urllib.request.Request(base + path, headers={"Authorization": f"Token {token}"})
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
+                assert response.status == 200
+            with lock:
+                latencies.append(time.perf_counter() - started)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies.sort()
+    return statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.95) - 1] * 1000
+
+
+def measure(env, label):
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    number = port.getsockname()[1]
+    port.close()
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{number}",
+            "--workers",
+            "2",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{number}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        code = (
+            "from core.models import User; from rest_framework.authtoken.models import Token\n"
+            "u, _ = User.objects.get_or_create(username='bench_state', defaults={'role': 'state_official'})\n"
+            "print(Token.objects.get_or_create(user=u)[0].key)"
+        )
+        token = manage(env, "shell", "-c", code, capture=True).stdout.strip().splitlines()[-1]
+        body = json.loads(
+            urllib.request.urlopen(
+                urllib.request.Request(base + ENDPOINTS[0], headers={"Authorization": f"Token {token}"})
+            ).read()
+        )
+        results = {path: timed_requests(base, token, path) for path in ENDPOINTS}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"\n[{label}] abha_accounts={body['abha_accounts']:,} coverage={body['abha_coverage_percent']}%")
+    for path, (p50, p95) in results.items():
+        print(f"  {path:48s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms")
+    print(
+        f"  database size {psql(env, 'SELECT pg_size_pretty(pg_database_size(current_database()))')}, "
+        f"counter table {psql(env, COUNTER_SIZE_SQL)} "
+        f"({psql(env, 'SELECT count(*) FROM core_dailycount')} rows)"
+    )
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--small", type=int, default=100_000)
+    parser.add_argument("--large", type=int, default=10_000_000)
+    parser.add_argument("--facilities", type=int, default=20_000)
+    parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server (make bench starts one).")
+    parts = urlparse(url)
+    bench_url = urlunparse(parts._replace(path="/bench_dashboard"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "DATABASE_URL": bench_url,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "AADHAAR_HASH_KEY": secrets.token_urlsafe(32),
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "API_USER_RATE": "1000000/minute",
+        "LOG_LEVEL": "WARNING",
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1"),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    admin_url = urlunparse(parts._replace(path="/postgres"))  # the maintenance database always exists
+    admin_sql(admin_url, "DROP DATABASE IF EXISTS bench_dashboard", "CREATE DATABASE bench_dashboard")
+    manage(env, "migrate", "-v0")
+    started = time.perf_counter()
+    manage(env, "generate_scale", "--abha", str(args.small), "--facilities", str(args.facilities))
+    print(
+        f"generated {args.small:,} accounts + {args.facilities:,} facilities in {time.perf_counter() - started:.0f} s"
+    )
+    small = measure(env, f"{args.small:,} ABHA accounts")
+    started = time.perf_counter()
+    manage(env, "generate_scale", "--abha", str(args.large - args.small), "--seed", "2")
+    print(f"generated {args.large - args.small:,} more accounts in {time.perf_counter() - started:.0f} s")
+    manage(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')")
+    large = measure(env, f"{args.large:,} ABHA accounts")
+    print("\nratio large/small p95 (goal <= 1.5):")
+    for path in ENDPOINTS:
+        print(f"  {path:48s} {large[path][1] / small[path][1]:.2f}")
+    print("(client threads and gunicorn share the same 2 cores)")
+    if not args.keep:
+        admin_sql(admin_url, "DROP DATABASE bench_dashboard")
+
+
+if __name__ == "__main__":
+    main()
