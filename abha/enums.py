@@ -26,3 +26,7 @@ class Channel(models.TextChoices):
 class OtpPurpose(models.TextChoices):
     ENROL = "enrol", _("Enrollment")
     LOGIN = "login", _("Sign in")
+    MOBILE_CHANGE = "mobile", _("Change of mobile number")
+    DEACTIVATE = "deactivate", _("Deactivation")
+    REACTIVATE = "reactivate", _("Reactivation")
+    DELETE = "delete", _("Deletion")

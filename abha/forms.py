@@ -140,3 +140,37 @@ class ChooseAccountForm(forms.Form):
         self.fields["abha_number"].choices = [
             (a.abha_number, f"{a.full_name} · {a.abha_number_display}") for a in accounts
         ]
+
+
+class ContactForm(forms.Form):
+    address = forms.CharField(
+        label=_("Address (optional)"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    pincode = forms.CharField(label=_("Pincode (optional)"), max_length=6, required=False, widget=_numeric(maxlength=6))
+    email = forms.CharField(
+        label=_("Email (optional)"),
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class NewAddressForm(forms.Form):
+    abha_address = forms.CharField(
+        label=_("New ABHA address"),
+        max_length=40,
+        help_text=_("8 to 18 English letters or digits; at most one dot and one underscore, not at the start or end."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}),
+        error_messages={"required": _("Type the ABHA address you want.")},
+    )
+    make_primary = forms.BooleanField(label=_("Show this address on my card"), required=False)
+
+
+class NewMobileForm(forms.Form):
+    mobile = forms.CharField(
+        label=_("New mobile number"),
+        max_length=20,
+        help_text=_("We send an OTP to the new number to check that it is yours."),
+        widget=_numeric(autocomplete="tel-national", autofocus=True),
+        error_messages={"required": _("Enter a 10-digit mobile number starting with 6, 7, 8 or 9.")},
+    )

@@ -92,7 +92,8 @@ class AbhaAccount(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.abha_number_display} {self.full_name}".strip()
+        # Only the number: audit rows copy this label and must not keep a deleted person's name.
+        return self.abha_number_display
 
     @property
     def abha_number_display(self) -> str:

@@ -21,7 +21,18 @@ from core.sms import mask_mobile
 from . import card, selectors, services
 from .api.views import address_check
 from .enums import Channel, OtpPurpose
-from .forms import AddressForm, ChooseAccountForm, ConsentForm, DetailsForm, MobileForm, OtpForm, SignInForm
+from .forms import (
+    AddressForm,
+    ChooseAccountForm,
+    ConsentForm,
+    ContactForm,
+    DetailsForm,
+    MobileForm,
+    NewAddressForm,
+    NewMobileForm,
+    OtpForm,
+    SignInForm,
+)
 from .identifiers import abha_number_display, address_candidates, address_full
 from .models import CURRENT_CONSENT_VERSION, AbhaAccount, OtpTransaction
 
@@ -36,7 +47,13 @@ ACTION_LABELS = {
     "abha.enrol": gettext_lazy("Created this ABHA"),
     "abha.sign_in": gettext_lazy("Signed in"),
     "abha.lookup": gettext_lazy("Verified this ABHA (facility look-up)"),
+    "abha.update": gettext_lazy("Changed contact details"),
+    "abha.address_add": gettext_lazy("Added an ABHA address"),
+    "abha.mobile_change": gettext_lazy("Changed the mobile number"),
+    "abha.deactivate": gettext_lazy("Deactivated this ABHA"),
+    "abha.reactivate": gettext_lazy("Reactivated this ABHA"),
 }
+CHANGE_TXN = "abha_change_txn"
 
 
 def _steps(current: int) -> dict:
@@ -109,6 +126,30 @@ def _assisting_facility(request):
     from facilities.models import Facility
 
     return Facility.objects.filter(uuid=facility_uuid).first()
+
+
+@never_cache
+def enrol_assisted(request, facility_uuid):
+    """Facility staff start an enrollment for a citizen at their facility (the citizen's OTP is still needed).
+
+    The facility is remembered for the wizard, so the account records who assisted and where.
+    """
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+    from django.shortcuts import get_object_or_404
+
+    from core import access
+    from facilities.models import Facility
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    facility = get_object_or_404(Facility, uuid=facility_uuid)
+    if not access.can(request.user, "act_for", facility):
+        raise PermissionDenied
+    request.session[ENROL_FACILITY] = str(facility.uuid)
+    request.session.pop(ENROL_TXN, None)
+    request.session.pop(ENROLLED, None)
+    return redirect("abha:enrol_start")
 
 
 @never_cache
@@ -371,3 +412,117 @@ def home(request, account):
 @_citizen_required
 def own_card(request, account, fmt: str):
     return _card_response(account, fmt)
+
+
+# --- Managing the account: contact, addresses, mobile, deactivate / reactivate / delete ----------
+
+
+@_citizen_required
+def contact(request, account):
+    """Change the address, pincode and email."""
+    initial = {"address": account.address, "pincode": account.pincode, "email": account.email}
+    form = ContactForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_update_contact(account=account, actor=request.user, request=request, **form.cleaned_data)
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, _("Your contact details are saved."))
+            return redirect("abha:home")
+    return render(request, "abha/contact.html", {"form": form})
+
+
+@_citizen_required
+def address_add(request, account):
+    """Add another ABHA address, optionally the one shown on the card."""
+    form = NewAddressForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            address = services.address_add(
+                account=account,
+                actor=request.user,
+                local=form.cleaned_data["abha_address"],
+                make_primary=form.cleaned_data["make_primary"],
+                request=request,
+            )
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, _("%(address)s is now yours.") % {"address": address.full})
+            return redirect("abha:home")
+    return render(request, "abha/address_add.html", {"form": form, "suffix": address_full("")})
+
+
+@_citizen_required
+@require_GET
+def address_check_own(request, account):
+    return JsonResponse(address_check(request.GET.get("abha_address", "")))
+
+
+CHANGES = {
+    OtpPurpose.MOBILE_CHANGE: "abha/change_mobile.html",
+    OtpPurpose.DEACTIVATE: "abha/change_deactivate.html",
+    OtpPurpose.REACTIVATE: "abha/change_reactivate.html",
+    OtpPurpose.DELETE: "abha/change_delete.html",
+}
+
+
+@_citizen_required
+def change_start(request, account, purpose: str):
+    """Explains a change (mobile, deactivate, reactivate, delete) and sends the confirming OTP."""
+    form = NewMobileForm(_posted(request)) if purpose == OtpPurpose.MOBILE_CHANGE else OtpForm()
+    if request.method == "POST" and (purpose != OtpPurpose.MOBILE_CHANGE or form.is_valid()):
+        try:
+            txn = services.account_otp_start(
+                account=account,
+                actor=request.user,
+                purpose=purpose,
+                new_mobile=form.cleaned_data.get("mobile", "") if purpose == OtpPurpose.MOBILE_CHANGE else "",
+                ip=client_ip(request),
+            )
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            request.session[CHANGE_TXN] = str(txn.uuid)
+            return redirect("abha:change_confirm")
+    return render(request, CHANGES[purpose], {"form": form, "account": account})
+
+
+@_citizen_required
+def change_confirm(request, account):
+    """The OTP that confirms the pending change; then it is applied."""
+    txn_id = request.session.get(CHANGE_TXN)
+    txn = OtpTransaction.objects.filter(uuid=txn_id, account=account, completed_at__isnull=True).first()
+    if txn is None:
+        return redirect("abha:home")
+
+    def apply(verified_txn):
+        services.account_confirm(
+            account=account, actor=request.user, txn_id=txn.uuid, otp="", purpose=txn.purpose, request=request
+        )
+        request.session.pop(CHANGE_TXN, None)
+        if txn.purpose == OtpPurpose.DELETE:
+            from django.contrib.auth import logout
+
+            logout(request)
+            messages.success(request, _("Your ABHA has been deleted. Its number will never be given to anyone else."))
+            return redirect("core:home")
+        messages.success(request, CHANGE_DONE[txn.purpose])
+        return redirect("abha:home")
+
+    return _otp_step(
+        request,
+        txn,
+        purpose=txn.purpose,
+        template="abha/change_confirm.html",
+        on_verified=apply,
+        context={"purpose": txn.purpose, "purpose_label": txn.get_purpose_display()},
+    )
+
+
+CHANGE_DONE = {
+    OtpPurpose.MOBILE_CHANGE: gettext_lazy("Your mobile number has been changed."),
+    OtpPurpose.DEACTIVATE: gettext_lazy("Your ABHA is deactivated. You can reactivate it here at any time."),
+    OtpPurpose.REACTIVATE: gettext_lazy("Your ABHA is active again."),
+}

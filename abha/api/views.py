@@ -296,6 +296,8 @@ class LookupView(APIView):
             message = _("Give an ABHA number or ABHA address.")
             raise DomainError(message, code="invalid", fields={"id": [message]})
         account = selectors.account_by_identifier(identifier)
+        if account is not None and not account.is_active:
+            account = None  # a deactivated ABHA is hidden from hospitals until its owner reactivates it
         services.lookup_audit(actor=request.user, account=account, identifier=identifier, request=request)
         if account is None:
             raise services.NotFound(_("No ABHA was found for what you entered."), code="abha_not_found")

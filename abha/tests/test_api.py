@@ -345,3 +345,10 @@ def test_details_in_the_response_match_what_was_sent(otp_api):
     body = otp_api.enrol()
     for key in ("first_name", "last_name", "gender", "year_of_birth", "address", "pincode"):
         assert body[key] == DETAILS[key]
+
+
+def test_lookup_does_not_find_deactivated_or_deleted_abhas(api_as, facility_staff):
+    client = api_as(facility_staff)
+    for status in ("deactivated", "deleted"):
+        account = AbhaAccountFactory(status=status, mobile="9000000009")
+        assert client.get("/api/v1/abha/lookup/", {"id": account.abha_number}).status_code == 404

@@ -182,3 +182,29 @@ def test_home_lists_who_accessed_the_account(client):
 def test_home_page_offers_the_abha_tasks(client):
     page = client.get("/").content.decode()
     assert reverse("abha:enrol_start") in page and reverse("abha:signin") in page
+
+
+def test_assisted_enrollment_from_a_facility_records_who_and_where(client, wizard, sms_outbox):
+    from facilities.models import FacilityMembership
+    from facilities.tests.factories import FacilityFactory
+
+    facility = FacilityFactory()
+    staff = UserFactory(role=Role.FACILITY_STAFF)
+    FacilityMembership.objects.create(user=staff, facility=facility, role="staff")
+    url = reverse("abha:enrol_assisted", args=[facility.uuid])
+    assert client.get(url).url.startswith(reverse("core:login"))  # anonymous: sign in first
+    client.force_login(UserFactory(role=Role.FACILITY_STAFF))  # works elsewhere
+    assert client.get(url).status_code == 403
+    client.force_login(staff)
+    assert client.get(url).url == reverse("abha:enrol_start")
+    wizard.post("abha:enrol_start", {"agree": "on"})
+    assert facility.name in client.get(reverse("abha:enrol_mobile")).content.decode()
+    wizard.post("abha:enrol_mobile", {"mobile": "9876543210"})
+    wizard.post("abha:enrol_otp", {"otp": last_otp(sms_outbox, "9876543210")})  # read out by the citizen
+    wizard.post("abha:enrol_details", DETAILS_FORM)
+    assert wizard.post("abha:enrol_address", {"choice": "default"}).url == reverse("abha:enrol_done")
+    account = AbhaAccount.objects.get()
+    assert (account.channel, account.assisted_by, account.assisted_facility) == ("assisted", staff, facility)
+    assert client.get(reverse("abha:enrol_done")).status_code == 200  # staff can hand over the card
+    assert client.get(reverse("abha:enrolled_card_pdf"))["Content-Type"] == "application/pdf"
+    assert client.session["_auth_user_id"] == str(staff.pk)  # the staff member stays signed in as themselves

@@ -1,0 +1,161 @@
+"""The citizen's own changes: contact, addresses, mobile, deactivate/reactivate, delete (with OTP)."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from abha import services
+from abha.enums import OtpPurpose
+from abha.models import AbhaAccount, AbhaAddress, OtpTransaction
+from core.exceptions import DomainError, NotAllowed
+from core.models import AuditEvent
+
+from .conftest import AADHAAR, last_otp
+from .factories import AbhaAccountFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("geography")]
+
+
+@pytest.fixture
+def account():
+    return AbhaAccountFactory(first_name="Asha", last_name="Patel", mobile="9876543210", email="asha@example.org")
+
+
+@pytest.fixture
+def confirm(sms_outbox, django_capture_on_commit_callbacks):
+    """confirm(account, purpose, new_mobile="") runs the OTP round trip through the services."""
+
+    def run(account, purpose, new_mobile="", otp=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            txn = services.account_otp_start(
+                account=account, actor=account.user, purpose=purpose, new_mobile=new_mobile
+            )
+        return services.account_confirm(
+            account=account, actor=account.user, txn_id=txn.uuid, otp=otp or last_otp(sms_outbox), purpose=purpose
+        )
+
+    return run
+
+
+def test_contact_details_change_is_validated_and_audited(account):
+    with pytest.raises(DomainError) as error:
+        services.account_update_contact(account=account, actor=account.user, address="x", pincode="0123", email="no")
+    assert set(error.value.fields) == {"pincode", "email"}
+    services.account_update_contact(account=account, actor=account.user, address="New Road", pincode="364002", email="")
+    account.refresh_from_db()
+    assert (account.address, account.pincode, account.email) == ("New Road", "364002", "")
+    assert AuditEvent.objects.get(action="abha.update").details == {"fields": ["address", "pincode", "email"]}
+
+
+def test_only_the_citizen_changes_their_account(account):
+    other = AbhaAccountFactory(mobile="9000000000")
+    with pytest.raises(NotAllowed):
+        services.account_update_contact(account=account, actor=other.user, address="", pincode="", email="")
+    with pytest.raises(NotAllowed):
+        services.address_add(account=account, actor=other.user, local="someone.else")
+
+
+def test_adding_addresses_keeps_the_rules(account):
+    services.address_add(account=account, actor=account.user, local="Asha.Second", make_primary=True)
+    assert account.addresses.get(is_primary=True).full == "asha.second@sbx"
+    assert account.addresses.count() == 2
+    other = AbhaAccountFactory(mobile="9000000000")
+    with pytest.raises(DomainError) as error:
+        services.address_add(account=other, actor=other.user, local="ASHA.SECOND")
+    assert error.value.code == "abha_address_taken"
+    with pytest.raises(DomainError):
+        services.address_add(account=other, actor=other.user, local="a.b.c")
+
+
+def test_mobile_change_needs_the_otp_sent_to_the_new_number(account, confirm, sms_outbox):
+    confirm(account, OtpPurpose.MOBILE_CHANGE, new_mobile="9123456789")
+    assert sms_outbox[-1]["to"] == "9123456789"
+    account.refresh_from_db()
+    assert account.mobile == account.user.mobile == "9123456789"
+    assert AuditEvent.objects.get(action="abha.mobile_change").details == {"from": "98xxxxxx10", "to": "91xxxxxx89"}
+
+
+def test_mobile_change_to_a_full_mobile_is_refused(account):
+    AbhaAccountFactory.create_batch(6, mobile="9123456789")
+    with pytest.raises(DomainError) as error:
+        services.account_otp_start(
+            account=account, actor=account.user, purpose=OtpPurpose.MOBILE_CHANGE, new_mobile="9123456789"
+        )
+    assert error.value.code == "mobile_limit"
+
+
+def test_wrong_otp_does_not_apply_and_counts(account, sms_outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        txn = services.account_otp_start(account=account, actor=account.user, purpose=OtpPurpose.DEACTIVATE)
+    with pytest.raises(DomainError) as error:
+        services.account_confirm(
+            account=account, actor=account.user, txn_id=txn.uuid, otp="000000", purpose=OtpPurpose.DEACTIVATE
+        )
+    assert error.value.code == "otp_invalid"
+    assert OtpTransaction.objects.get(pk=txn.pk).failed_attempts == 1
+    account.refresh_from_db()
+    assert account.status == "active"
+
+
+def test_deactivate_and_reactivate(account, confirm):
+    confirm(account, OtpPurpose.DEACTIVATE)
+    account.refresh_from_db()
+    assert account.status == "deactivated" and account.deactivated_at
+    with pytest.raises(DomainError):
+        services.account_otp_start(account=account, actor=account.user, purpose=OtpPurpose.DEACTIVATE)
+    confirm(account, OtpPurpose.REACTIVATE)
+    account.refresh_from_db()
+    assert account.status == "active" and account.deactivated_at is None
+
+
+def test_delete_erases_personal_data_and_keeps_a_tombstone(account, confirm, api_as):
+    from abha.identifiers import aadhaar_hash
+
+    AbhaAccount.objects.filter(pk=account.pk).update(aadhaar_hash=aadhaar_hash(AADHAAR), aadhaar_last4="2346")
+    services.address_add(account=account, actor=account.user, local="asha.patelx")
+    client = api_as(account.user)
+    number = account.abha_number
+    confirm(account, OtpPurpose.DELETE)
+    account = AbhaAccount.objects.get(abha_number=number)  # the number stays, never reissued
+    assert account.status == "deleted" and account.deleted_at
+    for field in ("first_name", "last_name", "mobile", "email", "address", "pincode", "aadhaar_last4"):
+        assert getattr(account, field) == ""
+    assert account.aadhaar_hash is None and account.year_of_birth == 0
+    assert not AbhaAddress.objects.filter(account=account).exists()
+    assert not account.user.is_active and account.user.first_name == ""
+    assert not Token.objects.filter(user=account.user).exists()
+    assert client.get("/api/v1/abha/me/").status_code == 401
+    tombstone = AuditEvent.objects.get(action="abha.delete")
+    assert tombstone.target_label == account.abha_number_display  # no name in the audit trail
+    assert "Asha" not in "".join(AuditEvent.objects.values_list("target_label", flat=True))
+    # The same Aadhaar may enroll again, and the mobile is free again.
+    assert not AbhaAccount.objects.filter(aadhaar_hash=aadhaar_hash(AADHAAR)).exists()
+
+
+def test_manage_pages_work_for_the_citizen(client, account, sms_outbox, django_capture_on_commit_callbacks):
+    client.force_login(account.user)
+    home = client.get(reverse("abha:home")).content.decode()
+    for name in ("abha:contact", "abha:mobile_change", "abha:address_add", "abha:deactivate", "abha:delete"):
+        assert reverse(name) in home
+        assert client.get(reverse(name)).status_code == 200
+    response = client.post(reverse("abha:contact"), {"address": "Lake Road", "pincode": "364002", "email": ""})
+    assert response.url == reverse("abha:home")
+    response = client.post(reverse("abha:address_add"), {"abha_address": "asha.lake", "make_primary": "on"})
+    assert response.url == reverse("abha:home")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("abha:deactivate"))
+    assert response.url == reverse("abha:change_confirm")
+    response = client.post(reverse("abha:change_confirm"), {"otp": last_otp(sms_outbox)})
+    assert response.url == reverse("abha:home")
+    page = client.get(reverse("abha:home")).content.decode()
+    assert "deactivated" in page and reverse("abha:reactivate") in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("abha:delete"))
+    response = client.post(reverse("abha:change_confirm"), {"otp": last_otp(sms_outbox)})
+    assert response.url == reverse("core:home")
+    assert client.get(reverse("abha:home")).url == reverse("abha:signin")
+
+
+def test_manage_pages_refuse_others(client):
+    for name in ("abha:contact", "abha:mobile_change", "abha:address_add", "abha:deactivate", "abha:delete"):
+        assert client.get(reverse(name)).url == reverse("abha:signin")
