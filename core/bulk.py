@@ -59,13 +59,15 @@ def insert_rows(model: type[models.Model], rows: Iterable[dict]) -> int:
     fillers = _column_fillers(model, set(first))
     json_fields = {f.attname for f, _ in fillers if isinstance(f, models.JSONField)}
 
+    plan = [(field.attname, fill, field.attname in json_fields) for field, fill in fillers]
+
     def values(row, for_copy=False):
-        out = []
-        for field, fill in fillers:
-            value = row[field.attname] if fill is None else fill()
-            if for_copy and field.attname in json_fields and value is not None:
-                value = json.dumps(value)  # COPY's text format takes JSON as text
-            out.append(value)
+        out = [row[name] if fill is None else fill() for name, fill, _ in plan]
+        if for_copy and json_fields:
+            # COPY's text format takes JSON as text.
+            out = [
+                json.dumps(v) if is_json and v is not None else v for v, (_, _, is_json) in zip(out, plan, strict=True)
+            ]
         return out
 
     count = 0

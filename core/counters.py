@@ -39,11 +39,32 @@ def count_add(
 
 
 def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
-    """Add many (day, district, facility, delta) changes at once (bulk loads; one pipelined statement)."""
-    params = [[metric, day, district or 0, facility or 0, delta] for day, district, facility, delta in rows]
-    if params:
-        with connection.cursor() as cursor:
+    """Add many (day, district, facility, delta) changes at once (bulk loads).
+
+    On PostgreSQL the rows are COPied into a temporary table and merged with one set-based upsert.
+    """
+    params = [(metric, day, district or 0, facility or 0, delta) for day, district, facility, delta in rows]
+    if not params:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
             cursor.executemany(_UPSERT, params)
+            return
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS counts_in (metric text, day date, district_lgd int, "
+            "facility_key bigint, value bigint) ON COMMIT DELETE ROWS"
+        )
+        with cursor.cursor.copy("COPY counts_in FROM STDIN") as copy:
+            for row in params:
+                copy.write_row(row)
+        cursor.execute(
+            "INSERT INTO core_dailycount (metric, day, district_lgd, facility_key, value) "
+            "SELECT metric, day, district_lgd, facility_key, SUM(value) FROM counts_in "
+            "GROUP BY metric, day, district_lgd, facility_key "
+            "ON CONFLICT (metric, day, district_lgd, facility_key) "
+            "DO UPDATE SET value = core_dailycount.value + excluded.value"
+        )
+        cursor.execute("TRUNCATE counts_in")
 
 
 def source(metric: str):

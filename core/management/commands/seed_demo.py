@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from core import counters
+
 
 class Command(BaseCommand):
     help = "Load demo users, facilities, citizens and more (DEBUG only). Each app seeds from its demo.py."
@@ -29,4 +31,6 @@ class Command(BaseCommand):
                         raise
                     continue
                 context.update(demo.seed(**context) or {})
+            # Demo rows are made in bulk, not through the services that keep the dashboard counters.
+            counters.rebuild(fix=True)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))

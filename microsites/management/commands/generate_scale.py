@@ -11,6 +11,7 @@ import datetime
 import random
 import time
 from collections import Counter
+from itertools import accumulate
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -187,14 +188,17 @@ class Command(BaseCommand):
         now = timezone.now()
         suffix_state = settings.PORTAL_STATE_LGD
         done = 0
+        cumulative = list(accumulate(shares))
+        # Asia/Kolkata has no daylight saving: one offset turns every timestamp into its local day.
+        local_offset = timezone.localtime(now).utcoffset()
         while done < count:
             size = min(chunk, count - done)
             users, accounts, addresses = [], [], []
             created, active = Counter(), Counter()
-            for offset in range(done, done + size):
+            chunk_districts = rng.choices(districts, cum_weights=cumulative, k=size)
+            for offset, district in zip(range(done, done + size), chunk_districts, strict=True):
                 body = f"{SYNTHETIC_PREFIX}{(serial_start + offset) % 10**11:011d}"
                 number = body + luhn.calc_check_digit(body)
-                district = rng.choices(districts, shares)[0]
                 when = now - datetime.timedelta(seconds=rng.randrange(HISTORY_DAYS * 86400))
                 first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
                 status = AccountStatus.DEACTIVATED if rng.random() < 0.01 else AccountStatus.ACTIVE
@@ -240,7 +244,7 @@ class Command(BaseCommand):
                         "updated_at": when,
                     }
                 )
-                day = timezone.localtime(when).date()
+                day = (when + local_offset).date()
                 created[(day, district.pk, 0)] += 1
                 if status == AccountStatus.ACTIVE:
                     active[(day, district.pk, 0)] += 1
