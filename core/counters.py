@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from .models import DailyCount
+from .models import CounterTotal, DailyCount
 
 Row = tuple[datetime.date, int, int, int]  # day, district LGD, facility key, value
 _sources: dict[str, Callable[[], Iterable[Row]]] = {}
@@ -21,6 +21,10 @@ _sources: dict[str, Callable[[], Iterable[Row]]] = {}
 _UPSERT = """
 INSERT INTO core_dailycount (metric, day, district_lgd, facility_key, value) VALUES (%s, %s, %s, %s, %s)
 ON CONFLICT (metric, day, district_lgd, facility_key) DO UPDATE SET value = core_dailycount.value + excluded.value
+"""
+_UPSERT_TOTAL = """
+INSERT INTO core_countertotal (metric, district_lgd, value) VALUES (%s, %s, %s)
+ON CONFLICT (metric, district_lgd) DO UPDATE SET value = core_countertotal.value + excluded.value
 """
 
 
@@ -36,6 +40,7 @@ def count_add(
     day = day or timezone.localdate()
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT, [metric, day, district_lgd or 0, facility_key or 0, delta])
+        cursor.execute(_UPSERT_TOTAL, [metric, district_lgd or 0, delta])
 
 
 def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
@@ -49,6 +54,7 @@ def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             cursor.executemany(_UPSERT, params)
+            cursor.executemany(_UPSERT_TOTAL, [(m, district, value) for m, _, district, _, value in params])
             return
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS counts_in (metric text, day date, district_lgd int, "
@@ -63,6 +69,11 @@ def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
             "GROUP BY metric, day, district_lgd, facility_key "
             "ON CONFLICT (metric, day, district_lgd, facility_key) "
             "DO UPDATE SET value = core_dailycount.value + excluded.value"
+        )
+        cursor.execute(
+            "INSERT INTO core_countertotal (metric, district_lgd, value) "
+            "SELECT metric, district_lgd, SUM(value) FROM counts_in GROUP BY metric, district_lgd "
+            "ON CONFLICT (metric, district_lgd) DO UPDATE SET value = core_countertotal.value + excluded.value"
         )
         cursor.execute("TRUNCATE counts_in")
 
@@ -84,7 +95,12 @@ def registered_metrics() -> list[str]:
 def totals_by_district(
     metric: str, district_ids: Iterable[int] | None = None, until: datetime.date | None = None
 ) -> dict[int, int]:
-    """Sum of `metric` per district (one grouped query over the small counter table)."""
+    """Sum of `metric` per district: the running totals, or the daily rows up to `until` (one query)."""
+    if until is None:
+        totals = CounterTotal.objects.filter(metric=metric)
+        if district_ids is not None:
+            totals = totals.filter(district_lgd__in=list(district_ids))
+        return dict(totals.values_list("district_lgd", "value"))
     rows = DailyCount.objects.filter(metric=metric)
     if district_ids is not None:
         rows = rows.filter(district_lgd__in=list(district_ids))
@@ -150,19 +166,34 @@ def rebuild(metrics: Iterable[str] | None = None, *, fix: bool = False) -> list[
     for metric in metrics or registered_metrics():
         truth = list(_sources[metric]())
         expected = _district_totals(truth)
-        actual = totals_by_district(metric)
-        for district in sorted(set(expected) | set(actual)):
-            if expected.get(district, 0) != actual.get(district, 0):
+        actual = dict(
+            DailyCount.objects.filter(metric=metric)
+            .values("district_lgd")
+            .annotate(total=Sum("value"))
+            .values_list("district_lgd", "total")
+        )
+        totals = totals_by_district(metric)
+        for district in sorted(set(expected) | set(actual) | set(totals)):
+            if not expected.get(district, 0) == actual.get(district, 0) == totals.get(district, 0):
                 drift.append(
                     {
                         "metric": metric,
                         "district_lgd": district,
-                        "counted": actual.get(district, 0),
+                        "counted": totals.get(district, 0),
+                        "daily": actual.get(district, 0),
                         "source": expected.get(district, 0),
                     }
                 )
         if fix:
             with transaction.atomic():
+                CounterTotal.objects.filter(metric=metric).delete()
+                CounterTotal.objects.bulk_create(
+                    [
+                        CounterTotal(metric=metric, district_lgd=district or 0, value=value)
+                        for district, value in expected.items()
+                        if value
+                    ]
+                )
                 DailyCount.objects.filter(metric=metric).delete()
                 DailyCount.objects.bulk_create(
                     [

@@ -196,3 +196,20 @@ class DailyCount(models.Model):
 
     def __str__(self):
         return f"{self.metric} {self.day} d{self.district_lgd} f{self.facility_key}: {self.value}"
+
+
+class CounterTotal(models.Model):
+    """Running total of a DailyCount metric per district, kept by the same upserts.
+
+    Dashboards read these 33-rows-per-metric totals; DailyCount serves date ranges and trends.
+    """
+
+    metric = models.CharField(max_length=40)
+    district_lgd = models.PositiveIntegerField(default=0)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["metric", "district_lgd"], name="countertotal_one_per_district")]
+
+    def __str__(self):
+        return f"{self.metric} d{self.district_lgd}: {self.value}"

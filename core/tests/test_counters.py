@@ -36,12 +36,22 @@ def test_rebuild_reports_drift_and_fixes_it(monkeypatch):
     counters.count_add(metric="test_metric", district_lgd=443, day=DAY, delta=4)
     drift = counters.rebuild(["test_metric"])
     assert drift == [
-        {"metric": "test_metric", "district_lgd": 438, "counted": 0, "source": 2},
-        {"metric": "test_metric", "district_lgd": 443, "counted": 4, "source": 5},
+        {"metric": "test_metric", "district_lgd": 438, "counted": 0, "daily": 0, "source": 2},
+        {"metric": "test_metric", "district_lgd": 443, "counted": 4, "daily": 4, "source": 5},
     ]
     counters.rebuild(["test_metric"], fix=True)
     assert counters.rebuild(["test_metric"]) == []
     assert counters.totals_by_district("test_metric") == {443: 5, 438: 2}
+
+
+def test_running_totals_follow_the_daily_rows():
+    from core.models import CounterTotal
+
+    counters.count_add(metric="m", district_lgd=443, day=DAY, delta=3)
+    counters.count_add_many(metric="m", rows=[(DAY, 443, 0, 2), (DAY, 438, 9, 1)])
+    assert dict(CounterTotal.objects.filter(metric="m").values_list("district_lgd", "value")) == {443: 5, 438: 1}
+    assert counters.totals_by_district("m", until=DAY) == {443: 5, 438: 1}
+    assert counters.total("m") == 6
 
 
 def test_rebuild_counters_command_reports(capsys):
