@@ -1,10 +1,12 @@
 """Who may see and act on facilities (see core.access)."""
 
+from django.db.models import Q
+
 from core import access
 from core.enums import Role
 
 from .enums import MembershipRole
-from .models import Counter, Facility, FacilityMembership
+from .models import Counter, Facility, FacilityMembership, Professional
 
 # Roles that may start a facility registration (the creator becomes the new facility's admin).
 REGISTERING_ROLES = frozenset({Role.FACILITY_ADMIN, Role.FACILITY_STAFF})
@@ -92,3 +94,53 @@ def _counter_view(user, counter):
 @access.rule(Counter, "change")
 def _counter_change(user, counter):
     return counter is None or _facility_admin(user, counter.facility)
+
+
+# --- Professionals ------------------------------------------------------------------------
+
+PROFESSIONAL_ROLES = frozenset({Role.FACILITY_ADMIN, Role.FACILITY_STAFF, Role.DOCTOR})
+
+
+@access.scoper(Professional)
+def _professional_scope(user, queryset):
+    """Officials see their districts' (the state all); a person sees their own and those who say they work
+    at a facility they administer (to confirm it)."""
+    if access.is_state_official(user):
+        return queryset
+    if access.is_district_officer(user):
+        return queryset.filter(district_id__in=access.officer_district_ids(user))
+    administered = member_facility_ids(user, MembershipRole.ADMIN)
+    return queryset.filter(Q(user=user) | Q(affiliations__facility_id__in=administered)).distinct()
+
+
+@access.rule(Professional, "view")
+def _professional_view(user, professional):
+    if professional is None:
+        return True
+    if access.is_state_official(user):
+        return True
+    if access.is_district_officer(user):
+        return professional.district_id in access.officer_district_ids(user)
+    if professional.user_id == user.pk:
+        return True
+    administered = member_facility_ids(user, MembershipRole.ADMIN)
+    return professional.affiliations.filter(facility_id__in=administered).exists()
+
+
+@access.rule(Professional, "add")
+def _professional_add(user, professional):
+    return user.role in PROFESSIONAL_ROLES
+
+
+@access.rule(Professional, "change")
+def _professional_change(user, professional):
+    return professional is not None and professional.user_id == user.pk
+
+
+@access.rule(Professional, "verify")
+def _professional_verify(user, professional):
+    if access.is_state_official(user):
+        return True
+    if access.is_district_officer(user):
+        return professional is None or professional.district_id in access.officer_district_ids(user)
+    return False

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from core.admin import ScopedAdmin
 
-from .models import Facility, FacilityMembership
+from .models import Counter, Facility, FacilityMembership, Professional
 
 
 class MembershipInline(admin.TabularInline):
@@ -18,3 +18,17 @@ class FacilityAdmin(ScopedAdmin):
     search_fields = ["name", "facility_id", "pincode"]
     readonly_fields = ["facility_id", "status"]
     inlines = [MembershipInline]
+
+
+@admin.register(Professional)
+class ProfessionalAdmin(ScopedAdmin):
+    list_display = ["name", "hpr_id", "category", "council", "registration_number", "status", "district"]
+    list_filter = ["status", "category", "council", "district"]
+    search_fields = ["name", "hpr_id", "registration_number"]
+    readonly_fields = ["hpr_id", "status", "verified_at", "verified_by", "submitted_at", "user"]
+
+
+@admin.register(Counter)
+class CounterAdmin(ScopedAdmin):
+    list_display = ["facility", "code", "name", "active"]
+    search_fields = ["facility__name", "facility__facility_id", "code"]

@@ -1,11 +1,27 @@
 """Demo facilities across Gujarat's districts, with staff bound to two verified ones."""
 
+import datetime
+
 from django.utils import timezone
+from stdnum import luhn
 
 from core.models import District, State
 
-from .enums import FacilityStatus, FacilityType, MembershipRole, Ownership, Region, ServiceType, SystemOfMedicine
-from .models import Counter, Facility, FacilityMembership
+from .enums import (
+    Council,
+    FacilityStatus,
+    FacilityType,
+    MembershipRole,
+    NurseCadre,
+    Ownership,
+    ProfessionalCategory,
+    Region,
+    RegistrationType,
+    ServiceType,
+    SystemOfMedicine,
+    WorkStatus,
+)
+from .models import Affiliation, Counter, Facility, FacilityMembership, Professional
 
 GUJARAT = 24
 BHAVNAGAR = 443
@@ -88,6 +104,96 @@ def seed(*, rng, password: str, out, users: dict, **_) -> dict:
     for facility in facilities:
         if facility.status == FacilityStatus.VERIFIED:
             Counter.objects.get_or_create(facility=facility, code="OPD1", defaults={"name": "General OPD"})
+    professionals = _seed_professionals(users=users, facilities=facilities, districts=districts, gujarat=gujarat)
     verified = sum(1 for f in facilities if f.status == FacilityStatus.VERIFIED)
-    out.write(f"  facilities: {len(facilities)} ({verified} verified)")
-    return {"facilities": facilities}
+    out.write(f"  facilities: {len(facilities)} ({verified} verified), professionals: {len(professionals)}")
+    return {"facilities": facilities, "professionals": professionals}
+
+
+FIRST_NAMES = [
+    "Anjali",
+    "Rakesh",
+    "Hetal",
+    "Imran",
+    "Komal",
+    "Jignesh",
+    "Pooja",
+    "Sandeep",
+    "Farida",
+    "Vishal",
+    "Nisha",
+]
+LAST_NAMES = ["Mehta", "Patel", "Shah", "Desai", "Trivedi", "Parmar", "Vora", "Chauhan", "Joshi", "Pathan", "Rana"]
+# (category, sub-category, council, degree)
+KINDS = [
+    (ProfessionalCategory.DOCTOR, "modern", Council.GUJARAT_MEDICAL, "MBBS"),
+    (ProfessionalCategory.DOCTOR, "ayurveda", Council.GUJARAT_AYUSH, "BAMS"),
+    (ProfessionalCategory.DOCTOR, "dentistry", Council.GUJARAT_DENTAL, "BDS"),
+    (ProfessionalCategory.NURSE, NurseCadre.RN_RM, Council.GUJARAT_NURSING, "B.Sc Nursing"),
+    (ProfessionalCategory.NURSE, NurseCadre.RANM, Council.GUJARAT_NURSING, "ANM"),
+    (ProfessionalCategory.PHARMACIST, "", Council.GUJARAT_PHARMACY, "B.Pharm"),
+]
+
+
+def _seed_professionals(*, users, facilities, districts, gujarat) -> list[Professional]:
+    """36 professionals (deterministic, idempotent on council + registration number); the demo doctor is verified."""
+    verified_facilities = [f for f in facilities if f.status == FacilityStatus.VERIFIED]
+    doctor_home = next(f for f in facilities if f.name == "Bhavnagar Urban Health Centre Kumbharwada")
+    rows = [("Dr Anjali Mehta", KINDS[0], "G-24511", users["doctor"], doctor_home, FacilityStatus.VERIFIED)]
+    for index in range(35):
+        kind = KINDS[index % len(KINDS)]
+        prefix = "Dr " if kind[0] == ProfessionalCategory.DOCTOR else ""
+        name = f"{prefix}{FIRST_NAMES[index % 11]} {LAST_NAMES[(index * 7) % 11]}"
+        status = [FacilityStatus.VERIFIED] * 4 + [FacilityStatus.SUBMITTED, FacilityStatus.DRAFT]
+        rows.append(
+            (
+                name,
+                kind,
+                f"D-{30000 + index}",
+                None,
+                verified_facilities[index % len(verified_facilities)],
+                status[index % 6],
+            )
+        )
+    professionals = []
+    for number, (name, (category, sub, council, degree), reg_no, user, facility, status) in enumerate(rows, start=1):
+        renewable = number % 5 == 0
+        professional, created = Professional.objects.get_or_create(
+            council=council,
+            registration_number=reg_no,
+            defaults={
+                "user": user,
+                "name": name,
+                "category": category,
+                "sub_category": sub,
+                "registration_date": datetime.date(2010 + number % 12, 1 + number % 12, 1 + number % 28),
+                "registration_type": RegistrationType.RENEWABLE if renewable else RegistrationType.PERMANENT,
+                # Every tenth renewable registration is past due, so the directory shows a lapsed one.
+                "renewal_due_date": datetime.date(2024 if number % 10 == 0 else 2030, 3, 31) if renewable else None,
+                "qualifications": [{"degree": degree, "college": "Government College, Gujarat", "year": 2008}],
+                "work_status": WorkStatus.GOVERNMENT
+                if facility.ownership == Ownership.GOVERNMENT
+                else WorkStatus.PRIVATE,
+                "mobile": f"7{number:09d}",
+                "state": gujarat,
+                "district": facility.district,
+                "status": status,
+                # Fixed demo HPR IDs (71 + 11 digits + Luhn check digit) keep links stable.
+                "hpr_id": _demo_hpr_id(number) if status == FacilityStatus.VERIFIED else None,
+                "submitted_at": None if status == FacilityStatus.DRAFT else timezone.now(),
+                "verified_at": timezone.now() if status == FacilityStatus.VERIFIED else None,
+            },
+        )
+        if created:
+            Affiliation.objects.create(
+                professional=professional,
+                facility=facility,
+                confirmed_at=timezone.now() if status == FacilityStatus.VERIFIED else None,
+            )
+        professionals.append(professional)
+    return professionals
+
+
+def _demo_hpr_id(number: int) -> str:
+    body = f"71{10000000000 + number * 7919:011d}"
+    return body + luhn.calc_check_digit(body)

@@ -69,3 +69,46 @@ class Region(models.TextChoices):
 class VerifyDecision(models.TextChoices):
     APPROVE = "approve", _("Approve")
     REJECT = "reject", _("Reject")
+
+
+# Professionals go through the same workflow as facilities.
+RegistryStatus = FacilityStatus
+
+
+class ProfessionalCategory(models.TextChoices):
+    DOCTOR = "doctor", _("Doctor")
+    NURSE = "nurse", _("Nurse")
+    PHARMACIST = "pharmacist", _("Pharmacist")
+
+
+class NurseCadre(models.TextChoices):
+    RANM = "ranm", _("Registered Auxiliary Nurse Midwife (RANM)")
+    RN = "rn", _("Registered Nurse (RN)")
+    RN_RM = "rn_rm", _("Registered Nurse and Registered Midwife (RN&RM)")
+    RLHV = "rlhv", _("Registered Lady Health Visitor (RLHV)")
+
+
+# A doctor's sub-category is a system of medicine; these are the ones HPR lists for doctors.
+DOCTOR_SYSTEMS = ["modern", "dentistry", "homeopathy", "ayurveda", "unani", "siddha", "sowa_rigpa"]
+
+
+class Council(models.TextChoices):
+    GUJARAT_MEDICAL = "gmc", _("Gujarat Medical Council")
+    GUJARAT_DENTAL = "gdc", _("Gujarat State Dental Council")
+    GUJARAT_AYUSH = "gbai", _("Gujarat Board of Ayurvedic and Unani Systems of Medicine")
+    GUJARAT_HOMOEOPATHY = "gchm", _("Gujarat Council of Homoeopathic Medicine")
+    GUJARAT_NURSING = "gnc", _("Gujarat Nursing Council")
+    GUJARAT_PHARMACY = "gspc", _("Gujarat State Pharmacy Council")
+    NATIONAL_MEDICAL = "nmc", _("National Medical Commission")
+
+
+class RegistrationType(models.TextChoices):
+    PERMANENT = "permanent", _("Permanent")
+    RENEWABLE = "renewable", _("Renewable")
+
+
+class WorkStatus(models.TextChoices):
+    GOVERNMENT = "government", _("Working in government")
+    PRIVATE = "private", _("Working in private practice")
+    BOTH = "both", _("Government and private")
+    NOT_WORKING = "not_working", _("Not working")

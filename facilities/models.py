@@ -5,19 +5,27 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel, District, State
 
 from .enums import (
+    DOCTOR_SYSTEMS,
+    Council,
     FacilityStatus,
     FacilityType,
     MembershipRole,
+    NurseCadre,
     Ownership,
     PrivateSubtype,
+    ProfessionalCategory,
     Region,
+    RegistrationType,
+    RegistryStatus,
     ServiceType,
     SystemOfMedicine,
+    WorkStatus,
 )
 
 pincode_validator = RegexValidator(r"^[1-9][0-9]{5}$", _("Enter a 6-digit pincode that does not start with 0."))
@@ -236,3 +244,167 @@ class Counter(BaseModel):
 
     def __str__(self):
         return f"{self.facility} / {self.code}"
+
+
+# --- Professional registry (HPR) ---------------------------------------------------------
+
+hpr_id_validator = RegexValidator(r"^71[0-9]{12}$", _("An HPR ID has 14 digits and starts with 71."))
+
+
+def validate_qualifications(value):
+    """A list of {"degree", "college", "year"}; degree required, year a 4-digit year."""
+    message = _("Give each qualification as degree, college and year.")
+    if not isinstance(value, list):
+        raise ValidationError(message, code="qualifications")
+    for item in value:
+        if not isinstance(item, dict) or not str(item.get("degree", "")).strip():
+            raise ValidationError(message, code="qualifications")
+        year = item.get("year")
+        if year not in (None, "") and not (str(year).isdigit() and 1900 <= int(year) <= 2100):
+            raise ValidationError(_("A qualification's year must be a 4-digit year."), code="qualifications")
+
+
+class ProfessionalQuerySet(models.QuerySet):
+    def verified(self):
+        return self.filter(status=RegistryStatus.VERIFIED)
+
+
+class Professional(BaseModel):
+    """A health professional in the registry (HPR-style). The 14-digit `hpr_id` is set at verification."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="professional"
+    )
+    hpr_id = models.CharField(max_length=14, unique=True, null=True, blank=True, validators=[hpr_id_validator])
+    status = models.CharField(max_length=20, choices=RegistryStatus.choices, default=RegistryStatus.DRAFT)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_starts_with_letter])
+    category = models.CharField(_("category"), max_length=20, choices=ProfessionalCategory.choices)
+    sub_category = models.CharField(_("sub-category"), max_length=20, blank=True)
+    council = models.CharField(_("council"), max_length=10, choices=Council.choices, blank=True)
+    registration_number = models.CharField(_("registration number"), max_length=40, blank=True)
+    registration_date = models.DateField(_("registration date"), null=True, blank=True)
+    registration_type = models.CharField(
+        _("registration type"), max_length=10, choices=RegistrationType.choices, blank=True
+    )
+    renewal_due_date = models.DateField(_("renewal due date"), null=True, blank=True)
+    qualifications = models.JSONField(
+        _("qualifications"), default=list, blank=True, validators=[validate_qualifications]
+    )
+    work_status = models.CharField(_("work status"), max_length=20, choices=WorkStatus.choices, blank=True)
+    # Personal contact details: never in the public directory.
+    mobile = models.CharField(_("mobile"), max_length=10, blank=True, validators=[mobile_validator])
+    email = models.EmailField(_("email"), blank=True)
+    state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        related_name="professionals",
+        null=True,
+        blank=True,
+        verbose_name=_("district"),
+    )
+    rejection_reason = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    facilities = models.ManyToManyField(Facility, through="Affiliation", related_name="professionals", blank=True)
+
+    objects = ProfessionalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            # The same council never registers one number twice.
+            models.UniqueConstraint(
+                fields=["council", "registration_number"],
+                condition=~Q(registration_number=""),
+                name="professional_unique_registration_per_council",
+            ),
+            models.CheckConstraint(
+                condition=Q(hpr_id__isnull=True) | Q(hpr_id__regex=r"^71[0-9]{12}$"), name="professional_hpr_id_format"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=RegistryStatus.VERIFIED) | Q(hpr_id__isnull=False),
+                name="professional_verified_has_hpr_id",
+            ),
+            models.CheckConstraint(
+                condition=~Q(registration_type=RegistrationType.RENEWABLE) | Q(renewal_due_date__isnull=False),
+                name="professional_renewable_has_due_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=RegistryStatus.DRAFT)
+                | (Q(district__isnull=False) & ~Q(council="") & ~Q(registration_number="")),
+                name="professional_complete_once_submitted",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=RegistryStatus.REJECTED) | ~Q(rejection_reason=""),
+                name="professional_rejection_has_reason",
+            ),
+        ]
+        indexes = [
+            # District officers' queue of professionals, oldest submission first.
+            models.Index(fields=["district", "status", "submitted_at"], name="professional_queue_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.category == ProfessionalCategory.DOCTOR and self.sub_category not in ("", *DOCTOR_SYSTEMS):
+            errors["sub_category"] = _("For a doctor, choose a system of medicine.")
+        if self.category == ProfessionalCategory.NURSE and self.sub_category not in ("", *NurseCadre.values):
+            errors["sub_category"] = _("For a nurse, choose a nursing cadre.")
+        if self.category == ProfessionalCategory.PHARMACIST and self.sub_category:
+            errors["sub_category"] = _("A pharmacist has no sub-category.")
+        if self.registration_type == RegistrationType.RENEWABLE and not self.renewal_due_date:
+            errors["renewal_due_date"] = _("A renewable registration needs its due date.")
+        if self.registration_type == RegistrationType.PERMANENT and self.renewal_due_date:
+            errors["renewal_due_date"] = _("A permanent registration has no due date.")
+        if self.registration_date and self.registration_date > timezone.localdate():
+            errors["registration_date"] = _("The registration date cannot be in the future.")
+        if self.district_id and self.state_id and self.district.state_id != self.state_id:
+            errors["district"] = _("This district is not in the chosen state.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_lapsed(self) -> bool:
+        """A renewable registration past its due date."""
+        return (
+            self.registration_type == RegistrationType.RENEWABLE
+            and self.renewal_due_date is not None
+            and self.renewal_due_date < timezone.localdate()
+        )
+
+    @property
+    def hpr_id_display(self) -> str:
+        """NN-NNNN-NNNN-NNNN, the way HPR prints it."""
+        if not self.hpr_id:
+            return ""
+        return f"{self.hpr_id[:2]}-{self.hpr_id[2:6]}-{self.hpr_id[6:10]}-{self.hpr_id[10:]}"
+
+
+class Affiliation(BaseModel):
+    """A professional works at a facility; the facility's admin confirms it."""
+
+    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="affiliations")
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="affiliations")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["professional", "facility"], name="affiliation_one_per_pair"),
+        ]
+
+    def __str__(self):
+        return f"{self.professional} @ {self.facility}"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None

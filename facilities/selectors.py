@@ -4,12 +4,12 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from core import access
 
 from .enums import FacilityStatus
-from .models import Counter, Facility, FacilityMembership
+from .models import Affiliation, Counter, Facility, FacilityMembership, Professional
 
 # Words that say what kind of place it is, not which one: sharing them does not make two names alike.
 GENERIC_WORDS = frozenset(
@@ -168,3 +168,25 @@ def facility_team(*, facility: Facility) -> QuerySet:
         .select_related("user")
         .order_by("role", "user__first_name", "user__username")
     )
+
+
+def professionals_with_details() -> QuerySet:
+    return Professional.objects.select_related("district").prefetch_related(
+        Prefetch("affiliations", queryset=Affiliation.objects.select_related("facility").order_by("facility__name"))
+    )
+
+
+def professional_list(*, user, district_lgd=None, category=None, status=None, q=None, mine=False) -> QuerySet:
+    """Professionals `user` may see, filtered. Two queries per page (rows, then their affiliations)."""
+    professionals = access.scope(user, professionals_with_details())
+    if mine:
+        professionals = professionals.filter(user=user)
+    if district_lgd:
+        professionals = professionals.filter(district_id=district_lgd)
+    if category:
+        professionals = professionals.filter(category=category)
+    if status:
+        professionals = professionals.filter(status=status)
+    if q:
+        professionals = professionals.filter(Q(name__icontains=q) | Q(hpr_id=q.replace("-", "")))
+    return professionals.order_by("name", "id")

@@ -193,6 +193,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "category"; name each choice set after its enum.
+    "ENUM_NAME_OVERRIDES": {
+        "ProfessionalCategoryEnum": "facilities.enums.ProfessionalCategory",
+        "MicrositeCategoryEnum": "microsites.enums.Category",
+    },
 }
 
 # --- Portal ---------------------------------------------------------------

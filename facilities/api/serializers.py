@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from core.models import District, State
 from facilities.enums import FacilityStatus, SystemOfMedicine, VerifyDecision
-from facilities.models import Counter, Facility
+from facilities.models import Counter, Facility, Professional
 
 
 class FacilityOutSerializer(serializers.ModelSerializer):
@@ -153,3 +153,114 @@ class InviteSerializer(serializers.Serializer):
     mobile = serializers.CharField(required=False, allow_blank=True, default="", max_length=10)
     email = serializers.CharField(required=False, allow_blank=True, default="", max_length=254)
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
+
+
+# --- Professionals --------------------------------------------------------------------------
+
+
+class AffiliationSerializer(serializers.Serializer):
+    facility_uuid = serializers.UUIDField(source="facility.uuid")
+    facility_id = serializers.CharField(source="facility.facility_id")
+    facility_name = serializers.CharField(source="facility.name")
+    confirmed = serializers.BooleanField()
+
+
+class ProfessionalOutSerializer(serializers.ModelSerializer):
+    hpr_id = serializers.SerializerMethodField(help_text="14 digits, empty until verified.")
+    district_lgd = serializers.IntegerField(source="district_id", allow_null=True)
+    lapsed = serializers.BooleanField(source="is_lapsed")
+    facilities = AffiliationSerializer(source="affiliations", many=True)
+
+    class Meta:
+        model = Professional
+        fields = [
+            "uuid",
+            "hpr_id",
+            "name",
+            "category",
+            "sub_category",
+            "status",
+            "council",
+            "registration_number",
+            "registration_date",
+            "registration_type",
+            "renewal_due_date",
+            "lapsed",
+            "qualifications",
+            "work_status",
+            "mobile",
+            "email",
+            "district_lgd",
+            "facilities",
+            "rejection_reason",
+            "submitted_at",
+            "verified_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_hpr_id(self, professional) -> str:
+        return professional.hpr_id or ""
+
+
+class QualificationSerializer(serializers.Serializer):
+    degree = serializers.CharField(max_length=100)
+    college = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    year = serializers.IntegerField(min_value=1900, max_value=2100, required=False, allow_null=True)
+
+
+class ProfessionalInSerializer(serializers.ModelSerializer):
+    district_lgd = serializers.PrimaryKeyRelatedField(
+        source="district",
+        queryset=District.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": _("No district has this LGD code.")},
+    )
+    qualifications = QualificationSerializer(many=True, required=False)
+    facility_uuids = serializers.ListField(child=serializers.UUIDField(), required=False)
+
+    class Meta:
+        model = Professional
+        fields = [
+            "name",
+            "category",
+            "sub_category",
+            "council",
+            "registration_number",
+            "registration_date",
+            "registration_type",
+            "renewal_due_date",
+            "qualifications",
+            "work_status",
+            "mobile",
+            "email",
+            "district_lgd",
+            "facility_uuids",
+        ]
+        extra_kwargs = {"name": {"required": False}, "category": {"required": False}}
+        validators = []  # the service answers a reused registration number with its own message
+
+
+class ProfessionalPublicSerializer(serializers.ModelSerializer):
+    """What the public directory shows: no mobile, email or registration details."""
+
+    hpr_id = serializers.CharField()
+    district_lgd = serializers.IntegerField(source="district_id")
+    district_name = serializers.CharField(source="district.name", default="")
+    lapsed = serializers.BooleanField(source="is_lapsed")
+
+    class Meta:
+        model = Professional
+        fields = [
+            "uuid",
+            "hpr_id",
+            "name",
+            "category",
+            "sub_category",
+            "status",
+            "council",
+            "district_lgd",
+            "district_name",
+            "lapsed",
+        ]

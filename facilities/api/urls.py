@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import professionals, views
 
 urlpatterns = [
     path("facilities/", views.FacilityListCreateView.as_view(), name="api-facilities"),
@@ -27,4 +27,21 @@ urlpatterns = [
     ),
     path("facilities/<uuid:uuid>/team/", views.TeamView.as_view(), name="api-facility-team"),
     path("facilities/<uuid:uuid>/team/<uuid:member>/", views.TeamMemberView.as_view(), name="api-facility-member"),
+    path("professionals/", professionals.ProfessionalListCreateView.as_view(), name="api-professionals"),
+    path("professionals/<uuid:uuid>/", professionals.ProfessionalDetailView.as_view(), name="api-professional"),
+    path(
+        "professionals/<uuid:uuid>/submit/",
+        professionals.ProfessionalSubmitView.as_view(),
+        name="api-professional-submit",
+    ),
+    path(
+        "professionals/<uuid:uuid>/verify/",
+        professionals.ProfessionalVerifyView.as_view(),
+        name="api-professional-verify",
+    ),
+    path(
+        "professionals/<uuid:uuid>/facilities/<uuid:facility_uuid>/confirm/",
+        professionals.AffiliationConfirmView.as_view(),
+        name="api-professional-affiliation-confirm",
+    ),
 ]

@@ -15,9 +15,9 @@ from core.models import User
 from core.services import audit_record
 from core.sms import send_sms
 
-from .enums import FacilityStatus, MembershipRole, VerifyDecision
-from .models import REQUIRED_FOR_SUBMISSION, Counter, Facility, FacilityMembership, mobile_validator
-from .selectors import facility_duplicates
+from ..enums import FacilityStatus, MembershipRole, VerifyDecision
+from ..models import REQUIRED_FOR_SUBMISSION, Counter, Facility, FacilityMembership, mobile_validator
+from ..selectors import facility_duplicates
 
 # What the manager may set on a draft or rejected facility (the API and the wizard's forms use these names).
 EDITABLE_FIELDS = [

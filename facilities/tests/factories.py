@@ -1,9 +1,11 @@
+import datetime
+
 import factory
 
 from core.models import District, State
 from core.tests.factories import BHAVNAGAR, UserFactory
 from facilities.enums import FacilityStatus, FacilityType, MembershipRole, Ownership
-from facilities.models import Counter, Facility, FacilityMembership
+from facilities.models import Counter, Facility, FacilityMembership, Professional
 
 
 class FacilityFactory(factory.django.DjangoModelFactory):
@@ -41,3 +43,23 @@ class CounterFactory(factory.django.DjangoModelFactory):
     facility = factory.SubFactory(FacilityFactory)
     code = factory.Sequence(lambda n: f"OPD{n}")
     name = "General OPD"
+
+
+class ProfessionalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Professional
+
+    user = factory.SubFactory(UserFactory, role="facility_staff")
+    name = factory.Sequence(lambda n: f"Dr Test Professional {n}")
+    category = "doctor"
+    sub_category = "modern"
+    council = "gmc"
+    registration_number = factory.Sequence(lambda n: f"G-{10000 + n}")
+    registration_date = datetime.date(2015, 6, 1)
+    registration_type = "permanent"
+    qualifications = factory.LazyFunction(lambda: [{"degree": "MBBS", "college": "Govt Medical College", "year": 2014}])
+    work_status = "government"
+    mobile = factory.Sequence(lambda n: f"7{n:09d}")
+    state = factory.LazyFunction(lambda: State.objects.get(lgd_code=24))
+    district = factory.LazyFunction(lambda: District.objects.get(lgd_code=BHAVNAGAR))
+    status = FacilityStatus.SUBMITTED

@@ -1,0 +1,22 @@
+"""Writes of the registries: facilities (and their counters and team) and professionals."""
+
+from .facility import (  # noqa: F401 - the package's public services
+    EDITABLE_FIELDS,
+    counter_create,
+    counter_update,
+    facility_change_status,
+    facility_create,
+    facility_submit,
+    facility_update,
+    facility_verify,
+    membership_invite,
+    membership_remove,
+)
+from .professional import (  # noqa: F401 - the package's public services
+    PROFESSIONAL_FIELDS,
+    affiliation_confirm,
+    professional_create,
+    professional_submit,
+    professional_update,
+    professional_verify,
+)

@@ -1,0 +1,256 @@
+"""Writes of the professional registry (HPR-style): draft, submit, verify or reject, facility affiliations."""
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from stdnum import luhn
+
+from core import access
+from core.enums import Role
+from core.exceptions import Conflict, DomainError, NotAllowed
+from core.services import audit_record
+
+from ..enums import MembershipRole, ProfessionalCategory, RegistryStatus, VerifyDecision
+from ..models import Affiliation, Facility, FacilityMembership, Professional
+from .facility import _validation_error
+
+PROFESSIONAL_FIELDS = [
+    "name",
+    "category",
+    "sub_category",
+    "council",
+    "registration_number",
+    "registration_date",
+    "registration_type",
+    "renewal_due_date",
+    "qualifications",
+    "work_status",
+    "mobile",
+    "email",
+    "state",
+    "district",
+]
+REQUIRED_FOR_SUBMISSION = [
+    "name",
+    "category",
+    "council",
+    "registration_number",
+    "registration_date",
+    "registration_type",
+    "qualifications",
+    "district",
+]
+ID_ATTEMPTS = 8
+
+
+def new_hpr_id() -> str:
+    """`71` + 11 random digits + a Luhn check digit: 14 digits."""
+    body = f"71{secrets.randbelow(10**11):011d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def _apply(professional: Professional, data: dict) -> list[str]:
+    unknown = set(data) - set(PROFESSIONAL_FIELDS) - {"facility_uuids"}
+    if unknown:
+        raise DomainError(
+            _("These fields cannot be set here."), fields={name: [_("Not editable.")] for name in unknown}
+        )
+    changed = []
+    for name, value in data.items():
+        if name == "facility_uuids":
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(professional, name) != value:
+            setattr(professional, name, value)
+            changed.append(name)
+    if professional.district_id and not professional.state_id:
+        professional.state_id = professional.district.state_id
+    try:
+        professional.full_clean(exclude=["hpr_id", "user"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise _validation_error(error) from None
+    duplicate = (
+        Professional.objects.filter(council=professional.council, registration_number=professional.registration_number)
+        .exclude(pk=professional.pk)
+        .exists()
+    )
+    if professional.registration_number and duplicate:
+        message = _("This registration number is already registered with this council.")
+        raise DomainError(message, code="duplicate_registration", fields={"registration_number": [message]})
+    return changed
+
+
+def _save(professional: Professional) -> None:
+    """Save; a registration number taken by a concurrent request is the same refusal as a checked one."""
+    try:
+        with transaction.atomic():
+            professional.save()
+    except IntegrityError:
+        message = _("This registration number is already registered with this council.")
+        raise DomainError(message, code="duplicate_registration", fields={"registration_number": [message]}) from None
+
+
+def _set_facilities(professional: Professional, facility_uuids) -> None:
+    """Ask to be affiliated with these facilities (any facility in the registry); drop unconfirmed others."""
+    if facility_uuids is None:
+        return
+    facilities = list(Facility.objects.filter(uuid__in=facility_uuids).exclude(status=RegistryStatus.DRAFT))
+    if len(facilities) != len(set(facility_uuids)):
+        message = _("Choose facilities from the registry.")
+        raise DomainError(message, fields={"facility_uuids": [message]})
+    wanted = {facility.pk for facility in facilities}
+    professional.affiliations.filter(confirmed_at__isnull=True).exclude(facility_id__in=wanted).delete()
+    existing = set(professional.affiliations.values_list("facility_id", flat=True))
+    Affiliation.objects.bulk_create(
+        [Affiliation(professional=professional, facility_id=pk) for pk in wanted - existing]
+    )
+
+
+@transaction.atomic
+def professional_create(*, actor, data: dict, request=None) -> Professional:
+    """Start the actor's own registration as a draft (one per account)."""
+    if not access.can(actor, "add", Professional):
+        raise NotAllowed(_("Only staff and doctors may register as professionals."))
+    if Professional.objects.filter(user=actor).exists():
+        raise Conflict(_("You have already started a registration."), code="already_registered")
+    professional = Professional(user=actor, status=RegistryStatus.DRAFT)
+    _apply(professional, data)
+    _save(professional)
+    _set_facilities(professional, data.get("facility_uuids"))
+    audit_record(actor=actor, action="professional.create", target=professional, request=request)
+    return professional
+
+
+def _locked(professional: Professional) -> Professional:
+    return Professional.objects.select_for_update().get(pk=professional.pk)
+
+
+@transaction.atomic
+def professional_update(*, actor, professional: Professional, data: dict, request=None) -> Professional:
+    """Change one's own draft or rejected registration."""
+    if not access.can(actor, "change", professional):
+        raise NotAllowed(_("Only the professional may change this registration."))
+    professional = _locked(professional)
+    if professional.status not in (RegistryStatus.DRAFT, RegistryStatus.REJECTED):
+        raise Conflict(_("Only a draft or a rejected registration can be changed."), code="not_editable")
+    changed = _apply(professional, data)
+    _save(professional)
+    _set_facilities(professional, data.get("facility_uuids"))
+    audit_record(
+        actor=actor, action="professional.update", target=professional, details={"fields": changed}, request=request
+    )
+    return professional
+
+
+@transaction.atomic
+def professional_submit(*, actor, professional: Professional, request=None) -> Professional:
+    """Submit (or resubmit after a rejection) a complete registration for verification."""
+    if not access.can(actor, "change", professional):
+        raise NotAllowed(_("Only the professional may submit this registration."))
+    professional = _locked(professional)
+    if professional.status not in (RegistryStatus.DRAFT, RegistryStatus.REJECTED):
+        raise Conflict(_("Only a draft or a rejected registration can be submitted."), code="not_submittable")
+    missing = {
+        name: [_("This field is required before submission.")]
+        for name in REQUIRED_FOR_SUBMISSION
+        if getattr(professional, f"{name}_id" if name == "district" else name) in (None, "", [])
+    }
+    if missing:
+        raise DomainError(_("Complete the registration before submitting it."), code="incomplete", fields=missing)
+    resubmission = professional.status == RegistryStatus.REJECTED
+    professional.status = RegistryStatus.SUBMITTED
+    professional.submitted_at = timezone.now()
+    professional.rejection_reason = ""
+    professional.save(update_fields=["status", "submitted_at", "rejection_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="professional.resubmit" if resubmission else "professional.submit",
+        target=professional,
+        request=request,
+    )
+    return professional
+
+
+def _assign_hpr_id(professional: Professional) -> None:
+    for _attempt in range(ID_ATTEMPTS):
+        candidate = new_hpr_id()
+        try:
+            with transaction.atomic():
+                Professional.objects.filter(pk=professional.pk).update(hpr_id=candidate)
+        except IntegrityError:
+            continue
+        professional.hpr_id = candidate
+        return
+    raise Conflict(_("Could not assign an HPR ID. Please try again."), code="id_exhausted")
+
+
+@transaction.atomic
+def professional_verify(*, actor, professional: Professional, decision: str, reason: str = "", request=None):
+    """An officer of the professional's district (or the state official) approves or rejects.
+
+    Approving assigns the HPR ID once; a verified doctor whose account is plain facility staff becomes a doctor.
+    """
+    if not access.can(actor, "verify", professional):
+        raise NotAllowed(_("Only a district officer of this district may verify this registration."))
+    if professional.user_id == actor.pk:
+        raise NotAllowed(_("You cannot verify your own registration."))
+    professional = _locked(professional)
+    if professional.status != RegistryStatus.SUBMITTED:
+        raise Conflict(_("Only a submitted registration can be verified or rejected."), code="not_submitted")
+    reason = (reason or "").strip()
+    if decision == VerifyDecision.APPROVE:
+        if not professional.hpr_id:
+            _assign_hpr_id(professional)
+        professional.status = RegistryStatus.VERIFIED
+        professional.verified_at = timezone.now()
+        professional.verified_by = actor
+        professional.rejection_reason = ""
+        user = professional.user
+        if professional.category == ProfessionalCategory.DOCTOR and user and user.role == Role.FACILITY_STAFF:
+            user.role = Role.DOCTOR
+            user.save(update_fields=["role"])
+    elif decision == VerifyDecision.REJECT:
+        if not reason:
+            raise DomainError(_("Give the reason for rejecting."), fields={"reason": [_("This field is required.")]})
+        professional.status = RegistryStatus.REJECTED
+        professional.rejection_reason = reason
+    else:
+        raise DomainError(_("Choose approve or reject."), fields={"decision": [_("Choose approve or reject.")]})
+    professional.save(update_fields=["status", "verified_at", "verified_by", "rejection_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="professional.verify" if decision == VerifyDecision.APPROVE else "professional.reject",
+        target=professional,
+        details={"hpr_id": professional.hpr_id or "", **({"reason": reason} if reason else {})},
+        request=request,
+    )
+    return professional
+
+
+@transaction.atomic
+def affiliation_confirm(*, actor, affiliation: Affiliation, request=None) -> Affiliation:
+    """The facility's admin confirms that the professional works there; a doctor joins the facility as doctor."""
+    if not access.can(actor, "manage_team", affiliation.facility):
+        raise NotAllowed(_("Only an admin of this facility may confirm who works there."))
+    if affiliation.confirmed_at:
+        raise Conflict(_("This affiliation is already confirmed."), code="already_confirmed")
+    affiliation.confirmed_at = timezone.now()
+    affiliation.confirmed_by = actor
+    affiliation.save(update_fields=["confirmed_at", "confirmed_by", "updated_at"])
+    professional = affiliation.professional
+    if professional.user_id and professional.category == ProfessionalCategory.DOCTOR:
+        FacilityMembership.objects.get_or_create(
+            facility=affiliation.facility, user_id=professional.user_id, defaults={"role": MembershipRole.DOCTOR}
+        )
+    audit_record(
+        actor=actor,
+        action="professional.affiliation_confirm",
+        target=professional,
+        details={"facility": str(affiliation.facility.uuid)},
+        request=request,
+    )
+    return affiliation
