@@ -810,3 +810,19 @@ def _erase(account: AbhaAccount, now) -> None:
     Token.objects.filter(user=user).delete()
     # Their OTP conversations held the mobile (and the enrollment's details): gone too.
     OtpTransaction.objects.filter(Q(account=account) | Q(created_account=account)).delete()
+
+
+# --- Housekeeping -----------------------------------------------------------------------------
+
+OTP_TRANSACTION_RETENTION = timedelta(days=1)
+
+
+def otp_transactions_purge(*, now=None) -> int:
+    """Deletes OTP transactions older than a day (they hold mobile numbers and OTP hashes).
+
+    Finished enrollments keep nothing there (the account holds the data); unfinished ones have
+    long expired. One DELETE on the created_at index; returns the number of rows deleted.
+    """
+    cutoff = (now or timezone.now()) - OTP_TRANSACTION_RETENTION
+    deleted, _ = OtpTransaction.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

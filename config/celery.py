@@ -26,4 +26,6 @@ app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
     # Keeps the date each microsite milestone was first achieved.
     "microsite-milestones": {"task": "microsites.refresh_milestones", "schedule": 600.0},
+    # OTP transactions hold mobile numbers: gone a day after they were opened.
+    "abha-purge-otp-transactions": {"task": "abha.purge_otp_transactions", "schedule": 3600.0},
 }

@@ -89,7 +89,12 @@ class AccountOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def _addresses(self, account):
-        return sorted(account.addresses.all(), key=lambda a: (not a.is_primary, a.created_at))
+        # One query per account, shared by the two address fields.
+        cached = getattr(account, "_sorted_addresses", None)
+        if cached is None:
+            cached = sorted(account.addresses.all(), key=lambda a: (not a.is_primary, a.created_at))
+            account._sorted_addresses = cached
+        return cached
 
     def get_abha_address(self, account) -> str:
         addresses = self._addresses(account)

@@ -159,3 +159,18 @@ def test_manage_pages_work_for_the_citizen(client, account, sms_outbox, django_c
 def test_manage_pages_refuse_others(client):
     for name in ("abha:contact", "abha:mobile_change", "abha:address_add", "abha:deactivate", "abha:delete"):
         assert client.get(reverse(name)).url == reverse("abha:signin")
+
+
+def test_old_otp_transactions_are_purged():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from abha.tasks import purge_otp_transactions
+
+    old = services.enrolment_start(mobile="9876543210", consent_version="2025-04")
+    fresh = services.enrolment_start(mobile="9876543211", consent_version="2025-04")
+    OtpTransaction.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    assert purge_otp_transactions() == 1
+    assert list(OtpTransaction.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert purge_otp_transactions() == 0
