@@ -118,12 +118,24 @@ class AbhaAccount(BaseModel):
         return self.status == AccountStatus.ACTIVE
 
 
+class AbhaAddressQuerySet(models.QuerySet):
+    """Look-ups by address go through Lower(local), so they use the case-insensitive unique index."""
+
+    def named(self, local: str):
+        return self.alias(local_ci=Lower("local")).filter(local_ci=local.lower())
+
+    def named_any(self, locals_: list[str]):
+        return self.alias(local_ci=Lower("local")).filter(local_ci__in=[local.lower() for local in locals_])
+
+
 class AbhaAddress(BaseModel):
     """An ABHA address `<local>@<suffix>`; an account has its number as default and may add more."""
 
     account = models.ForeignKey(AbhaAccount, on_delete=models.CASCADE, related_name="addresses")
     local = models.CharField(max_length=18)
     is_primary = models.BooleanField(default=False)
+
+    objects = AbhaAddressQuerySet.as_manager()
 
     class Meta:
         verbose_name = "ABHA address"

@@ -34,17 +34,18 @@ def account_by_identifier(identifier: str) -> AbhaAccount | None:
     local = address_local_part(identifier)
     if not local:
         return None
-    return accounts.filter(addresses__local=local).first()
+    address = AbhaAddress.objects.named(local).only("account_id").first()
+    return accounts.filter(pk=address.account_id).first() if address else None
 
 
 def address_is_available(local: str) -> bool:
     """True when no account holds `local` (addresses are stored lower-case; unique ignoring case)."""
-    return not AbhaAddress.objects.filter(local=local.lower()).exists()
+    return not AbhaAddress.objects.named(local).exists()
 
 
 def addresses_available(candidates: list[str]) -> list[str]:
     """`candidates` without the taken ones, order kept (one query)."""
-    taken = set(AbhaAddress.objects.filter(local__in=[c.lower() for c in candidates]).values_list("local", flat=True))
+    taken = set(AbhaAddress.objects.named_any(candidates).values_list("local", flat=True))
     return [c for c in candidates if c.lower() not in taken]
 
 

@@ -25,7 +25,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import access
-from core.enums import Role
+from core.counters import count_add
+from core.enums import CountMetric, Role
 from core.exceptions import Conflict, DomainError, NotAllowed
 from core.models import District, User
 from core.services import audit_record
@@ -431,7 +432,7 @@ def _address_or_conflict(raw: str, *, field: str = "abha_address") -> str:
         local = address_validate(raw)
     except IdentifierError as error:
         raise _invalid(field, error.message) from None
-    if AbhaAddress.objects.filter(local=local).exists():
+    if AbhaAddress.objects.named(local).exists():
         raise _address_taken(field)
     return local
 
@@ -519,6 +520,8 @@ def enrolment_complete(
             AbhaAddress.objects.bulk_create(addresses)
     except IntegrityError:
         raise _address_taken("abha_address") from None  # taken by a concurrent enrollment
+    for metric in (CountMetric.ABHA_CREATED, CountMetric.ABHA_ACTIVE):  # dashboard counters, same transaction
+        count_add(metric=metric, district_lgd=account.district_id, facility_key=account.assisted_facility_id)
     # The account holds the details now; the transaction keeps no copy of them.
     txn.completed_at = timezone.now()
     txn.created_account = account
@@ -564,7 +567,8 @@ def _login_accounts(login_id: str) -> tuple[str, AbhaAccount | None]:
             raise not_found
         return mobile, None
     local = address_local_part(login_id)
-    account = accounts.filter(addresses__local=local).first() if local else None
+    address = AbhaAddress.objects.named(local).only("account_id").first() if local else None
+    account = accounts.filter(pk=address.account_id).first() if address else None
     if account is None:
         if not login_id:
             raise _invalid("login_id", _("Enter your ABHA number, ABHA address or mobile number."))
@@ -776,18 +780,33 @@ def account_confirm(*, account: AbhaAccount, actor, txn_id, otp: str, purpose: s
         elif purpose == OtpPurpose.DEACTIVATE:
             account.status, account.deactivated_at = AccountStatus.DEACTIVATED, now
             account.save(update_fields=["status", "deactivated_at", "updated_at"])
+            _count_active(account, -1)
             action, details = "abha.deactivate", {}
         elif purpose == OtpPurpose.REACTIVATE:
             account.status, account.deactivated_at = AccountStatus.ACTIVE, None
             account.save(update_fields=["status", "deactivated_at", "updated_at"])
+            _count_active(account, +1)
             action, details = "abha.reactivate", {}
         elif purpose == OtpPurpose.DELETE:
+            was_active = account.status == AccountStatus.ACTIVE
             _erase(account, now)
+            if was_active:
+                _count_active(account, -1)
             action, details = "abha.delete", {"tombstone": True}
         else:
             raise DomainError(_("This request has expired or does not exist. Please start again."))
         audit_record(actor=actor, action=action, target=account, details=details, request=request)
     return account
+
+
+def _count_active(account: AbhaAccount, delta: int) -> None:
+    """Active-ABHA dashboard counter, changed in the same transaction as the status."""
+    count_add(
+        metric=CountMetric.ABHA_ACTIVE,
+        district_lgd=account.district_id,
+        facility_key=account.assisted_facility_id,
+        delta=delta,
+    )
 
 
 def _erase(account: AbhaAccount, now) -> None:

@@ -352,3 +352,19 @@ def test_lookup_does_not_find_deactivated_or_deleted_abhas(api_as, facility_staf
     for status in ("deactivated", "deleted"):
         account = AbhaAccountFactory(status=status, mobile="9000000009")
         assert client.get("/api/v1/abha/lookup/", {"id": account.abha_number}).status_code == 404
+
+
+def test_lookups_use_the_indexes(owner):
+    """Look-up by number and by address must be index scans (p99 < 10 ms at 1 crore accounts)."""
+    from django.db import connection
+
+    from abha.models import AbhaAddress as Address
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    by_address = Address.objects.named("Asha.Patel90").only("account_id").explain()
+    assert "abha_address_unique_ci" in by_address
+    by_number = AbhaAccount.objects.filter(abha_number=owner.abha_number).explain()
+    assert "abha_abhaaccount_abha_number" in by_number
+    by_mobile = AbhaAccount.objects.on_mobile(owner.mobile).explain()
+    assert "abha_mobile_idx" in by_mobile
