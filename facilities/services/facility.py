@@ -15,6 +15,7 @@ from core.models import User
 from core.services import audit_record
 from core.sms import send_sms
 
+from ..counting import facility_status_counted
 from ..enums import FacilityStatus, MembershipRole, VerifyDecision
 from ..models import REQUIRED_FOR_SUBMISSION, Counter, Facility, FacilityMembership, mobile_validator
 from ..selectors import facility_duplicates
@@ -158,12 +159,14 @@ def facility_submit(*, actor, facility: Facility, confirm_not_duplicate: bool = 
             },
         )
     resubmission = facility.status == FacilityStatus.REJECTED
+    old_status = facility.status
     if not facility.facility_id:
         _assign_facility_id(facility)
     facility.status = FacilityStatus.SUBMITTED
     facility.submitted_at = timezone.now()
     facility.rejection_reason = ""
     facility.save(update_fields=["status", "submitted_at", "rejection_reason", "updated_at"])
+    facility_status_counted(facility=facility, old_status=old_status)
     audit_record(
         actor=actor,
         action="facility.resubmit" if resubmission else "facility.submit",
@@ -203,6 +206,7 @@ def facility_verify(*, actor, facility: Facility, decision: str, reason: str = "
     else:
         raise DomainError(_("Choose approve or reject."), fields={"decision": [_("Choose approve or reject.")]})
     facility.save(update_fields=["status", "verified_at", "verified_by", "rejection_reason", "updated_at"])
+    facility_status_counted(facility=facility, old_status=FacilityStatus.SUBMITTED)
     audit_record(
         actor=actor,
         action="facility.verify" if decision == VerifyDecision.APPROVE else "facility.reject",
@@ -234,8 +238,9 @@ def facility_change_status(*, actor, facility: Facility, action: str, reason: st
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Give a reason."), fields={"reason": [_("This field is required.")]})
-    facility.status = target
+    old_status, facility.status = facility.status, target
     facility.save(update_fields=["status", "updated_at"])
+    facility_status_counted(facility=facility, old_status=old_status)
     audit_record(actor=actor, action=f"facility.{action}", target=facility, details={"reason": reason}, request=request)
     return facility
 
