@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import District, State
 
-from .enums import SystemOfMedicine, VerifyDecision
+from .enums import FacilityType, ProfessionalCategory, SystemOfMedicine, VerifyDecision
 from .models import Facility
 
 STEP_FIELDS = {
@@ -145,3 +145,26 @@ class InviteForm(forms.Form):
     )
     email = forms.EmailField(label=_("Email"), required=False)
     role = forms.ChoiceField(label=_("Role"), choices=[("staff", _("Staff")), ("admin", _("Facility admin"))])
+
+
+class DirectoryForm(forms.Form):
+    """The public directory's search: what to look for and the filters (all optional)."""
+
+    kind = forms.ChoiceField(
+        label=_("Search"),
+        choices=[("facilities", _("Facilities")), ("professionals", _("Professionals"))],
+        required=False,
+    )
+    q = forms.CharField(label=_("Name or ID"), max_length=100, required=False)
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=District.objects.order_by("name"), required=False, empty_label=_("All districts")
+    )
+    facility_type = forms.ChoiceField(
+        label=_("Facility type"), choices=[("", _("All types")), *FacilityType.choices], required=False
+    )
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[("", _("All categories")), *ProfessionalCategory.choices], required=False
+    )
+    system = forms.ChoiceField(
+        label=_("System of medicine"), choices=[("", _("All systems")), *SystemOfMedicine.choices], required=False
+    )

@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from core import access
@@ -189,4 +190,43 @@ def professional_list(*, user, district_lgd=None, category=None, status=None, q=
         professionals = professionals.filter(status=status)
     if q:
         professionals = professionals.filter(Q(name__icontains=q) | Q(hpr_id=q.replace("-", "")))
+    return professionals.order_by("name", "id")
+
+
+# --- Public directory ---------------------------------------------------------------------
+
+
+def _has_system(queryset, system: str):
+    """Facilities whose JSON list of systems holds `system` (jsonb containment on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        return queryset.filter(systems_of_medicine__contains=[system])
+    # SQLite has no JSON containment lookup; the list is stored as JSON text with quoted codes.
+    return queryset.filter(systems_of_medicine__icontains=f'"{system}"')
+
+
+def directory_facilities(*, q=None, district_lgd=None, facility_type=None, system=None) -> QuerySet:
+    """Verified facilities for anyone, filtered; name search uses the trigram index on PostgreSQL."""
+    facilities = Facility.objects.verified().select_related("district")
+    if q:
+        facilities = facilities.filter(Q(name__icontains=q) | Q(facility_id=q.upper()))
+    if district_lgd:
+        facilities = facilities.filter(district_id=district_lgd)
+    if facility_type:
+        facilities = facilities.filter(facility_type=facility_type)
+    if system:
+        facilities = _has_system(facilities, system)
+    return facilities.order_by("name", "id")
+
+
+def directory_professionals(*, q=None, district_lgd=None, category=None, system=None) -> QuerySet:
+    """Verified professionals for anyone (the serializer leaves out their contact details)."""
+    professionals = Professional.objects.verified().select_related("district")
+    if q:
+        professionals = professionals.filter(Q(name__icontains=q) | Q(hpr_id=q.replace("-", "")))
+    if district_lgd:
+        professionals = professionals.filter(district_id=district_lgd)
+    if category:
+        professionals = professionals.filter(category=category)
+    if system:
+        professionals = professionals.filter(sub_category=system)
     return professionals.order_by("name", "id")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", views.mine, name="mine"),
     path("register/", views.register, name="register"),
     path("queue/", views.queue, name="queue"),
+    path("directory/", views.directory, name="directory"),
     path("<uuid:uuid>/", views.detail, name="detail"),
     path("<uuid:uuid>/edit/<slug:step>/", views.step, name="step"),
     path("<uuid:uuid>/review/", views.review, name="review"),

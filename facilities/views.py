@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +15,7 @@ from core.exceptions import DomainError
 
 from . import posters, selectors, services
 from .enums import FacilityStatus, VerifyDecision
-from .forms import STEP_FIELDS, STEP_FORMS, STEPS, CounterForm, InviteForm, SubmitForm, VerifyForm
+from .forms import STEP_FIELDS, STEP_FORMS, STEPS, CounterForm, DirectoryForm, InviteForm, SubmitForm, VerifyForm
 from .models import Counter, Facility, FacilityMembership
 
 
@@ -311,3 +312,36 @@ def team_remove(request, uuid, member):
     else:
         messages.success(request, _("%(name)s was removed from the team.") % {"name": membership.user})
     return redirect(reverse("facilities:detail", args=[facility.uuid]) + "#team-heading")
+
+
+DIRECTORY_PAGE_SIZE = 20
+
+
+def directory(request):
+    """Public search of verified facilities and professionals, with the number found and pages."""
+    form = DirectoryForm(request.GET or None)
+    cleaned = form.cleaned_data if form.is_valid() else {}
+    kind = cleaned.get("kind") or "facilities"
+    district = cleaned.get("district")
+    if kind == "professionals":
+        results = selectors.directory_professionals(
+            q=cleaned.get("q") or None,
+            district_lgd=district.pk if district else None,
+            category=cleaned.get("category") or None,
+            system=cleaned.get("system") or None,
+        )
+    else:
+        results = selectors.directory_facilities(
+            q=cleaned.get("q") or None,
+            district_lgd=district.pk if district else None,
+            facility_type=cleaned.get("facility_type") or None,
+            system=cleaned.get("system") or None,
+        )
+    page = Paginator(results, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "facilities/directory.html",
+        {"form": form, "kind": kind, "page": page, "query": query.urlencode()},
+    )

@@ -264,3 +264,32 @@ class ProfessionalPublicSerializer(serializers.ModelSerializer):
             "district_name",
             "lapsed",
         ]
+
+
+class FacilityPublicSerializer(serializers.ModelSerializer):
+    """A verified facility as the public directory shows it."""
+
+    district_lgd = serializers.IntegerField(source="district_id")
+    district_name = serializers.CharField(source="district.name", default="")
+
+    class Meta:
+        model = Facility
+        fields = [
+            "uuid",
+            "facility_id",
+            "name",
+            "status",
+            "ownership",
+            "facility_type",
+            "systems_of_medicine",
+            "service_type",
+            "district_lgd",
+            "district_name",
+            "address",
+            "pincode",
+            "latitude",
+            "longitude",
+            "contact_mobile",
+            "contact_landline",
+            "timings",
+        ]

@@ -1,8 +1,14 @@
 from django.urls import path
 
-from . import professionals, views
+from . import directory, professionals, views
 
 urlpatterns = [
+    path("directory/facilities/", directory.FacilityDirectoryView.as_view(), name="api-directory-facilities"),
+    path(
+        "directory/professionals/",
+        directory.ProfessionalDirectoryView.as_view(),
+        name="api-directory-professionals",
+    ),
     path("facilities/", views.FacilityListCreateView.as_view(), name="api-facilities"),
     path("facilities/<uuid:uuid>/", views.FacilityDetailView.as_view(), name="api-facility"),
     path("facilities/<uuid:uuid>/duplicates/", views.FacilityDuplicatesView.as_view(), name="api-facility-duplicates"),

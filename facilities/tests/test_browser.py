@@ -161,3 +161,28 @@ def test_register_reject_resubmit_verify_counter_poster(live_server, browser, co
         assert fits_phone(manager)
     manager.set_viewport_size(DESKTOP)
     screenshot(manager, "facility-verified-gu-desktop")
+
+
+@pytest.mark.parametrize("viewport_name, viewport", [("phone", PHONE), ("desktop", DESKTOP)])
+def test_directory_in_three_languages(live_server, page, screenshot, viewport_name, viewport):
+    from facilities.tests.factories import FacilityFactory, ProfessionalFactory
+
+    for number in range(25):
+        FacilityFactory(name=f"Sardar Primary Health Centre {number:02d}", facility_type="phc")
+    ProfessionalFactory(name="Dr Kiran Vora", status=FacilityStatus.VERIFIED, hpr_id="71123456789014")
+    page.set_viewport_size(viewport)
+    page.goto(live_server.url + "/facilities/directory/?q=sardar")
+    assert "Results: 25" in page.locator("main").inner_text()
+    page.get_by_role("link", name="Next").click()
+    page.wait_for_load_state()
+    assert "Page 2 of 2" in page.locator("main").inner_text()
+    screenshot(page, f"directory-en-{viewport_name}")
+    for language, word in [("hi", "परिणाम"), ("gu", "પરિણામો")]:
+        page.locator(f"button[name=language][value={language}]").click()
+        page.wait_for_load_state()
+        assert word in page.locator("main").inner_text()
+        screenshot(page, f"directory-{language}-{viewport_name}")
+        assert fits_phone(page)
+    page.goto(live_server.url + "/facilities/directory/?kind=professionals")
+    assert "71-1234-5678-9014" in page.locator("main").inner_text()
+    screenshot(page, f"directory-professionals-gu-{viewport_name}")
