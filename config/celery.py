@@ -28,4 +28,7 @@ app.conf.beat_schedule = {
     "microsite-milestones": {"task": "microsites.refresh_milestones", "schedule": 600.0},
     # OTP transactions hold mobile numbers: gone a day after they were opened.
     "abha-purge-otp-transactions": {"task": "abha.purge_otp_transactions", "schedule": 3600.0},
+    # Flips unanswered consent requests and artefacts past data_erase_at to EXPIRED and tells the
+    # requester; reads already refuse them on their own, so a minute of lag only delays statuses.
+    "records-expire-consents": {"task": "records.expire_consents", "schedule": 60.0},
 }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("facilities.api.urls")),
     path("api/v1/", include("abha.api.urls")),
     path("api/v1/", include("microsites.api.urls")),
+    path("api/v1/", include("records.api.urls")),
     path("api/v1/", include("core.api.urls")),
     path("facilities/", include("facilities.urls")),
     path("admin/", admin.site.urls),

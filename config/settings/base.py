@@ -221,6 +221,11 @@ ABHA_ADDRESS_SUFFIX = env_str("ABHA_ADDRESS_SUFFIX", "sbx")
 OTP_MOBILE_RATE = env_rate("OTP_MOBILE_RATE", "5/hour")
 OTP_IP_RATE = env_rate("OTP_IP_RATE", "600/hour")
 
+# Records and consent: an unanswered consent request expires after this many hours; an emergency
+# (break-the-glass) access lasts this many minutes.
+CONSENT_REQUEST_TTL_HOURS = env_int("CONSENT_REQUEST_TTL_HOURS", 24, minimum=1)
+BTG_ACCESS_MINUTES = env_int("BTG_ACCESS_MINUTES", 60, minimum=1)
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,95 @@
+"""Who may see records and consents (see core.access).
+
+Records themselves are read only through the services in records.services (consent, emergency
+grant, creating facility, or the patient), which audit every read; these scopes list metadata.
+"""
+
+from django.db.models import Q
+
+from core import access
+from facilities.access_rules import member_facility_ids
+
+from .models import BreakGlassGrant, CareContext, ConsentArtefact, ConsentRequest, HealthRecord, Notification
+
+
+@access.scoper(CareContext)
+def _care_context_scope(user, queryset):
+    return queryset.filter(Q(facility_id__in=member_facility_ids(user)) | Q(patient__user=user))
+
+
+@access.rule(CareContext, "view")
+def _care_context_view(user, care_context):
+    if care_context is None:
+        return True
+    return care_context.facility_id in member_facility_ids(user) or care_context.patient.user_id == user.pk
+
+
+@access.scoper(HealthRecord)
+def _record_scope(user, queryset):
+    return queryset.filter(Q(facility_id__in=member_facility_ids(user)) | Q(patient__user=user))
+
+
+@access.rule(HealthRecord, "view")
+def _record_view(user, record):
+    if record is None:
+        return True
+    return record.facility_id in member_facility_ids(user) or record.patient.user_id == user.pk
+
+
+@access.rule(HealthRecord, "add")
+def _record_add(user, record):
+    return bool(member_facility_ids(user))
+
+
+@access.scoper(ConsentRequest)
+def _request_scope(user, queryset):
+    return queryset.filter(Q(requester=user) | Q(patient__user=user))
+
+
+@access.rule(ConsentRequest, "view")
+def _request_view(user, consent_request):
+    if consent_request is None:
+        return True
+    return consent_request.requester_id == user.pk or consent_request.patient.user_id == user.pk
+
+
+@access.scoper(ConsentArtefact)
+def _artefact_scope(user, queryset):
+    return queryset.filter(
+        Q(requester=user) | Q(patient__user=user) | Q(source_facility_id__in=member_facility_ids(user))
+    )
+
+
+@access.rule(ConsentArtefact, "view")
+def _artefact_view(user, artefact):
+    if artefact is None:
+        return True
+    return (
+        artefact.requester_id == user.pk
+        or artefact.patient.user_id == user.pk
+        or artefact.source_facility_id in member_facility_ids(user)
+    )
+
+
+@access.scoper(BreakGlassGrant)
+def _btg_scope(user, queryset):
+    if access.is_state_official(user):
+        return queryset
+    return queryset.filter(Q(doctor=user) | Q(patient__user=user))
+
+
+@access.rule(BreakGlassGrant, "view")
+def _btg_view(user, grant):
+    if grant is None:
+        return access.is_state_official(user)
+    return access.is_state_official(user) or grant.doctor_id == user.pk or grant.patient.user_id == user.pk
+
+
+@access.rule(BreakGlassGrant, "review")
+def _btg_review(user, grant):
+    return access.is_state_official(user)
+
+
+@access.scoper(Notification)
+def _notification_scope(user, queryset):
+    return queryset.filter(user=user)

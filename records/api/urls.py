@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("records/", views.RecordListCreateView.as_view(), name="api-records"),
+    path("consents/requests/", views.ConsentRequestListCreateView.as_view(), name="api-consent-requests"),
+    path("consents/requests/<uuid:uuid>/grant/", views.ConsentGrantView.as_view(), name="api-consent-grant"),
+    path("consents/requests/<uuid:uuid>/deny/", views.ConsentDenyView.as_view(), name="api-consent-deny"),
+    path("consents/artefacts/<uuid:uuid>/revoke/", views.ArtefactRevokeView.as_view(), name="api-artefact-revoke"),
+    path("consents/artefacts/<uuid:uuid>/records/", views.ArtefactRecordsView.as_view(), name="api-artefact-records"),
+    path("consents/btg/", views.BreakGlassCreateView.as_view(), name="api-btg"),
+    path("consents/btg/<uuid:uuid>/records/", views.BreakGlassRecordsView.as_view(), name="api-btg-records"),
+    path("abha/me/access-log/", views.AccessLogView.as_view(), name="api-access-log"),
+]

@@ -1,0 +1,268 @@
+"""Records and consent API: thin views that parse input, call one service or selector, render."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from abha.selectors import account_for_user
+from core import access
+from core.exceptions import DomainError, NotAllowed
+from facilities.access_rules import member_facility_ids
+from facilities.models import Facility
+
+from .. import selectors, services
+from ..models import ConsentRequest
+from .serializers import (
+    AccessLogEntrySerializer,
+    ArtefactOutSerializer,
+    BreakGlassInSerializer,
+    BreakGlassOutSerializer,
+    ConsentRequestInSerializer,
+    ConsentRequestOutSerializer,
+    GrantInSerializer,
+    RecordInSerializer,
+    RecordOutSerializer,
+    RecordReadSerializer,
+)
+
+TAGS = ["records"]
+CONSENT_TAGS = ["consents"]
+
+
+def _facility_by_id(facility_id: str, field: str) -> Facility:
+    facility = Facility.objects.filter(facility_id=facility_id).first()
+    if facility is None:
+        raise DomainError(_("No facility has this ID."), fields={field: [_("Not found.")]})
+    return facility
+
+
+def _request_out(consent_request: ConsentRequest) -> dict:
+    consent_request = (
+        ConsentRequest.objects.select_related("requester", "requester_facility", "source_facility")
+        .prefetch_related("artefacts__source_facility", "artefacts__requester_facility")
+        .get(pk=consent_request.pk)
+    )
+    return ConsentRequestOutSerializer(consent_request).data
+
+
+class RecordListCreateView(APIView):
+    @extend_schema(
+        summary="Records of a patient: your facility's (staff) or your own (citizen); every read is audited",
+        parameters=[OpenApiParameter("patient", OpenApiTypes.STR, description="ABHA number or address (staff).")],
+        responses=RecordReadSerializer(many=True),
+        tags=TAGS,
+    )
+    def get(self, request):
+        if member_facility_ids(request.user):
+            identifier = request.query_params.get("patient", "")
+            if not identifier:
+                raise DomainError(_("Give the patient's ABHA number or address."), fields={"patient": [_("Required.")]})
+            patient = services.patient_lookup(identifier)
+            read = services.facility_records_read(actor=request.user, patient=patient, request=request)
+        elif account_for_user(request.user) is not None:
+            read = services.own_records_read(actor=request.user, request=request)
+        else:
+            raise NotAllowed(_("Only facility staff and the patient see records here."))
+        data = RecordReadSerializer(read.records, many=True).data
+        return Response({"count": len(data), "results": data})
+
+    @extend_schema(
+        summary="Add a FHIR document bundle for a patient (facility staff)",
+        request=RecordInSerializer,
+        responses={201: RecordOutSerializer, 200: RecordOutSerializer},
+        tags=TAGS,
+    )
+    def post(self, request):
+        serializer = RecordInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data.get("facility"):
+            facility = _facility_by_id(data["facility"], "facility")
+        else:
+            facility_ids = member_facility_ids(request.user)
+            if len(facility_ids) != 1:
+                raise DomainError(_("Choose the facility you act for."), fields={"facility": [_("Required.")]})
+            facility = Facility.objects.get(pk=next(iter(facility_ids)))
+        if not access.can(request.user, "act_for", facility):
+            raise NotAllowed(_("You do not work at this facility."))
+        patient = services.patient_lookup(data.get("abha_number") or data.get("abha_address"))
+        context = data["care_context"]
+        record, created = services.record_add(
+            actor=request.user,
+            facility=facility,
+            patient=patient,
+            reference=context["reference"],
+            display=context["display"],
+            date=context["date"],
+            hi_type=data["hi_type"],
+            bundle=data["bundle"],
+            request=request,
+        )
+        return Response(
+            RecordOutSerializer(record).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class ConsentRequestListCreateView(generics.ListAPIView):
+    serializer_class = ConsentRequestOutSerializer
+
+    def get_queryset(self):
+        return access.scope(
+            self.request.user,
+            ConsentRequest.objects.select_related("requester", "requester_facility", "source_facility")
+            .prefetch_related("artefacts__source_facility", "artefacts__requester_facility")
+            .order_by("-created_at", "-id"),
+        )
+
+    @extend_schema(summary="Your consent requests: a citizen's inbox, or a doctor's requests", tags=CONSENT_TAGS)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Request consent from a patient (doctor)",
+        request=ConsentRequestInSerializer,
+        responses={201: ConsentRequestOutSerializer},
+        tags=CONSENT_TAGS,
+    )
+    def post(self, request):
+        serializer = ConsentRequestInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        frequency = data.get("frequency") or {}
+        consent_request = services.consent_request_create(
+            actor=request.user,
+            patient_identifier=data["patient"],
+            purpose=data["purpose"],
+            hi_types=data["hi_types"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            data_erase_at=data["data_erase_at"],
+            access_mode=data["access_mode"],
+            frequency_unit=frequency.get("unit", "HOUR"),
+            frequency_value=frequency.get("value", 1),
+            frequency_repeats=frequency.get("repeats", 0),
+            facility=_facility_by_id(data["requester_facility"], "requester_facility")
+            if data.get("requester_facility")
+            else None,
+            source_facility=_facility_by_id(data["facility"], "facility") if data.get("facility") else None,
+            request=request,
+        )
+        return Response(_request_out(consent_request), status=status.HTTP_201_CREATED)
+
+
+class ConsentGrantView(APIView):
+    @extend_schema(
+        summary="Grant a consent request, perhaps narrower (the patient)",
+        request=GrantInSerializer,
+        responses=ConsentRequestOutSerializer,
+        tags=CONSENT_TAGS,
+    )
+    def post(self, request, uuid):
+        serializer = GrantInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        consent_request, _artefacts = services.consent_grant(
+            actor=request.user,
+            request_uuid=uuid,
+            hi_types=data.get("hi_types"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            data_erase_at=data.get("data_erase_at"),
+            facility_ids=data.get("facilities"),
+            request=request,
+        )
+        return Response(_request_out(consent_request))
+
+
+class ConsentDenyView(APIView):
+    @extend_schema(
+        summary="Deny a consent request (the patient)",
+        request=None,
+        responses=ConsentRequestOutSerializer,
+        tags=CONSENT_TAGS,
+    )
+    def post(self, request, uuid):
+        consent_request = services.consent_deny(actor=request.user, request_uuid=uuid, request=request)
+        return Response(_request_out(consent_request))
+
+
+class ArtefactRevokeView(APIView):
+    @extend_schema(
+        summary="Revoke a granted consent (the patient)",
+        request=None,
+        responses=ArtefactOutSerializer,
+        tags=CONSENT_TAGS,
+    )
+    def post(self, request, uuid):
+        artefact = services.artefact_revoke(actor=request.user, artefact_uuid=uuid, request=request)
+        return Response(ArtefactOutSerializer(artefact).data)
+
+
+class ArtefactRecordsView(APIView):
+    @extend_schema(
+        summary="Records covered by a granted consent (the requesting doctor); 403 consent_inactive otherwise",
+        responses=RecordReadSerializer(many=True),
+        tags=CONSENT_TAGS,
+    )
+    def get(self, request, uuid):
+        read = services.artefact_records_read(actor=request.user, artefact_uuid=uuid, request=request)
+        return Response(
+            {
+                "artefact": ArtefactOutSerializer(read.artefact).data,
+                "count": len(read.records),
+                "records": RecordReadSerializer(read.records, many=True).data,
+            }
+        )
+
+
+class BreakGlassCreateView(APIView):
+    @extend_schema(
+        summary="Emergency access to a patient's records (doctor; short, audited, reviewed)",
+        request=BreakGlassInSerializer,
+        responses={201: BreakGlassOutSerializer},
+        tags=CONSENT_TAGS,
+    )
+    def post(self, request):
+        serializer = BreakGlassInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        grant = services.btg_grant(
+            actor=request.user,
+            patient_identifier=data["patient"],
+            reason=data["reason"],
+            facility=_facility_by_id(data["facility"], "facility") if data.get("facility") else None,
+            request=request,
+        )
+        return Response(BreakGlassOutSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+
+class BreakGlassRecordsView(APIView):
+    @extend_schema(
+        summary="Records under an active emergency access", responses=RecordReadSerializer(many=True), tags=CONSENT_TAGS
+    )
+    def get(self, request, uuid):
+        read = services.btg_records_read(actor=request.user, grant_uuid=uuid, request=request)
+        return Response(
+            {
+                "btg": BreakGlassOutSerializer(read.grant).data,
+                "count": len(read.records),
+                "records": RecordReadSerializer(read.records, many=True).data,
+            }
+        )
+
+
+class AccessLogView(APIView):
+    @extend_schema(
+        summary="Who accessed my records (citizen), newest first",
+        responses=AccessLogEntrySerializer(many=True),
+        tags=["abha"],
+    )
+    def get(self, request):
+        account = account_for_user(request.user)
+        if account is None:
+            raise NotAllowed(_("Only a citizen with an ABHA has an access log."))
+        events = list(selectors.access_log_for(account))
+        return Response({"count": len(events), "results": AccessLogEntrySerializer(events, many=True).data})

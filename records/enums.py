@@ -1,0 +1,72 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class HiType(models.TextChoices):
+    """ABDM health-information types (ABDM.md section 5); values are ABDM's own spellings."""
+
+    OP_CONSULTATION = "OPConsultation", _("OP consultation")
+    PRESCRIPTION = "Prescription", _("Prescription")
+    DISCHARGE_SUMMARY = "DischargeSummary", _("Discharge summary")
+    DIAGNOSTIC_REPORT = "DiagnosticReport", _("Diagnostic report")
+    IMMUNIZATION_RECORD = "ImmunizationRecord", _("Immunization record")
+    HEALTH_DOCUMENT_RECORD = "HealthDocumentRecord", _("Health document")
+    WELLNESS_RECORD = "WellnessRecord", _("Wellness record")
+
+
+# The Composition.type code each hiType's bundle must carry (SNOMED CT; ABDM.md section 8).
+COMPOSITION_CODES = {
+    HiType.PRESCRIPTION: "440545006",
+    HiType.OP_CONSULTATION: "371530004",
+    HiType.DISCHARGE_SUMMARY: "373942005",
+    HiType.DIAGNOSTIC_REPORT: "721981007",
+    HiType.IMMUNIZATION_RECORD: "41000179103",
+    HiType.HEALTH_DOCUMENT_RECORD: "419891008",
+    HiType.WELLNESS_RECORD: "WellnessRecord",
+}
+
+
+class Purpose(models.TextChoices):
+    CARE_MANAGEMENT = "CAREMGT", _("your treatment")
+    BREAK_THE_GLASS = "BTG", _("an emergency")
+    PUBLIC_HEALTH = "PUBHLTH", _("public health")
+    HEALTHCARE_PAYMENT = "HPAYMT", _("a healthcare payment")
+    DISEASE_RESEARCH = "DSRCH", _("disease-specific research")
+    SELF_REQUESTED = "PATRQT", _("your own request")
+
+
+class AccessMode(models.TextChoices):
+    VIEW = "VIEW", _("View")
+    STORE = "STORE", _("Store")
+    QUERY = "QUERY", _("Query")
+    STREAM = "STREAM", _("Stream")
+
+
+class FrequencyUnit(models.TextChoices):
+    HOUR = "HOUR", _("hour")
+    DAY = "DAY", _("day")
+    WEEK = "WEEK", _("week")
+    MONTH = "MONTH", _("month")
+    YEAR = "YEAR", _("year")
+
+
+class ConsentStatus(models.TextChoices):
+    REQUESTED = "REQUESTED", _("Waiting for the patient")
+    GRANTED = "GRANTED", _("Granted")
+    DENIED = "DENIED", _("Denied")
+    EXPIRED = "EXPIRED", _("Expired")
+
+
+class ArtefactStatus(models.TextChoices):
+    GRANTED = "GRANTED", _("Granted")
+    REVOKED = "REVOKED", _("Revoked")
+    EXPIRED = "EXPIRED", _("Expired")
+
+
+class AccessBasis(models.TextChoices):
+    """Why a read of records was allowed; stored in its audit row and shown in the access log."""
+
+    CONSENT = "consent", _("Your consent")
+    BREAK_GLASS = "btg", _("Emergency access (break the glass)")
+    FACILITY = "facility", _("The facility that created the record")
+    SELF = "self", _("You")

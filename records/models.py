@@ -1,0 +1,244 @@
+"""Care contexts, versioned health records, consent requests and artefacts, break-the-glass grants.
+
+Nothing here is ever hard-deleted: records get new versions, consents change status.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from abha.models import AbhaAccount
+from core.models import BaseModel
+from facilities.models import Facility
+
+from .enums import AccessMode, ArtefactStatus, ConsentStatus, FrequencyUnit, HiType, Purpose
+
+
+class CareContext(BaseModel):
+    """A facility's bundle of records for one visit or admission, linked to a patient's ABHA."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="care_contexts")
+    patient = models.ForeignKey(AbhaAccount, on_delete=models.PROTECT, related_name="care_contexts")
+    reference = models.CharField(max_length=64)
+    display = models.CharField(max_length=200)
+    date = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            # The facility's own reference names one visit; re-sending it adds to the same care context.
+            models.UniqueConstraint(fields=["facility", "reference"], name="care_context_unique_reference"),
+        ]
+        indexes = [
+            # A patient's visits, newest first (citizen pages, discovery).
+            models.Index(fields=["patient", "-date"], name="care_context_patient_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.display}"
+
+
+class HealthRecordQuerySet(models.QuerySet):
+    def current(self):
+        """The latest version of each record (amended versions stay, but are not served)."""
+        return self.filter(is_current=True)
+
+
+class HealthRecord(BaseModel):
+    """One FHIR document bundle of one hiType in a care context, in one version.
+
+    The natural key is facility + care context + `record_key` (the bundle's identifier, or its id):
+    sending the same record again is a no-op, sending a changed one adds version n+1 and marks
+    the old one not current. `facility`, `patient` and `record_date` repeat the care context's
+    so a consent's records are one indexed query on this table.
+    """
+
+    care_context = models.ForeignKey(CareContext, on_delete=models.PROTECT, related_name="records")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="health_records")
+    patient = models.ForeignKey(AbhaAccount, on_delete=models.PROTECT, related_name="health_records")
+    hi_type = models.CharField(max_length=24, choices=HiType.choices)
+    record_key = models.CharField(max_length=128)
+    record_date = models.DateField()
+    version = models.PositiveIntegerField(default=1)
+    is_current = models.BooleanField(default=True)
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    bundle = models.JSONField()
+    bundle_sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = HealthRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-record_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "care_context", "record_key", "version"], name="health_record_unique_version"
+            ),
+            models.UniqueConstraint(
+                fields=["facility", "care_context", "record_key"],
+                condition=Q(is_current=True),
+                name="health_record_one_current",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="health_record_version_positive"),
+        ]
+        indexes = [
+            # records_for_artefact: one patient's current records at one facility, by date and type.
+            models.Index(
+                fields=["patient", "facility", "record_date"],
+                condition=Q(is_current=True),
+                name="health_record_consent_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.hi_type} {self.record_key} v{self.version}"
+
+
+class ConsentRequestQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=ConsentStatus.REQUESTED)
+
+
+class ConsentRequest(BaseModel):
+    """A doctor at a facility (the information user) asks a patient for access to records."""
+
+    patient = models.ForeignKey(AbhaAccount, on_delete=models.PROTECT, related_name="consent_requests")
+    patient_address = models.CharField(max_length=64)
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consent_requests")
+    requester_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="consent_requests_made")
+    source_facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, null=True, blank=True, related_name="consent_requests_received"
+    )
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    hi_types = models.JSONField()
+    date_from = models.DateField()
+    date_to = models.DateField()
+    data_erase_at = models.DateTimeField()
+    access_mode = models.CharField(max_length=8, choices=AccessMode.choices, default=AccessMode.VIEW)
+    frequency_unit = models.CharField(max_length=8, choices=FrequencyUnit.choices, default=FrequencyUnit.HOUR)
+    frequency_value = models.PositiveIntegerField(default=1)
+    frequency_repeats = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.REQUESTED)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConsentRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(date_from__lte=F("date_to")), name="consent_request_date_range"),
+            models.CheckConstraint(condition=Q(frequency_value__gt=0), name="consent_request_frequency_positive"),
+        ]
+        indexes = [
+            # The citizen's inbox: their requests by status, newest first.
+            models.Index(fields=["patient", "status", "-created_at"], name="consent_request_inbox_idx"),
+            # The expiry task: pending requests past their answer-by time.
+            models.Index(fields=["expires_at"], condition=Q(status="REQUESTED"), name="consent_request_expiry_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.purpose} {self.patient_address} {self.status}"
+
+    @property
+    def is_answerable(self) -> bool:
+        return self.status == ConsentStatus.REQUESTED and self.expires_at > timezone.now()
+
+
+class ConsentArtefactQuerySet(models.QuerySet):
+    def active(self, now=None):
+        """Granted and not past `data_erase_at`: the only artefacts that open records."""
+        return self.filter(status=ArtefactStatus.GRANTED, data_erase_at__gt=now or timezone.now())
+
+
+class ConsentArtefact(BaseModel):
+    """What the patient granted for one source facility: hiTypes, date range, until when."""
+
+    request = models.ForeignKey(ConsentRequest, on_delete=models.PROTECT, related_name="artefacts")
+    patient = models.ForeignKey(AbhaAccount, on_delete=models.PROTECT, related_name="consent_artefacts")
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requester_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="artefacts_held")
+    source_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="artefacts_served")
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    hi_types = models.JSONField()
+    date_from = models.DateField()
+    date_to = models.DateField()
+    data_erase_at = models.DateTimeField()
+    access_mode = models.CharField(max_length=8, choices=AccessMode.choices, default=AccessMode.VIEW)
+    frequency_unit = models.CharField(max_length=8, choices=FrequencyUnit.choices, default=FrequencyUnit.HOUR)
+    frequency_value = models.PositiveIntegerField(default=1)
+    frequency_repeats = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=ArtefactStatus.choices, default=ArtefactStatus.GRANTED)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConsentArtefactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "source_facility"], name="artefact_one_per_source_facility"),
+            models.CheckConstraint(condition=Q(date_from__lte=F("date_to")), name="artefact_date_range"),
+        ]
+        indexes = [
+            # The expiry task: granted artefacts past data_erase_at.
+            models.Index(fields=["data_erase_at"], condition=Q(status="GRANTED"), name="artefact_expiry_idx"),
+            # The facility page: consents covering this facility's records.
+            models.Index(fields=["source_facility", "status"], name="artefact_source_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.source_facility_id} → {self.requester_facility_id} {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ArtefactStatus.GRANTED and self.data_erase_at > timezone.now()
+
+
+class BreakGlassGrant(BaseModel):
+    """Emergency access by a doctor without the patient's consent: short, with a reason, reviewed."""
+
+    doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_grants")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="break_glass_grants")
+    patient = models.ForeignKey(AbhaAccount, on_delete=models.PROTECT, related_name="break_glass_grants")
+    reason = models.TextField()
+    expires_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="btg_reason_required")]
+
+    def __str__(self):
+        return f"BTG {self.doctor_id} {self.patient_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()
+
+
+class Notification(BaseModel):
+    """An in-app message to the requester about a consent change (rendered in the reader's language)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    consent_request = models.ForeignKey(ConsentRequest, on_delete=models.PROTECT, related_name="notifications")
+    event = models.CharField(max_length=10)  # the new status: GRANTED, DENIED, REVOKED, EXPIRED
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="notification_user_idx")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.event}"

@@ -1,0 +1,58 @@
+"""Records test helpers: bundles from tests/data, and records/consents made through the services."""
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+
+from django.utils import timezone
+
+from records import services
+from records.enums import HiType
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def load_bundle(hi_type: str) -> dict:
+    """One of the seven real ABDM bundles (a fresh copy each call)."""
+    return json.loads((DATA / f"Bundle-{hi_type}.json").read_text())
+
+
+ALL_BUNDLES = {hi_type: load_bundle(hi_type) for hi_type in HiType.values}
+
+
+def bundle_for(hi_type: str, *, key: str | None = None) -> dict:
+    bundle = copy.deepcopy(ALL_BUNDLES[hi_type])
+    if key is not None:
+        bundle["id"] = key
+        bundle.setdefault("identifier", {})["value"] = key
+    return bundle
+
+
+def add_record(*, staff, facility, patient, hi_type=HiType.PRESCRIPTION, date=None, reference=None, key=None):
+    date = date or dt.date(2025, 2, 10)
+    reference = reference or f"CC-{hi_type}-{date:%Y%m%d}-{key or 'x'}"
+    record, _created = services.record_add(
+        actor=staff,
+        facility=facility,
+        patient=patient,
+        reference=reference,
+        display=f"OPD visit, {date:%d %b %Y}",
+        date=date,
+        hi_type=hi_type,
+        bundle=bundle_for(hi_type, key=key),
+    )
+    return record
+
+
+def request_consent(*, doctor, patient, hi_types=None, date_from=None, date_to=None, days=30, **kwargs):
+    return services.consent_request_create(
+        actor=doctor,
+        patient_identifier=patient.addresses.first().full,
+        purpose=kwargs.pop("purpose", "CAREMGT"),
+        hi_types=hi_types or [HiType.PRESCRIPTION, HiType.DIAGNOSTIC_REPORT],
+        date_from=date_from or dt.date(2025, 1, 1),
+        date_to=date_to or dt.date(2025, 3, 31),
+        data_erase_at=timezone.now() + dt.timedelta(days=days),
+        **kwargs,
+    )
