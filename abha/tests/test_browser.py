@@ -124,3 +124,39 @@ def test_duplicate_aadhaar_is_caught_at_the_details_step_then_sign_in(live_serve
     page.wait_for_url("**/abha/me/")
     assert existing.abha_number_display in page.locator("main").inner_text()
     screenshot(page, "abha-signed-in-home-gu-phone")
+
+
+def test_citizen_manages_the_account_in_the_browser(live_server, page, screenshot, sms_outbox):
+    account = AbhaAccountFactory(first_name="Asha", last_name="Patel", mobile="9876543210")
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/abha/signin/")
+    _choose_language(page, "hi")
+    page.locator("input[name=login_id]").fill("9876543210")
+    page.locator("form button.primary").click()
+    page.wait_for_url("**/abha/signin/otp/")
+    page.locator("input[name=otp]").fill(last_otp(sms_outbox))
+    page.locator("form button.primary").click()
+    page.wait_for_url("**/abha/me/")
+    assert _fits(page)
+    screenshot(page, "abha-home-hi-phone")
+
+    page.locator("a[href='/abha/me/addresses/add/']").click()
+    page.locator("input[name=abha_address]").fill("asha.hindi")
+    page.wait_for_selector("#address-status.abha-ok")
+    page.locator("input[name=make_primary]").check()
+    screenshot(page, "abha-address-add-hi-phone")
+    page.locator("form button.primary").click()
+    page.wait_for_url("**/abha/me/")
+    assert "asha.hindi@sbx" in page.locator("main").inner_text()
+
+    page.locator("a[href='/abha/me/deactivate/']").click()
+    screenshot(page, "abha-deactivate-hi-phone")
+    page.locator("form button.primary").click()
+    page.wait_for_url("**/abha/me/confirm/")
+    page.locator("input[name=otp]").fill(last_otp(sms_outbox))
+    page.locator("form button.primary").click()
+    page.wait_for_url("**/abha/me/")
+    account.refresh_from_db()
+    assert account.status == "deactivated"
+    assert page.locator("a[href='/abha/me/reactivate/']").count() == 2  # the banner and the menu
+    screenshot(page, "abha-home-deactivated-hi-phone")
