@@ -9,10 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from core import access
+from core.enums import CountMetric
 from core.exceptions import DomainError
 
+from . import charts
 from . import dashboard as dashboard_selectors
-from .forms import MilestoneForm
+from .forms import DashboardFilterForm, MilestoneForm
 from .models import Microsite
 from .selectors import leaderboard, microsite_facilities, microsite_progress, microsites_for
 from .services import milestone_add
@@ -60,61 +62,75 @@ def microsite_detail(request, uuid):
     return render(request, "microsites/detail.html", context, status=400 if form.errors else 200)
 
 
-def _coverage_chart(rows, *, width=480, bar_x=150, bar_height=16, gap=6):
-    """Geometry of the server-rendered SVG bar chart: one bar per district, scaled to the highest coverage."""
-    top = max((row.coverage_percent or 0 for row in rows), default=0) or 1
-    room = width - bar_x - 60
-    bars = []
-    for index, row in enumerate(rows):
-        y = index * (bar_height + gap)
-        length = round(room * (row.coverage_percent or 0) / top, 1)
-        bars.append(
-            {
-                "label": row.local_name,
-                "value": row.coverage_percent,
-                "y": y,
-                "width": length,
-                "text_y": y + bar_height - 4,
-                "value_x": bar_x + length + 6,
-            }
-        )
-    return {
-        "bars": bars,
-        "width": width,
-        "height": max(1, len(rows) * (bar_height + gap)),
-        "bar_x": bar_x,
-        "bar_height": bar_height,
-    }
+def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return response
 
 
 @login_required
 def dashboard(request):
+    """State dashboard: headline numbers, coverage by district, the ABHA trend and the leaderboard.
+
+    Filters narrow the districts (a district, or a microsite's districts) and the trend's dates;
+    `?format=csv&table=districts|trend|leaderboard` downloads each table.
+    """
     _require_official(request.user)
-    districts = dashboard_selectors.dashboard_districts(request.user, settings.PORTAL_STATE_LGD)
+    allowed = dashboard_selectors.dashboard_districts(request.user, settings.PORTAL_STATE_LGD)
+    microsites = microsites_for(request.user)
+    form = DashboardFilterForm(request.GET or None, districts=allowed, microsites=microsites)
+    districts, since, until, interval = allowed, None, None, "month"
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        if data["district"]:
+            districts = districts.filter(pk=data["district"].pk)
+        if data["microsite"]:
+            districts = districts.filter(pk__in=data["microsite"].districts.values("pk"))
+        since, until, interval = data["date_from"], data["date_to"], data["interval"] or "month"
     rows = dashboard_selectors.district_rows(districts)
+    trend = dashboard_selectors.timeseries(districts, CountMetric.ABHA_CREATED, interval, since=since, until=until)
+    board = leaderboard(microsites.filter(districts__in=districts).distinct())
+    table = request.GET.get("table", "districts")
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="abha-coverage-by-district.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            ["district_lgd", "district", "abha_accounts", "population", "coverage_percent", "facilities_verified"]
-        )
-        for row in rows:
-            writer.writerow(
-                [
-                    row.lgd_code,
-                    row.name,
-                    row.abha_accounts,
-                    row.population or "",
-                    row.coverage_percent if row.coverage_percent is not None else "",
-                    row.facilities_verified,
-                ]
+        if table == "trend":
+            return _csv_response(
+                "abha-created-trend.csv",
+                ["period", "abha_created"],
+                [(point["period"].isoformat(), point["value"]) for point in trend],
             )
-        return response
+        if table == "leaderboard":
+            return _csv_response(
+                "microsite-leaderboard.csv",
+                ["rank", "microsite", "milestones_achieved", "milestones_total", "facilities_verified"],
+                [(r.rank, r.microsite.name, r.achieved, r.total, r.facilities_verified) for r in board],
+            )
+        return _csv_response(
+            "abha-coverage-by-district.csv",
+            ["district_lgd", "district", "abha_accounts", "population", "coverage_percent", "facilities_verified"],
+            [
+                (
+                    r.lgd_code,
+                    r.name,
+                    r.abha_accounts,
+                    r.population or "",
+                    "" if r.coverage_percent is None else r.coverage_percent,
+                    r.facilities_verified,
+                )
+                for r in rows
+            ],
+        )
     context = {
+        "form": form,
         "summary": dashboard_selectors.summary(districts),
         "rows": rows,
-        "chart": _coverage_chart(rows),
-        "leaderboard": leaderboard(microsites_for(request.user)),
+        "chart": charts.bar_chart(rows),
+        "trend": trend,
+        "trend_chart": charts.line_chart([(p["period"], p["value"]) for p in trend]),
+        "interval": interval,
+        "leaderboard": board,
+        "query": request.GET.urlencode(),
     }
-    return render(request, "microsites/dashboard.html", context)
+    return render(request, "microsites/dashboard.html", context, status=400 if form.errors else 200)

@@ -135,3 +135,30 @@ def test_api_timeseries_by_day_and_month(api_as, data):
     assert set(bad.json()["error"]["fields"]) == {"metric"}
     reversed_range = client.get("/api/v1/dashboard/timeseries/?metric=abha_created&from=2026-02-01&to=2026-01-01")
     assert set(reversed_range.json()["error"]["fields"]) == {"from"}
+
+
+def test_dashboard_filters_by_district_and_microsite(client, data):
+    client.force_login(StateOfficialFactory())
+    rows = list(csv.DictReader(io.StringIO(client.get("/dashboard/?district=438&format=csv").content.decode())))
+    assert [(row["district"], row["abha_accounts"]) for row in rows] == [("Ahmadabad", "2")]
+    page = client.get(f"/dashboard/?microsite={data['bhavnagar'].uuid}")
+    assert page.status_code == 200
+    assert page.context["summary"]["abha_accounts"] == 4
+
+
+def test_dashboard_trend_and_leaderboard_csv(client, data):
+    client.force_login(StateOfficialFactory())
+    trend = list(csv.reader(io.StringIO(client.get("/dashboard/?format=csv&table=trend&interval=day").content.decode())))
+    assert trend == [["period", "abha_created"], [timezone.localdate().isoformat(), "6"]]
+    board = list(csv.DictReader(io.StringIO(client.get("/dashboard/?format=csv&table=leaderboard").content.decode())))
+    assert {row["microsite"] for row in board} == {"Bhavnagar", "Ahmedabad"}
+
+
+def test_dashboard_rejects_bad_filters_with_messages(client, data):
+    officer = DistrictOfficerFactory()
+    client.force_login(officer)
+    page = client.get("/dashboard/?district=438&date_from=2026-02-01&date_to=2026-01-01")
+    assert page.status_code == 400
+    errors = page.context["form"].errors
+    assert set(errors) == {"district", "date_to"}  # another district is not a choice for this officer
+    assert page.context["summary"]["abha_accounts"] == 4  # the officer's own district, unfiltered
