@@ -23,6 +23,7 @@ class CountMetric(models.TextChoices):
     ABHA_ACTIVE = "abha_active", _("ABHA accounts (active)")
     FACILITIES_REGISTERED = "facilities_registered", _("Facilities registered")
     FACILITIES_VERIFIED = "facilities_verified", _("Facilities verified")
+    PROFESSIONALS_VERIFIED = "professionals_verified", _("Professionals verified")
 
 
 # A facility counts as registered in these states (drafts and rejected ones do not), and as verified in one.

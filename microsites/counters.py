@@ -1,14 +1,14 @@
 """The source-table truth for each dashboard counter (see core.counters.rebuild)."""
 
-from django.db.models import Count, F
+from django.db.models import Count, F, Value
 from django.db.models.functions import Coalesce, TruncDate
 
 from abha.enums import AccountStatus
 from abha.models import AbhaAccount
 from core import counters
 from core.enums import FACILITY_REGISTERED_STATES, CountMetric
-from facilities.enums import FacilityStatus
-from facilities.models import Facility
+from facilities.enums import FacilityStatus, RegistryStatus
+from facilities.models import Facility, Professional
 
 
 def _grouped(queryset, day_field):
@@ -43,3 +43,9 @@ def _facilities_registered():
 def _facilities_verified():
     facilities = Facility.objects.filter(status=FacilityStatus.VERIFIED).annotate(facility_key=F("id"))
     return _grouped(facilities.annotate(when=Coalesce("verified_at", "created_at")), "when")
+
+
+@counters.source(CountMetric.PROFESSIONALS_VERIFIED)
+def _professionals_verified():
+    professionals = Professional.objects.filter(status=RegistryStatus.VERIFIED).annotate(facility_key=Value(0))
+    return _grouped(professionals.annotate(when=Coalesce("verified_at", "created_at")), "when")

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from stdnum import luhn
 
 from core import access
-from core.enums import Role
+from core.counters import count_add
+from core.enums import CountMetric, Role
 from core.exceptions import Conflict, DomainError, NotAllowed
 from core.services import audit_record
 
@@ -221,6 +222,8 @@ def professional_verify(*, actor, professional: Professional, decision: str, rea
     else:
         raise DomainError(_("Choose approve or reject."), fields={"decision": [_("Choose approve or reject.")]})
     professional.save(update_fields=["status", "verified_at", "verified_by", "rejection_reason", "updated_at"])
+    if decision == VerifyDecision.APPROVE:  # dashboard counter, same transaction
+        count_add(metric=CountMetric.PROFESSIONALS_VERIFIED, district_lgd=professional.district_id)
     audit_record(
         actor=actor,
         action="professional.verify" if decision == VerifyDecision.APPROVE else "professional.reject",

@@ -48,6 +48,7 @@ class DashboardSummarySerializer(serializers.Serializer):
     facilities_verified = serializers.IntegerField()
     facilities_submitted = serializers.IntegerField()
     facilities_by_status = serializers.DictField(child=serializers.IntegerField())
+    professionals_verified = serializers.IntegerField()
     abha_created_today = serializers.IntegerField()
 
 

@@ -100,3 +100,13 @@ def test_counters_equal_direct_counts_after_a_mixed_workload(enrol, confirm_otp)
 
     assert _counted() == _direct_counts()
     assert counters.rebuild() == []
+
+
+def test_verified_professionals_are_counted_once_approved():
+    from facilities.tests.factories import ProfessionalFactory
+
+    officer = DistrictOfficerFactory()
+    professional = ProfessionalFactory(status="submitted")
+    facility_services.professional_verify(actor=officer, professional=professional, decision="approve")
+    assert counters.total(CountMetric.PROFESSIONALS_VERIFIED) == 1
+    assert counters.rebuild([CountMetric.PROFESSIONALS_VERIFIED]) == []

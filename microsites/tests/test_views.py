@@ -148,7 +148,9 @@ def test_dashboard_filters_by_district_and_microsite(client, data):
 
 def test_dashboard_trend_and_leaderboard_csv(client, data):
     client.force_login(StateOfficialFactory())
-    trend = list(csv.reader(io.StringIO(client.get("/dashboard/?format=csv&table=trend&interval=day").content.decode())))
+    trend = list(
+        csv.reader(io.StringIO(client.get("/dashboard/?format=csv&table=trend&interval=day").content.decode()))
+    )
     assert trend == [["period", "abha_created"], [timezone.localdate().isoformat(), "6"]]
     board = list(csv.DictReader(io.StringIO(client.get("/dashboard/?format=csv&table=leaderboard").content.decode())))
     assert {row["microsite"] for row in board} == {"Bhavnagar", "Ahmedabad"}
