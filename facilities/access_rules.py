@@ -6,7 +6,7 @@ from core import access
 from core.enums import Role
 
 from .enums import MembershipRole
-from .models import Counter, Facility, FacilityMembership, Professional
+from .models import BulkUpload, Counter, Facility, FacilityMembership, Professional
 
 # Roles that may start a facility registration (the creator becomes the new facility's admin).
 REGISTERING_ROLES = frozenset({Role.FACILITY_ADMIN, Role.FACILITY_STAFF})
@@ -144,3 +144,18 @@ def _professional_verify(user, professional):
     if access.is_district_officer(user):
         return professional is None or professional.district_id in access.officer_district_ids(user)
     return False
+
+
+# --- Bulk uploads: the official who uploaded it, and the state officials ------------------
+
+
+@access.scoper(BulkUpload)
+def _bulk_scope(user, queryset):
+    if access.is_state_official(user):
+        return queryset
+    return queryset.filter(uploaded_by=user)
+
+
+@access.rule(BulkUpload, "view")
+def _bulk_view(user, upload):
+    return upload is None or access.is_state_official(user) or upload.uploaded_by_id == user.pk

@@ -112,3 +112,10 @@ class WorkStatus(models.TextChoices):
     PRIVATE = "private", _("Working in private practice")
     BOTH = "both", _("Government and private")
     NOT_WORKING = "not_working", _("Not working")
+
+
+class BulkUploadStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

@@ -168,3 +168,14 @@ class DirectoryForm(forms.Form):
     system = forms.ChoiceField(
         label=_("System of medicine"), choices=[("", _("All systems")), *SystemOfMedicine.choices], required=False
     )
+
+
+class BulkUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file of facilities"),
+        help_text=_(
+            "Columns: facility_id (to update), name, facility_type, ownership, district_lgd, address, pincode, "
+            "contact_mobile, beds, systems_of_medicine (separated by ;), service_type, region, latitude, longitude."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )

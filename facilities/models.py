@@ -12,6 +12,7 @@ from core.models import BaseModel, District, State
 
 from .enums import (
     DOCTOR_SYSTEMS,
+    BulkUploadStatus,
     Council,
     FacilityStatus,
     FacilityType,
@@ -408,3 +409,36 @@ class Affiliation(BaseModel):
     @property
     def confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+# --- Bulk onboarding -------------------------------------------------------------------------
+
+
+class BulkUpload(BaseModel):
+    """A CSV of government facilities uploaded by an official, processed by a Celery task."""
+
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to="bulk/facilities/%Y/%m/")
+    original_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=BulkUploadStatus.choices, default=BulkUploadStatus.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    error_report = models.FileField(upload_to="bulk/reports/%Y/%m/", blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.original_name or self.file.name} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == BulkUploadStatus.DONE:
+            return 100
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

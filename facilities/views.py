@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,8 +15,18 @@ from core.exceptions import DomainError
 
 from . import posters, selectors, services
 from .enums import FacilityStatus, VerifyDecision
-from .forms import STEP_FIELDS, STEP_FORMS, STEPS, CounterForm, DirectoryForm, InviteForm, SubmitForm, VerifyForm
-from .models import Counter, Facility, FacilityMembership
+from .forms import (
+    STEP_FIELDS,
+    STEP_FORMS,
+    STEPS,
+    BulkUploadForm,
+    CounterForm,
+    DirectoryForm,
+    InviteForm,
+    SubmitForm,
+    VerifyForm,
+)
+from .models import BulkUpload, Counter, Facility, FacilityMembership
 
 
 def _visible(request, uuid) -> Facility:
@@ -345,3 +355,69 @@ def directory(request):
         "facilities/directory.html",
         {"form": form, "kind": kind, "page": page, "query": query.urlencode()},
     )
+
+
+# --- Bulk onboarding ------------------------------------------------------------------------
+
+
+def _require_official(request):
+    if not (access.is_official(request.user) or request.user.is_superuser):
+        raise PermissionDenied
+
+
+@login_required
+def bulk(request):
+    """Upload a CSV of government facilities; the list of this official's uploads."""
+    _require_official(request)
+    form = BulkUploadForm(request.POST if request.method == "POST" else None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            upload = services.bulk_upload_create(
+                actor=request.user, uploaded_file=form.cleaned_data["file"], request=request
+            )
+        except DomainError as error:
+            _form_errors(form, error)
+        else:
+            return redirect("facilities:bulk_detail", upload.uuid)
+    uploads = access.scope(request.user, BulkUpload.objects.all()).order_by("-created_at")[:20]
+    return render(request, "facilities/bulk.html", {"form": form, "uploads": uploads})
+
+
+def _visible_upload(request, uuid) -> BulkUpload:
+    upload = get_object_or_404(BulkUpload, uuid=uuid)
+    if not access.can(request.user, "view", upload):
+        raise Http404
+    return upload
+
+
+@login_required
+def bulk_detail(request, uuid):
+    """One upload's live progress (a small poller reads bulk_status) and its error report."""
+    _require_official(request)
+    return render(request, "facilities/bulk_detail.html", {"upload": _visible_upload(request, uuid)})
+
+
+@login_required
+def bulk_status(request, uuid):
+    upload = _visible_upload(request, uuid)
+    return JsonResponse(
+        {
+            "status": upload.status,
+            "status_label": str(upload.get_status_display()),
+            "total_rows": upload.total_rows,
+            "processed_rows": upload.processed_rows,
+            "percent": upload.percent,
+            "created": upload.created_count,
+            "updated": upload.updated_count,
+            "rows_with_errors": upload.error_count,
+            "message": upload.message,
+        }
+    )
+
+
+@login_required
+def bulk_errors(request, uuid):
+    upload = _visible_upload(request, uuid)
+    if not upload.error_report:
+        raise Http404
+    return FileResponse(upload.error_report.open("rb"), as_attachment=True, filename=f"errors-{upload.uuid}.csv")

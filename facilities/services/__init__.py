@@ -1,5 +1,6 @@
 """Writes of the registries: facilities (and their counters and team) and professionals."""
 
+from .bulk import bulk_upload_create, bulk_upload_process  # noqa: F401 - the package's public services
 from .facility import (  # noqa: F401 - the package's public services
     EDITABLE_FIELDS,
     counter_create,

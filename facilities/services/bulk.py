@@ -1,0 +1,339 @@
+"""Bulk onboarding of government facilities from a CSV, set-based.
+
+An official uploads a file (`bulk_upload_create`); a Celery task calls `bulk_upload_process`, which claims the job
+with a conditional update (a repeated message is a no-op), validates every row in Python, then creates and updates
+facilities with `bulk_create` / `bulk_update` in batches and writes a per-row error report CSV.
+Rows are matched to existing facilities by facility ID, or else by name + pincode, so uploading the same file again
+updates rather than duplicates.
+"""
+
+import csv
+import io
+import re
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import access
+from core.exceptions import DomainError, NotAllowed
+from core.models import District
+from core.services import audit_record
+
+from ..enums import BulkUploadStatus, FacilityStatus, FacilityType, Ownership, Region, ServiceType, SystemOfMedicine
+from ..models import INDIA_LATITUDE, INDIA_LONGITUDE, BulkUpload, Facility
+
+COLUMNS = [
+    "facility_id",
+    "name",
+    "facility_type",
+    "ownership",
+    "district_lgd",
+    "address",
+    "pincode",
+    "contact_mobile",
+    "beds",
+    "systems_of_medicine",
+    "service_type",
+    "region",
+    "latitude",
+    "longitude",
+]
+REQUIRED = ["name", "facility_type", "district_lgd", "pincode"]
+UPDATABLE = [
+    "name",
+    "facility_type",
+    "ownership",
+    "district",
+    "state",
+    "address",
+    "pincode",
+    "contact_mobile",
+    "beds",
+    "systems_of_medicine",
+    "service_type",
+    "region",
+    "latitude",
+    "longitude",
+]
+BATCH = 2000
+MAX_BYTES = 20 * 1024 * 1024
+PINCODE = re.compile(r"^[1-9][0-9]{5}$")
+MOBILE = re.compile(r"^[6-9][0-9]{9}$")
+FACILITY_ID = re.compile(r"^IN[0-9]{10}$")
+
+
+@transaction.atomic
+def bulk_upload_create(*, actor, uploaded_file, request=None) -> BulkUpload:
+    """Store the CSV under MEDIA_ROOT, record the job and queue its task after the commit."""
+    if not access.is_official(actor) and not getattr(actor, "is_superuser", False):
+        raise NotAllowed(_("Only district and state officials may upload facilities."))
+    name = getattr(uploaded_file, "name", "") or "upload.csv"
+    if not name.lower().endswith(".csv"):
+        raise DomainError(_("Upload a CSV file."), fields={"file": [_("Upload a CSV file.")]})
+    if uploaded_file.size > MAX_BYTES:
+        raise DomainError(_("The file is larger than 20 MB."), fields={"file": [_("The file is larger than 20 MB.")]})
+    upload = BulkUpload(uploaded_by=actor, original_name=name[:200])
+    upload.file.save(f"{secrets.token_hex(8)}.csv", uploaded_file, save=False)
+    upload.save()
+    audit_record(actor=actor, action="facility.bulk_upload", target=upload, details={"file": name}, request=request)
+    from ..tasks import process_bulk_upload  # tasks import services; imported here to keep the layers one-way
+
+    transaction.on_commit(lambda: process_bulk_upload.delay(upload.pk))
+    return upload
+
+
+@dataclass
+class _Row:
+    line: int
+    values: dict
+    key: tuple
+
+
+def _decimal(value, bounds):
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    return number if bounds[0] <= number <= bounds[1] else None
+
+
+def _validate(line: int, raw: dict, districts: dict, allowed_districts) -> tuple[dict | None, list[tuple]]:
+    """(values for the model, []) or (None, [(line, column, message), ...]) for one CSV row."""
+    row = {column: (raw.get(column) or "").strip() for column in COLUMNS}
+    errors = []
+
+    def error(column, message):
+        errors.append((line, column, str(message)))
+
+    for column in REQUIRED:
+        if not row[column]:
+            error(column, _("This field is required."))
+    if row["name"] and not row["name"][0].isalpha():
+        error("name", _("The name must start with a letter."))
+    if row["facility_id"] and not FACILITY_ID.match(row["facility_id"]):
+        error("facility_id", _("A facility ID is IN followed by 10 digits."))
+    if row["facility_type"] and row["facility_type"] not in FacilityType.values:
+        error("facility_type", _("Unknown facility type."))
+    ownership = row["ownership"] or Ownership.GOVERNMENT
+    if ownership not in Ownership.values:
+        error("ownership", _("Use G, P or PP."))
+    district = None
+    if row["district_lgd"]:
+        district = districts.get(int(row["district_lgd"])) if row["district_lgd"].isdigit() else None
+        if district is None:
+            error("district_lgd", _("No district has this LGD code."))
+        elif allowed_districts is not None and district.pk not in allowed_districts:
+            error("district_lgd", _("This district is not one of yours."))
+    if row["pincode"] and not PINCODE.match(row["pincode"]):
+        error("pincode", _("Enter a 6-digit pincode that does not start with 0."))
+    if row["contact_mobile"] and not MOBILE.match(row["contact_mobile"]):
+        error("contact_mobile", _("Enter a 10-digit mobile number starting with 6, 7, 8 or 9."))
+    beds = 0
+    if row["beds"]:
+        if row["beds"].isdigit():
+            beds = int(row["beds"])
+        else:
+            error("beds", _("Beds must be a whole number."))
+    systems = [code.strip() for code in row["systems_of_medicine"].split(";") if code.strip()]
+    if any(code not in SystemOfMedicine.values for code in systems):
+        error("systems_of_medicine", _("Choose systems of medicine from the list."))
+    if row["service_type"] and row["service_type"] not in ServiceType.values:
+        error("service_type", _("Use opd, ipd or opd_ipd."))
+    if row["region"] and row["region"] not in Region.values:
+        error("region", _("Use rural or urban."))
+    latitude = longitude = None
+    if row["latitude"] or row["longitude"]:
+        latitude = _decimal(row["latitude"], INDIA_LATITUDE)
+        longitude = _decimal(row["longitude"], INDIA_LONGITUDE)
+        if latitude is None:
+            error("latitude", _("This latitude is outside India (6.5 to 37.5)."))
+        if longitude is None:
+            error("longitude", _("This longitude is outside India (68 to 97.5)."))
+    if errors:
+        return None, errors
+    values = {
+        "facility_id": row["facility_id"] or None,
+        "name": row["name"],
+        "facility_type": row["facility_type"],
+        "ownership": ownership,
+        "district": district,
+        "state_id": district.state_id,
+        "address": row["address"],
+        "pincode": row["pincode"],
+        "contact_mobile": row["contact_mobile"],
+        "beds": beds,
+        "systems_of_medicine": systems or [SystemOfMedicine.MODERN],
+        "service_type": row["service_type"] or (ServiceType.OPD_IPD if beds else ServiceType.OPD),
+        "region": row["region"],
+        "latitude": latitude,
+        "longitude": longitude,
+    }
+    return values, []
+
+
+def _claim(upload_id: int) -> BulkUpload | None:
+    """Queued → running, once: a redelivered task message finds nothing to claim."""
+    claimed = BulkUpload.objects.filter(pk=upload_id, status=BulkUploadStatus.QUEUED).update(
+        status=BulkUploadStatus.RUNNING, started_at=timezone.now()
+    )
+    return BulkUpload.objects.select_related("uploaded_by").get(pk=upload_id) if claimed else None
+
+
+def _progress(upload: BulkUpload, **counts) -> None:
+    for name, value in counts.items():
+        setattr(upload, name, value)
+    BulkUpload.objects.filter(pk=upload.pk).update(**counts)
+
+
+def _new_ids(state_lgd: int, count: int) -> list[str]:
+    """`count` unused facility IDs for a state (random; collisions with existing rows are drawn again)."""
+    ids: set[str] = set()
+    while len(ids) < count:
+        wanted = count - len(ids)
+        candidates = {f"IN{state_lgd:02d}{secrets.randbelow(10**8):08d}" for _ in range(wanted + 10)} - ids
+        taken = set(Facility.objects.filter(facility_id__in=candidates).values_list("facility_id", flat=True))
+        ids |= set(list(candidates - taken)[:wanted])
+    return list(ids)
+
+
+def bulk_upload_process(*, upload_id: int) -> BulkUpload | None:
+    """Validate and apply an uploaded CSV; idempotent per job, and per file (natural keys).
+
+    Queries: one per batch of existing-row lookups, one bulk insert and one bulk update per 2,000 rows, a few
+    progress updates. Writes the error report CSV (line, column, error) and one audit row.
+    """
+    upload = _claim(upload_id)
+    if upload is None:
+        return None
+    try:
+        return _process(upload)
+    except Exception as error:
+        _progress(upload, status=BulkUploadStatus.FAILED, finished_at=timezone.now(), message=str(error)[:300])
+        raise
+
+
+def _process(upload: BulkUpload) -> BulkUpload:
+    actor = upload.uploaded_by
+    with upload.file.open("rb") as handle:
+        text = handle.read().decode("utf-8-sig", errors="replace")
+    reader = csv.DictReader(io.StringIO(text))
+    missing_columns = [column for column in REQUIRED if column not in (reader.fieldnames or [])]
+    if missing_columns:
+        message = _("The file lacks the columns: %(columns)s.") % {"columns": ", ".join(missing_columns)}
+        _progress(upload, status=BulkUploadStatus.FAILED, finished_at=timezone.now(), message=message)
+        return upload
+    raw_rows = list(reader)
+    _progress(upload, total_rows=len(raw_rows))
+    districts = {d.pk: d for d in District.objects.all()}
+    allowed = None if access.is_state_official(actor) or actor.is_superuser else access.officer_district_ids(actor)
+
+    errors: list[tuple] = []
+    valid: list[_Row] = []
+    seen: dict[tuple, int] = {}
+    for line, raw in enumerate(raw_rows, start=2):  # line 1 is the header
+        values, row_errors = _validate(line, raw, districts, allowed)
+        if row_errors:
+            errors.extend(row_errors)
+            continue
+        key = (
+            ("id", values["facility_id"])
+            if values["facility_id"]
+            else ("name", values["pincode"], values["name"].lower())
+        )
+        if key in seen:
+            errors.append((line, "name", _("Same facility as line %(line)s.") % {"line": seen[key]}))
+            continue
+        seen[key] = line
+        valid.append(_Row(line=line, values=values, key=key))
+
+    by_id, by_name = {}, {}
+    ids = [row.values["facility_id"] for row in valid if row.values["facility_id"]]
+    for start in range(0, len(ids), BATCH):
+        for facility in Facility.objects.filter(facility_id__in=ids[start : start + BATCH]):
+            by_id[facility.facility_id] = facility
+    pincodes = sorted({row.values["pincode"] for row in valid if not row.values["facility_id"]})
+    for start in range(0, len(pincodes), BATCH):
+        for facility in Facility.objects.filter(pincode__in=pincodes[start : start + BATCH]):
+            by_name.setdefault((facility.pincode, facility.name.lower()), facility)
+
+    now = timezone.now()
+    to_create, to_update = [], []
+    for row in valid:
+        values = row.values
+        existing = by_id.get(values["facility_id"]) if values["facility_id"] else by_name.get(row.key[1:])
+        if values["facility_id"] and existing is None:
+            errors.append((row.line, "facility_id", _("No facility has this ID.")))
+            continue
+        if existing is not None:
+            if allowed is not None and existing.district_id not in allowed:
+                errors.append((row.line, "district_lgd", _("This district is not one of yours.")))
+                continue
+            for name in UPDATABLE:
+                if name == "state":
+                    existing.state_id = values["state_id"]
+                elif name in values:
+                    setattr(existing, name, values[name])
+            to_update.append(existing)
+        else:
+            to_create.append(
+                Facility(
+                    **{k: v for k, v in values.items() if k not in ("facility_id", "state_id")},
+                    state_id=values["state_id"],
+                    status=FacilityStatus.VERIFIED,
+                    submitted_at=now,
+                    verified_at=now,
+                    verified_by=actor,
+                    created_by=actor,
+                )
+            )
+    _progress(upload, processed_rows=len(raw_rows) - len(to_create) - len(to_update))
+
+    created = updated = 0
+    by_state: dict[int, list[Facility]] = {}
+    for facility in to_create:
+        by_state.setdefault(facility.state_id, []).append(facility)
+    for state_lgd, facilities in by_state.items():
+        for facility, facility_id in zip(facilities, _new_ids(state_lgd, len(facilities)), strict=True):
+            facility.facility_id = facility_id
+    for start in range(0, len(to_create), BATCH):
+        with transaction.atomic():
+            Facility.objects.bulk_create(to_create[start : start + BATCH])
+        created += len(to_create[start : start + BATCH])
+        _progress(upload, processed_rows=upload.processed_rows + len(to_create[start : start + BATCH]))
+    for start in range(0, len(to_update), BATCH):
+        batch = to_update[start : start + BATCH]
+        for facility in batch:
+            facility.updated_at = now
+        with transaction.atomic():
+            Facility.objects.bulk_update(batch, [*UPDATABLE, "updated_at"])
+        updated += len(batch)
+        _progress(upload, processed_rows=upload.processed_rows + len(batch))
+
+    errors.sort()
+    report = io.StringIO()
+    writer = csv.writer(report)
+    writer.writerow(["line", "column", "error"])
+    writer.writerows(errors)
+    upload.error_report.save(f"{upload.uuid}-errors.csv", ContentFile(report.getvalue().encode("utf-8")), save=False)
+    _progress(
+        upload,
+        error_report=upload.error_report.name,
+        created_count=created,
+        updated_count=updated,
+        error_count=len({line for line, _column, _message in errors}),
+        processed_rows=len(raw_rows),
+        status=BulkUploadStatus.DONE,
+        finished_at=timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="facility.bulk_upload_done",
+        target=upload,
+        details={"rows": len(raw_rows), "created": created, "updated": updated, "rows_with_errors": upload.error_count},
+    )
+    return upload

@@ -1,0 +1,175 @@
+"""Bulk onboarding: exact per-row error reports, idempotent re-uploads, roles, and 20,000 rows through a real worker."""
+
+import csv
+import io
+import time
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from facilities.enums import BulkUploadStatus, FacilityStatus
+from facilities.models import BulkUpload, Facility
+from facilities.services.bulk import COLUMNS, bulk_upload_process
+from facilities.tests.factories import FacilityFactory
+
+HEADER = ",".join(COLUMNS)
+
+
+def csv_file(lines, name="facilities.csv"):
+    return SimpleUploadedFile(name, ("\n".join([HEADER, *lines]) + "\n").encode(), content_type="text/csv")
+
+
+def good_line(number, district=443, pincode="364001"):
+    return (
+        f",PHC Number {number},phc,G,{district},Village {number},{pincode},98250{number:05d},"
+        "6,modern;ayurveda,opd,rural,21.76,72.15"
+    )
+
+
+BAD_LINES = [
+    ",,phc,G,443,,364001,,,,,,,",  # line 5: no name
+    ",9 Lives Clinic,spa,X,443,,36400,12345,many,magic,both,city,91,200",  # line 6: everything wrong
+    ",Ahmedabad PHC,phc,G,438,,380001,,,,,,,",  # line 7: not this officer's district
+    "IN2499999999,Ghost PHC,phc,G,443,,364001,,,,,,,",  # line 8: unknown facility ID
+    ",PHC Number 1,phc,G,443,Again,364001,,,,,,,",  # line 9: same as line 2
+]
+EXPECTED_REPORT = [
+    ["line", "column", "error"],
+    ["5", "name", "This field is required."],
+    ["6", "beds", "Beds must be a whole number."],
+    ["6", "contact_mobile", "Enter a 10-digit mobile number starting with 6, 7, 8 or 9."],
+    ["6", "facility_type", "Unknown facility type."],
+    ["6", "latitude", "This latitude is outside India (6.5 to 37.5)."],
+    ["6", "longitude", "This longitude is outside India (68 to 97.5)."],
+    ["6", "name", "The name must start with a letter."],
+    ["6", "ownership", "Use G, P or PP."],
+    ["6", "pincode", "Enter a 6-digit pincode that does not start with 0."],
+    ["6", "region", "Use rural or urban."],
+    ["6", "service_type", "Use opd, ipd or opd_ipd."],
+    ["6", "systems_of_medicine", "Choose systems of medicine from the list."],
+    ["7", "district_lgd", "This district is not one of yours."],
+    ["8", "facility_id", "No facility has this ID."],
+    ["9", "name", "Same facility as line 2."],
+]
+
+
+def report_rows(upload):
+    with upload.error_report.open("rb") as handle:
+        return list(csv.reader(io.StringIO(handle.read().decode())))
+
+
+@pytest.mark.django_db
+def test_upload_creates_verified_facilities_and_reports_bad_rows_exactly(
+    client, people, django_capture_on_commit_callbacks
+):
+    client.force_login(people["officer"])
+    lines = [good_line(1), good_line(2), good_line(3), *BAD_LINES]
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post("/facilities/bulk/", {"file": csv_file(lines)})
+    assert response.status_code == 302
+    assert len(callbacks) == 1  # the task is queued after the commit
+    upload = BulkUpload.objects.get()
+    bulk_upload_process(upload_id=upload.pk)
+    upload.refresh_from_db()
+    assert (upload.status, upload.total_rows, upload.created_count, upload.updated_count, upload.error_count) == (
+        BulkUploadStatus.DONE,
+        8,
+        3,
+        0,
+        5,
+    )
+    assert report_rows(upload) == EXPECTED_REPORT
+    created = Facility.objects.get(name="PHC Number 2")
+    assert created.status == FacilityStatus.VERIFIED and created.verified_by == people["officer"]
+    assert created.facility_id.startswith("IN24") and created.systems_of_medicine == ["modern", "ayurveda"]
+
+    download = client.get(f"/facilities/bulk/{upload.uuid}/errors.csv")
+    assert download.status_code == 200 and b"Same facility as line 2." in b"".join(download.streaming_content)
+    status = client.get(f"/facilities/bulk/{upload.uuid}/status/").json()
+    assert status["percent"] == 100 and status["rows_with_errors"] == 5
+
+    # A claimed job is never processed twice.
+    assert bulk_upload_process(upload_id=upload.pk) is None
+
+
+@pytest.mark.django_db
+def test_the_same_file_again_updates_instead_of_duplicating(people):
+    existing = FacilityFactory(name="Old Name", facility_type="phc", pincode="364002")
+    lines = [good_line(1), f"{existing.facility_id},New Name,chc,G,443,Main Road,364002,,30,,,,,"]
+    for _ in range(2):
+        upload = BulkUpload.objects.create(uploaded_by=people["state"], original_name="x.csv")
+        upload.file.save("x.csv", csv_file(lines))
+        bulk_upload_process(upload_id=upload.pk)
+    upload.refresh_from_db()
+    assert (upload.created_count, upload.updated_count, upload.error_count) == (0, 2, 0)
+    assert Facility.objects.filter(name="PHC Number 1").count() == 1
+    existing.refresh_from_db()
+    assert (existing.name, existing.facility_type, existing.beds) == ("New Name", "chc", 30)
+
+
+@pytest.mark.django_db
+def test_missing_columns_fail_the_job_with_a_message(people):
+    upload = BulkUpload.objects.create(uploaded_by=people["state"], original_name="x.csv")
+    upload.file.save("x.csv", SimpleUploadedFile("x.csv", b"name,foo\nA,b\n"))
+    bulk_upload_process(upload_id=upload.pk)
+    upload.refresh_from_db()
+    assert upload.status == BulkUploadStatus.FAILED
+    assert "facility_type" in upload.message
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "who, expected", [("officer", 302), ("state", 302), ("admin", 403), ("staff", 403), ("citizen", 403)]
+)
+def test_only_officials_upload(client, people, who, expected):
+    client.force_login(people[who])
+    response = client.post("/facilities/bulk/", {"file": csv_file([good_line(1)])})
+    assert response.status_code == expected
+
+
+@pytest.mark.django_db
+def test_only_the_uploader_and_state_officials_see_an_upload(client, people):
+    upload = BulkUpload.objects.create(uploaded_by=people["officer"], original_name="x.csv")
+    for who, expected in [("officer", 200), ("state", 200), ("wrong_officer", 404), ("admin", 404)]:
+        client.force_login(people[who])
+        assert client.get(f"/facilities/bulk/{upload.uuid}/status/").status_code == expected, who
+
+
+@pytest.mark.django_db
+def test_a_non_csv_file_is_refused_with_a_message(client, people):
+    client.force_login(people["officer"])
+    response = client.post("/facilities/bulk/", {"file": SimpleUploadedFile("list.xlsx", b"PK..")})
+    assert response.status_code == 200 and "Upload a CSV file." in response.content.decode()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_twenty_thousand_rows_through_a_real_worker_in_under_a_minute(celery_worker_process, client):
+    from core.models import District
+    from core.tests.factories import DistrictOfficerFactory
+
+    officer = DistrictOfficerFactory(districts=[District.objects.get(lgd_code=443)])
+    client.force_login(officer)
+    lines = [good_line(number, pincode=f"{364001 + number % 500}") for number in range(20_000)]
+    bad_at = [100, 5_000, 19_999]  # 0-based row indexes -> CSV lines 102, 5002, 20001
+    for index in bad_at:
+        lines[index] = f",Bad Row {index},phc,G,443,,99,,,,,,,"
+    started = time.monotonic()
+    response = client.post("/facilities/bulk/", {"file": csv_file(lines)})
+    assert response.status_code == 302
+    upload = BulkUpload.objects.get()
+    while time.monotonic() - started < 90:
+        upload.refresh_from_db()
+        if upload.status in (BulkUploadStatus.DONE, BulkUploadStatus.FAILED):
+            break
+        time.sleep(0.25)
+    elapsed = time.monotonic() - started
+    print(f"\n20,000-row bulk upload through the worker: {elapsed:.1f} s")
+    assert upload.status == BulkUploadStatus.DONE, upload.message
+    assert elapsed < 60
+    assert (upload.created_count, upload.error_count) == (19_997, 3)
+    assert report_rows(upload) == [
+        ["line", "column", "error"],
+        *[[str(index + 2), "pincode", "Enter a 6-digit pincode that does not start with 0."] for index in bad_at],
+    ]
+    assert Facility.objects.filter(status=FacilityStatus.VERIFIED).count() == 19_997
