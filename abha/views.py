@@ -395,6 +395,36 @@ def _citizen_required(view):
     return never_cache(wrapper)
 
 
+# Citizen pages of the apps that build on ABHA (records, Scan & Share). abha may not import them,
+# so they are linked by URL name and shown only once that app is installed (the name resolves).
+CITIZEN_LINKS = [
+    (
+        "records:citizen_records",
+        gettext_lazy("My health records"),
+        gettext_lazy("Records hospitals linked to your ABHA."),
+    ),
+    (
+        "records:citizen_consents",
+        gettext_lazy("Consents"),
+        gettext_lazy("Answer hospitals' requests to see your records, and revoke what you granted."),
+    ),
+    ("records:access_log", gettext_lazy("Record access log"), gettext_lazy("Every time someone read your records.")),
+    ("facilities:scan_history", gettext_lazy("Scan & Share history"), gettext_lazy("Where you shared your profile.")),
+]
+
+
+def _citizen_links() -> list[dict]:
+    from django.urls import NoReverseMatch
+
+    links = []
+    for url_name, title, text in CITIZEN_LINKS:
+        try:
+            links.append({"url": reverse(url_name), "title": title, "text": text})
+        except NoReverseMatch:
+            continue
+    return links
+
+
 @_citizen_required
 def home(request, account):
     """The citizen's home: profile, ABHA addresses, card, and who accessed the account."""
@@ -405,6 +435,7 @@ def home(request, account):
             (event, ACTION_LABELS.get(event.action, event.action)) for event in selectors.access_history(account)
         ],
         "number_display": abha_number_display(account.abha_number),
+        "links": _citizen_links(),
     }
     return render(request, "abha/home.html", context)
 

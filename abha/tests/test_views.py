@@ -208,3 +208,20 @@ def test_assisted_enrollment_from_a_facility_records_who_and_where(client, wizar
     assert client.get(reverse("abha:enrol_done")).status_code == 200  # staff can hand over the card
     assert client.get(reverse("abha:enrolled_card_pdf"))["Content-Type"] == "application/pdf"
     assert client.session["_auth_user_id"] == str(staff.pk)  # the staff member stays signed in as themselves
+
+
+def test_home_links_only_to_citizen_pages_that_exist(client):
+    from django.urls import NoReverseMatch
+
+    from abha.views import CITIZEN_LINKS
+
+    owner = AbhaAccountFactory()
+    client.force_login(owner.user)
+    page = client.get(reverse("abha:home")).content.decode()
+    for url_name, title, _text in CITIZEN_LINKS:
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            assert str(title) not in page
+        else:
+            assert f'href="{url}"' in page
