@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -175,9 +175,23 @@ def detail(request, uuid):
         "duplicates": selectors.facility_duplicates(facility=facility) if can_verify else [],
         "counters": selectors.facility_counters(facility=facility),
         "counter_form": CounterForm(),
+        "assisted_enrol_url": _assisted_enrol_url(request, facility),
         **_team_context(request, facility),
     }
     return render(request, "facilities/detail.html", context)
+
+
+def _assisted_enrol_url(request, facility) -> str | None:
+    """The ABHA app's assisted enrollment for this facility, for people who act for it.
+
+    Linked by URL name (facilities may not import abha): no link until that page is installed.
+    """
+    if facility.status != FacilityStatus.VERIFIED or not access.can(request.user, "act_for", facility):
+        return None
+    try:
+        return reverse("abha:enrol_assisted", args=[facility.uuid])
+    except NoReverseMatch:
+        return None
 
 
 def _team_context(request, facility, invite_form=None):

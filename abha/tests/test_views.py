@@ -225,3 +225,17 @@ def test_home_links_only_to_citizen_pages_that_exist(client):
             assert str(title) not in page
         else:
             assert f'href="{url}"' in page
+
+
+def test_facility_page_offers_assisted_enrollment_to_its_people_only(client):
+    from facilities.models import FacilityMembership
+    from facilities.tests.factories import FacilityFactory
+
+    facility = FacilityFactory()
+    staff = UserFactory(role=Role.FACILITY_STAFF)
+    FacilityMembership.objects.create(user=staff, facility=facility, role="staff")
+    url = reverse("abha:enrol_assisted", args=[facility.uuid])
+    client.force_login(staff)
+    assert url in client.get(reverse("facilities:detail", args=[facility.uuid])).content.decode()
+    client.force_login(StateOfficialFactory())  # sees the facility, does not work there
+    assert url not in client.get(reverse("facilities:detail", args=[facility.uuid])).content.decode()
