@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test serve lint format check migrations-check bench messages venv venv-dev clean-var
+.PHONY: run test serve lint format check migrations-check bench messages venv venv-dev clean-var backup restore
 
 ## Set-up -------------------------------------------------------------------------------
 $(VENV)/.installed: requirements.txt
@@ -58,6 +58,13 @@ check: lint migrations-check test
 
 bench: venv-dev
 	scripts/bench.sh
+
+## Backups of the database and uploads (PostgreSQL): see README "Backup and restore".
+backup:
+	scripts/backup.sh
+
+restore:
+	scripts/restore.sh $(DUMP) $(MEDIA_ARCHIVE)
 
 clean-var:
 	rm -rf var
