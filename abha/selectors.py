@@ -1,9 +1,18 @@
 """Reads about ABHA accounts that several views and the API repeat."""
 
+from django.utils.translation import gettext as _
+
 from core.models import AuditEvent
 
 from .enums import AccountStatus
-from .identifiers import IdentifierError, abha_number_clean, address_local_part, looks_like_abha_number
+from .identifiers import (
+    IdentifierError,
+    abha_number_clean,
+    address_full,
+    address_local_part,
+    address_validate,
+    looks_like_abha_number,
+)
 from .models import AbhaAccount, AbhaAddress
 
 
@@ -52,3 +61,14 @@ def addresses_available(candidates: list[str]) -> list[str]:
 def access_history(account: AbhaAccount, *, limit: int = 50):
     """Audit events whose target is this account, newest first: "who accessed my data"."""
     return AuditEvent.objects.for_target("abha.abhaaccount", str(account.uuid)).select_related("actor")[:limit]
+
+
+def address_availability(raw: str) -> dict:
+    """{"abha_address", "available", "message"} for the live check of a typed address (one query)."""
+    try:
+        local = address_validate(raw)
+    except IdentifierError as error:
+        return {"abha_address": raw, "available": False, "message": str(error.message)}
+    if not address_is_available(local):
+        return {"abha_address": address_full(local), "available": False, "message": _("This ABHA address is taken.")}
+    return {"abha_address": address_full(local), "available": True, "message": _("This ABHA address is available.")}

@@ -276,6 +276,12 @@ def _verified_enrolment(txn_id) -> OtpTransaction:
     return txn
 
 
+@transaction.atomic
+def enrolment_verified(*, txn_id) -> OtpTransaction:
+    """The open, OTP-verified enrollment transaction (for suggestions and address checks); no write."""
+    return _verified_enrolment(txn_id)
+
+
 # --- Enrollment: details, address, completion ---------------------------------------------
 
 

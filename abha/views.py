@@ -19,7 +19,6 @@ from core.services import client_ip
 from core.sms import mask_mobile
 
 from . import card, selectors, services
-from .api.views import address_check
 from .enums import Channel, OtpPurpose
 from .forms import (
     AddressForm,
@@ -284,7 +283,7 @@ def enrol_address(request, txn):
 @require_GET
 def enrol_address_check(request, txn):
     """The live availability check of the address step (JSON for a few lines of JS)."""
-    return JsonResponse(address_check(request.GET.get("abha_address", "")))
+    return JsonResponse(selectors.address_availability(request.GET.get("abha_address", "")))
 
 
 def _enrolled_account(request) -> AbhaAccount | None:
@@ -488,7 +487,7 @@ def address_add(request, account):
 @_citizen_required
 @require_GET
 def address_check_own(request, account):
-    return JsonResponse(address_check(request.GET.get("abha_address", "")))
+    return JsonResponse(selectors.address_availability(request.GET.get("abha_address", "")))
 
 
 CHANGES = {

@@ -21,7 +21,7 @@ from core.sms import mask_mobile
 
 from .. import card, selectors, services
 from ..enums import Channel, OtpPurpose
-from ..identifiers import IdentifierError, address_candidates, address_full, address_validate
+from ..identifiers import address_candidates, address_full
 from ..models import AbhaAccount
 from . import serializers as s
 
@@ -108,11 +108,7 @@ class EnrolmentVerifyView(APIView):
 
 
 def _verified_txn(request):
-    txn_id = request.query_params.get("txn_id", "")
-    from django.db import transaction
-
-    with transaction.atomic():
-        return services._verified_enrolment(txn_id)
+    return services.enrolment_verified(txn_id=request.query_params.get("txn_id", ""))
 
 
 class SuggestionsView(APIView):
@@ -160,18 +156,7 @@ class AddressCheckView(APIView):
     )
     def get(self, request):
         _verified_txn(request)
-        return Response(address_check(request.query_params.get("abha_address", "")))
-
-
-def address_check(raw: str) -> dict:
-    """{"abha_address", "available", "message"} for the live check (API and wizard page)."""
-    try:
-        local = address_validate(raw)
-    except IdentifierError as error:
-        return {"abha_address": raw, "available": False, "message": str(error.message)}
-    if not selectors.address_is_available(local):
-        return {"abha_address": address_full(local), "available": False, "message": _("This ABHA address is taken.")}
-    return {"abha_address": address_full(local), "available": True, "message": _("This ABHA address is available.")}
+        return Response(selectors.address_availability(request.query_params.get("abha_address", "")))
 
 
 class EnrolmentCompleteView(APIView):
