@@ -20,6 +20,7 @@ urlpatterns = [
     path("facilities/", include("facilities.urls")),
     path("admin/", admin.site.urls),
     path("abha/", include("abha.urls")),
+    path("records/", include("records.urls")),
     path("", include("microsites.urls")),
     path("", include("core.urls")),
 ]

@@ -12,6 +12,7 @@ import uuid as uuid_lib
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
@@ -157,6 +158,27 @@ def document_bundle(
 
 # --- Readable rendering ------------------------------------------------------------------
 
+KIND_LABELS = {
+    "Condition": gettext_lazy("Condition"),
+    "AllergyIntolerance": gettext_lazy("Allergy"),
+    "MedicationRequest": gettext_lazy("Medicine prescribed"),
+    "MedicationStatement": gettext_lazy("Medicine being taken"),
+    "Observation": gettext_lazy("Observation"),
+    "DiagnosticReport": gettext_lazy("Report"),
+    "Procedure": gettext_lazy("Procedure"),
+    "Immunization": gettext_lazy("Vaccination"),
+    "ImmunizationRecommendation": gettext_lazy("Vaccination due"),
+    "ServiceRequest": gettext_lazy("Test advised"),
+    "Appointment": gettext_lazy("Follow-up"),
+    "CarePlan": gettext_lazy("Care plan"),
+    "Encounter": gettext_lazy("Visit"),
+    "DocumentReference": gettext_lazy("Document"),
+    "Binary": gettext_lazy("Attachment"),
+    "Media": gettext_lazy("Image"),
+    "ImagingStudy": gettext_lazy("Imaging study"),
+    "Specimen": gettext_lazy("Specimen"),
+}
+
 
 def _concept(value) -> str:
     if not isinstance(value, dict):
@@ -287,7 +309,12 @@ def _describe(resource: dict) -> dict:
         text = _concept(resource.get("type"))
     else:
         text = _concept(resource.get("code")) or resource.get("title", "") or resource.get("description", "")
-    return {"kind": label, "text": str(text or ""), "detail": str(detail or "")}
+    return {
+        "kind": label,
+        "label": str(KIND_LABELS.get(kind, kind)),
+        "text": str(text or ""),
+        "detail": str(detail or ""),
+    }
 
 
 def summarize(bundle: dict) -> dict:

@@ -207,7 +207,7 @@ def _audit_read(*, actor, patient: AbhaAccount, basis: str, records: list, facil
 
 
 @transaction.atomic
-def artefact_records_read(*, actor, artefact_uuid, request=None) -> RecordRead:
+def artefact_records_read(*, actor, artefact_uuid, record_uuid=None, request=None) -> RecordRead:
     """The records an artefact covers, for the doctor who requested it; the read is audited.
 
     Queries: the artefact, the doctor's membership, the frequency count (only when limited),
@@ -243,7 +243,10 @@ def artefact_records_read(*, actor, artefact_uuid, request=None) -> RecordRead:
         ).count()
         if reads >= artefact.frequency_repeats:
             raise FrequencyExceeded(_("This consent allows no more reads in this period."))
-    records = list(selectors.records_for_artefact(artefact))
+    records = selectors.records_for_artefact(artefact)
+    if record_uuid is not None:
+        records = records.filter(uuid=record_uuid)  # one record (the raw bundle download)
+    records = list(records)
     _audit_read(
         actor=actor,
         patient=artefact.patient,

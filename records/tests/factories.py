@@ -10,7 +10,7 @@ from django.utils import timezone
 from records import services
 from records.enums import HiType
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "fixtures" / "fhir"
 
 
 def load_bundle(hi_type: str) -> dict:

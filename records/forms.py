@@ -1,0 +1,147 @@
+"""Forms of the records pages. They parse input; the services decide what is allowed."""
+
+import json
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from facilities.models import Facility
+
+from .enums import AccessMode, FrequencyUnit, HiType, Purpose
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class RecordAddForm(forms.Form):
+    facility = forms.ModelChoiceField(queryset=Facility.objects.none(), label=_("Facility"))
+    patient = forms.CharField(
+        label=_("Patient's ABHA number or ABHA address"), max_length=64, help_text=_("For example 91-1234-5678-9012.")
+    )
+    reference = forms.CharField(
+        label=_("Visit reference"), max_length=64, help_text=_("Your own number for this visit, e.g. OPD-2025-0142.")
+    )
+    display = forms.CharField(
+        label=_("Visit label"), max_length=200, help_text=_("Shown to the patient, e.g. OPD visit, 3 Feb 2025.")
+    )
+    date = forms.DateField(label=_("Visit date"), widget=DateInput())
+    hi_type = forms.ChoiceField(label=_("Type of record"), choices=HiType.choices)
+    bundle_file = forms.FileField(
+        label=_("FHIR bundle (JSON file)"), required=False, help_text=_("A FHIR R4 document bundle from your software.")
+    )
+    document = forms.FileField(
+        label=_("Or a PDF or photo of the record"), required=False, help_text=_("PDF, JPEG or PNG, up to 5 MB.")
+    )
+
+    def __init__(self, *args, facilities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facility"].queryset = facilities
+        if facilities.count() == 1:
+            self.fields["facility"].initial = facilities.first()
+
+    def clean(self):
+        cleaned = super().clean()
+        bundle_file, document = cleaned.get("bundle_file"), cleaned.get("document")
+        if bool(bundle_file) == bool(document):
+            raise forms.ValidationError(_("Upload either a FHIR bundle or a document, not both."))
+        upload = bundle_file or document
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        if bundle_file:
+            try:
+                cleaned["bundle"] = json.loads(bundle_file.read().decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                self.add_error("bundle_file", _("This file is not JSON."))
+        else:
+            if document.content_type not in DOCUMENT_TYPES:
+                self.add_error("document", _("Upload a PDF, JPEG or PNG file."))
+            cleaned["document_bytes"] = document.read()
+        return cleaned
+
+
+class ConsentRequestForm(forms.Form):
+    patient = forms.CharField(
+        label=_("Patient's ABHA address"), max_length=64, help_text=_("For example asha.patel@sbx.")
+    )
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices, initial=Purpose.CARE_MANAGEMENT)
+    hi_types = forms.MultipleChoiceField(
+        label=_("Types of record"), choices=HiType.choices, widget=forms.CheckboxSelectMultiple
+    )
+    date_from = forms.DateField(label=_("Records from"), widget=DateInput())
+    date_to = forms.DateField(label=_("Records up to"), widget=DateInput())
+    data_erase_at = forms.DateTimeField(
+        label=_("Access ends"), widget=DateTimeInput(), help_text=_("After this moment you can no longer read them.")
+    )
+    access_mode = forms.ChoiceField(label=_("Access mode"), choices=AccessMode.choices, initial=AccessMode.VIEW)
+    frequency_unit = forms.ChoiceField(label=_("Frequency unit"), choices=FrequencyUnit.choices, initial="HOUR")
+    frequency_value = forms.IntegerField(label=_("Frequency value"), min_value=1, initial=1)
+    frequency_repeats = forms.IntegerField(
+        label=_("Reads allowed per period"), min_value=0, initial=0, help_text=_("0 means no limit.")
+    )
+    source_facility = forms.ModelChoiceField(
+        label=_("Only records from this facility (optional)"),
+        queryset=Facility.objects.verified().order_by("name"),
+        required=False,
+    )
+    facility = forms.ModelChoiceField(label=_("You act for"), queryset=Facility.objects.none())
+
+    def __init__(self, *args, doctor_facilities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facility"].queryset = doctor_facilities
+        if doctor_facilities.count() == 1:
+            self.fields["facility"].initial = doctor_facilities.first()
+
+
+class GrantForm(forms.Form):
+    hi_types = forms.MultipleChoiceField(label=_("Types of record to share"), widget=forms.CheckboxSelectMultiple)
+    date_from = forms.DateField(label=_("Records from"), widget=DateInput())
+    date_to = forms.DateField(label=_("Records up to"), widget=DateInput())
+    data_erase_at = forms.DateTimeField(label=_("Access ends"), widget=DateTimeInput())
+    facilities = forms.MultipleChoiceField(
+        label=_("Share records from"), widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args, consent_request, facilities, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(HiType.choices)
+        self.fields["hi_types"].choices = [(code, labels.get(code, code)) for code in consent_request.hi_types]
+        self.fields["facilities"].choices = [(f.facility_id, f.name) for f in facilities]
+        self.initial.setdefault("hi_types", list(consent_request.hi_types))
+        self.initial.setdefault("date_from", consent_request.date_from)
+        self.initial.setdefault("date_to", consent_request.date_to)
+        self.initial.setdefault("data_erase_at", consent_request.data_erase_at)
+        self.initial.setdefault("facilities", [f.facility_id for f in facilities])
+
+
+class PatientLookupForm(forms.Form):
+    patient = forms.CharField(label=_("Patient's ABHA number or ABHA address"), max_length=64)
+
+
+class BreakGlassForm(forms.Form):
+    patient = forms.CharField(label=_("Patient's ABHA number or ABHA address"), max_length=64)
+    reason = forms.CharField(
+        label=_("Reason for emergency access"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required. Every emergency access is shown to the patient and reviewed by the state."),
+    )
+    facility = forms.ModelChoiceField(label=_("You act for"), queryset=Facility.objects.none())
+
+    def __init__(self, *args, doctor_facilities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facility"].queryset = doctor_facilities
+        if doctor_facilities.count() == 1:
+            self.fields["facility"].initial = doctor_facilities.first()

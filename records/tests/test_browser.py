@@ -1,0 +1,203 @@
+"""The "Done when" flow of issue 5 in a real browser (Debian's Chromium via Playwright).
+
+Staff add records at two facilities; a doctor at a third requests consent; the citizen (in
+Gujarati, on a phone) narrows and grants; the doctor reads only what was granted; the citizen
+sees the read; revokes; the doctor is refused; an expired artefact is refused without the beat task.
+"""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
+
+from abha.tests.factories import AbhaAccountFactory
+from core.enums import Role
+from core.tests.factories import UserFactory
+from facilities.enums import MembershipRole
+from facilities.tests.factories import FacilityFactory, MembershipFactory
+from records.enums import HiType
+from records.models import ConsentArtefact
+
+from .factories import DATA, request_consent
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture
+def contexts():
+    """Browser contexts, closed at the end so the live server's threads release the database."""
+    opened = []
+    yield opened
+    for context in opened:
+        context.close()
+
+
+def _signed_in(contexts, browser, live_server, user, viewport, language="en"):
+    """A browser context with a session for `user` (as force_login would make) and a language."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    context = browser.new_context(viewport=viewport)
+    contexts.append(context)
+    context.add_cookies(
+        [
+            {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url},
+            {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url},
+        ]
+    )
+    return context.new_page()
+
+
+def _add_record(page, live_server, tmp_path, *, patient, reference, date, hi_type):
+    page.goto(live_server.url + "/records/add/")
+    page.fill("#id_patient", patient)
+    page.fill("#id_reference", reference)
+    page.fill("#id_display", f"OPD visit, {date}")
+    page.fill("#id_date", date)
+    page.select_option("#id_hi_type", hi_type)
+    upload = tmp_path / f"{reference}.json"
+    upload.write_text((DATA / f"Bundle-{hi_type}.json").read_text())
+    page.set_input_files("#id_bundle_file", str(upload))
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    errors = page.locator(".field-error, .form-errors").all_inner_texts()
+    assert page.url == live_server.url + "/records/", errors
+
+
+def _fits(page):
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_consent_flow_in_the_browser(live_server, browser, contexts, screenshot, tmp_path):
+    facility_a = FacilityFactory(name="Sir Takhtsinhji General Hospital")
+    facility_b = FacilityFactory(name="Sihor Community Health Centre")
+    facility_c = FacilityFactory(name="Civil Hospital Ahmedabad")
+    staff_a = MembershipFactory(facility=facility_a, user__role=Role.FACILITY_STAFF, user__first_name="Kavita").user
+    staff_b = MembershipFactory(facility=facility_b, user__role=Role.FACILITY_STAFF, user__first_name="Jignesh").user
+    doctor = UserFactory(role=Role.DOCTOR, first_name="Anjali", last_name="Mehta")
+    MembershipFactory(facility=facility_c, user=doctor, role=MembershipRole.DOCTOR)
+    patient = AbhaAccountFactory(first_name="Asha", last_name="Patel")
+    address = patient.addresses.first().full
+
+    # 1. Staff add records at two facilities.
+    page_a = _signed_in(contexts, browser, live_server, staff_a, DESKTOP)
+    _add_record(
+        page_a,
+        live_server,
+        tmp_path,
+        patient=patient.abha_number,
+        reference="STG-1",
+        date="2025-02-10",
+        hi_type=HiType.PRESCRIPTION,
+    )
+    _add_record(
+        page_a,
+        live_server,
+        tmp_path,
+        patient=patient.abha_number,
+        reference="STG-2",
+        date="2025-03-05",
+        hi_type=HiType.DIAGNOSTIC_REPORT,
+    )
+    assert "STG-1" in page_a.content() and "STG-2" in page_a.content()
+    screenshot(page_a, "records-facility-home-desktop")
+    page_b = _signed_in(contexts, browser, live_server, staff_b, PHONE)
+    _add_record(
+        page_b,
+        live_server,
+        tmp_path,
+        patient=address,
+        reference="SIHOR-9",
+        date="2025-01-20",
+        hi_type=HiType.OP_CONSULTATION,
+    )
+    screenshot(page_b, "records-facility-home-phone")
+    assert _fits(page_b)
+
+    # 2. A doctor at a third facility requests consent.
+    doctor_page = _signed_in(contexts, browser, live_server, doctor, DESKTOP)
+    doctor_page.goto(live_server.url + "/records/requests/new/")
+    doctor_page.fill("#id_patient", address)
+    for hi_type in (HiType.PRESCRIPTION, HiType.DIAGNOSTIC_REPORT, HiType.OP_CONSULTATION):
+        doctor_page.check(f"input[name=hi_types][value={hi_type}]")
+    doctor_page.fill("#id_date_from", "2025-01-01")
+    doctor_page.fill("#id_date_to", "2025-03-31")
+    until = timezone.localtime() + dt.timedelta(days=30)
+    doctor_page.fill("#id_data_erase_at", until.strftime("%Y-%m-%dT%H:%M"))
+    screenshot(doctor_page, "records-request-new-desktop")
+    doctor_page.click("main button[type=submit]")
+    doctor_page.wait_for_url(live_server.url + "/records/requests/")
+    assert address in doctor_page.content()
+
+    # 3. The citizen, in Gujarati on a phone, narrows (prescriptions from facility A only) and grants.
+    citizen = _signed_in(contexts, browser, live_server, patient.user, PHONE, language="gu")
+    citizen.goto(live_server.url + "/records/me/consents/")
+    assert citizen.locator("html").get_attribute("lang") == "gu"
+    assert "Anjali Mehta" in citizen.locator(".consent-sentence").first.inner_text()
+    screenshot(citizen, "records-consent-inbox-gu-phone")
+    assert _fits(citizen)
+    citizen.click("a[href*='/records/me/consents/']")
+    citizen.uncheck(f"input[name=hi_types][value={HiType.DIAGNOSTIC_REPORT}]")
+    citizen.uncheck(f"input[name=hi_types][value={HiType.OP_CONSULTATION}]")
+    citizen.uncheck(f"input[name=facilities][value={facility_b.facility_id}]")
+    screenshot(citizen, "records-consent-answer-gu-phone")
+    assert _fits(citizen)
+    citizen.click("button[name=grant]")
+    citizen.wait_for_url(live_server.url + "/records/me/consents/")
+    [artefact] = ConsentArtefact.objects.all()
+    assert artefact.hi_types == [HiType.PRESCRIPTION] and artefact.source_facility == facility_a
+
+    # 4. The doctor reads only what was granted, rendered readably.
+    doctor_page.goto(live_server.url + "/records/requests/")
+    screenshot(doctor_page, "records-doctor-requests-desktop")
+    doctor_page.click(f"a[href='/records/artefacts/{artefact.uuid}/']")
+    records = doctor_page.locator("article.record")
+    assert records.count() == 1
+    assert records.first.get_attribute("data-hi-type") == HiType.PRESCRIPTION
+    text = records.first.inner_text()
+    assert "Azithromycin" in text and "Prescription record" in text and '"resourceType"' not in text
+    screenshot(doctor_page, "records-artefact-read-desktop")
+    with doctor_page.expect_download() as download:
+        doctor_page.click("text=Download the FHIR bundle (JSON)")
+    assert json.loads(Path(download.value.path()).read_text())["resourceType"] == "Bundle"
+
+    # 5. The citizen sees the reads in "who accessed my data".
+    citizen.goto(live_server.url + "/records/me/access-log/")
+    rows = citizen.locator("table.access-log tbody tr")
+    assert rows.count() == 2  # the page view and the bundle download
+    assert "Anjali Mehta" in rows.first.inner_text() and "Civil Hospital Ahmedabad" in rows.first.inner_text()
+    screenshot(citizen, "records-access-log-gu-phone")
+    assert _fits(citizen)
+
+    # 6. The citizen revokes; the doctor's next read is refused.
+    citizen.goto(live_server.url + "/records/me/consents/")
+    citizen.click("form[action*='/revoke/'] button")
+    citizen.wait_for_url(live_server.url + "/records/me/consents/")
+    doctor_page.goto(live_server.url + f"/records/artefacts/{artefact.uuid}/")
+    assert doctor_page.locator("[data-code=consent_inactive]").count() == 1
+    assert doctor_page.locator("article.record").count() == 0
+    screenshot(doctor_page, "records-refused-desktop")
+
+    # 7. An expired artefact is refused at once, without the beat task.
+    from records.services import consent_grant
+
+    second = request_consent(doctor=doctor, patient=patient, hi_types=[HiType.OP_CONSULTATION])
+    _request, [expiring] = consent_grant(
+        actor=patient.user, request_uuid=second.uuid, facility_ids=[facility_b.facility_id]
+    )
+    doctor_page.goto(live_server.url + f"/records/artefacts/{expiring.uuid}/")
+    assert doctor_page.locator("article.record").count() == 1
+    ConsentArtefact.objects.filter(pk=expiring.pk).update(data_erase_at=timezone.now() - dt.timedelta(seconds=1))
+    doctor_page.goto(live_server.url + f"/records/artefacts/{expiring.uuid}/")
+    assert doctor_page.locator("[data-code=consent_inactive]").count() == 1
+    assert ConsentArtefact.objects.get(pk=expiring.pk).status == "GRANTED"

@@ -1,0 +1,154 @@
+"""The HTML pages: who may open each one, and the consent flow through forms."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from records.enums import HiType
+from records.models import ConsentArtefact, HealthRecord
+
+from .factories import bundle_for, request_consent
+
+STAFF_PAGES = ["records:facility_home", "records:record_add", "records:facility_patient"]
+DOCTOR_PAGES = ["records:doctor_requests", "records:request_new", "records:btg_new"]
+CITIZEN_PAGES = ["records:citizen_consents", "records:access_log"]
+
+
+@pytest.mark.parametrize("name", STAFF_PAGES + DOCTOR_PAGES + CITIZEN_PAGES)
+def test_anonymous_is_sent_to_sign_in(world, client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "who, allowed",
+    [
+        ("staff_a", STAFF_PAGES),
+        ("doctor", STAFF_PAGES + DOCTOR_PAGES),
+        ("citizen", CITIZEN_PAGES),
+    ],
+)
+def test_each_role_opens_its_pages_only(world, client, who, allowed):
+    client.force_login(getattr(world, who))
+    for name in STAFF_PAGES + DOCTOR_PAGES + CITIZEN_PAGES:
+        status = client.get(reverse(name)).status_code
+        assert status == (200 if name in allowed else 403), (who, name, status)
+
+
+def test_staff_add_a_bundle_and_a_pdf(world, client):
+    client.force_login(world.staff_a)
+    import json
+
+    bundle = SimpleUploadedFile("rx.json", json.dumps(bundle_for(HiType.PRESCRIPTION, key="page-1")).encode())
+    data = {
+        "facility": world.a.pk,
+        "patient": world.patient.abha_number,
+        "reference": "PAGE-1",
+        "display": "OPD visit",
+        "date": "2025-02-03",
+        "hi_type": HiType.PRESCRIPTION,
+        "bundle_file": bundle,
+    }
+    response = client.post(reverse("records:record_add"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    pdf = SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    data.update(reference="PAGE-2", hi_type=HiType.HEALTH_DOCUMENT_RECORD, bundle_file="", document=pdf)
+    data.pop("bundle_file")
+    response = client.post(reverse("records:record_add"), data)
+    assert response.status_code == 302
+    assert HealthRecord.objects.filter(care_context__reference__in=["PAGE-1", "PAGE-2"]).count() == 2
+    page = client.get(reverse("records:facility_home")).content.decode()
+    assert "PAGE-1" in page and "PAGE-2" in page
+
+
+def test_a_bad_bundle_shows_its_errors_on_the_form(world, client):
+    client.force_login(world.staff_a)
+    import json
+
+    bad = bundle_for(HiType.PRESCRIPTION)
+    bad["type"] = "collection"
+    data = {
+        "facility": world.a.pk,
+        "patient": world.patient.abha_number,
+        "reference": "PAGE-BAD",
+        "display": "OPD visit",
+        "date": "2025-02-03",
+        "hi_type": HiType.PRESCRIPTION,
+        "bundle_file": SimpleUploadedFile("bad.json", json.dumps(bad).encode()),
+    }
+    response = client.post(reverse("records:record_add"), data)
+    assert response.status_code == 200
+    assert "document bundle" in response.content.decode()
+
+
+def test_citizen_narrows_and_grants_then_doctor_reads_then_citizen_revokes(world, client):
+    consent_request = request_consent(doctor=world.doctor, patient=world.patient)
+    client.force_login(world.citizen)
+    inbox = client.get(reverse("records:citizen_consents")).content.decode()
+    assert "Anjali Mehta" in inbox and "Civil Hospital Ahmedabad" in inbox
+    url = reverse("records:consent_answer", args=[consent_request.uuid])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "hi_types": [HiType.PRESCRIPTION],
+            "date_from": "2025-02-01",
+            "date_to": "2025-02-28",
+            "data_erase_at": (timezone.localtime() + dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M"),
+            "facilities": [world.a.facility_id],
+            "grant": "1",
+        },
+    )
+    assert response.status_code == 302
+    artefact = ConsentArtefact.objects.get()
+    client.force_login(world.doctor)
+    page = client.get(reverse("records:artefact_records", args=[artefact.uuid]))
+    assert page.status_code == 200
+    assert page.content.decode().count("data-record=") == 1
+    assert "Azithromycin" in page.content.decode()  # rendered, not raw JSON
+    raw = client.get(reverse("records:artefact_record_bundle", args=[artefact.uuid, world.records.a_rx.uuid]))
+    assert raw.status_code == 200 and raw.json()["resourceType"] == "Bundle"
+    client.force_login(world.citizen)
+    log = client.get(reverse("records:access_log")).content.decode()
+    assert "Anjali Mehta" in log
+    client.post(reverse("records:artefact_revoke", args=[artefact.uuid]))
+    client.force_login(world.doctor)
+    refused = client.get(reverse("records:artefact_records", args=[artefact.uuid]))
+    assert refused.status_code == 403 and 'data-code="consent_inactive"' in refused.content.decode()
+
+
+def test_other_people_cannot_open_an_artefact_or_answer_a_request(world, client):
+    consent_request = request_consent(doctor=world.doctor, patient=world.patient)
+    client.force_login(world.other_citizen)
+    assert client.get(reverse("records:consent_answer", args=[consent_request.uuid])).status_code == 404
+    client.force_login(world.citizen)
+    client.post(reverse("records:consent_answer", args=[consent_request.uuid]), {"deny": "1"})
+    consent_request.refresh_from_db()
+    assert consent_request.status == "DENIED"
+    granted = request_consent(doctor=world.doctor, patient=world.patient)
+    from records.services import consent_grant
+
+    _r, artefacts = consent_grant(actor=world.citizen, request_uuid=granted.uuid)
+    artefacts = [a for a in artefacts if a.source_facility == world.a]
+    # The source facility's staff know the consent exists (403); everyone else learns nothing (404).
+    for user, status in ((world.other_doctor, 404), (world.colleague, 404), (world.staff_a, 403)):
+        client.force_login(user)
+        assert client.get(reverse("records:artefact_records", args=[artefacts[0].uuid])).status_code == status
+
+
+def test_emergency_access_page_needs_a_reason(world, client):
+    client.force_login(world.doctor)
+    response = client.post(
+        reverse("records:btg_new"), {"patient": world.patient.abha_number, "reason": "", "facility": world.c.pk}
+    )
+    assert response.status_code == 200
+    response = client.post(
+        reverse("records:btg_new"),
+        {"patient": world.patient.abha_number, "reason": "Unconscious after a road accident", "facility": world.c.pk},
+    )
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert page.content.decode().count("data-record=") == 5

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "records"
+
+urlpatterns = [
+    path("", views.facility_home, name="facility_home"),
+    path("add/", views.record_add, name="record_add"),
+    path("patient/", views.facility_patient_records, name="facility_patient"),
+    path("requests/", views.doctor_requests, name="doctor_requests"),
+    path("requests/new/", views.consent_request_new, name="request_new"),
+    path("artefacts/<uuid:uuid>/", views.artefact_records, name="artefact_records"),
+    path(
+        "artefacts/<uuid:uuid>/records/<uuid:record_uuid>.json",
+        views.artefact_record_bundle,
+        name="artefact_record_bundle",
+    ),
+    path("emergency/", views.btg_new, name="btg_new"),
+    path("emergency/<uuid:uuid>/", views.btg_records, name="btg_records"),
+    path("me/consents/", views.citizen_consents, name="citizen_consents"),
+    path("me/consents/<uuid:uuid>/", views.consent_answer, name="consent_answer"),
+    path("me/artefacts/<uuid:uuid>/revoke/", views.artefact_revoke, name="artefact_revoke"),
+    path("me/access-log/", views.access_log, name="access_log"),
+]

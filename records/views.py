@@ -1,0 +1,342 @@
+"""Pages for facility staff, doctors and citizens. Thin: parse a form, call a service, render.
+
+Domain errors become form errors or messages; a wrong role gets 403, an object outside the
+caller's scope 404.
+"""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from abha.selectors import account_for_user
+from core import access
+from core.exceptions import DomainError
+from facilities.access_rules import member_facility_ids
+from facilities.enums import FacilityStatus, MembershipRole
+from facilities.models import Facility
+
+from . import selectors, services
+from .enums import ConsentStatus, HiType
+from .fhir import document_bundle, summarize
+from .forms import BreakGlassForm, ConsentRequestForm, GrantForm, PatientLookupForm, RecordAddForm
+from .models import ConsentRequest
+
+HI_TYPE_LABELS = dict(HiType.choices)
+
+
+def _form_error(form, error: DomainError):
+    """Put a service's error on the form: its fields where the form has them, else the whole form."""
+    placed = False
+    for field, problems in (error.fields or {}).items():
+        target = field if field in form.fields else None
+        for problem in problems if isinstance(problems, list) else [problems]:
+            form.add_error(target, problem)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+def _citizen_account(request):
+    account = account_for_user(request.user)
+    if account is None:
+        raise PermissionDenied
+    return account
+
+
+def _doctor_facilities(user):
+    return Facility.objects.filter(pk__in=member_facility_ids(user, MembershipRole.DOCTOR)).order_by("name")
+
+
+def _rendered(records):
+    """Each record with its readable summary (computed from the stored bundle, no queries)."""
+    return [{"record": record, "summary": summarize(record.bundle)} for record in records]
+
+
+# --- Facility staff and doctors ----------------------------------------------------------
+
+
+@login_required
+def facility_home(request):
+    facility_ids = member_facility_ids(request.user)
+    if not facility_ids:
+        raise PermissionDenied
+    doctor_ids = member_facility_ids(request.user, MembershipRole.DOCTOR)
+    context = {
+        "facilities": Facility.objects.filter(pk__in=facility_ids).order_by("name"),
+        "is_doctor": bool(doctor_ids),
+        "care_contexts": selectors.care_contexts_of_facilities(facility_ids)[:50],
+        "artefacts": selectors.artefacts_covering_facilities(facility_ids)[:50],
+        "lookup_form": PatientLookupForm(),
+        "hi_type_labels": HI_TYPE_LABELS,
+    }
+    return render(request, "records/facility_home.html", context)
+
+
+@login_required
+def record_add(request):
+    facilities = Facility.objects.filter(
+        pk__in=member_facility_ids(request.user), status=FacilityStatus.VERIFIED
+    ).order_by("name")
+    if not facilities.exists():
+        raise PermissionDenied
+    form = RecordAddForm(request.POST or None, request.FILES or None, facilities=facilities)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            patient = services.patient_lookup(data["patient"])
+            bundle = data.get("bundle")
+            if bundle is None:
+                bundle = document_bundle(
+                    hi_type=data["hi_type"],
+                    title=data["display"],
+                    date=data["date"].isoformat(),
+                    content_type=data["document"].content_type,
+                    data=data["document_bytes"],
+                    patient_abha=patient.abha_number,
+                    patient_name=patient.full_name,
+                )
+            record, created = services.record_add(
+                actor=request.user,
+                facility=data["facility"],
+                patient=patient,
+                reference=data["reference"],
+                display=data["display"],
+                date=data["date"],
+                hi_type=data["hi_type"],
+                bundle=bundle,
+                request=request,
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            if created:
+                messages.success(
+                    request,
+                    _("Record saved for %(patient)s (version %(version)s).")
+                    % {"patient": patient.abha_number_display, "version": record.version},
+                )
+            else:
+                messages.info(request, _("This record was already saved; nothing changed."))
+            return redirect("records:facility_home")
+    return render(request, "records/record_add.html", {"form": form})
+
+
+@login_required
+def facility_patient_records(request):
+    """A facility's own records of one patient; the read is audited and shown to the patient."""
+    if not member_facility_ids(request.user):
+        raise PermissionDenied
+    form = PatientLookupForm(request.GET or None)
+    records = None
+    if form.is_valid():
+        try:
+            patient = services.patient_lookup(form.cleaned_data["patient"])
+            records = _rendered(
+                services.facility_records_read(actor=request.user, patient=patient, request=request).records
+            )
+        except DomainError as error:
+            _form_error(form, error)
+    return render(request, "records/facility_patient.html", {"form": form, "records": records})
+
+
+@login_required
+def consent_request_new(request):
+    doctor_facilities = _doctor_facilities(request.user)
+    if not doctor_facilities.exists():
+        raise PermissionDenied
+    form = ConsentRequestForm(request.POST or None, doctor_facilities=doctor_facilities)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.consent_request_create(
+                actor=request.user,
+                patient_identifier=data["patient"],
+                purpose=data["purpose"],
+                hi_types=data["hi_types"],
+                date_from=data["date_from"],
+                date_to=data["date_to"],
+                data_erase_at=data["data_erase_at"],
+                access_mode=data["access_mode"],
+                frequency_unit=data["frequency_unit"],
+                frequency_value=data["frequency_value"],
+                frequency_repeats=data["frequency_repeats"],
+                facility=data["facility"],
+                source_facility=data["source_facility"],
+                request=request,
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Consent requested. The patient has been asked."))
+            return redirect("records:doctor_requests")
+    return render(request, "records/request_new.html", {"form": form})
+
+
+@login_required
+def doctor_requests(request):
+    if not _doctor_facilities(request.user).exists():
+        raise PermissionDenied
+    context = {
+        "requests": selectors.requests_by(request.user)[:100],
+        "notifications": selectors.notifications_for(request.user),
+        "hi_type_labels": HI_TYPE_LABELS,
+    }
+    return render(request, "records/doctor_requests.html", context)
+
+
+@login_required
+def artefact_records(request, uuid):
+    try:
+        read = services.artefact_records_read(actor=request.user, artefact_uuid=uuid, request=request)
+    except services.NotFound:
+        raise Http404 from None
+    except DomainError as error:
+        return render(request, "records/refused.html", {"error": error}, status=error.status)
+    context = {
+        "artefact": read.artefact,
+        "records": _rendered(read.records),
+        "hi_type_labels": HI_TYPE_LABELS,
+    }
+    return render(request, "records/artefact_records.html", context)
+
+
+@login_required
+def artefact_record_bundle(request, uuid, record_uuid):
+    """The raw FHIR bundle of one covered record, as a download (an audited read like the page)."""
+    try:
+        read = services.artefact_records_read(
+            actor=request.user, artefact_uuid=uuid, record_uuid=record_uuid, request=request
+        )
+    except services.NotFound:
+        raise Http404 from None
+    except DomainError as error:
+        return render(request, "records/refused.html", {"error": error}, status=error.status)
+    if not read.records:
+        raise Http404
+    response = HttpResponse(json.dumps(read.records[0].bundle, indent=2), content_type="application/fhir+json")
+    response["Content-Disposition"] = f'attachment; filename="{read.records[0].hi_type}-{record_uuid}.json"'
+    return response
+
+
+@login_required
+def btg_new(request):
+    doctor_facilities = _doctor_facilities(request.user)
+    if not doctor_facilities.exists():
+        raise PermissionDenied
+    form = BreakGlassForm(request.POST or None, doctor_facilities=doctor_facilities)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            grant = services.btg_grant(
+                actor=request.user,
+                patient_identifier=data["patient"],
+                reason=data["reason"],
+                facility=data["facility"],
+                request=request,
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            return redirect("records:btg_records", uuid=grant.uuid)
+    return render(request, "records/btg_new.html", {"form": form})
+
+
+@login_required
+def btg_records(request, uuid):
+    try:
+        read = services.btg_records_read(actor=request.user, grant_uuid=uuid, request=request)
+    except services.NotFound:
+        raise Http404 from None
+    except DomainError as error:
+        return render(request, "records/refused.html", {"error": error}, status=error.status)
+    context = {"grant": read.grant, "records": _rendered(read.records), "hi_type_labels": HI_TYPE_LABELS}
+    return render(request, "records/btg_records.html", context)
+
+
+# --- Citizens ----------------------------------------------------------------------------
+
+
+@login_required
+def citizen_consents(request):
+    account = _citizen_account(request)
+    consent_requests = list(selectors.inbox_for(account))
+    context = {
+        "pending": [r for r in consent_requests if r.status == ConsentStatus.REQUESTED and r.is_answerable],
+        "answered": [r for r in consent_requests if not (r.status == ConsentStatus.REQUESTED and r.is_answerable)],
+        "artefacts": selectors.artefacts_of_patient(account),
+        "hi_type_labels": HI_TYPE_LABELS,
+    }
+    return render(request, "records/citizen_consents.html", context)
+
+
+@login_required
+def consent_answer(request, uuid):
+    account = _citizen_account(request)
+    consent_request = get_object_or_404(
+        ConsentRequest.objects.select_related("requester", "requester_facility", "source_facility", "patient"),
+        uuid=uuid,
+    )
+    if consent_request.patient_id != account.pk or not access.can(request.user, "view", consent_request):
+        raise Http404
+    if consent_request.source_facility_id:
+        candidates = [consent_request.source_facility]
+    else:
+        candidates = list(
+            Facility.objects.filter(pk__in=selectors.facilities_holding_records(account.pk)).order_by("name")
+        )
+    form = GrantForm(request.POST or None, consent_request=consent_request, facilities=candidates)
+    if request.method == "POST":
+        try:
+            if "deny" in request.POST:
+                services.consent_deny(actor=request.user, request_uuid=uuid, request=request)
+                messages.success(request, _("You denied the request. Nothing was shared."))
+                return redirect("records:citizen_consents")
+            if form.is_valid():
+                data = form.cleaned_data
+                _request, artefacts = services.consent_grant(
+                    actor=request.user,
+                    request_uuid=uuid,
+                    hi_types=data["hi_types"],
+                    date_from=data["date_from"],
+                    date_to=data["date_to"],
+                    data_erase_at=data["data_erase_at"],
+                    facility_ids=data["facilities"] or None,
+                    request=request,
+                )
+                messages.success(request, _("Consent granted. You can revoke it at any time."))
+                return redirect("records:citizen_consents")
+        except DomainError as error:
+            if error.status == 409:
+                messages.error(request, error.message)
+                return redirect("records:citizen_consents")
+            _form_error(form, error)
+    context = {"consent_request": consent_request, "form": form, "hi_type_labels": HI_TYPE_LABELS}
+    return render(request, "records/consent_answer.html", context)
+
+
+@login_required
+@require_POST
+def artefact_revoke(request, uuid):
+    _citizen_account(request)
+    try:
+        services.artefact_revoke(actor=request.user, artefact_uuid=uuid, request=request)
+    except services.NotFound:
+        raise Http404 from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Consent revoked. The doctor can no longer read these records."))
+    return redirect("records:citizen_consents")
+
+
+@login_required
+def access_log(request):
+    account = _citizen_account(request)
+    events = selectors.access_log_for(account)
+    return render(request, "records/access_log.html", {"events": events, "hi_type_labels": HI_TYPE_LABELS})
