@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import District, State
 
-from .enums import FacilityType, ProfessionalCategory, SystemOfMedicine, VerifyDecision
-from .models import Facility
+from .enums import DOCTOR_SYSTEMS, FacilityType, NurseCadre, ProfessionalCategory, SystemOfMedicine, VerifyDecision
+from .models import Facility, Professional
 
 STEP_FIELDS = {
     "basic": [
@@ -179,3 +179,109 @@ class BulkUploadForm(forms.Form):
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+
+SUB_CATEGORY_CHOICES = [
+    ("", _("None")),
+    (
+        _("Doctors: system of medicine"),
+        [(code, label) for code, label in SystemOfMedicine.choices if code in DOCTOR_SYSTEMS],
+    ),
+    (_("Nurses: cadre"), NurseCadre.choices),
+]
+
+
+class ProfessionalForm(forms.ModelForm):
+    """One page: who they are, their registration, one qualification, where they work."""
+
+    sub_category = forms.ChoiceField(label=_("Sub-category"), choices=SUB_CATEGORY_CHOICES, required=False)
+    district = forms.ModelChoiceField(label=_("District"), queryset=District.objects.order_by("name"), required=False)
+    degree = forms.CharField(label=_("Qualification (degree)"), max_length=100, required=False)
+    college = forms.CharField(label=_("College"), max_length=200, required=False)
+    year = forms.IntegerField(label=_("Year"), min_value=1900, max_value=2100, required=False)
+    facility_ids = forms.CharField(
+        label=_("Facilities you work at"),
+        required=False,
+        help_text=_("Facility IDs separated by commas, e.g. IN2410007919. The facility confirms it."),
+    )
+
+    class Meta:
+        model = Professional
+        fields = [
+            "name",
+            "category",
+            "sub_category",
+            "council",
+            "registration_number",
+            "registration_date",
+            "registration_type",
+            "renewal_due_date",
+            "work_status",
+            "mobile",
+            "email",
+            "district",
+        ]
+        labels = {
+            "name": _("Full name"),
+            "category": _("Category"),
+            "council": _("Council"),
+            "registration_number": _("Registration number"),
+            "registration_date": _("Registration date"),
+            "registration_type": _("Permanent or renewable"),
+            "renewal_due_date": _("Renewal due date"),
+            "work_status": _("Work status"),
+            "mobile": _("Mobile number"),
+            "email": _("Email"),
+        }
+        widgets = {
+            "registration_date": forms.DateInput(attrs={"type": "date"}),
+            "renewal_due_date": forms.DateInput(attrs={"type": "date"}),
+            "mobile": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 10}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = kwargs.get("instance")
+        if instance is not None and instance.pk:
+            first = (instance.qualifications or [{}])[0]
+            self.initial.update(
+                degree=first.get("degree", ""),
+                college=first.get("college", ""),
+                year=first.get("year"),
+                facility_ids=", ".join(
+                    a.facility.facility_id
+                    for a in instance.affiliations.select_related("facility")
+                    if a.facility.facility_id
+                ),
+            )
+
+    def clean_facility_ids(self):
+        codes = [
+            code.strip().upper() for code in (self.cleaned_data.get("facility_ids") or "").split(",") if code.strip()
+        ]
+        facilities = {f.facility_id: f.uuid for f in Facility.objects.filter(facility_id__in=codes)}
+        unknown = [code for code in codes if code not in facilities]
+        if unknown:
+            raise forms.ValidationError(_("No facility has this ID: %(ids)s") % {"ids": ", ".join(unknown)})
+        return [facilities[code] for code in codes]
+
+    def service_data(self) -> dict:
+        data = {name: self.cleaned_data.get(name) for name in self.Meta.fields}
+        data = {
+            name: ("" if value is None and name not in ("registration_date", "renewal_due_date", "district") else value)
+            for name, value in data.items()
+        }
+        degree = (self.cleaned_data.get("degree") or "").strip()
+        data["qualifications"] = (
+            [
+                {
+                    "degree": degree,
+                    "college": self.cleaned_data.get("college") or "",
+                    "year": self.cleaned_data.get("year"),
+                }
+            ]
+            if degree
+            else []
+        )
+        data["facility_uuids"] = self.cleaned_data.get("facility_ids") or []
+        return data

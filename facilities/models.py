@@ -178,6 +178,10 @@ class Facility(BaseModel):
             models.Index(fields=["contact_mobile"], name="facility_mobile_idx"),
             # Duplicate hints and bulk upload's natural key: name within a pincode.
             models.Index(fields=["pincode", "name"], name="facility_pincode_name_idx"),
+            # Directory: verified facilities in name order, all or by type or district, paged with LIMIT/OFFSET.
+            models.Index(fields=["status", "name", "id"], name="facility_directory_idx"),
+            models.Index(fields=["status", "facility_type", "name", "id"], name="facility_dir_type_idx"),
+            models.Index(fields=["status", "district", "name", "id"], name="facility_dir_district_idx"),
         ]
 
     def __str__(self):
@@ -322,6 +326,7 @@ class Professional(BaseModel):
                 fields=["council", "registration_number"],
                 condition=~Q(registration_number=""),
                 name="professional_unique_registration_per_council",
+                violation_error_message=_("This registration number is already registered with this council."),
             ),
             models.CheckConstraint(
                 condition=Q(hpr_id__isnull=True) | Q(hpr_id__regex=r"^71[0-9]{12}$"), name="professional_hpr_id_format"
@@ -347,6 +352,10 @@ class Professional(BaseModel):
         indexes = [
             # District officers' queue of professionals, oldest submission first.
             models.Index(fields=["district", "status", "submitted_at"], name="professional_queue_idx"),
+            # Directory: verified professionals in name order, all or by category or district.
+            models.Index(fields=["status", "name", "id"], name="professional_directory_idx"),
+            models.Index(fields=["status", "category", "name", "id"], name="professional_dir_category_idx"),
+            models.Index(fields=["status", "district", "name", "id"], name="professional_dir_district_idx"),
         ]
 
     def __str__(self):

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.functions import Upper
 
 from core import access
 
@@ -204,6 +205,13 @@ def _has_system(queryset, system: str):
     return queryset.filter(systems_of_medicine__icontains=f'"{system}"')
 
 
+def _directory_order(q):
+    """Name order. With a search term, order by an expression no index holds: otherwise PostgreSQL may walk the
+    (status, name) index for LIMIT 20 and filter row by row, which is slow when the term is rare; this way it
+    takes the trigram index's matches and sorts them."""
+    return (Upper("name"), "id") if q else ("name", "id")
+
+
 def directory_facilities(*, q=None, district_lgd=None, facility_type=None, system=None) -> QuerySet:
     """Verified facilities for anyone, filtered; name search uses the trigram index on PostgreSQL."""
     facilities = Facility.objects.verified().select_related("district")
@@ -215,7 +223,7 @@ def directory_facilities(*, q=None, district_lgd=None, facility_type=None, syste
         facilities = facilities.filter(facility_type=facility_type)
     if system:
         facilities = _has_system(facilities, system)
-    return facilities.order_by("name", "id")
+    return facilities.order_by(*_directory_order(q))
 
 
 def directory_professionals(*, q=None, district_lgd=None, category=None, system=None) -> QuerySet:
@@ -229,4 +237,22 @@ def directory_professionals(*, q=None, district_lgd=None, category=None, system=
         professionals = professionals.filter(category=category)
     if system:
         professionals = professionals.filter(sub_category=system)
-    return professionals.order_by("name", "id")
+    return professionals.order_by(*_directory_order(q))
+
+
+def professional_queue(*, user) -> QuerySet:
+    """Submitted professionals in `user`'s districts (all for the state official), oldest first."""
+    return (
+        access.scope(user, Professional.objects.filter(status=FacilityStatus.SUBMITTED))
+        .select_related("district")
+        .order_by("submitted_at", "id")
+    )
+
+
+def facility_affiliations(*, facility: Facility) -> QuerySet:
+    """Professionals who say they work at `facility`, unconfirmed first."""
+    return (
+        Affiliation.objects.filter(facility=facility)
+        .select_related("professional")
+        .order_by(F("confirmed_at").asc(nulls_first=True), "professional__name")
+    )

@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
-from . import views
+from .views import facility as views
+from .views import professional as professional_views
 
 
 class PosterFormat:
@@ -22,6 +23,16 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("queue/", views.queue, name="queue"),
     path("directory/", views.directory, name="directory"),
+    path("professionals/register/", professional_views.register, name="professional_register"),
+    path("professionals/<uuid:uuid>/", professional_views.detail, name="professional_detail"),
+    path("professionals/<uuid:uuid>/edit/", professional_views.edit, name="professional_edit"),
+    path("professionals/<uuid:uuid>/submit/", professional_views.submit, name="professional_submit"),
+    path("professionals/<uuid:uuid>/verify/", professional_views.verify, name="professional_verify"),
+    path(
+        "professionals/<uuid:uuid>/confirm/<uuid:facility_uuid>/",
+        professional_views.confirm_affiliation,
+        name="professional_confirm",
+    ),
     path("bulk/", views.bulk, name="bulk"),
     path("bulk/<uuid:uuid>/", views.bulk_detail, name="bulk_detail"),
     path("bulk/<uuid:uuid>/status/", views.bulk_status, name="bulk_status"),

@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics
 from rest_framework.permissions import AllowAny
 
+from core.api.pagination import CountedPagination
 from facilities import selectors
 from facilities.enums import FacilityType, ProfessionalCategory, SystemOfMedicine
 
@@ -27,6 +28,13 @@ def _district(params):
     return int(value) if value else None
 
 
+class DirectoryPagination(CountedPagination):
+    """Directory pages of 20 (the browser shows 20 too); `page_size` up to 100."""
+
+    page_size = 20
+    max_page_size = 100
+
+
 COMMON = [
     OpenApiParameter("q", OpenApiTypes.STR, description="Part of the name, or the exact ID."),
     OpenApiParameter("district_lgd", OpenApiTypes.INT),
@@ -37,6 +45,7 @@ COMMON = [
 class FacilityDirectoryView(generics.ListAPIView):
     serializer_class = FacilityPublicSerializer
     permission_classes = [AllowAny]
+    pagination_class = DirectoryPagination
 
     @extend_schema(
         summary="Search verified facilities (public)",
@@ -59,6 +68,7 @@ class FacilityDirectoryView(generics.ListAPIView):
 class ProfessionalDirectoryView(generics.ListAPIView):
     serializer_class = ProfessionalPublicSerializer
     permission_classes = [AllowAny]
+    pagination_class = DirectoryPagination
 
     @extend_schema(
         summary="Search verified professionals (public; no personal contact details)",

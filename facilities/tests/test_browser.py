@@ -186,3 +186,70 @@ def test_directory_in_three_languages(live_server, page, screenshot, viewport_na
     page.goto(live_server.url + "/facilities/directory/?kind=professionals")
     assert "71-1234-5678-9014" in page.locator("main").inner_text()
     screenshot(page, f"directory-professionals-gu-{viewport_name}")
+
+
+def test_professional_registers_is_rejected_resubmits_and_gets_an_hpr_id(live_server, browser, contexts, screenshot):
+    from facilities.models import Professional
+    from facilities.tests.factories import FacilityFactory
+
+    home = FacilityFactory(name="Kumbharwada Urban Health Centre")
+    UserFactory(username="nurse", role=Role.FACILITY_STAFF, first_name="Hetal", last_name="Shah")
+    DistrictOfficerFactory(username="officer", districts=[District.objects.get(lgd_code=443)])
+    DistrictOfficerFactory(username="ahmedabad_officer", districts=[District.objects.get(lgd_code=438)])
+
+    me = signed_in(contexts, browser, live_server, "nurse")
+    me.goto(live_server.url + "/facilities/professionals/register/")
+    me.get_by_label("Full name").fill("Hetal Shah")
+    me.locator("#id_category").select_option("nurse")
+    me.get_by_label("Sub-category").select_option("rn_rm")
+    me.locator("#id_council").select_option("gnc")
+    me.get_by_label("Registration number").fill("GNC-7781")
+    me.locator("#id_registration_date").fill("2018-04-02")
+    me.get_by_label("Permanent or renewable").select_option("renewable")
+    me.get_by_label("Renewal due date").fill("2028-04-01")
+    me.get_by_label("Work status").select_option("government")
+    me.get_by_label("District").select_option(label="Bhavnagar")
+    me.get_by_label("Qualification (degree)").fill("B.Sc Nursing")
+    me.get_by_label("Facilities you work at").fill(home.facility_id)
+    screenshot(me, "professional-form-en-phone")
+    me.get_by_role("button", name="Save draft").click()
+    me.wait_for_load_state()
+    me.get_by_role("button", name="Submit for verification").click()
+    me.wait_for_load_state()
+    professional = Professional.objects.get(registration_number="GNC-7781")
+    assert professional.status == "submitted"
+
+    outsider = signed_in(contexts, browser, live_server, "ahmedabad_officer")
+    assert outsider.goto(f"{live_server.url}/facilities/professionals/{professional.uuid}/").status == 404
+
+    officer = signed_in(contexts, browser, live_server, "officer", DESKTOP)
+    officer.goto(live_server.url + "/facilities/queue/")
+    officer.get_by_role("link", name="Hetal Shah").click()
+    officer.get_by_role("radio", name="Reject").check()
+    officer.get_by_role("textbox", name="Reason").fill("Upload the council certificate.")
+    officer.get_by_role("button", name="Record decision").click()
+    officer.wait_for_load_state()
+
+    me.goto(f"{live_server.url}/facilities/professionals/{professional.uuid}/")
+    assert "Upload the council certificate." in me.locator("main").inner_text()
+    me.get_by_role("link", name="Correct and resubmit").click()
+    me.get_by_label("Registration number").fill("GNC-7782")
+    me.get_by_role("button", name="Save draft").click()
+    me.wait_for_load_state()
+    me.get_by_role("button", name="Resubmit for verification").click()
+    me.wait_for_load_state()
+
+    officer.goto(f"{live_server.url}/facilities/professionals/{professional.uuid}/")
+    officer.get_by_role("radio", name="Approve").check()
+    officer.get_by_role("button", name="Record decision").click()
+    officer.wait_for_load_state()
+    professional.refresh_from_db()
+    assert professional.status == "verified" and re.fullmatch(r"71\d{12}", professional.hpr_id)
+
+    me.goto(f"{live_server.url}/facilities/professionals/{professional.uuid}/")
+    assert professional.hpr_id_display in me.locator("main").inner_text()
+    screenshot(me, "professional-verified-en-phone")
+    assert fits_phone(me)
+    me.locator("button[name=language][value=gu]").click()
+    me.wait_for_load_state()
+    screenshot(me, "professional-verified-gu-phone")

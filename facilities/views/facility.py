@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 from core import access
 from core.exceptions import DomainError
 
-from . import posters, selectors, services
-from .enums import FacilityStatus, VerifyDecision
-from .forms import (
+from .. import posters, selectors, services
+from ..enums import FacilityStatus, VerifyDecision
+from ..forms import (
     STEP_FIELDS,
     STEP_FORMS,
     STEPS,
@@ -26,7 +26,7 @@ from .forms import (
     SubmitForm,
     VerifyForm,
 )
-from .models import BulkUpload, Counter, Facility, FacilityMembership
+from ..models import BulkUpload, Counter, Facility, FacilityMembership
 
 
 def _visible(request, uuid) -> Facility:
@@ -198,6 +198,7 @@ def _team_context(request, facility, invite_form=None):
     can_manage = access.can(request.user, "manage_team", facility)
     return {
         "team": selectors.facility_team(facility=facility),
+        "affiliations": selectors.facility_affiliations(facility=facility) if can_manage else [],
         "can_manage_team": can_manage,
         "invite_form": invite_form or (InviteForm() if can_manage else None),
     }
@@ -249,7 +250,8 @@ def queue(request):
         {"facility": facility, "duplicates": selectors.facility_duplicates(facility=facility, limit=3)}
         for facility in selectors.work_queue(user=request.user)[:100]
     ]
-    return render(request, "facilities/queue.html", {"entries": entries})
+    professionals = selectors.professional_queue(user=request.user)[:100]
+    return render(request, "facilities/queue.html", {"entries": entries, "professionals": professionals})
 
 
 @login_required
