@@ -13,6 +13,7 @@ class Metric(models.TextChoices):
     FACILITIES_REGISTERED = "facilities_registered", _("Facilities registered")
     FACILITIES_VERIFIED = "facilities_verified", _("Facilities verified")
     ABHA_CREATED = "abha_created", _("ABHA numbers created")
+    PROFESSIONALS_VERIFIED = "professionals_verified", _("Professionals verified")
 
 
 class MilestoneStatus(models.TextChoices):

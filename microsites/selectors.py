@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from core import access
+from core import access, counters
 from core.enums import FACILITY_REGISTERED_STATES, CountMetric
 from core.models import DailyCount
 from facilities.enums import FacilityStatus
@@ -57,6 +57,10 @@ def metric_value(microsite: Microsite, metric: str) -> int:
         return facilities.filter(status=FacilityStatus.VERIFIED).count()
     if metric == Metric.ABHA_CREATED:
         return _abha_created_in_area(microsite)
+    if metric == Metric.PROFESSIONALS_VERIFIED:
+        # Professionals registered in the microsite's districts (the counter's district grain).
+        district_ids = [d.pk for d in microsite.districts.all()]
+        return counters.total(CountMetric.PROFESSIONALS_VERIFIED, district_ids)
     raise ValueError(f"Unknown metric {metric!r}")
 
 

@@ -110,3 +110,11 @@ def test_verified_professionals_are_counted_once_approved():
     facility_services.professional_verify(actor=officer, professional=professional, decision="approve")
     assert counters.total(CountMetric.PROFESSIONALS_VERIFIED) == 1
     assert counters.rebuild([CountMetric.PROFESSIONALS_VERIFIED]) == []
+    from microsites.enums import Metric
+    from microsites.selectors import metric_value
+    from microsites.tests.factories import MicrositeFactory
+
+    here = MicrositeFactory(districts=[professional.district_id])
+    elsewhere = MicrositeFactory(districts=[459])
+    assert metric_value(here, Metric.PROFESSIONALS_VERIFIED) == 1
+    assert metric_value(elsewhere, Metric.PROFESSIONALS_VERIFIED) == 0
