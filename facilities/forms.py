@@ -285,3 +285,11 @@ class ProfessionalForm(forms.ModelForm):
         )
         data["facility_uuids"] = self.cleaned_data.get("facility_ids") or []
         return data
+
+
+class StatusChangeForm(forms.Form):
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[("suspend", _("Suspend")), ("reinstate", _("Reinstate")), ("close", _("Close"))],
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -390,6 +390,11 @@ class Professional(BaseModel):
         )
 
     @property
+    def sub_category_label(self) -> str:
+        labels = {**dict(SystemOfMedicine.choices), **dict(NurseCadre.choices)}
+        return str(labels.get(self.sub_category, self.sub_category))
+
+    @property
     def hpr_id_display(self) -> str:
         """NN-NNNN-NNNN-NNNN, the way HPR prints it."""
         if not self.hpr_id:

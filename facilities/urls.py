@@ -41,6 +41,7 @@ urlpatterns = [
     path("<uuid:uuid>/edit/<slug:step>/", views.step, name="step"),
     path("<uuid:uuid>/review/", views.review, name="review"),
     path("<uuid:uuid>/verify/", views.verify, name="verify"),
+    path("<uuid:uuid>/status/", views.change_status, name="change_status"),
     path("<uuid:uuid>/counters/", views.counter_add, name="counter_add"),
     path("<uuid:uuid>/team/", views.team_invite, name="team_invite"),
     path("<uuid:uuid>/team/<uuid:member>/remove/", views.team_remove, name="team_remove"),

@@ -216,3 +216,17 @@ def test_poster_uses_portal_base_url(client, people, settings):
 def test_pages_audit_through_services(client, people):
     login(client, people["officer"]).post(f"/facilities/{people['home'].uuid}/verify/", {"decision": "approve"})
     assert AuditEvent.objects.filter(action="facility.verify", actor=people["officer"]).exists()
+
+
+@pytest.mark.parametrize(
+    "who, expected", [("officer", "suspended"), ("wrong_officer", "verified"), ("admin", "verified")]
+)
+def test_officer_suspends_a_facility_from_its_page(client, people, who, expected):
+    home = people["home"]
+    Facility.objects.filter(pk=home.pk).update(status=FacilityStatus.VERIFIED)
+    login(client, people[who])
+    page = client.get(f"/facilities/{home.uuid}/")
+    if who == "officer":
+        assert "Suspend, reinstate or close" in page.content.decode()
+    client.post(f"/facilities/{home.uuid}/status/", {"action": "suspend", "reason": "Licence expired"})
+    assert Facility.objects.get(pk=home.pk).status == expected

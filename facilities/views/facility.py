@@ -23,6 +23,7 @@ from ..forms import (
     CounterForm,
     DirectoryForm,
     InviteForm,
+    StatusChangeForm,
     SubmitForm,
     VerifyForm,
 )
@@ -176,9 +177,36 @@ def detail(request, uuid):
         "counters": selectors.facility_counters(facility=facility),
         "counter_form": CounterForm(),
         "assisted_enrol_url": _assisted_enrol_url(request, facility),
+        "status_form": StatusChangeForm() if _can_change_status(request, facility) else None,
         **_team_context(request, facility),
     }
     return render(request, "facilities/detail.html", context)
+
+
+def _can_change_status(request, facility) -> bool:
+    return facility.status in (FacilityStatus.VERIFIED, FacilityStatus.SUSPENDED) and access.can(
+        request.user, "suspend", facility
+    )
+
+
+@login_required
+@require_POST
+def change_status(request, uuid):
+    """An officer suspends, reinstates or closes a verified facility, with a reason."""
+    facility = _visible(request, uuid)
+    form = StatusChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.facility_change_status(actor=request.user, facility=facility, **form.cleaned_data, request=request)
+        except DomainError as error:
+            if error.status == 403:
+                raise PermissionDenied from None
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Saved."))
+    else:
+        messages.error(request, _("Choose an action and give a reason."))
+    return redirect("facilities:detail", facility.uuid)
 
 
 def _assisted_enrol_url(request, facility) -> str | None:
