@@ -108,8 +108,55 @@ def address_validate(local: str, *, own_number: str | None = None) -> str:
     return local
 
 
+# A plain romanisation of Devanagari (Gujarati sits 0x180 above it, letter for letter), enough to
+# turn a name typed in Gujarati or Hindi into address suggestions: આશા પટેલ -> asha patel.
+# fmt: off
+_CONSONANTS = dict(zip(range(0x915, 0x93A), [
+    "k", "kh", "g", "gh", "ng",
+    "ch", "chh", "j", "jh", "ny",
+    "t", "th", "d", "dh", "n",
+    "t", "th", "d", "dh", "n", "n",
+    "p", "ph", "b", "bh", "m",
+    "y", "r", "r", "l", "l", "l", "v", "sh", "sh", "s", "h",
+], strict=True))
+_VOWELS = dict(zip(range(0x905, 0x915), [
+    "a", "a", "i", "i", "u", "u", "ri", "l", "e", "e", "e", "ai", "o", "o", "o", "au",
+], strict=True))
+_VOWEL_SIGNS = dict(zip(range(0x93E, 0x94D), [
+    "a", "i", "i", "u", "u", "ri", "ri", "e", "e", "e", "ai", "o", "o", "o", "au",
+], strict=True))
+# fmt: on
+_VIRAMA, _NASAL = 0x94D, {0x901: "n", 0x902: "n", 0x903: "h"}
+
+
+def romanize(text: str) -> str:
+    """Latin letters for Devanagari and Gujarati (inherent `a` dropped at the end of a word)."""
+    out, pending = [], False
+    for char in text:
+        code = ord(char)
+        if 0xA80 <= code <= 0xAFF:
+            code -= 0x180
+        if code in _CONSONANTS:
+            out.append(("a" if pending else "") + _CONSONANTS[code])
+            pending = True
+        elif code in _VOWEL_SIGNS:
+            out.append(_VOWEL_SIGNS[code])
+            pending = False
+        elif code == _VIRAMA:
+            pending = False
+        elif code in _NASAL or code in _VOWELS:
+            out.append(("a" if pending else "") + (_NASAL.get(code) or _VOWELS[code]))
+            pending = False
+        elif 0x900 <= code <= 0x97F:
+            continue  # nukta, accents: no letter of their own
+        else:
+            out.append(char)
+            pending = False
+    return "".join(out)
+
+
 def _ascii_letters(name: str) -> str:
-    folded = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    folded = unicodedata.normalize("NFKD", romanize(name or "")).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z]", "", folded.lower())
 
 

@@ -100,3 +100,17 @@ def test_mobile_rules():
     for bad in ["12345", "5876543210", "98765432101"]:
         with pytest.raises(IdentifierError, match="10-digit"):
             mobile_clean(bad)
+
+
+@pytest.mark.parametrize(
+    "name, latin",
+    [("આશા પટેલ", "asha patel"), ("રમેશ", "ramesh"), ("कविता शर्मा", "kavita sharma"), ("સંજય", "sanjay")],
+)
+def test_names_in_gujarati_or_hindi_are_romanized_for_suggestions(name, latin):
+    from abha.identifiers import romanize
+
+    assert romanize(name) == latin
+
+
+def test_suggestions_from_a_gujarati_name_read_like_the_name():
+    assert address_candidates(first_name="આશા", last_name="પટેલ", year_of_birth=1990)[0] == "asha.patel"
