@@ -47,3 +47,30 @@ def test_raw_aadhaar_is_in_no_table_log_or_cache(otp_api, caplog):
         assert form not in caplog.text
         assert form not in _cache_contents()
     assert body["aadhaar"] == "XXXX-XXXX-2346"
+
+
+def test_raw_aadhaar_is_nowhere_after_a_browser_enrollment(
+    client, sms_outbox, django_capture_on_commit_callbacks, caplog
+):
+    from django.urls import reverse
+
+    from .conftest import last_otp
+
+    caplog.set_level(logging.DEBUG)
+
+    def post(name, data):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(reverse(name), data)
+
+    post("abha:enrol_start", {"agree": "on"})
+    post("abha:enrol_mobile", {"mobile": "9876543210"})
+    post("abha:enrol_otp", {"otp": last_otp(sms_outbox)})
+    details = {"first_name": "Asha", "gender": "F", "year_of_birth": "1990", "state_lgd": "24", "district_lgd": "443"}
+    assert post("abha:enrol_details", {**details, "aadhaar": "2341-2341-2346"}).status_code == 302
+    # Looked at again mid-way (sessions, transaction) and after the account exists.
+    midway = _every_text_value_in_the_database()
+    assert AADHAAR not in midway and "2341-2341-2346" not in midway
+    assert post("abha:enrol_address", {"choice": "default"}).url == reverse("abha:enrol_done")
+    dump = _every_text_value_in_the_database()
+    for form in (AADHAAR, "2341-2341-2346", "234123412346"):
+        assert form not in dump and form not in caplog.text and form not in _cache_contents()
