@@ -5,10 +5,13 @@ changed or deleted here: records get versions and consents statuses through the 
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.admin import ScopedAdmin
 
 from .models import BreakGlassGrant, CareContext, ConsentArtefact, ConsentRequest, HealthRecord
+from .services import btg_review
 
 
 class ReadOnlyScopedAdmin(ScopedAdmin):
@@ -53,7 +56,13 @@ class ConsentArtefactAdmin(ReadOnlyScopedAdmin):
 class BreakGlassGrantAdmin(ReadOnlyScopedAdmin):
     """State officials review every emergency access: who, where, whose records, why."""
 
-    list_display = ["created_at", "doctor", "facility", "patient", "reason", "expires_at"]
-    list_filter = ["facility"]
+    list_display = ["created_at", "doctor", "facility", "patient", "reason", "expires_at", "reviewed_by", "reviewed_at"]
+    list_filter = [("reviewed_at", admin.EmptyFieldListFilter), "facility"]
     search_fields = ["reason"]
     date_hierarchy = "created_at"
+    actions = ["mark_reviewed"]
+
+    @admin.action(description=gettext_lazy("Mark as reviewed"))
+    def mark_reviewed(self, request, queryset):
+        reviewed = sum(btg_review(actor=request.user, grant=grant, request=request) for grant in queryset)
+        self.message_user(request, _("Emergency accesses marked as reviewed: %(count)s.") % {"count": reviewed})

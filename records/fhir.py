@@ -309,16 +309,34 @@ def _describe(resource: dict) -> dict:
         text = _concept(resource.get("type"))
     else:
         text = _concept(resource.get("code")) or resource.get("title", "") or resource.get("description", "")
+    return {"kind": label, "text": str(text or ""), "detail": str(detail or "")}
+
+
+def kind_labels() -> dict[str, str]:
+    """Resource-type labels in the active language (compute once per response, not per item)."""
+    return {kind: str(label) for kind, label in KIND_LABELS.items()}
+
+
+def with_labels(summary: dict, labels: dict[str, str] | None = None) -> dict:
+    """The stored summary with each item's label in the active language (for pages and the API)."""
+    labels = labels or kind_labels()
     return {
-        "kind": label,
-        "label": str(KIND_LABELS.get(kind, kind)),
-        "text": str(text or ""),
-        "detail": str(detail or ""),
+        **summary,
+        "sections": [
+            {
+                "title": section["title"],
+                "items": [{**item, "label": labels.get(item["kind"], item["kind"])} for item in section["items"]],
+            }
+            for section in summary.get("sections", [])
+        ],
     }
 
 
 def summarize(bundle: dict) -> dict:
-    """A readable outline of a document bundle: title, date, people, and each section's items."""
+    """A readable outline of a document bundle: title, date, people, and each section's items.
+
+    Computed once when the record is stored (HealthRecord.summary), so reads need not parse bundles.
+    """
     entries = bundle.get("entry") or []
     by_reference = {}
     for entry in entries:

@@ -70,6 +70,8 @@ class HealthRecord(BaseModel):
     )
     title = models.CharField(max_length=200, blank=True)
     bundle = models.JSONField()
+    # fhir.summarize(bundle), kept so that reads render without parsing the bundle.
+    summary = models.JSONField(default=dict)
     bundle_sha256 = models.CharField(max_length=64)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

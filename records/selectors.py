@@ -1,12 +1,29 @@
 """Reads of records and consents. Each runs a fixed number of queries, whatever the row count."""
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from core.models import AuditEvent
 
 from .models import BreakGlassGrant, CareContext, ConsentArtefact, ConsentRequest, HealthRecord, Notification
 
 READ_ACTION = "records.read"
+# What a read shows of each record, its care context and facility (the bundle comes as text).
+READ_FIELDS = [
+    "uuid",
+    "hi_type",
+    "version",
+    "title",
+    "record_date",
+    "created_at",
+    "summary",
+    "patient_id",
+    "facility__facility_id",
+    "facility__name",
+    "care_context__reference",
+    "care_context__display",
+    "care_context__date",
+]
 BTG_ACTION = "records.btg_grant"
 
 
@@ -14,10 +31,13 @@ def records_for_artefact(artefact: ConsentArtefact) -> QuerySet[HealthRecord]:
     """The current records an artefact covers: its patient, source facility, hiTypes and date range.
 
     One query (records joined with their care context and facility), on health_record_consent_idx.
-    The caller checks that the artefact is active; this only applies its bounds.
+    The bundle comes as its JSON text (`bundle_text`), so the API passes it through without
+    decoding and re-encoding it. The caller checks that the artefact is active.
     """
     return (
         HealthRecord.objects.current()
+        .only(*READ_FIELDS)
+        .annotate(bundle_text=Cast("bundle", output_field=TextField()))
         .filter(
             patient_id=artefact.patient_id,
             facility_id=artefact.source_facility_id,

@@ -25,7 +25,7 @@ from facilities.models import Facility, FacilityMembership
 
 from . import selectors
 from .enums import AccessBasis, AccessMode, ArtefactStatus, ConsentStatus, FrequencyUnit, HiType, Purpose
-from .fhir import BundleError, validate_bundle
+from .fhir import BundleError, summarize, validate_bundle
 from .models import BreakGlassGrant, CareContext, ConsentArtefact, ConsentRequest, HealthRecord, Notification
 
 FREQUENCY_WINDOWS = {
@@ -169,6 +169,7 @@ def record_add(
         supersedes=current,
         title=facts.title,
         bundle=bundle,
+        summary=summarize(bundle),
         bundle_sha256=facts.sha256,
         created_by=actor,
     )
@@ -630,3 +631,16 @@ def btg_records_read(*, actor, grant_uuid, request=None) -> RecordRead:
         extra={"btg": str(grant.uuid), "emergency": True},
     )
     return RecordRead(records=records, basis=AccessBasis.BREAK_GLASS, grant=grant)
+
+
+@transaction.atomic
+def btg_review(*, actor, grant: BreakGlassGrant, request=None) -> bool:
+    """A state official marks an emergency access as reviewed (once; conditional update)."""
+    if not access.can(actor, "review", grant):
+        raise NotAllowed(_("Only state officials review emergency access."))
+    updated = BreakGlassGrant.objects.filter(pk=grant.pk, reviewed_at__isnull=True).update(
+        reviewed_by=actor, reviewed_at=timezone.now()
+    )
+    if updated:
+        audit_record(actor=actor, action="records.btg_review", target=grant, request=request)
+    return bool(updated)

@@ -4,8 +4,6 @@ Domain errors become form errors or messages; a wrong role gets 403, an object o
 caller's scope 404.
 """
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,7 +21,7 @@ from facilities.models import Facility
 
 from . import selectors, services
 from .enums import ConsentStatus, HiType
-from .fhir import document_bundle, summarize
+from .fhir import document_bundle, with_labels
 from .forms import BreakGlassForm, ConsentRequestForm, GrantForm, PatientLookupForm, RecordAddForm
 from .models import ConsentRequest
 
@@ -54,8 +52,8 @@ def _doctor_facilities(user):
 
 
 def _rendered(records):
-    """Each record with its readable summary (computed from the stored bundle, no queries)."""
-    return [{"record": record, "summary": summarize(record.bundle)} for record in records]
+    """Each record with its stored readable summary, labelled in the active language."""
+    return [{"record": record, "summary": with_labels(record.summary)} for record in records]
 
 
 # --- Facility staff and doctors ----------------------------------------------------------
@@ -219,7 +217,7 @@ def artefact_record_bundle(request, uuid, record_uuid):
         return render(request, "records/refused.html", {"error": error}, status=error.status)
     if not read.records:
         raise Http404
-    response = HttpResponse(json.dumps(read.records[0].bundle, indent=2), content_type="application/fhir+json")
+    response = HttpResponse(read.records[0].bundle_text, content_type="application/fhir+json")
     response["Content-Disposition"] = f'attachment; filename="{read.records[0].hi_type}-{record_uuid}.json"'
     return response
 

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..enums import AccessMode, FrequencyUnit, HiType, Purpose
-from ..fhir import summarize
+from ..fhir import with_labels
 
 
 class CareContextInSerializer(serializers.Serializer):
@@ -47,14 +47,17 @@ class RecordOutSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class RecordReadSerializer(RecordOutSerializer):
-    """A record as read under consent, emergency access or by its facility: summary plus raw bundle."""
-
+class RecordSummarySerializer(RecordOutSerializer):
     summary = serializers.SerializerMethodField()
-    bundle = serializers.JSONField()
 
     def get_summary(self, record) -> dict:
-        return summarize(record.bundle)
+        return with_labels(record.summary)
+
+
+class RecordReadSerializer(RecordSummarySerializer):
+    """A record as read under consent, emergency access or by its facility: summary plus raw bundle."""
+
+    bundle = serializers.JSONField()
 
 
 class FrequencySerializer(serializers.Serializer):

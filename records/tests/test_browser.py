@@ -173,7 +173,7 @@ def test_consent_flow_in_the_browser(live_server, browser, contexts, screenshot,
 
     # 5. The citizen sees the reads in "who accessed my data".
     citizen.goto(live_server.url + "/records/me/access-log/")
-    rows = citizen.locator("table.access-log tbody tr")
+    rows = citizen.locator(".access-log .access-entry")
     assert rows.count() == 2  # the page view and the bundle download
     assert "Anjali Mehta" in rows.first.inner_text() and "Civil Hospital Ahmedabad" in rows.first.inner_text()
     screenshot(citizen, "records-access-log-gu-phone")

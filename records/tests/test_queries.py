@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from records.enums import HiType
+from records.fhir import summarize
 from records.models import CareContext, HealthRecord
 
 from .factories import bundle_for, request_consent
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.django_db
 def _bulk_records(world, count: int):
     """`count` prescriptions at facility A in Feb 2025 (bulk, for speed; the services are tested elsewhere)."""
     bundle = bundle_for(HiType.PRESCRIPTION)
+    summary = summarize(bundle)
     contexts = CareContext.objects.bulk_create(
         CareContext(
             facility=world.a, patient=world.patient, reference=f"BULK-{n}", display="OPD", date=dt.date(2025, 2, 1)
@@ -33,6 +35,7 @@ def _bulk_records(world, count: int):
             record_date=context.date,
             title="Prescription record",
             bundle=bundle,
+            summary=summary,
             bundle_sha256=str(n),
         )
         for n, context in enumerate(contexts)
