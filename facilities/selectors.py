@@ -205,11 +205,46 @@ def _has_system(queryset, system: str):
     return queryset.filter(systems_of_medicine__icontains=f'"{system}"')
 
 
-def _directory_order(q):
-    """Name order. With a search term, order by an expression no index holds: otherwise PostgreSQL may walk the
-    (status, name) index for LIMIT 20 and filter row by row, which is slow when the term is rare; this way it
-    takes the trigram index's matches and sorts them."""
-    return (Upper("name"), "id") if q else ("name", "id")
+# A name search counts exactly up to this many matches; beyond, the directory says "more than 1,000" and asks
+# for a narrower search. Counting 40,000 trigram matches costs more than the 50 ms the page may take.
+DIRECTORY_COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class DirectoryPage:
+    rows: list
+    count: int
+    count_capped: bool
+    number: int
+    num_pages: int
+    has_next: bool
+
+
+def directory_page(queryset: QuerySet, *, searching: bool, number, page_size: int) -> DirectoryPage:
+    """One page of a directory search, in name order, with its count. Two queries.
+
+    Without a search term: an exact count, then the page in name order (the (status, ..., name) indexes).
+    With one: first the ids of at most DIRECTORY_COUNT_CAP + 1 matches in no particular order (PostgreSQL stops
+    reading once it has them), then the page among those ids in name order. Both stay small however common the
+    term is; a term matching more than the cap is reported as such and the user narrows the search.
+    """
+    if searching:
+        ids = list(queryset.order_by().values_list("id", flat=True)[: DIRECTORY_COUNT_CAP + 1])
+        capped = len(ids) > DIRECTORY_COUNT_CAP
+        ids = ids[:DIRECTORY_COUNT_CAP]
+        count = len(ids)
+        ordered = queryset.filter(id__in=ids).order_by(Upper("name"), "id")
+    else:
+        count, capped = queryset.count(), False
+        ordered = queryset.order_by("name", "id")
+    num_pages = max(1, -(-count // page_size))
+    try:
+        number = min(max(1, int(number or 1)), num_pages)
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * page_size
+    rows = list(ordered[start : start + page_size]) if count else []
+    return DirectoryPage(rows, count, capped, number, num_pages, number < num_pages)
 
 
 def directory_facilities(*, q=None, district_lgd=None, facility_type=None, system=None) -> QuerySet:
@@ -223,7 +258,7 @@ def directory_facilities(*, q=None, district_lgd=None, facility_type=None, syste
         facilities = facilities.filter(facility_type=facility_type)
     if system:
         facilities = _has_system(facilities, system)
-    return facilities.order_by(*_directory_order(q))
+    return facilities
 
 
 def directory_professionals(*, q=None, district_lgd=None, category=None, system=None) -> QuerySet:
@@ -237,7 +272,7 @@ def directory_professionals(*, q=None, district_lgd=None, category=None, system=
         professionals = professionals.filter(category=category)
     if system:
         professionals = professionals.filter(sub_category=system)
-    return professionals.order_by(*_directory_order(q))
+    return professionals
 
 
 def professional_queue(*, user) -> QuerySet:

@@ -82,3 +82,19 @@ def test_directory_page_in_gujarati(client, registry):
     client.cookies["django_language"] = "gu"
     page = client.get("/facilities/directory/", {"q": "sardar"}, HTTP_ACCEPT_LANGUAGE="gu").content.decode()
     assert "Results" not in page
+
+
+def test_a_common_search_term_is_capped_and_asks_to_narrow(api_client, client, registry, monkeypatch):
+    from facilities import selectors
+
+    monkeypatch.setattr(selectors, "DIRECTORY_COUNT_CAP", 30)
+    body = api_client.get("/api/v1/directory/facilities/", {"q": "sardar", "page_size": 20}).json()
+    assert (body["count"], body["count_capped"]) == (30, True)
+    second = api_client.get("/api/v1/directory/facilities/", {"q": "sardar", "page_size": 20, "page": 2}).json()
+    assert len(second["results"]) == 10 and second["next"] is None
+    names = [row["name"] for row in body["results"] + second["results"]]
+    assert names == sorted(names, key=str.upper)  # the capped set is still shown in name order
+    page = client.get("/facilities/directory/", {"q": "sardar"}).content.decode()
+    assert "More than 30 results" in page
+    exact = api_client.get("/api/v1/directory/facilities/", {"type": "clinic"}).json()
+    assert (exact["count"], exact["count_capped"]) == (45, False)  # filters alone count exactly

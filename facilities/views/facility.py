@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -391,7 +390,9 @@ def directory(request):
             facility_type=cleaned.get("facility_type") or None,
             system=cleaned.get("system") or None,
         )
-    page = Paginator(results, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.directory_page(
+        results, searching=bool(cleaned.get("q")), number=request.GET.get("page"), page_size=DIRECTORY_PAGE_SIZE
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
