@@ -9,7 +9,15 @@ from django.db.models import Q
 from core import access
 from facilities.access_rules import member_facility_ids
 
-from .models import BreakGlassGrant, CareContext, ConsentArtefact, ConsentRequest, HealthRecord, Notification
+from .models import (
+    BreakGlassGrant,
+    CareContext,
+    ConsentArtefact,
+    ConsentRequest,
+    HealthRecord,
+    LinkRequest,
+    Notification,
+)
 
 
 @access.scoper(CareContext)
@@ -21,7 +29,9 @@ def _care_context_scope(user, queryset):
 def _care_context_view(user, care_context):
     if care_context is None:
         return True
-    return care_context.facility_id in member_facility_ids(user) or care_context.patient.user_id == user.pk
+    return care_context.facility_id in member_facility_ids(user) or (
+        care_context.patient_id is not None and care_context.patient.user_id == user.pk
+    )
 
 
 @access.scoper(HealthRecord)
@@ -33,7 +43,9 @@ def _record_scope(user, queryset):
 def _record_view(user, record):
     if record is None:
         return True
-    return record.facility_id in member_facility_ids(user) or record.patient.user_id == user.pk
+    return record.facility_id in member_facility_ids(user) or (
+        record.patient_id is not None and record.patient.user_id == user.pk
+    )
 
 
 @access.rule(HealthRecord, "add")
@@ -93,3 +105,26 @@ def _btg_review(user, grant):
 @access.scoper(Notification)
 def _notification_scope(user, queryset):
     return queryset.filter(user=user)
+
+
+@access.scoper(LinkRequest)
+def _link_scope(user, queryset):
+    return queryset.filter(Q(patient__user=user) | Q(facility_id__in=member_facility_ids(user)))
+
+
+@access.rule(LinkRequest, "view")
+def _link_view(user, link):
+    if link is None:
+        return True
+    return link.patient.user_id == user.pk or link.facility_id in member_facility_ids(user)
+
+
+@access.rule(LinkRequest, "review")
+def _link_review(user, link):
+    """Staff and admins of the facility (not its doctors) decide weak matches."""
+    from facilities.enums import MembershipRole
+
+    roles = (MembershipRole.STAFF, MembershipRole.ADMIN)
+    if link is None:
+        return bool(member_facility_ids(user, *roles))
+    return link.facility_id in member_facility_ids(user, *roles)

@@ -70,3 +70,18 @@ class AccessBasis(models.TextChoices):
     BREAK_GLASS = "btg", _("Emergency access (break the glass)")
     FACILITY = "facility", _("The facility that created the record")
     SELF = "self", _("You")
+
+
+class LinkMatch(models.TextChoices):
+    """How well a facility's unlinked visit matches the citizen's ABHA demographics."""
+
+    STRONG = "strong", _("Name, mobile, gender and year of birth match")
+    WEAK = "weak", _("Mobile, gender and year of birth match; the name differs")
+
+
+class LinkStatus(models.TextChoices):
+    OTP_SENT = "otp_sent", _("Waiting for the OTP")
+    LINKED = "linked", _("Linked")
+    NEEDS_REVIEW = "needs_review", _("Waiting for the facility's review")
+    REJECTED = "rejected", _("Not linked by the facility")
+    FAILED = "failed", _("Too many wrong OTPs")

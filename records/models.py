@@ -12,14 +12,21 @@ from abha.models import AbhaAccount
 from core.models import BaseModel
 from facilities.models import Facility
 
-from .enums import AccessMode, ArtefactStatus, ConsentStatus, FrequencyUnit, HiType, Purpose
+from .enums import AccessMode, ArtefactStatus, ConsentStatus, FrequencyUnit, HiType, LinkMatch, LinkStatus, Purpose
 
 
 class CareContext(BaseModel):
     """A facility's bundle of records for one visit or admission, linked to a patient's ABHA."""
 
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="care_contexts")
-    patient = models.ForeignKey(AbhaAccount, on_delete=models.PROTECT, related_name="care_contexts")
+    # Empty for an older record kept by demographics until the patient links it (patient-initiated linking).
+    patient = models.ForeignKey(
+        AbhaAccount, on_delete=models.PROTECT, related_name="care_contexts", null=True, blank=True
+    )
+    patient_name = models.CharField(max_length=200, blank=True)
+    patient_mobile = models.CharField(max_length=10, blank=True)
+    patient_gender = models.CharField(max_length=1, blank=True)
+    patient_year_of_birth = models.PositiveSmallIntegerField(null=True, blank=True)
     reference = models.CharField(max_length=64)
     display = models.CharField(max_length=200)
     date = models.DateField()
@@ -36,6 +43,12 @@ class CareContext(BaseModel):
         indexes = [
             # A patient's visits, newest first (citizen pages, discovery).
             models.Index(fields=["patient", "-date"], name="care_context_patient_idx"),
+            # Discovery: a facility's unlinked visits by the mobile the patient gave then.
+            models.Index(
+                fields=["facility", "patient_mobile"],
+                condition=Q(patient__isnull=True),
+                name="care_context_unlinked_idx",
+            ),
         ]
 
     def __str__(self):
@@ -59,7 +72,9 @@ class HealthRecord(BaseModel):
 
     care_context = models.ForeignKey(CareContext, on_delete=models.PROTECT, related_name="records")
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="health_records")
-    patient = models.ForeignKey(AbhaAccount, on_delete=models.PROTECT, related_name="health_records")
+    patient = models.ForeignKey(
+        AbhaAccount, on_delete=models.PROTECT, related_name="health_records", null=True, blank=True
+    )
     hi_type = models.CharField(max_length=24, choices=HiType.choices)
     record_key = models.CharField(max_length=128)
     record_date = models.DateField()
@@ -244,3 +259,31 @@ class Notification(BaseModel):
 
     def __str__(self):
         return f"{self.user_id} {self.event}"
+
+
+class LinkRequest(BaseModel):
+    """A citizen's claim to visits a facility holds by demographics: OTP first, then linked at once
+    (strong match) or after the facility's review (weak match)."""
+
+    patient = models.ForeignKey(AbhaAccount, on_delete=models.PROTECT, related_name="link_requests")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="link_requests")
+    care_contexts = models.ManyToManyField(CareContext, related_name="link_requests")
+    match = models.CharField(max_length=10, choices=LinkMatch.choices)
+    status = models.CharField(max_length=14, choices=LinkStatus.choices, default=LinkStatus.OTP_SENT)
+    otp_hash = models.CharField(max_length=64)
+    otp_expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The facility's review list.
+            models.Index(fields=["facility", "status"], name="link_request_review_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient_id} @ {self.facility_id} {self.status}"

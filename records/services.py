@@ -6,6 +6,9 @@ concurrent grants one wins and the other gets Conflict (409).
 """
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,9 +27,27 @@ from facilities.enums import FacilityStatus, MembershipRole
 from facilities.models import Facility, FacilityMembership
 
 from . import selectors
-from .enums import AccessBasis, AccessMode, ArtefactStatus, ConsentStatus, FrequencyUnit, HiType, Purpose
+from .enums import (
+    AccessBasis,
+    AccessMode,
+    ArtefactStatus,
+    ConsentStatus,
+    FrequencyUnit,
+    HiType,
+    LinkMatch,
+    LinkStatus,
+    Purpose,
+)
 from .fhir import BundleError, summarize, validate_bundle
-from .models import BreakGlassGrant, CareContext, ConsentArtefact, ConsentRequest, HealthRecord, Notification
+from .models import (
+    BreakGlassGrant,
+    CareContext,
+    ConsentArtefact,
+    ConsentRequest,
+    HealthRecord,
+    LinkRequest,
+    Notification,
+)
 
 FREQUENCY_WINDOWS = {
     FrequencyUnit.HOUR: dt.timedelta(hours=1),
@@ -103,20 +124,53 @@ def _notify(consent_request: ConsentRequest, event: str) -> None:
 # --- Records -----------------------------------------------------------------------------
 
 
+def _demographics_clean(demographics: dict | None) -> dict:
+    """Name, 10-digit mobile, gender (M/F/O/U) and year of birth of a patient without ABHA."""
+    data = demographics or {}
+    name = str(data.get("name") or "").strip()
+    mobile = str(data.get("mobile") or "").strip()
+    gender = str(data.get("gender") or "").strip().upper()
+    year = data.get("year_of_birth")
+    errors = []
+    if not name:
+        errors.append(_("Give the patient's name."))
+    if not (len(mobile) == 10 and mobile.isdigit() and mobile[0] in "6789"):
+        errors.append(_("Give the patient's 10-digit mobile number."))
+    if gender not in ("M", "F", "O", "U"):
+        errors.append(_("Give the patient's gender as M, F, O or U."))
+    if not isinstance(year, int) or not 1900 <= year <= timezone.localdate().year:
+        errors.append(_("Give the patient's year of birth."))
+    if errors:
+        raise DomainError(
+            _("Give the patient's ABHA, or their name, mobile, gender and year of birth."),
+            fields={"demographics": errors},
+        )
+    return {
+        "patient_name": name[:200],
+        "patient_mobile": mobile,
+        "patient_gender": gender,
+        "patient_year_of_birth": year,
+    }
+
+
 @transaction.atomic
 def record_add(
     *,
     actor,
     facility: Facility,
-    patient: AbhaAccount,
+    patient: AbhaAccount | None,
     reference: str,
     display: str,
     date: dt.date,
     hi_type: str,
     bundle: dict,
+    demographics: dict | None = None,
     request=None,
 ) -> tuple[HealthRecord, bool]:
     """Store a FHIR bundle in the facility's care context `reference` for `patient`.
+
+    `patient` None keeps an older record by `demographics` (name, mobile, gender, year_of_birth)
+    until the patient links it (link_start / link_confirm).
 
     Returns (record, created). The same bundle again is a no-op; a changed bundle with the same
     identity becomes a new version (the old one stays, not current). Raises DomainError with the
@@ -131,6 +185,7 @@ def record_add(
         raise DomainError(_("Unknown health information type."), fields={"hi_type": [_("Choose from the list.")]})
     if date > timezone.localdate():
         raise DomainError(_("The visit date is in the future."), fields={"care_context": [_("Date is in the future.")]})
+    demographics = _demographics_clean(demographics) if patient is None else {}
     try:
         facts = validate_bundle(bundle, hi_type)
     except BundleError as error:
@@ -139,9 +194,9 @@ def record_add(
     care_context, _created = CareContext.objects.get_or_create(
         facility=facility,
         reference=reference,
-        defaults={"patient": patient, "display": display, "date": date, "created_by": actor},
+        defaults={"patient": patient, "display": display, "date": date, "created_by": actor, **demographics},
     )
-    if care_context.patient_id != patient.pk:
+    if care_context.patient_id != (patient.pk if patient else None):
         raise Conflict(
             _("This care context reference belongs to another patient at this facility."),
             code="care_context_other_patient",
@@ -182,6 +237,7 @@ def record_add(
             "care_context": care_context.reference,
             "hi_type": hi_type,
             "version": version,
+            "linked": patient is not None,
         },
         request=request,
     )
@@ -644,3 +700,150 @@ def btg_review(*, actor, grant: BreakGlassGrant, request=None) -> bool:
     if updated:
         audit_record(actor=actor, action="records.btg_review", target=grant, request=request)
     return bool(updated)
+
+
+# --- Patient-initiated linking -----------------------------------------------------------
+
+LINK_OTP_MINUTES = 10
+LINK_OTP_ATTEMPTS = 5
+
+
+def _normal_name(value: str) -> str:
+    return " ".join(value.lower().replace(".", " ").split())
+
+
+def _match(account: AbhaAccount, care_context: CareContext) -> str:
+    names = {_normal_name(account.full_name), _normal_name(f"{account.first_name} {account.last_name}")}
+    return LinkMatch.STRONG if _normal_name(care_context.patient_name) in names else LinkMatch.WEAK
+
+
+def link_candidates(account: AbhaAccount, facility: Facility) -> list[tuple[CareContext, str]]:
+    """The facility's unlinked visits whose mobile, gender and year of birth match the account,
+    each with its match strength (strong when the name matches too). One query."""
+    care_contexts = CareContext.objects.filter(
+        facility=facility,
+        patient__isnull=True,
+        patient_mobile=account.mobile,
+        patient_gender=account.gender,
+        patient_year_of_birth=account.year_of_birth,
+    ).order_by("-date", "-id")
+    return [(care_context, _match(account, care_context)) for care_context in care_contexts]
+
+
+def _link_digest(link: LinkRequest, otp: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"link:{link.uuid}:{otp}".encode(), hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def link_start(*, actor, facility: Facility, care_context_uuids: list, request=None) -> LinkRequest:
+    """The citizen claims some of the facility's unlinked visits; an OTP goes to their ABHA mobile.
+
+    Only visits that match the account's demographics can be claimed (others: DomainError).
+    """
+    account = getattr(actor, "abha", None) if actor.is_authenticated else None
+    if account is None or not account.is_active:
+        raise NotAllowed(_("Only a citizen with an active ABHA links records."))
+    candidates = {str(cc.uuid): (cc, match) for cc, match in link_candidates(account, facility)}
+    chosen = [candidates.get(str(uuid)) for uuid in dict.fromkeys(care_context_uuids or [])]
+    if not chosen or None in chosen:
+        raise DomainError(
+            _("Choose visits found for you at this facility."),
+            fields={"care_contexts": [_("Choose visits from the list.")]},
+        )
+    match = LinkMatch.STRONG if all(m == LinkMatch.STRONG for _cc, m in chosen) else LinkMatch.WEAK
+    otp = f"{secrets.randbelow(10**6):06d}"
+    link = LinkRequest(
+        patient=account,
+        facility=facility,
+        match=match,
+        otp_expires_at=timezone.now() + dt.timedelta(minutes=LINK_OTP_MINUTES),
+    )
+    link.otp_hash = _link_digest(link, otp)
+    link.save()
+    link.care_contexts.set([cc for cc, _m in chosen])
+    audit_record(
+        actor=actor,
+        action="records.link_start",
+        target=link,
+        details={"facility": facility.facility_id, "match": match},
+    )
+    text = _("%(otp)s is your OTP to link your health records. Do not share it with anyone.") % {"otp": otp}
+    mobile = account.mobile
+    transaction.on_commit(lambda: send_sms(to=mobile, text=text))
+    return link
+
+
+def _link(link: LinkRequest) -> int:
+    """Give the claimed visits and their records to the patient; only visits still unlinked (race-safe)."""
+    ids = list(link.care_contexts.values_list("pk", flat=True))
+    linked = CareContext.objects.filter(pk__in=ids, patient__isnull=True).update(patient=link.patient)
+    if linked != len(ids):
+        raise Conflict(_("Some of these visits were linked to someone else meanwhile."), code="already_linked")
+    HealthRecord.objects.filter(care_context_id__in=ids, patient__isnull=True).update(patient=link.patient)
+    return linked
+
+
+@transaction.atomic
+def link_confirm(*, actor, link_uuid, otp: str, request=None) -> LinkRequest:
+    """Check the OTP: a strong match is linked at once, a weak one waits for the facility's review."""
+    link = LinkRequest.objects.select_for_update().select_related("patient").filter(uuid=link_uuid).first()
+    if link is None or link.patient.user_id != actor.pk:
+        raise NotFound(_("Not found."))
+    if link.status != LinkStatus.OTP_SENT:
+        raise Conflict(_("This link request is already complete."))
+    if link.otp_expires_at <= timezone.now():
+        raise Conflict(_("The OTP has expired. Please start again."), code="otp_expired")
+    if not hmac.compare_digest(link.otp_hash, _link_digest(link, str(otp or "").strip())):
+        link.failed_attempts += 1
+        if link.failed_attempts >= LINK_OTP_ATTEMPTS:
+            link.status = LinkStatus.FAILED
+        # Raising rolls this transaction back; link_confirm_counted stores the count after it.
+        raise _WrongOtp(link)
+    if link.match == LinkMatch.STRONG:
+        count = _link(link)
+        link.status = LinkStatus.LINKED
+        details = {"care_contexts": count}
+    else:
+        link.status = LinkStatus.NEEDS_REVIEW
+        details = {}
+    link.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action=f"records.link_{link.status}", target=link, details=details, request=request)
+    return link
+
+
+class _WrongOtp(Exception):
+    def __init__(self, link):
+        self.link = link
+
+
+def link_confirm_counted(*, actor, link_uuid, otp: str, request=None) -> LinkRequest:
+    """link_confirm, keeping the failed-attempt count when the OTP is wrong (then DomainError)."""
+    try:
+        return link_confirm(actor=actor, link_uuid=link_uuid, otp=otp, request=request)
+    except _WrongOtp as wrong:
+        LinkRequest.objects.filter(pk=wrong.link.pk).update(
+            failed_attempts=wrong.link.failed_attempts, status=wrong.link.status
+        )
+        raise DomainError(_("The OTP is not correct."), code="otp_wrong", fields={"otp": [_("Wrong OTP.")]}) from None
+
+
+@transaction.atomic
+def link_review(*, actor, link_uuid, approve: bool, request=None) -> LinkRequest:
+    """Facility staff decide a weak match: link it, or refuse it (nothing is linked)."""
+    link = LinkRequest.objects.select_for_update(of=("self",)).select_related("patient").filter(uuid=link_uuid).first()
+    if link is None or not access.can(actor, "view", link):
+        raise NotFound(_("Not found."))
+    if not access.can(actor, "review", link):
+        raise NotAllowed(_("Only the facility's staff review links."))
+    if link.status != LinkStatus.NEEDS_REVIEW:
+        raise Conflict(_("This link request is not waiting for review."))
+    if approve:
+        _link(link)
+        link.status = LinkStatus.LINKED
+    else:
+        link.status = LinkStatus.REJECTED
+    link.decided_by = actor
+    link.decided_at = timezone.now()
+    link.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    audit_record(actor=actor, action=f"records.link_review_{link.status}", target=link, request=request)
+    return link

@@ -13,16 +13,26 @@ class CareContextInSerializer(serializers.Serializer):
     date = serializers.DateField()
 
 
+class DemographicsSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    mobile = serializers.CharField(max_length=10)
+    gender = serializers.ChoiceField(choices=["M", "F", "O", "U"])
+    year_of_birth = serializers.IntegerField()
+
+
 class RecordInSerializer(serializers.Serializer):
     facility = serializers.CharField(max_length=12, required=False, help_text="facility_id; optional with one facility")
     abha_number = serializers.CharField(max_length=20, required=False)
     abha_address = serializers.CharField(max_length=64, required=False)
+    demographics = DemographicsSerializer(
+        required=False, help_text="For an older record of a patient without ABHA: they link it later (OTP)."
+    )
     care_context = CareContextInSerializer()
     hi_type = serializers.ChoiceField(choices=HiType.choices)
     bundle = serializers.JSONField()
 
     def validate(self, attrs):
-        if not attrs.get("abha_number") and not attrs.get("abha_address"):
+        if not attrs.get("abha_number") and not attrs.get("abha_address") and not attrs.get("demographics"):
             raise serializers.ValidationError({"abha_number": [_("Give the ABHA number or the ABHA address.")]})
         if not isinstance(attrs.get("bundle"), dict):
             raise serializers.ValidationError({"bundle": [_("The bundle must be a JSON object.")]})
@@ -184,3 +194,44 @@ class AccessLogEntrySerializer(serializers.Serializer):
 
     def get_btg(self, event) -> str | None:
         return event.details.get("btg")
+
+
+class LinkCandidateSerializer(serializers.Serializer):
+    care_context = serializers.UUIDField()
+    display = serializers.CharField()
+    date = serializers.DateField()
+    match = serializers.CharField()
+
+
+class LinkStartInSerializer(serializers.Serializer):
+    facility = serializers.CharField(max_length=12)
+    care_contexts = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)
+
+
+class LinkOutSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    status = serializers.CharField()
+    match = serializers.CharField()
+    facility = serializers.CharField(source="facility.facility_id")
+    patient = serializers.CharField(source="patient.abha_number")
+    care_contexts = serializers.SerializerMethodField()
+
+    def get_care_contexts(self, link) -> list[dict]:
+        return [
+            {
+                "uuid": str(cc.uuid),
+                "reference": cc.reference,
+                "display": cc.display,
+                "date": cc.date.isoformat(),
+                "name_given": cc.patient_name,
+            }
+            for cc in link.care_contexts.all()
+        ]
+
+
+class LinkConfirmInSerializer(serializers.Serializer):
+    otp = serializers.CharField(max_length=6)
+
+
+class LinkReviewInSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()

@@ -4,6 +4,11 @@ from . import views
 
 urlpatterns = [
     path("records/", views.RecordListCreateView.as_view(), name="api-records"),
+    path("records/links/discover/", views.LinkDiscoverView.as_view(), name="api-link-discover"),
+    path("records/links/", views.LinkStartView.as_view(), name="api-links"),
+    path("records/links/review/", views.LinkReviewListView.as_view(), name="api-link-review-list"),
+    path("records/links/<uuid:uuid>/confirm/", views.LinkConfirmView.as_view(), name="api-link-confirm"),
+    path("records/links/<uuid:uuid>/review/", views.LinkReviewView.as_view(), name="api-link-review"),
     path("consents/requests/", views.ConsentRequestListCreateView.as_view(), name="api-consent-requests"),
     path("consents/requests/<uuid:uuid>/grant/", views.ConsentGrantView.as_view(), name="api-consent-grant"),
     path("consents/requests/<uuid:uuid>/deny/", views.ConsentDenyView.as_view(), name="api-consent-deny"),

@@ -15,11 +15,13 @@ from abha.selectors import account_for_user
 from core import access
 from core.exceptions import DomainError, NotAllowed
 from facilities.access_rules import member_facility_ids
+from facilities.enums import FacilityStatus, MembershipRole
 from facilities.models import Facility
 
 from .. import selectors, services
+from ..enums import LinkStatus
 from ..fhir import kind_labels, with_labels
-from ..models import ConsentRequest
+from ..models import ConsentRequest, LinkRequest
 from .serializers import (
     AccessLogEntrySerializer,
     ArtefactOutSerializer,
@@ -28,6 +30,11 @@ from .serializers import (
     ConsentRequestInSerializer,
     ConsentRequestOutSerializer,
     GrantInSerializer,
+    LinkCandidateSerializer,
+    LinkConfirmInSerializer,
+    LinkOutSerializer,
+    LinkReviewInSerializer,
+    LinkStartInSerializer,
     RecordInSerializer,
     RecordOutSerializer,
     RecordReadSerializer,
@@ -93,7 +100,8 @@ class RecordListCreateView(APIView):
             facility = Facility.objects.get(pk=next(iter(facility_ids)))
         if not access.can(request.user, "act_for", facility):
             raise NotAllowed(_("You do not work at this facility."))
-        patient = services.patient_lookup(data.get("abha_number") or data.get("abha_address"))
+        identifier = data.get("abha_number") or data.get("abha_address")
+        patient = services.patient_lookup(identifier) if identifier else None
         context = data["care_context"]
         record, created = services.record_add(
             actor=request.user,
@@ -104,6 +112,7 @@ class RecordListCreateView(APIView):
             date=context["date"],
             hi_type=data["hi_type"],
             bundle=data["bundle"],
+            demographics=data.get("demographics"),
             request=request,
         )
         return Response(
@@ -284,6 +293,105 @@ class BreakGlassRecordsView(APIView):
                 "records": RecordReadSerializer(read.records, many=True).data,
             }
         )
+
+
+def _verified_facility(facility_id: str) -> Facility:
+    facility = Facility.objects.filter(facility_id=facility_id, status=FacilityStatus.VERIFIED).first()
+    if facility is None:
+        raise DomainError(_("No facility has this ID."), fields={"facility": [_("Not found.")]})
+    return facility
+
+
+def _link_out(link) -> dict:
+    link = LinkRequest.objects.select_related("facility", "patient").prefetch_related("care_contexts").get(pk=link.pk)
+    return LinkOutSerializer(link).data
+
+
+class LinkDiscoverView(APIView):
+    @extend_schema(
+        summary="Visits a facility holds for you by mobile, gender and year of birth (citizen)",
+        parameters=[OpenApiParameter("facility", OpenApiTypes.STR, required=True)],
+        responses=LinkCandidateSerializer(many=True),
+        tags=TAGS,
+    )
+    def get(self, request):
+        account = account_for_user(request.user)
+        if account is None:
+            raise NotAllowed(_("Only a citizen with an ABHA links records."))
+        facility = _verified_facility(request.query_params.get("facility", ""))
+        matches = [
+            {"care_context": cc.uuid, "display": cc.display, "date": cc.date, "match": match}
+            for cc, match in services.link_candidates(account, facility)
+        ]
+        return Response({"facility": facility.facility_id, "matches": LinkCandidateSerializer(matches, many=True).data})
+
+
+class LinkStartView(APIView):
+    @extend_schema(
+        summary="Claim visits found for you; an OTP goes to your ABHA mobile (citizen)",
+        request=LinkStartInSerializer,
+        responses={201: LinkOutSerializer},
+        tags=TAGS,
+    )
+    def post(self, request):
+        serializer = LinkStartInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link = services.link_start(
+            actor=request.user,
+            facility=_verified_facility(serializer.validated_data["facility"]),
+            care_context_uuids=serializer.validated_data["care_contexts"],
+            request=request,
+        )
+        return Response(_link_out(link), status=status.HTTP_201_CREATED)
+
+
+class LinkConfirmView(APIView):
+    @extend_schema(
+        summary="Confirm with the OTP: linked now (strong match) or sent to the facility's review (weak)",
+        request=LinkConfirmInSerializer,
+        responses=LinkOutSerializer,
+        tags=TAGS,
+    )
+    def post(self, request, uuid):
+        serializer = LinkConfirmInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link = services.link_confirm_counted(
+            actor=request.user, link_uuid=uuid, otp=serializer.validated_data["otp"], request=request
+        )
+        return Response(_link_out(link))
+
+
+class LinkReviewListView(generics.ListAPIView):
+    serializer_class = LinkOutSerializer
+
+    def get_queryset(self):
+        facilities = member_facility_ids(self.request.user, MembershipRole.STAFF, MembershipRole.ADMIN)
+        return (
+            LinkRequest.objects.filter(facility_id__in=facilities, status=LinkStatus.NEEDS_REVIEW)
+            .select_related("facility", "patient")
+            .prefetch_related("care_contexts")
+            .order_by("created_at", "id")
+        )
+
+    @extend_schema(summary="Weak matches waiting for your facility's review (staff)", tags=TAGS)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class LinkReviewView(APIView):
+    @extend_schema(
+        summary="Link or refuse a weak match (facility staff)",
+        request=LinkReviewInSerializer,
+        responses=LinkOutSerializer,
+        tags=TAGS,
+    )
+    def post(self, request, uuid):
+        serializer = LinkReviewInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link = services.link_review(
+            actor=request.user, link_uuid=uuid, approve=serializer.validated_data["approve"], request=request
+        )
+        return Response(_link_out(link))
 
 
 class AccessLogView(APIView):
