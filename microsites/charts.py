@@ -5,10 +5,10 @@ in a table beside it and a CSV export.
 """
 
 
-def bar_chart(rows, *, width=480, bar_x=150, bar_height=16, gap=6):
-    """One horizontal bar per district, scaled to the highest coverage."""
+def bar_chart(rows, *, width=420, bar_x=130, bar_height=16, gap=6):
+    """One horizontal bar per district, scaled to the highest coverage (room on the right for the label)."""
     top = max((row.coverage_percent or 0 for row in rows), default=0) or 1
-    room = width - bar_x - 60
+    room = width - bar_x - 75
     bars = []
     for index, row in enumerate(rows):
         y = index * (bar_height + gap)
