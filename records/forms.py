@@ -145,3 +145,13 @@ class BreakGlassForm(forms.Form):
         self.fields["facility"].queryset = doctor_facilities
         if doctor_facilities.count() == 1:
             self.fields["facility"].initial = doctor_facilities.first()
+
+
+class LinkFindForm(forms.Form):
+    facility = forms.CharField(
+        label=_("Facility ID"), max_length=12, help_text=_("Printed on the facility's QR poster, e.g. IN2410007919.")
+    )
+
+
+class LinkOtpForm(forms.Form):
+    otp = forms.CharField(label=_("OTP sent to your ABHA mobile"), max_length=6, min_length=6)

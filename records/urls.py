@@ -22,4 +22,8 @@ urlpatterns = [
     path("me/consents/<uuid:uuid>/", views.consent_answer, name="consent_answer"),
     path("me/artefacts/<uuid:uuid>/revoke/", views.artefact_revoke, name="artefact_revoke"),
     path("me/access-log/", views.access_log, name="access_log"),
+    path("me/", views.my_records, name="my_records"),
+    path("me/link/", views.link_find, name="link_find"),
+    path("me/link/<uuid:uuid>/", views.link_confirm, name="link_confirm"),
+    path("links/<uuid:uuid>/review/", views.link_review, name="link_review"),
 ]

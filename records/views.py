@@ -20,10 +20,18 @@ from facilities.enums import FacilityStatus, MembershipRole
 from facilities.models import Facility
 
 from . import selectors, services
-from .enums import ConsentStatus, HiType
+from .enums import ConsentStatus, HiType, LinkStatus
 from .fhir import document_bundle, with_labels
-from .forms import BreakGlassForm, ConsentRequestForm, GrantForm, PatientLookupForm, RecordAddForm
-from .models import ConsentRequest
+from .forms import (
+    BreakGlassForm,
+    ConsentRequestForm,
+    GrantForm,
+    LinkFindForm,
+    LinkOtpForm,
+    PatientLookupForm,
+    RecordAddForm,
+)
+from .models import ConsentRequest, LinkRequest
 
 HI_TYPE_LABELS = dict(HiType.choices)
 
@@ -71,6 +79,13 @@ def facility_home(request):
         "care_contexts": selectors.care_contexts_of_facilities(facility_ids)[:50],
         "artefacts": selectors.artefacts_covering_facilities(facility_ids)[:50],
         "lookup_form": PatientLookupForm(),
+        "link_reviews": LinkRequest.objects.filter(
+            facility_id__in=member_facility_ids(request.user, MembershipRole.STAFF, MembershipRole.ADMIN),
+            status=LinkStatus.NEEDS_REVIEW,
+        )
+        .select_related("patient", "facility")
+        .prefetch_related("care_contexts")
+        .order_by("created_at", "id"),
         "hi_type_labels": HI_TYPE_LABELS,
     }
     return render(request, "records/facility_home.html", context)
@@ -338,3 +353,82 @@ def access_log(request):
     account = _citizen_account(request)
     events = selectors.access_log_for(account)
     return render(request, "records/access_log.html", {"events": events, "hi_type_labels": HI_TYPE_LABELS})
+
+
+@login_required
+@require_POST
+def link_review(request, uuid):
+    try:
+        link = services.link_review(
+            actor=request.user, link_uuid=uuid, approve=request.POST.get("approve") == "1", request=request
+        )
+    except services.NotFound:
+        raise Http404 from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        if link.status == LinkStatus.LINKED:
+            messages.success(request, _("Linked to the patient's ABHA."))
+        else:
+            messages.info(request, _("Not linked. The patient will see that the facility refused."))
+    return redirect("records:facility_home")
+
+
+@login_required
+def my_records(request):
+    """The citizen's own records, rendered (their own reads are audited but not listed as access)."""
+    _citizen_account(request)
+    read = services.own_records_read(actor=request.user, request=request)
+    return render(request, "records/my_records.html", {"records": _rendered(read.records)})
+
+
+@login_required
+def link_find(request):
+    account = _citizen_account(request)
+    form = LinkFindForm(request.GET or None)
+    facility, matches = None, None
+    if form.is_valid():
+        facility = Facility.objects.filter(
+            facility_id=form.cleaned_data["facility"].strip().upper(), status=FacilityStatus.VERIFIED
+        ).first()
+        if facility is None:
+            form.add_error("facility", _("No facility has this ID."))
+        else:
+            matches = services.link_candidates(account, facility)
+    if request.method == "POST":
+        facility = get_object_or_404(Facility, facility_id=request.POST.get("facility"), status=FacilityStatus.VERIFIED)
+        try:
+            link = services.link_start(
+                actor=request.user,
+                facility=facility,
+                care_context_uuids=request.POST.getlist("care_contexts"),
+                request=request,
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect(f"{request.path}?facility={facility.facility_id}")
+        return redirect("records:link_confirm", uuid=link.uuid)
+    links = LinkRequest.objects.filter(patient=account).select_related("facility").order_by("-created_at")[:20]
+    context = {"form": form, "facility": facility, "matches": matches, "links": links}
+    return render(request, "records/link_find.html", context)
+
+
+@login_required
+def link_confirm(request, uuid):
+    account = _citizen_account(request)
+    link = get_object_or_404(LinkRequest.objects.select_related("facility"), uuid=uuid, patient=account)
+    form = LinkOtpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            link = services.link_confirm_counted(
+                actor=request.user, link_uuid=uuid, otp=form.cleaned_data["otp"], request=request
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            if link.status == LinkStatus.LINKED:
+                messages.success(request, _("Linked. These records are now in your ABHA."))
+                return redirect("records:my_records")
+            messages.info(request, _("Sent to the facility to check, because the name they hold differs from yours."))
+            return redirect("records:link_find")
+    return render(request, "records/link_confirm.html", {"form": form, "link": link})

@@ -14,7 +14,7 @@ from .factories import bundle_for, request_consent
 
 STAFF_PAGES = ["records:facility_home", "records:record_add", "records:facility_patient"]
 DOCTOR_PAGES = ["records:doctor_requests", "records:request_new", "records:btg_new"]
-CITIZEN_PAGES = ["records:citizen_consents", "records:access_log"]
+CITIZEN_PAGES = ["records:citizen_consents", "records:access_log", "records:my_records", "records:link_find"]
 
 
 @pytest.mark.parametrize("name", STAFF_PAGES + DOCTOR_PAGES + CITIZEN_PAGES)
@@ -152,3 +152,62 @@ def test_emergency_access_page_needs_a_reason(world, client):
     assert response.status_code == 302
     page = client.get(response["Location"])
     assert page.content.decode().count("data-record=") == 5
+
+
+def _unlinked(world, reference, name):
+    from records.services import record_add
+
+    record, _created = record_add(
+        actor=world.staff_a,
+        facility=world.a,
+        patient=None,
+        reference=reference,
+        display=f"OPD {reference}",
+        date=dt.date(2023, 5, 1),
+        hi_type=HiType.PRESCRIPTION,
+        bundle=bundle_for(HiType.PRESCRIPTION, key=reference),
+        demographics={
+            "name": name,
+            "mobile": world.patient.mobile,
+            "gender": world.patient.gender,
+            "year_of_birth": world.patient.year_of_birth,
+        },
+    )
+    return record.care_context
+
+
+def _otp(outbox):
+    return next(word for word in outbox[-1]["text"].split() if word.isdigit() and len(word) == 6)
+
+
+def test_citizen_links_an_older_visit_in_the_browser_pages(
+    world, client, sms_outbox, django_capture_on_commit_callbacks
+):
+    strong = _unlinked(world, "OLD-P1", world.patient.full_name)
+    weak = _unlinked(world, "OLD-P2", "Ashaben P.")
+    client.force_login(world.citizen)
+    page = client.get(reverse("records:link_find"), {"facility": world.a.facility_id}).content.decode()
+    assert "OPD OLD-P1" in page and "OPD OLD-P2" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("records:link_find"), {"facility": world.a.facility_id, "care_contexts": [str(strong.uuid)]}
+        )
+    assert response.status_code == 302
+    response = client.post(response["Location"], {"otp": _otp(sms_outbox)})
+    assert response.status_code == 302 and response["Location"] == reverse("records:my_records")
+    assert "OPD OLD-P1" in client.get(reverse("records:my_records")).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("records:link_find"), {"facility": world.a.facility_id, "care_contexts": [str(weak.uuid)]}
+        )
+    client.post(response["Location"], {"otp": _otp(sms_outbox)})
+    client.force_login(world.staff_a)
+    home = client.get(reverse("records:facility_home")).content.decode()
+    assert "Ashaben P." in home
+    from records.models import LinkRequest
+
+    link = LinkRequest.objects.get(status="needs_review")
+    client.post(reverse("records:link_review", args=[link.uuid]), {"approve": "1"})
+    weak.refresh_from_db()
+    assert weak.patient == world.patient
