@@ -230,3 +230,15 @@ def test_officer_suspends_a_facility_from_its_page(client, people, who, expected
         assert "Suspend, reinstate or close" in page.content.decode()
     client.post(f"/facilities/{home.uuid}/status/", {"action": "suspend", "reason": "Licence expired"})
     assert Facility.objects.get(pk=home.pk).status == expected
+
+
+@pytest.mark.parametrize("who, expected", [("admin", False), ("staff", True), ("other_staff", True)])
+def test_counter_switch_off_owner_colleague_outsider(client, people, who, expected):
+    home = people["home"]
+    Facility.objects.filter(pk=home.pk).update(status=FacilityStatus.VERIFIED)
+    counter = CounterFactory(facility=home, code="OPD1")
+    login(client, people[who]).post(f"/facilities/{home.uuid}/counters/OPD1/toggle/")
+    counter.refresh_from_db()
+    assert counter.active is expected
+    if who == "admin":
+        assert client.get(f"/facilities/{home.uuid}/counters/OPD1/poster.png").status_code == 404

@@ -309,6 +309,22 @@ def counter_add(request, uuid):
 
 
 @login_required
+@require_POST
+def counter_toggle(request, uuid, code):
+    """The facility's admin switches a counter off (its poster stops working) or on again."""
+    facility = _visible(request, uuid)
+    counter = get_object_or_404(Counter, facility=facility, code=code)
+    counter.facility = facility
+    try:
+        services.counter_update(actor=request.user, counter=counter, active=not counter.active, request=request)
+    except DomainError as error:
+        if error.status == 403:
+            raise PermissionDenied from None
+        messages.error(request, error.message)
+    return redirect(reverse("facilities:detail", args=[facility.uuid]) + "#counters-heading")
+
+
+@login_required
 def counter_poster(request, uuid, code, fmt):
     """The counter's QR poster as PNG or PDF, for anyone who may see the facility."""
     facility = _visible(request, uuid)
