@@ -92,10 +92,11 @@ class ConsentRequestForm(forms.Form):
     frequency_repeats = forms.IntegerField(
         label=_("Reads allowed per period"), min_value=0, initial=0, help_text=_("0 means no limit.")
     )
-    source_facility = forms.ModelChoiceField(
+    source_facility = forms.CharField(
         label=_("Only records from this facility (optional)"),
-        queryset=Facility.objects.verified().order_by("name"),
+        max_length=12,
         required=False,
+        help_text=_("Its facility ID, e.g. IN2410007919. Leave empty for records from every facility."),
     )
     facility = forms.ModelChoiceField(label=_("You act for"), queryset=Facility.objects.none())
 
@@ -104,6 +105,15 @@ class ConsentRequestForm(forms.Form):
         self.fields["facility"].queryset = doctor_facilities
         if doctor_facilities.count() == 1:
             self.fields["facility"].initial = doctor_facilities.first()
+
+    def clean_source_facility(self):
+        facility_id = self.cleaned_data["source_facility"].strip().upper()
+        if not facility_id:
+            return None
+        facility = Facility.objects.verified().filter(facility_id=facility_id).first()
+        if facility is None:
+            raise forms.ValidationError(_("No facility has this ID."))
+        return facility
 
 
 class GrantForm(forms.Form):

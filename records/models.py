@@ -141,6 +141,8 @@ class ConsentRequest(BaseModel):
     date_to = models.DateField()
     data_erase_at = models.DateTimeField()
     access_mode = models.CharField(max_length=8, choices=AccessMode.choices, default=AccessMode.VIEW)
+    # ABDM's frequency {unit, value, repeats}: the requester may read at most `repeats` times per
+    # window of `value` × `unit`; repeats 0 means no limit (ABDM's own sample requests use 0).
     frequency_unit = models.CharField(max_length=8, choices=FrequencyUnit.choices, default=FrequencyUnit.HOUR)
     frequency_value = models.PositiveIntegerField(default=1)
     frequency_repeats = models.PositiveIntegerField(default=0)

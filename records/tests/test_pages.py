@@ -211,3 +211,31 @@ def test_citizen_links_an_older_visit_in_the_browser_pages(
     client.post(reverse("records:link_review", args=[link.uuid]), {"approve": "1"})
     weak.refresh_from_db()
     assert weak.patient == world.patient
+
+
+def test_doctor_requests_consent_for_one_source_facility(world, client):
+    client.force_login(world.doctor)
+    data = {
+        "patient": world.patient.addresses.first().full,
+        "purpose": "CAREMGT",
+        "hi_types": [HiType.PRESCRIPTION],
+        "date_from": "2025-01-01",
+        "date_to": "2025-03-31",
+        "data_erase_at": (timezone.localtime() + dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M"),
+        "access_mode": "VIEW",
+        "frequency_unit": "HOUR",
+        "frequency_value": 1,
+        "frequency_repeats": 0,
+        "facility": world.c.pk,
+        "source_facility": "IN2499999999",
+    }
+    response = client.post(reverse("records:request_new"), data)
+    assert response.status_code == 200 and "field-error" in response.content.decode()
+    data["source_facility"] = world.a.facility_id.lower()
+    assert client.post(reverse("records:request_new"), data).status_code == 302
+    from records.models import ConsentRequest
+
+    assert ConsentRequest.objects.get().source_facility == world.a
+    data["date_to"] = "2024-01-01"  # before date_from: the service's rule shows on the form
+    response = client.post(reverse("records:request_new"), data)
+    assert response.status_code == 200 and "field-error" in response.content.decode()
