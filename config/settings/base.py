@@ -197,6 +197,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProfessionalCategoryEnum": "facilities.enums.ProfessionalCategory",
         "MicrositeCategoryEnum": "microsites.enums.Category",
+        "HiTypeEnum": "records.enums.HiType",  # used both as hi_type and as a list, hi_types
     },
 }
 
