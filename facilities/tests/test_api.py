@@ -312,3 +312,21 @@ def test_api_schema_builds(api_client):
     response = api_client.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/facilities/{uuid}/verify/" in response.content
+
+
+def test_counter_and_team_lists_query_count_does_not_grow(people, api_as, django_assert_num_queries):
+    from facilities.tests.factories import MembershipFactory
+
+    facility = people["home"]
+    Facility.objects.filter(pk=facility.pk).update(status=FacilityStatus.VERIFIED)
+    for number in range(12):
+        CounterFactory(facility=facility, code=f"C{number}")
+        MembershipFactory(facility=facility)
+    client = api_as(people["state"])
+    client.get(detail(facility, "counters/"))
+    # token auth, facility, counters
+    with django_assert_num_queries(3):
+        assert len(client.get(detail(facility, "counters/")).json()) == 12
+    # token auth, facility, members with their users
+    with django_assert_num_queries(3):
+        assert len(client.get(detail(facility, "team/")).json()) == 14

@@ -253,3 +253,34 @@ def test_professional_registers_is_rejected_resubmits_and_gets_an_hpr_id(live_se
     me.locator("button[name=language][value=gu]").click()
     me.wait_for_load_state()
     screenshot(me, "professional-verified-gu-phone")
+
+
+@pytest.mark.worker
+def test_bulk_upload_shows_live_progress_and_the_error_report(
+    live_server, page, screenshot, celery_worker_process, tmp_path
+):
+    from facilities.services.bulk import COLUMNS
+
+    DistrictOfficerFactory(username="officer", districts=[District.objects.get(lgd_code=443)])
+    rows = [",".join(COLUMNS)]
+    rows += [f",PHC {n},phc,G,443,,{364001 + n % 300},,6,,,,," for n in range(5000)]
+    rows[10] = ",PHC bad,phc,G,443,,12,,,,,,,"
+    path = tmp_path / "bulk-upload.csv"
+    path.write_text("\n".join(rows) + "\n")
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("officer")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + "/facilities/bulk/")
+    page.set_input_files("input[type=file]", str(path))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url("**/facilities/bulk/*/")
+    # The poller fills in the figures without a reload.
+    page.wait_for_function("document.getElementById('bulk-status').textContent.trim() === 'Done'", timeout=60000)
+    assert page.locator("#bulk-created").inner_text() == "4999"
+    assert page.locator("#bulk-errors").inner_text() == "1"
+    assert page.get_by_role("link", name="Download the error report (CSV)").is_visible()
+    screenshot(page, "bulk-done-en-phone")
+    assert fits_phone(page)
