@@ -132,6 +132,8 @@ class ConsentRequest(BaseModel):
     patient_address = models.CharField(max_length=64)
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consent_requests")
     requester_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="consent_requests_made")
+    # The doctor's professional registry ID when they have a verified one (shown to the patient).
+    requester_hpr_id = models.CharField(max_length=14, blank=True)
     source_facility = models.ForeignKey(
         Facility, on_delete=models.PROTECT, null=True, blank=True, related_name="consent_requests_received"
     )

@@ -24,7 +24,7 @@ from core.models import AuditEvent
 from core.services import audit_record
 from core.sms import send_sms
 from facilities.enums import FacilityStatus, MembershipRole
-from facilities.models import Facility, FacilityMembership
+from facilities.models import Facility, FacilityMembership, Professional
 
 from . import selectors
 from .enums import (
@@ -418,11 +418,13 @@ def consent_request_create(
         errors["patient"] = [_("No active ABHA matches this address.")]
     if errors:
         raise DomainError(_("Some fields are not valid."), fields=errors)
+    professional = Professional.objects.filter(user=actor, status=FacilityStatus.VERIFIED).first()
     consent_request = ConsentRequest.objects.create(
         patient=patient,
         patient_address=patient_identifier.strip(),
         requester=actor,
         requester_facility=facility,
+        requester_hpr_id=(professional.hpr_id or "") if professional else "",
         source_facility=source_facility,
         purpose=purpose,
         hi_types=list(hi_types),

@@ -129,6 +129,7 @@ class ConsentRequestOutSerializer(serializers.Serializer):
     frequency = serializers.SerializerMethodField()
     facility = serializers.CharField(source="source_facility.facility_id", allow_null=True, default=None)
     requester = serializers.CharField(source="requester.get_full_name")
+    requester_hpr_id = serializers.CharField()
     requester_facility = serializers.CharField(source="requester_facility.facility_id")
     requester_facility_name = serializers.CharField(source="requester_facility.name")
     expires_at = serializers.DateTimeField()

@@ -317,3 +317,16 @@ def test_widening_hi_types_never_creates_wider_artefacts(world, api_as, requeste
         f"{REQUESTS}{requested['uuid']}/grant/", {"hi_types": [HiType.PRESCRIPTION]}, format="json"
     )
     assert {tuple(a.hi_types) for a in ConsentArtefact.objects.all()} == {("Prescription",)}
+
+
+def test_a_verified_doctors_registry_id_goes_with_the_request(world, api_as):
+    from facilities.enums import FacilityStatus
+    from facilities.tests.factories import ProfessionalFactory
+
+    ProfessionalFactory(user=world.doctor, status=FacilityStatus.VERIFIED, hpr_id="71123456789012")
+    body = api_as(world.doctor).post(REQUESTS, _request_body(world), format="json").json()
+    assert body["requester_hpr_id"] == "71123456789012"
+    inbox = api_as(world.citizen).get(REQUESTS).json()["results"]
+    assert inbox[0]["requester_hpr_id"] == "71123456789012"
+    other = api_as(world.other_doctor).post(REQUESTS, _request_body(world), format="json").json()
+    assert other["requester_hpr_id"] == ""
