@@ -90,7 +90,27 @@ def seed(*, rng, password: str, out, users: dict, facilities: list, citizens=Non
                 bundle=bundle,
             )
             added += created
-    doctor, patient = users["doctor"], accounts[0]
+    # One older visit kept by demographics, for the demo citizen to find and link (with an OTP).
+    patient = accounts[0]
+    bundle = json.loads((BUNDLES / "Bundle-WellnessRecord.json").read_text())
+    _record, created = services.record_add(
+        actor=users["facility_staff"],
+        facility=by_name["Sir Takhtsinhji General Hospital"],
+        patient=None,
+        reference="STG-OPD-2019-0456",
+        display="Health check-up, Nov 2019",
+        date=dt.date(2019, 11, 12),
+        hi_type=HiType.WELLNESS_RECORD,
+        bundle=bundle,
+        demographics={
+            "name": patient.full_name,
+            "mobile": patient.mobile,
+            "gender": patient.gender,
+            "year_of_birth": patient.year_of_birth,
+        },
+    )
+    added += created
+    doctor = users["doctor"]
     if not ConsentRequest.objects.filter(requester=doctor, patient=patient, status=ConsentStatus.REQUESTED).exists():
         services.consent_request_create(
             actor=doctor,
@@ -101,5 +121,8 @@ def seed(*, rng, password: str, out, users: dict, facilities: list, citizens=Non
             date_to=dt.date(2025, 12, 31),
             data_erase_at=timezone.now() + dt.timedelta(days=30),
         )
-    out.write(f"  records: {added} new health records for {min(len(accounts), 2)} citizens, 1 pending consent request")
+    out.write(
+        f"  records: {added} new health records for {min(len(accounts), 2)} citizens, "
+        "1 pending consent request, 1 older visit to link"
+    )
     return {}

@@ -330,3 +330,13 @@ def test_a_verified_doctors_registry_id_goes_with_the_request(world, api_as):
     assert inbox[0]["requester_hpr_id"] == "71123456789012"
     other = api_as(world.other_doctor).post(REQUESTS, _request_body(world), format="json").json()
     assert other["requester_hpr_id"] == ""
+
+
+def test_emergency_access_lasts_as_configured(world, api_as, settings):
+    settings.BTG_ACCESS_MINUTES = 15
+    body = {"patient": world.patient.abha_number, "reason": "Unconscious after road accident"}
+    grant = api_as(world.doctor).post("/api/v1/consents/btg/", body, format="json").json()
+    from records.models import BreakGlassGrant
+
+    saved = BreakGlassGrant.objects.get(uuid=grant["uuid"])
+    assert dt.timedelta(minutes=14) < saved.expires_at - saved.created_at <= dt.timedelta(minutes=15)

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 def _snapshot():
     return (
-        sorted(CareContext.objects.values_list("facility__name", "reference", "patient__abha_number")),
+        sorted(CareContext.objects.values_list("facility__name", "reference", "patient__abha_number"), key=str),
         sorted(HealthRecord.objects.values_list("care_context__reference", "hi_type", "version")),
         sorted(ConsentRequest.objects.values_list("requester__username", "status", "patient_address")),
     )
@@ -18,7 +18,7 @@ def test_demo_records_are_deterministic_and_idempotent(settings):
     settings.DEBUG = True
     call_command("seed_demo")
     first = _snapshot()
-    assert len(first[1]) == 10 and len(first[2]) == 1
+    assert len(first[1]) == 11 and len(first[2]) == 1
     assert {name for name, _ref, _abha in first[0]} == {
         "Sir Takhtsinhji General Hospital",
         "Bhavnagar Urban Health Centre Kumbharwada",
