@@ -79,11 +79,17 @@ def own_records(account) -> QuerySet[HealthRecord]:
     )
 
 
-def facilities_holding_records(patient_id: int) -> list[int]:
-    """Primary keys of the facilities holding current records of this patient (one query)."""
-    return sorted(
-        set(HealthRecord.objects.current().filter(patient_id=patient_id).values_list("facility_id", flat=True))
-    )
+def facilities_holding_records(patient_id: int, consent_request=None) -> list[int]:
+    """Primary keys of the facilities holding current records of this patient (one query);
+    with `consent_request`, only records of its hiTypes and date range (no empty artefacts)."""
+    records = HealthRecord.objects.current().filter(patient_id=patient_id)
+    if consent_request is not None:
+        records = records.filter(
+            hi_type__in=list(consent_request.hi_types),
+            record_date__gte=consent_request.date_from,
+            record_date__lte=consent_request.date_to,
+        )
+    return sorted(set(records.values_list("facility_id", flat=True)))
 
 
 def inbox_for(account) -> QuerySet[ConsentRequest]:

@@ -503,7 +503,7 @@ def consent_grant(
     if consent_request.source_facility_id:
         candidates = {consent_request.source_facility_id}
     else:
-        candidates = set(selectors.facilities_holding_records(consent_request.patient_id))
+        candidates = set(selectors.facilities_holding_records(consent_request.patient_id, consent_request))
     candidate_facilities = {f.facility_id: f for f in Facility.objects.filter(pk__in=candidates)}
     if facility_ids:
         unknown = [fid for fid in facility_ids if fid not in candidate_facilities]

@@ -301,7 +301,9 @@ def consent_answer(request, uuid):
         candidates = [consent_request.source_facility]
     else:
         candidates = list(
-            Facility.objects.filter(pk__in=selectors.facilities_holding_records(account.pk)).order_by("name")
+            Facility.objects.filter(pk__in=selectors.facilities_holding_records(account.pk, consent_request)).order_by(
+                "name"
+            )
         )
     form = GrantForm(request.POST or None, consent_request=consent_request, facilities=candidates)
     if request.method == "POST":

@@ -340,3 +340,14 @@ def test_emergency_access_lasts_as_configured(world, api_as, settings):
 
     saved = BreakGlassGrant.objects.get(uuid=grant["uuid"])
     assert dt.timedelta(minutes=14) < saved.expires_at - saved.created_at <= dt.timedelta(minutes=15)
+
+
+def test_facilities_without_matching_records_get_no_artefact(world, api_as):
+    body = _request_body(world, hi_types=["DiagnosticReport"])
+    requested = api_as(world.doctor).post(REQUESTS, body, format="json").json()
+    granted = api_as(world.citizen).post(f"{REQUESTS}{requested['uuid']}/grant/", {}, format="json").json()
+    assert [a["facility"] for a in granted["artefacts"]] == [world.a.facility_id]  # B holds no reports
+    refused = api_as(world.citizen).post(
+        f"{REQUESTS}{requested['uuid']}/grant/", {"facilities": [world.b.facility_id]}, format="json"
+    )
+    assert refused.status_code == 409  # already granted
