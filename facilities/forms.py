@@ -172,12 +172,12 @@ class DirectoryForm(forms.Form):
 
 class BulkUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("CSV file of facilities"),
+        label=_("CSV or XLSX file of facilities"),
         help_text=_(
             "Columns: facility_id (to update), name, facility_type, ownership, district_lgd, address, pincode, "
             "contact_mobile, beds, systems_of_medicine (separated by ;), service_type, region, latitude, longitude."
         ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
 
 

@@ -73,12 +73,14 @@ def bulk_upload_create(*, actor, uploaded_file, request=None) -> BulkUpload:
     if not access.is_official(actor) and not getattr(actor, "is_superuser", False):
         raise NotAllowed(_("Only district and state officials may upload facilities."))
     name = getattr(uploaded_file, "name", "") or "upload.csv"
-    if not name.lower().endswith(".csv"):
-        raise DomainError(_("Upload a CSV file."), fields={"file": [_("Upload a CSV file.")]})
+    extension = name.lower().rsplit(".", 1)[-1]
+    if extension not in ("csv", "xlsx"):
+        message = _("Upload a CSV or XLSX file.")
+        raise DomainError(message, fields={"file": [message]})
     if uploaded_file.size > MAX_BYTES:
         raise DomainError(_("The file is larger than 20 MB."), fields={"file": [_("The file is larger than 20 MB.")]})
     upload = BulkUpload(uploaded_by=actor, original_name=name[:200])
-    upload.file.save(f"{secrets.token_hex(8)}.csv", uploaded_file, save=False)
+    upload.file.save(f"{secrets.token_hex(8)}.{extension}", uploaded_file, save=False)
     upload.save()
     audit_record(actor=actor, action="facility.bulk_upload", target=upload, details={"file": name}, request=request)
     from ..tasks import process_bulk_upload  # tasks import services; imported here to keep the layers one-way
@@ -176,6 +178,34 @@ def _validate(line: int, raw: dict, districts: dict, allowed_districts) -> tuple
     return values, []
 
 
+def _read_csv(content: bytes) -> tuple[list[str], list[dict]]:
+    reader = csv.DictReader(io.StringIO(content.decode("utf-8-sig", errors="replace")))
+    rows = list(reader)
+    return list(reader.fieldnames or []), rows
+
+
+def _cell(value) -> str:
+    """A spreadsheet cell as the text a CSV would hold (pincodes and mobiles arrive as numbers)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(content: bytes) -> tuple[list[str], list[dict]]:
+    """The first sheet: a header row, then one facility per row (openpyxl, read-only: rows stream)."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header = [_cell(value).strip() for value in next(rows, ())]
+        return header, [dict(zip(header, map(_cell, row), strict=False)) for row in rows if any(row)]
+    finally:
+        workbook.close()
+
+
 def _claim(upload_id: int) -> BulkUpload | None:
     """Queued → running, once: a redelivered task message finds nothing to claim."""
     claimed = BulkUpload.objects.filter(pk=upload_id, status=BulkUploadStatus.QUEUED).update(
@@ -220,14 +250,20 @@ def bulk_upload_process(*, upload_id: int) -> BulkUpload | None:
 def _process(upload: BulkUpload) -> BulkUpload:
     actor = upload.uploaded_by
     with upload.file.open("rb") as handle:
-        text = handle.read().decode("utf-8-sig", errors="replace")
-    reader = csv.DictReader(io.StringIO(text))
-    missing_columns = [column for column in REQUIRED if column not in (reader.fieldnames or [])]
+        content = handle.read()
+    try:
+        header, raw_rows = _read_xlsx(content) if upload.file.name.endswith(".xlsx") else _read_csv(content)
+    except Exception:  # noqa: BLE001 - any unreadable file is the uploader's to fix, reported on the job
+        header, raw_rows = None, []
+    if header is None:
+        message = _("The file could not be read as CSV or XLSX.")
+        _progress(upload, status=BulkUploadStatus.FAILED, finished_at=timezone.now(), message=message)
+        return upload
+    missing_columns = [column for column in REQUIRED if column not in header]
     if missing_columns:
         message = _("The file lacks the columns: %(columns)s.") % {"columns": ", ".join(missing_columns)}
         _progress(upload, status=BulkUploadStatus.FAILED, finished_at=timezone.now(), message=message)
         return upload
-    raw_rows = list(reader)
     _progress(upload, total_rows=len(raw_rows))
     districts = {d.pk: d for d in District.objects.all()}
     allowed = None if access.is_state_official(actor) or actor.is_superuser else access.officer_district_ids(actor)

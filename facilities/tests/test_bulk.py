@@ -136,10 +136,44 @@ def test_only_the_uploader_and_state_officials_see_an_upload(client, people):
 
 
 @pytest.mark.django_db
-def test_a_non_csv_file_is_refused_with_a_message(client, people):
+def test_other_files_are_refused_with_a_message(client, people):
     client.force_login(people["officer"])
-    response = client.post("/facilities/bulk/", {"file": SimpleUploadedFile("list.xlsx", b"PK..")})
-    assert response.status_code == 200 and "Upload a CSV file." in response.content.decode()
+    response = client.post("/facilities/bulk/", {"file": SimpleUploadedFile("list.pdf", b"%PDF")})
+    assert response.status_code == 200 and "Upload a CSV or XLSX file." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_xlsx_file_is_read_like_a_csv(client, people):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(COLUMNS)
+    # Spreadsheets hold pincodes, mobiles and LGD codes as numbers.
+    sheet.append(
+        [None, "Sihor PHC", "phc", "G", 443, "Sihor", 364240, 9825011111, 6, "modern", "opd", "rural", 21.71, 71.96]
+    )
+    sheet.append([None, "Bad PHC", "phc", "G", 443, None, 12, None, None, None, None, None, None, None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    client.force_login(people["officer"])
+    client.post("/facilities/bulk/", {"file": SimpleUploadedFile("list.xlsx", buffer.getvalue())})
+    upload = BulkUpload.objects.get()
+    bulk_upload_process(upload_id=upload.pk)
+    upload.refresh_from_db()
+    assert (upload.status, upload.created_count, upload.error_count) == (BulkUploadStatus.DONE, 1, 1)
+    assert report_rows(upload)[1] == ["3", "pincode", "Enter a 6-digit pincode that does not start with 0."]
+    created = Facility.objects.get(name="Sihor PHC")
+    assert (created.pincode, created.contact_mobile, created.district_id) == ("364240", "9825011111", 443)
+
+
+@pytest.mark.django_db
+def test_an_unreadable_file_fails_the_job_with_a_message(people):
+    upload = BulkUpload.objects.create(uploaded_by=people["state"], original_name="x.xlsx")
+    upload.file.save("x.xlsx", SimpleUploadedFile("x.xlsx", b"not a zip"))
+    bulk_upload_process(upload_id=upload.pk)
+    upload.refresh_from_db()
+    assert upload.status == BulkUploadStatus.FAILED and "could not be read" in upload.message
 
 
 @pytest.mark.worker
