@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,6 +66,11 @@ class ConsentInactive(NotAllowed):
 class NotFound(DomainError):
     status = 404
     code = "not_found"
+
+
+class Throttled(DomainError):
+    status = 429
+    code = "throttled"
 
 
 class FrequencyExceeded(DomainError):
@@ -732,6 +738,22 @@ def link_candidates(account: AbhaAccount, facility: Facility) -> list[tuple[Care
     return [(care_context, _match(account, care_context)) for care_context in care_contexts]
 
 
+LINK_OTPS_PER_HOUR = 5
+
+
+def _link_throttle(account: AbhaAccount) -> None:
+    """At most LINK_OTPS_PER_HOUR linking OTPs per account per hour (a fixed window in the cache)."""
+    key = f"records:link-otp:{account.pk}:{int(timezone.now().timestamp() // 3600)}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    if count > LINK_OTPS_PER_HOUR:
+        raise Throttled(_("Too many OTP requests. Please wait a while and try again."))
+
+
 def _link_digest(link: LinkRequest, otp: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"link:{link.uuid}:{otp}".encode(), hashlib.sha256).hexdigest()
 
@@ -753,6 +775,7 @@ def link_start(*, actor, facility: Facility, care_context_uuids: list, request=N
             fields={"care_contexts": [_("Choose visits from the list.")]},
         )
     match = LinkMatch.STRONG if all(m == LinkMatch.STRONG for _cc, m in chosen) else LinkMatch.WEAK
+    _link_throttle(account)
     otp = f"{secrets.randbelow(10**6):06d}"
     link = LinkRequest(
         patient=account,

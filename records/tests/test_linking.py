@@ -161,3 +161,10 @@ def test_an_expired_otp_and_too_many_wrong_tries_end_the_request(
     LinkRequest.objects.filter(uuid=link).update(otp_expires_at=timezone.now() - dt.timedelta(seconds=1))
     expired = client.post(f"/api/v1/records/links/{link}/confirm/", {"otp": _otp(sms_outbox)}, format="json")
     assert expired.status_code == 409 and expired.json()["error"]["code"] == "otp_expired"
+
+
+def test_linking_otps_are_rate_limited(world, api_as, old_visits, django_capture_on_commit_callbacks):
+    statuses = [
+        _start(api_as, world, [old_visits["strong"]], django_capture_on_commit_callbacks).status_code for _ in range(6)
+    ]
+    assert statuses == [201] * 5 + [429]
