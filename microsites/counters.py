@@ -9,6 +9,7 @@ from core import counters
 from core.enums import FACILITY_REGISTERED_STATES, CountMetric
 from facilities.enums import FacilityStatus, RegistryStatus
 from facilities.models import Facility, Professional
+from records.models import HealthRecord
 
 
 def _grouped(queryset, day_field):
@@ -49,3 +50,11 @@ def _facilities_verified():
 def _professionals_verified():
     professionals = Professional.objects.filter(status=RegistryStatus.VERIFIED).annotate(facility_key=Value(0))
     return _grouped(professionals.annotate(when=Coalesce("verified_at", "created_at")), "when")
+
+
+@counters.source(CountMetric.RECORDS_LINKED)
+def _records_linked():
+    records = HealthRecord.objects.filter(patient__isnull=False, version=1).annotate(
+        facility_key=F("facility_id"), district_id=F("facility__district_id")
+    )
+    return _grouped(records, "created_at")

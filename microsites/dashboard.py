@@ -101,6 +101,7 @@ def summary(districts, year: int | None = None) -> dict:
         "facilities_submitted": by_status.get(FacilityStatus.SUBMITTED, 0),
         "facilities_by_status": {status: by_status.get(status, 0) for status in FacilityStatus.values},
         "professionals_verified": counters.total(CountMetric.PROFESSIONALS_VERIFIED, [r.lgd_code for r in rows]),
+        "records_linked": counters.total(CountMetric.RECORDS_LINKED, [r.lgd_code for r in rows]),
         "abha_created_today": counters.total(
             CountMetric.ABHA_CREATED, [r.lgd_code for r in rows], since=timezone.localdate()
         ),

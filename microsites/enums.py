@@ -14,6 +14,7 @@ class Metric(models.TextChoices):
     FACILITIES_VERIFIED = "facilities_verified", _("Facilities verified")
     ABHA_CREATED = "abha_created", _("ABHA numbers created")
     PROFESSIONALS_VERIFIED = "professionals_verified", _("Professionals verified")
+    RECORDS_LINKED = "records_linked", _("Health records linked")
 
 
 class MilestoneStatus(models.TextChoices):

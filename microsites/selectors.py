@@ -57,6 +57,14 @@ def metric_value(microsite: Microsite, metric: str) -> int:
         return facilities.filter(status=FacilityStatus.VERIFIED).count()
     if metric == Metric.ABHA_CREATED:
         return _abha_created_in_area(microsite)
+    if metric == Metric.RECORDS_LINKED:
+        facility_ids = list(facilities.values_list("pk", flat=True))
+        return (
+            DailyCount.objects.filter(metric=CountMetric.RECORDS_LINKED, facility_key__in=facility_ids).aggregate(
+                n=Sum("value")
+            )["n"]
+            or 0
+        )
     if metric == Metric.PROFESSIONALS_VERIFIED:
         # Professionals registered in the microsite's districts (the counter's district grain).
         district_ids = [d.pk for d in microsite.districts.all()]
@@ -114,13 +122,14 @@ class LeaderboardRow:
     achieved: int
     total: int
     share: float
+    records_linked: int
     facilities_verified: int
     completed_at: datetime.datetime | None
     first_to_complete: bool = False
 
 
 def leaderboard(microsites) -> list[LeaderboardRow]:
-    """Ranked by share of milestones achieved, then facilities verified, then name.
+    """Ranked by share of milestones achieved, then records linked, then facilities verified, then name.
 
     The microsite that achieved all its milestones earliest is marked `first_to_complete`.
     """
@@ -139,11 +148,12 @@ def leaderboard(microsites) -> list[LeaderboardRow]:
                 "achieved": len(achieved),
                 "total": total,
                 "share": len(achieved) / total if total else 0.0,
+                "records_linked": metric_value(microsite, Metric.RECORDS_LINKED),
                 "facilities_verified": metric_value(microsite, Metric.FACILITIES_VERIFIED),
                 "completed_at": completed_at,
             }
         )
-    rows.sort(key=lambda r: (-r["share"], -r["facilities_verified"], r["microsite"].name))
+    rows.sort(key=lambda r: (-r["share"], -r["records_linked"], -r["facilities_verified"], r["microsite"].name))
     completed = [r for r in rows if r["completed_at"]]
     first = min(completed, key=lambda r: r["completed_at"]) if completed else None
     return [

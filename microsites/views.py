@@ -104,8 +104,18 @@ def dashboard(request):
         if table == "leaderboard":
             return _csv_response(
                 "microsite-leaderboard.csv",
-                ["rank", "microsite", "milestones_achieved", "milestones_total", "facilities_verified"],
-                [(r.rank, r.microsite.name, r.achieved, r.total, r.facilities_verified) for r in board],
+                [
+                    "rank",
+                    "microsite",
+                    "milestones_achieved",
+                    "milestones_total",
+                    "records_linked",
+                    "facilities_verified",
+                ],
+                [
+                    (r.rank, r.microsite.name, r.achieved, r.total, r.records_linked, r.facilities_verified)
+                    for r in board
+                ],
             )
         return _csv_response(
             "abha-coverage-by-district.csv",

@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from abha.models import AbhaAccount
 from abha.selectors import account_by_identifier
 from core import access
+from core.counters import count_add
+from core.enums import CountMetric
 from core.exceptions import Conflict, DomainError, NotAllowed
 from core.models import AuditEvent
 from core.services import audit_record
@@ -234,6 +236,8 @@ def record_add(
         bundle_sha256=facts.sha256,
         created_by=actor,
     )
+    if version == 1 and patient is not None:  # dashboard counter, same transaction; amendments are not new records
+        count_add(metric=CountMetric.RECORDS_LINKED, district_lgd=facility.district_id, facility_key=facility.pk)
     audit_record(
         actor=actor,
         action="records.add" if version == 1 else "records.amend",
@@ -804,7 +808,16 @@ def _link(link: LinkRequest) -> int:
     linked = CareContext.objects.filter(pk__in=ids, patient__isnull=True).update(patient=link.patient)
     if linked != len(ids):
         raise Conflict(_("Some of these visits were linked to someone else meanwhile."), code="already_linked")
-    HealthRecord.objects.filter(care_context_id__in=ids, patient__isnull=True).update(patient=link.patient)
+    newly_linked = HealthRecord.objects.filter(care_context_id__in=ids, patient__isnull=True)
+    first_versions = newly_linked.filter(version=1).count()
+    newly_linked.update(patient=link.patient)
+    if first_versions:
+        count_add(
+            metric=CountMetric.RECORDS_LINKED,
+            district_lgd=link.facility.district_id,
+            facility_key=link.facility_id,
+            delta=first_versions,
+        )
     return linked
 
 

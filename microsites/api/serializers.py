@@ -37,6 +37,7 @@ class LeaderboardRowSerializer(serializers.Serializer):
     name = serializers.CharField(source="microsite.name")
     milestones_achieved = serializers.IntegerField(source="achieved")
     milestones_total = serializers.IntegerField(source="total")
+    records_linked = serializers.IntegerField()
     facilities_verified = serializers.IntegerField()
     first_to_complete = serializers.BooleanField()
 
@@ -49,6 +50,7 @@ class DashboardSummarySerializer(serializers.Serializer):
     facilities_submitted = serializers.IntegerField()
     facilities_by_status = serializers.DictField(child=serializers.IntegerField())
     professionals_verified = serializers.IntegerField()
+    records_linked = serializers.IntegerField()
     abha_created_today = serializers.IntegerField()
 
 

@@ -118,3 +118,37 @@ def test_verified_professionals_are_counted_once_approved():
     elsewhere = MicrositeFactory(districts=[459])
     assert metric_value(here, Metric.PROFESSIONALS_VERIFIED) == 1
     assert metric_value(elsewhere, Metric.PROFESSIONALS_VERIFIED) == 0
+
+
+def test_linked_records_are_counted_once_per_record_not_per_version():
+    import copy
+    import datetime
+
+    from abha.tests.factories import AbhaAccountFactory
+    from facilities.tests.factories import MembershipFactory
+    from microsites.enums import Metric
+    from microsites.selectors import metric_value
+    from microsites.tests.factories import MicrositeFactory
+    from records import services as record_services
+    from records.tests.factories import load_bundle
+
+    bundle = load_bundle("Prescription")
+    staff = MembershipFactory().user
+    facility = staff.memberships.get().facility
+    patient = AbhaAccountFactory()
+    common = {
+        "actor": staff,
+        "facility": facility,
+        "patient": patient,
+        "reference": "OPD-1",
+        "display": "OPD visit",
+        "date": datetime.date(2026, 1, 5),
+        "hi_type": "Prescription",
+    }
+    record_services.record_add(bundle=bundle, **common)
+    amended = copy.deepcopy(bundle)
+    amended["entry"][0]["resource"]["title"] = "Prescription (corrected)"
+    record_services.record_add(bundle=amended, **common)  # a new version of the same record
+    assert counters.total(CountMetric.RECORDS_LINKED) == 1
+    assert counters.rebuild([CountMetric.RECORDS_LINKED]) == []
+    assert metric_value(MicrositeFactory(districts=[facility.district_id]), Metric.RECORDS_LINKED) == 1
