@@ -398,9 +398,14 @@ def _citizen_required(view):
 # so they are linked by URL name and shown only once that app is installed (the name resolves).
 CITIZEN_LINKS = [
     (
-        "records:citizen_records",
+        "records:my_records",
         gettext_lazy("My health records"),
         gettext_lazy("Records hospitals linked to your ABHA."),
+    ),
+    (
+        "records:link_find",
+        gettext_lazy("Find older records"),
+        gettext_lazy("Visits a hospital kept before you had an ABHA: find them and link them with an OTP."),
     ),
     (
         "records:citizen_consents",

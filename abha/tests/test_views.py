@@ -239,3 +239,13 @@ def test_facility_page_offers_assisted_enrollment_to_its_people_only(client):
     assert url in client.get(reverse("facilities:detail", args=[facility.uuid])).content.decode()
     client.force_login(StateOfficialFactory())  # sees the facility, does not work there
     assert url not in client.get(reverse("facilities:detail", args=[facility.uuid])).content.decode()
+
+
+def test_citizen_home_links_to_records_consents_and_access_log(client):
+    from abha.tests.factories import AbhaAccountFactory
+
+    account = AbhaAccountFactory()
+    client.force_login(account.user)
+    html = client.get(reverse("abha:home")).content.decode()
+    for url in ("/records/me/", "/records/me/link/", "/records/me/consents/", "/records/me/access-log/"):
+        assert f'href="{url}"' in html
