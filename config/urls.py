@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
+from facilities.scanshare import views as scan_views
 
 admin.site.site_header = "ABDM State Portal"
 admin.site.site_title = "ABDM State Portal"
@@ -18,6 +19,8 @@ urlpatterns = [
     path("api/v1/", include("records.api.urls")),
     path("api/v1/", include("core.api.urls")),
     path("facilities/", include("facilities.urls")),
+    # The counter QR's public address (facilities/posters.py): /scan/?hip-id=<facility ID>&counter-id=<code>
+    path("scan/", scan_views.scan, name="scan"),
     path("admin/", admin.site.urls),
     path("abha/", include("abha.urls")),
     path("records/", include("records.urls")),

@@ -25,6 +25,7 @@ class CountMetric(models.TextChoices):
     FACILITIES_VERIFIED = "facilities_verified", _("Facilities verified")
     PROFESSIONALS_VERIFIED = "professionals_verified", _("Professionals verified")
     RECORDS_LINKED = "records_linked", _("Health records linked")
+    SCAN_TOKENS = "scan_tokens", _("Scan & Share tokens")
 
 
 # A facility counts as registered in these states (drafts and rejected ones do not), and as verified in one.

@@ -8,7 +8,7 @@ from abha.models import AbhaAccount
 from core import counters
 from core.enums import FACILITY_REGISTERED_STATES, CountMetric
 from facilities.enums import FacilityStatus, RegistryStatus
-from facilities.models import Facility, Professional
+from facilities.models import Facility, Professional, ScanToken
 from records.models import HealthRecord
 
 
@@ -50,6 +50,17 @@ def _facilities_verified():
 def _professionals_verified():
     professionals = Professional.objects.filter(status=RegistryStatus.VERIFIED).annotate(facility_key=Value(0))
     return _grouped(professionals.annotate(when=Coalesce("verified_at", "created_at")), "when")
+
+
+@counters.source(CountMetric.SCAN_TOKENS)
+def _scan_tokens():
+    # A token's `day` is already its local (Asia/Kolkata) day, the day count_add used when it was issued.
+    rows = (
+        ScanToken.objects.values("day", "facility__district_id", "facility_id")
+        .annotate(n=Count("id"))
+        .values_list("day", "facility__district_id", "facility_id", "n")
+    )
+    return [(day, district or 0, facility, n) for day, district, facility, n in rows]
 
 
 @counters.source(CountMetric.RECORDS_LINKED)

@@ -227,6 +227,9 @@ OTP_IP_RATE = env_rate("OTP_IP_RATE", "600/hour")
 CONSENT_REQUEST_TTL_HOURS = env_int("CONSENT_REQUEST_TTL_HOURS", 24, minimum=1)
 BTG_ACCESS_MINUTES = env_int("BTG_ACCESS_MINUTES", 60, minimum=1)
 
+# Scan & Share: an OPD token stays valid (and a repeat share returns it) for this many minutes.
+SCAN_TOKEN_VALIDITY_MINUTES = env_int("SCAN_TOKEN_VALIDITY_MINUTES", 30, minimum=1)
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
