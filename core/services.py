@@ -67,3 +67,21 @@ def population_set(
 def heartbeat_touch(*, name: str) -> None:
     """Mark worker `name` as alive now (one upsert)."""
     WorkerHeartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
+
+
+def password_set_link(user: User) -> str:
+    """An absolute, one-time link where `user` chooses a password (Django's reset token, valid
+    PASSWORD_RESET_TIMEOUT seconds; it stops working once the password changes or they sign in)."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    path = reverse(
+        "core:password_set",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return settings.PORTAL_BASE_URL.rstrip("/") + path

@@ -1,9 +1,10 @@
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -14,6 +15,7 @@ from config.celery import app as celery_app
 from .enums import Role
 from .forms import StaffLoginForm
 from .models import WorkerHeartbeat
+from .services import audit_record
 
 # The home page's tasks: (url name, title, text, who it is for). A task whose page is not
 # installed yet (its URL does not resolve) is simply not shown.
@@ -105,6 +107,19 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """Where a newly invited staff member (or one whose admin sent a new link) chooses a password."""
+
+    template_name = "core/password_set.html"
+    success_url = reverse_lazy("core:login")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit_record(actor=form.user, action="auth.password_set", target=form.user, request=self.request)
+        messages.success(self.request, _("Your password is set. Sign in with your username and the new password."))
+        return response
 
 
 def _ping_broker() -> None:

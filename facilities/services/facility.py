@@ -12,7 +12,7 @@ from core import access
 from core.enums import Role
 from core.exceptions import Conflict, DomainError, NotAllowed
 from core.models import User
-from core.services import audit_record
+from core.services import audit_record, password_set_link
 from core.sms import send_sms
 
 from ..counting import facility_status_counted
@@ -312,7 +312,7 @@ def _find_or_create_person(*, mobile: str, email: str, name: str, role: str):
     person = User(
         username=username, mobile=mobile, email=email, first_name=first[:150], last_name=last[:150], role=role
     )
-    person.set_unusable_password()  # they set it through the password reset their admin gives them
+    person.set_unusable_password()  # they choose one through the link in their invitation SMS
     person.save()
     return person, True
 
@@ -345,6 +345,12 @@ def membership_invite(
     if errors:
         raise DomainError(_("Some fields are not valid."), fields=errors)
     person, created = _find_or_create_person(mobile=mobile, email=email, name=name, role=TEAM_ROLES[role])
+    if created and not person.mobile:
+        # The sign-in link travels by SMS; without a mobile a new person could never sign in.
+        raise DomainError(
+            _("A new team member needs a mobile number: their link to choose a password is sent by SMS."),
+            fields={"mobile": [_("Give the person's mobile number.")]},
+        )
     if person.role not in (Role.FACILITY_ADMIN, Role.FACILITY_STAFF, Role.DOCTOR):
         raise Conflict(_("This person has an account that cannot join a facility team."), code="wrong_account")
     if FacilityMembership.objects.filter(facility=facility, user=person).exists():
@@ -357,7 +363,13 @@ def membership_invite(
         details={"user": str(person.uuid), "role": role, "new_account": created},
         request=request,
     )
-    if person.mobile:
+    if created:
+        text = _(
+            "You were added to %(facility)s on the ABDM State Portal. Your username is %(username)s. "
+            "Choose your password here: %(link)s"
+        ) % {"facility": facility.name, "username": person.username, "link": password_set_link(person)}
+        transaction.on_commit(lambda: send_sms(to=person.mobile, text=text))
+    elif person.mobile:
         text = _("You were added to %(facility)s on the ABDM State Portal. Sign in with username %(username)s.") % {
             "facility": facility.name,
             "username": person.username,

@@ -124,3 +124,34 @@ def test_team_page_invite_and_remove(client, people):
     assert "Add a person by mobile or email" not in page
     other = FacilityMembership.objects.get(user=people["admin"])
     assert client.post(f"/facilities/{people['home'].uuid}/team/{other.uuid}/remove/").status_code == 403
+
+
+def test_a_new_member_sets_a_password_from_the_sms_link_and_signs_in(
+    people, api_as, client, sms_outbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        api_as(people["admin"]).post(team_url(people["home"]), {"role": "staff", "mobile": "9898012399"}, format="json")
+    person = User.objects.get(mobile="9898012399")
+    link = next(word for word in sms_outbox[-1]["text"].split() if "/accounts/set-password/" in word)
+    path = link.split("127.0.0.1:8000", 1)[1]
+    form_page = client.get(path, follow=True)  # Django swaps the token for a session key, then shows the form
+    assert form_page.status_code == 200 and person.username in form_page.content.decode()
+    set_url = form_page.redirect_chain[-1][0]
+    weak = client.post(set_url, {"new_password1": "12345678901", "new_password2": "12345678901"})
+    assert weak.status_code == 200 and "field-error" in weak.content.decode()  # numeric: refused, nothing saved
+    done = client.post(set_url, {"new_password1": "kesar-mango-2026", "new_password2": "kesar-mango-2026"})
+    assert done.status_code == 302
+    assert client.login(username=person.username, password="kesar-mango-2026")
+    client.logout()
+    again = client.get(path, follow=True)
+    assert "expired or was already used" in again.content.decode()
+    assert AuditEvent.objects.filter(action="auth.password_set", actor=person).exists()
+
+
+def test_a_new_member_needs_a_mobile_for_the_link(people, api_as):
+    response = api_as(people["admin"]).post(
+        team_url(people["home"]), {"role": "staff", "email": "new.person@example.org"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "mobile" in response.json()["error"]["fields"]
+    assert not User.objects.filter(email="new.person@example.org").exists()
