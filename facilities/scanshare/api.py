@@ -60,7 +60,7 @@ class QueueTokenSerializer(serializers.Serializer):
 
 
 def _token_response(token, created: bool) -> Response:
-    token = ScanToken.objects.select_related("facility", "counter").get(pk=token.pk)
+    """`token.facility` and `token.counter` are already loaded by the service (no query here)."""
     return Response(TokenOutSerializer(token).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -80,6 +80,7 @@ class ShareView(APIView):
         data.is_valid(raise_exception=True)
         token, created = services.token_issue(
             account=account,
+            actor=request.user,
             hip_id=data.validated_data["hip_id"],
             counter_code=data.validated_data["counter_id"],
             request=request,

@@ -116,22 +116,30 @@ def _give_back(counter_id: int, day: datetime.date) -> None:
     ScanSequence.objects.filter(counter_id=counter_id, day=day).update(last=F("last") - 1)
 
 
-def _open_token(account, counter, now):
+def _open_token_id(account, counter, now) -> int | None:
+    """The patient's open, still valid token at `counter` (its id: a light query, run twice per share)."""
     return (
         ScanToken.objects.filter(patient=account, counter=counter, status__in=OPEN_TOKEN_STATES, valid_until__gt=now)
         .order_by("-issued_at")
+        .values_list("pk", flat=True)
         .first()
     )
 
 
+def _repeat(token_id: int) -> tuple[ScanToken, bool]:
+    return ScanToken.objects.select_related("facility", "counter").get(pk=token_id), False
+
+
 @transaction.atomic
-def token_issue(*, account, hip_id: str, counter_code: str, request=None) -> tuple[ScanToken, bool]:
-    """Shares `account`'s profile at a counter and returns (token, created).
+def token_issue(*, account, actor, hip_id: str, counter_code: str, request=None) -> tuple[ScanToken, bool]:
+    """Shares `account`'s profile at a counter and returns (token, created); `actor` is the citizen's own user.
 
     A repeat share at the same counter while the earlier token is open and valid returns that token
     (created=False). Otherwise: one upsert of the counter's ScanSequence row (number), the token insert, its audit
-    row and the dashboard count, all in this transaction. About nine queries.
+    row and the dashboard count, all in this transaction. About eleven queries.
     """
+    if actor.pk != account.user_id:
+        raise NotAllowed(_("Only the patient can share their own profile."), code="not_own_account")
     counter = counter_for_scan(hip_id=hip_id, counter_code=counter_code)
     facility = counter.facility
     if not account.is_active:
@@ -139,16 +147,16 @@ def token_issue(*, account, hip_id: str, counter_code: str, request=None) -> tup
             _("Your ABHA is not active, so it cannot be shared. Reactivate it first."), code="abha_inactive"
         )
     now = timezone.now()
-    existing = _open_token(account, counter, now)
+    existing = _open_token_id(account, counter, now)
     if existing is not None:
-        return existing, False
+        return _repeat(existing)
     day = timezone.localdate(now)
     number = _next_number(counter.pk, day)
     # Holding the counter's row lock: a concurrent share by the same person has committed or waits behind us.
-    existing = _open_token(account, counter, now)
+    existing = _open_token_id(account, counter, now)
     if existing is not None:
         _give_back(counter.pk, day)
-        return existing, False
+        return _repeat(existing)
     token = ScanToken.objects.create(
         facility=facility,
         counter=counter,
@@ -160,7 +168,7 @@ def token_issue(*, account, hip_id: str, counter_code: str, request=None) -> tup
         valid_until=now + validity(),
     )
     audit_record(
-        actor=account.user,
+        actor=actor,
         action="scan_share.share",
         target=token,
         details={"facility": facility.facility_id, "counter": counter.code, "number": number},

@@ -132,7 +132,7 @@ def scan(request):
     if request.method == "POST" and "share" in request.POST:
         try:
             token, _created = services.token_issue(
-                account=account, hip_id=hip_id, counter_code=counter.code, request=request
+                account=account, actor=request.user, hip_id=hip_id, counter_code=counter.code, request=request
             )
         except DomainError as error:
             context["problem"] = error.message

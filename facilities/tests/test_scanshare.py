@@ -39,7 +39,7 @@ def desk():
 
 
 def issue(account, code="OPD1", hip_id="IN2410000123"):
-    return services.token_issue(account=account, hip_id=hip_id, counter_code=code)
+    return services.token_issue(account=account, actor=account.user, hip_id=hip_id, counter_code=code)
 
 
 def test_tokens_are_numbered_from_one_per_counter_and_a_repeat_share_returns_the_same_token(desk):
@@ -299,3 +299,9 @@ def test_queue_and_display_pages_for_the_facility_staff_only(desk, client):
     assert partial.text.lstrip().startswith('<div id="scan-queue"') and "<html" not in partial.text
     client.post(reverse("facilities:scan_call_next", args=[facility.uuid, "OPD1"]))
     assert 'data-current="1"' in client.get(display).text
+
+
+def test_nobody_shares_someone_elses_profile(desk):
+    with pytest.raises(NotAllowed) as raised:
+        services.token_issue(account=desk["asha"], actor=desk["ravi"].user, hip_id="IN2410000123", counter_code="OPD1")
+    assert raised.value.code == "not_own_account" and not ScanToken.objects.exists()

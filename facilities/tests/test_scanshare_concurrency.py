@@ -43,7 +43,7 @@ def _share_at_once(accounts, code="OPD1"):
     def share(account):
         barrier.wait()
         try:
-            token, created = services.token_issue(account=account, hip_id=HIP_ID, counter_code=code)
+            token, created = services.token_issue(account=account, actor=account.user, hip_id=HIP_ID, counter_code=code)
             return token.pk, token.number, created
         finally:
             connection.close()
@@ -82,8 +82,8 @@ def test_a_failed_share_gives_its_number_back(counter):
         mock.patch.object(services, "audit_record", side_effect=RuntimeError("audit down")),
         pytest.raises(RuntimeError),
     ):
-        services.token_issue(account=first, hip_id=HIP_ID, counter_code="OPD1")
-    assert services.token_issue(account=second, hip_id=HIP_ID, counter_code="OPD1")[0].number == 1
+        services.token_issue(account=first, actor=first.user, hip_id=HIP_ID, counter_code="OPD1")
+    assert services.token_issue(account=second, actor=second.user, hip_id=HIP_ID, counter_code="OPD1")[0].number == 1
 
 
 SHARE_LOOP = """
@@ -91,10 +91,11 @@ import time, os
 from abha.models import AbhaAccount
 from facilities.scanshare.services import token_issue
 ids = [int(i) for i in os.environ["SCAN_ACCOUNTS"].split(",")]
-accounts = list(AbhaAccount.objects.select_related("district").filter(pk__in=ids))
+accounts = list(AbhaAccount.objects.select_related("district", "user").filter(pk__in=ids))
 time.sleep(max(0.0, float(os.environ["SCAN_START_AT"]) - time.time()))
 for account in accounts:
-    print("TOKEN", token_issue(account=account, hip_id=os.environ["SCAN_HIP_ID"], counter_code="OPD1")[0].number)
+    token, _ = token_issue(account=account, actor=account.user, hip_id=os.environ["SCAN_HIP_ID"], counter_code="OPD1")
+    print("TOKEN", token.number)
 """
 
 
