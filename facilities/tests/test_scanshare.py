@@ -305,3 +305,9 @@ def test_nobody_shares_someone_elses_profile(desk):
     with pytest.raises(NotAllowed) as raised:
         services.token_issue(account=desk["asha"], actor=desk["ravi"].user, hip_id="IN2410000123", counter_code="OPD1")
     assert raised.value.code == "not_own_account" and not ScanToken.objects.exists()
+
+
+def test_the_facility_page_links_its_staff_to_the_counter_queue(desk, client):
+    queue = reverse("facilities:scan_queue", args=[desk["facility"].uuid])
+    client.force_login(desk["staff"])
+    assert queue in client.get(reverse("facilities:detail", args=[desk["facility"].uuid])).text

@@ -170,6 +170,8 @@ def detail(request, uuid):
     context = {
         "facility": facility,
         "can_change": access.can(request.user, "change", facility),
+        "can_run_counters": facility.status == FacilityStatus.VERIFIED
+        and access.can(request.user, "act_for", facility),
         "can_verify": can_verify,
         "verify_form": VerifyForm(),
         "duplicates": selectors.facility_duplicates(facility=facility) if can_verify else [],
