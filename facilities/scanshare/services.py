@@ -32,7 +32,8 @@ def validity() -> datetime.timedelta:
 def counter_for_scan(*, hip_id: str, counter_code: str) -> Counter:
     """The active counter of a verified facility that a QR names, or a DomainError saying what is wrong.
 
-    Two queries (facility, counter). A QR from another portal carries an ID that is not ours.
+    One query when the QR is good (more only to say what is wrong). A QR from another portal carries an ID
+    that is not ours.
     """
     hip_id = str(hip_id or "").strip().upper()
     counter_code = str(counter_code or "").strip().upper()
@@ -45,7 +46,15 @@ def counter_for_scan(*, hip_id: str, counter_code: str) -> Counter:
             _("This QR code is not from this portal. Scan the Scan & Share poster at the counter."),
             code="foreign_qr",
         )
-    facility = Facility.objects.select_related("district").filter(facility_id=hip_id).first()
+    # The usual case, one query: the QR names an active counter of a verified facility.
+    counter = (
+        Counter.objects.select_related("facility")
+        .filter(facility__facility_id=hip_id, facility__status=FacilityStatus.VERIFIED, code=counter_code, active=True)
+        .first()
+    )
+    if counter is not None:
+        return counter
+    facility = Facility.objects.filter(facility_id=hip_id).first()
     if facility is None:
         raise NotFound(_("No facility has the ID %(hip_id)s.") % {"hip_id": hip_id}, code="unknown_facility")
     if facility.status != FacilityStatus.VERIFIED:
@@ -53,20 +62,16 @@ def counter_for_scan(*, hip_id: str, counter_code: str) -> Counter:
             _("%(facility)s is not verified, so it cannot take shares.") % {"facility": facility.name},
             code="facility_not_verified",
         )
-    counter = Counter.objects.filter(facility=facility, code=counter_code).first()
-    if counter is None:
+    if not Counter.objects.filter(facility=facility, code=counter_code).exists():
         raise NotFound(
             _("%(facility)s has no counter %(code)s.") % {"facility": facility.name, "code": counter_code},
             code="unknown_counter",
         )
-    if not counter.active:
-        raise Conflict(
-            _("Counter %(code)s at %(facility)s is closed. Please ask at the help desk.")
-            % {"code": counter.code, "facility": facility.name},
-            code="counter_inactive",
-        )
-    counter.facility = facility
-    return counter
+    raise Conflict(
+        _("Counter %(code)s at %(facility)s is closed. Please ask at the help desk.")
+        % {"code": counter_code, "facility": facility.name},
+        code="counter_inactive",
+    )
 
 
 def _age(account, today: datetime.date) -> int:
