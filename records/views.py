@@ -6,9 +6,10 @@ caller's scope 404.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,7 +18,7 @@ from core import access
 from core.exceptions import DomainError
 from facilities.access_rules import member_facility_ids
 from facilities.enums import FacilityStatus, MembershipRole
-from facilities.models import Facility
+from facilities.models import Facility, ScanToken
 
 from . import selectors, services
 from .enums import ConsentStatus, HiType, LinkStatus
@@ -91,6 +92,28 @@ def facility_home(request):
     return render(request, "records/facility_home.html", context)
 
 
+def _initial_from_token(request, facilities) -> dict:
+    """Prefill from today's Scan & Share token (`?token=<uuid>` from the counter queue).
+
+    The token's UUID, not the ABHA number, travels in the URL; only staff of the token's facility get
+    the patient's number back.
+    """
+    try:
+        token = ScanToken.objects.select_related("patient", "facility").get(
+            uuid=request.GET.get("token") or None, facility__in=facilities, day=timezone.localdate()
+        )
+    except (ScanToken.DoesNotExist, ValidationError):
+        return {}
+    today = timezone.localdate()
+    return {
+        "facility": token.facility,
+        "patient": token.patient.abha_number,
+        "reference": f"OPD-{today:%Y%m%d}-{token.counter.code}-{token.number}",
+        "display": _("OPD visit, %(date)s") % {"date": formats.date_format(today, "j M Y")},
+        "date": today,
+    }
+
+
 @login_required
 def record_add(request):
     facilities = Facility.objects.filter(
@@ -98,7 +121,12 @@ def record_add(request):
     ).order_by("name")
     if not facilities.exists():
         raise PermissionDenied
-    form = RecordAddForm(request.POST or None, request.FILES or None, facilities=facilities)
+    form = RecordAddForm(
+        request.POST or None,
+        request.FILES or None,
+        facilities=facilities,
+        initial=_initial_from_token(request, facilities),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
