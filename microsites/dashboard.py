@@ -102,6 +102,10 @@ def summary(districts, year: int | None = None) -> dict:
         "facilities_by_status": {status: by_status.get(status, 0) for status in FacilityStatus.values},
         "professionals_verified": counters.total(CountMetric.PROFESSIONALS_VERIFIED, [r.lgd_code for r in rows]),
         "records_linked": counters.total(CountMetric.RECORDS_LINKED, [r.lgd_code for r in rows]),
+        "tokens_today": counters.total(CountMetric.SCAN_TOKENS, [r.lgd_code for r in rows], since=timezone.localdate()),
+        "tokens_this_month": counters.total(
+            CountMetric.SCAN_TOKENS, [r.lgd_code for r in rows], since=timezone.localdate().replace(day=1)
+        ),
         "abha_created_today": counters.total(
             CountMetric.ABHA_CREATED, [r.lgd_code for r in rows], since=timezone.localdate()
         ),

@@ -51,6 +51,8 @@ class DashboardSummarySerializer(serializers.Serializer):
     facilities_by_status = serializers.DictField(child=serializers.IntegerField())
     professionals_verified = serializers.IntegerField()
     records_linked = serializers.IntegerField()
+    tokens_today = serializers.IntegerField()
+    tokens_this_month = serializers.IntegerField()
     abha_created_today = serializers.IntegerField()
 
 

@@ -152,3 +152,16 @@ def test_linked_records_are_counted_once_per_record_not_per_version():
     assert counters.total(CountMetric.RECORDS_LINKED) == 1
     assert counters.rebuild([CountMetric.RECORDS_LINKED]) == []
     assert metric_value(MicrositeFactory(districts=[facility.district_id]), Metric.RECORDS_LINKED) == 1
+
+
+def test_scan_share_tokens_appear_on_the_dashboard_summary(api_as):
+    from abha.tests.factories import AbhaAccountFactory
+    from facilities.scanshare.services import token_issue
+    from facilities.tests.factories import CounterFactory
+
+    counter = CounterFactory(facility=FacilityFactory(), code="OPD1")
+    for patient in AbhaAccountFactory.create_batch(3):
+        token_issue(account=patient, actor=patient.user, hip_id=counter.facility.facility_id, counter_code="OPD1")
+    body = api_as(StateOfficialFactory()).get("/api/v1/dashboard/summary/").json()
+    assert body["tokens_today"] == body["tokens_this_month"] == 3
+    assert counters.rebuild([CountMetric.SCAN_TOKENS]) == []

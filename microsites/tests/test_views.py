@@ -94,6 +94,7 @@ def test_api_summary_matches_direct_counts(api_as, data):
     assert body["abha_accounts"] == 6
     assert body["facilities_verified"] == 3
     assert body["abha_coverage_percent"] == round(100 * 6 / 60_439_692, 4)
+    assert (body["tokens_today"], body["records_linked"], body["professionals_verified"]) == (0, 0, 0)
     one = api_as(StateOfficialFactory()).get("/api/v1/dashboard/summary/?district_lgd=443").json()
     assert one["abha_accounts"] == 4 and one["facilities_verified"] == 2
 
