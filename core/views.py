@@ -105,10 +105,6 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-class LogoutView(auth_views.LogoutView):
-    pass
-
-
 class PasswordSetView(auth_views.PasswordResetConfirmView):
     """Where a newly invited staff member (or one whose admin sent a new link) chooses a password."""
 

@@ -63,7 +63,7 @@ def test_http_backend_posts_to_the_gateway(settings):
             self.end_headers()
 
         def log_message(self, *args):
-            pass
+            """Keep the test output clean (BaseHTTPRequestHandler logs every request to stderr)."""
 
     server = http.server.HTTPServer(("127.0.0.1", 0), Gateway)
     thread = threading.Thread(target=server.handle_request, daemon=True)
