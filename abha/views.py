@@ -9,6 +9,7 @@ from django.contrib.auth import login
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -38,6 +39,8 @@ from .models import CURRENT_CONSENT_VERSION, AbhaAccount, OtpTransaction
 ENROL_TXN = "abha_enrol_txn"
 ENROL_CONSENT = "abha_enrol_consent"
 ENROL_FACILITY = "abha_enrol_facility"
+# Where the citizen came from (e.g. a counter's /scan/ page) so the done page can send them back.
+ENROL_NEXT = "abha_enrol_next"
 ENROLLED = "abha_enrolled"
 LOGIN_TXN = "abha_login_txn"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -108,6 +111,11 @@ def _enrol_txn_required(verified: bool):
 @never_cache
 def enrol_start(request):
     """Step 1: the consent text (versioned); accepting it is kept in the session, then the mobile."""
+    next_url = request.GET.get("next", "")
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        request.session[ENROL_NEXT] = next_url
     form = ConsentForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         request.session[ENROL_CONSENT] = CURRENT_CONSENT_VERSION
@@ -300,7 +308,8 @@ def enrol_done(request):
     if account is None:
         return redirect("abha:enrol_start")
     primary = account.addresses.filter(is_primary=True).first()
-    return render(request, "abha/enrol_done.html", {"account": account, "primary": primary})
+    context = {"account": account, "primary": primary, "next_url": request.session.get(ENROL_NEXT)}
+    return render(request, "abha/enrol_done.html", context)
 
 
 @never_cache

@@ -249,3 +249,23 @@ def test_citizen_home_links_to_records_consents_and_access_log(client):
     html = client.get(reverse("abha:home")).content.decode()
     for url in ("/records/me/", "/records/me/link/", "/records/me/consents/", "/records/me/access-log/"):
         assert f'href="{url}"' in html
+
+
+@pytest.mark.parametrize(
+    "next_url, expected",
+    [
+        ("/scan/?hip-id=IN2410000001&counter-id=OPD1", "/scan/?hip-id=IN2410000001&amp;counter-id=OPD1"),
+        ("https://evil.example/phish", None),
+        ("//evil.example/", None),
+    ],
+)
+def test_enrollment_sends_the_citizen_back_where_they_started(client, wizard, next_url, expected):
+    client.get(reverse("abha:enrol_start"), {"next": next_url})
+    wizard.to_details()
+    wizard.post("abha:enrol_details", DETAILS_FORM)
+    wizard.post("abha:enrol_address", {"choice": "asha.patel"})
+    page = client.get(reverse("abha:enrol_done")).content.decode()
+    if expected:
+        assert f'href="{expected}"' in page
+    else:
+        assert "evil.example" not in page
