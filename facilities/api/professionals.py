@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,6 +13,7 @@ from facilities import selectors, services
 from facilities.enums import ProfessionalCategory, RegistryStatus
 from facilities.models import Affiliation, Professional
 
+from .filters import registry_list_filters
 from .serializers import ProfessionalInSerializer, ProfessionalOutSerializer, VerifySerializer
 
 TAGS = ["professionals"]
@@ -55,24 +56,14 @@ class ProfessionalListCreateView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = self.request.query_params
-        district = params.get("district_lgd") or None
-        if district is not None and not district.isdigit():
-            raise exceptions.ValidationError({"district_lgd": ["Give the district's numeric LGD code."]})
-        category = params.get("category") or None
-        if category and category not in ProfessionalCategory.values:
-            raise exceptions.ValidationError({"category": [f"Use one of: {', '.join(ProfessionalCategory.values)}."]})
-        wanted_status = params.get("status") or None
-        if wanted_status and wanted_status not in RegistryStatus.values:
-            raise exceptions.ValidationError({"status": [f"Use one of: {', '.join(RegistryStatus.values)}."]})
-        return selectors.professional_list(
-            user=self.request.user,
-            district_lgd=int(district) if district else None,
-            category=category,
-            status=wanted_status,
-            q=(params.get("q") or "").strip() or None,
-            mine=params.get("mine", "").lower() in ("1", "true", "yes"),
+        filters = registry_list_filters(
+            self.request.query_params,
+            kind_param="category",
+            kinds=ProfessionalCategory.values,
+            statuses=RegistryStatus.values,
         )
+        category = filters.pop("kind")
+        return selectors.professional_list(user=self.request.user, category=category, **filters)
 
     @extend_schema(
         summary="Start your own registration as a professional (a draft)",

@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,6 +13,7 @@ from facilities import selectors, services
 from facilities.enums import FacilityStatus, FacilityType
 from facilities.models import Counter, Facility, FacilityMembership
 
+from .filters import registry_list_filters
 from .serializers import (
     CounterInSerializer,
     CounterSerializer,
@@ -61,24 +62,11 @@ class FacilityListCreateView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = self.request.query_params
-        district = params.get("district_lgd") or None
-        if district is not None and not district.isdigit():
-            raise exceptions.ValidationError({"district_lgd": ["Give the district's numeric LGD code."]})
-        facility_type = params.get("type") or None
-        if facility_type and facility_type not in FacilityType.values:
-            raise exceptions.ValidationError({"type": [f"Use one of: {', '.join(FacilityType.values)}."]})
-        wanted_status = params.get("status") or None
-        if wanted_status and wanted_status not in FacilityStatus.values:
-            raise exceptions.ValidationError({"status": [f"Use one of: {', '.join(FacilityStatus.values)}."]})
-        return selectors.facility_list(
-            user=self.request.user,
-            district_lgd=int(district) if district else None,
-            facility_type=facility_type,
-            status=wanted_status,
-            q=(params.get("q") or "").strip() or None,
-            mine=params.get("mine", "").lower() in ("1", "true", "yes"),
+        filters = registry_list_filters(
+            self.request.query_params, kind_param="type", kinds=FacilityType.values, statuses=FacilityStatus.values
         )
+        facility_type = filters.pop("kind")
+        return selectors.facility_list(user=self.request.user, facility_type=facility_type, **filters)
 
     @extend_schema(
         summary="Start a facility registration (a draft)",

@@ -1,0 +1,27 @@
+"""Query-string filters shared by the facility and professional list endpoints."""
+
+from rest_framework import exceptions
+
+
+def _choice(params, name: str, allowed) -> str | None:
+    value = params.get(name) or None
+    if value and value not in allowed:
+        raise exceptions.ValidationError({name: [f"Use one of: {', '.join(allowed)}."]})
+    return value
+
+
+def registry_list_filters(params, *, kind_param: str, kinds, statuses) -> dict:
+    """`district_lgd`, the kind (`type` or `category`), `status`, `q` and `mine`, validated.
+
+    A bad value is a 400 naming its field; the kind comes back under the key `kind`.
+    """
+    district = params.get("district_lgd") or None
+    if district is not None and not district.isdigit():
+        raise exceptions.ValidationError({"district_lgd": ["Give the district's numeric LGD code."]})
+    return {
+        "district_lgd": int(district) if district else None,
+        "kind": _choice(params, kind_param, kinds),
+        "status": _choice(params, "status", statuses),
+        "q": (params.get("q") or "").strip() or None,
+        "mine": params.get("mine", "").lower() in ("1", "true", "yes"),
+    }
