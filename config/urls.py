@@ -1,6 +1,8 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import views as core_views
 from facilities.scanshare import views as scan_views
@@ -8,11 +10,18 @@ from facilities.scanshare import views as scan_views
 admin.site.site_header = "ABDM State Portal"
 admin.site.site_title = "ABDM State Portal"
 
+# Swagger UI: the "split" view serves its start-up code as a script file (same URL, ?script=), so
+# scripts stay 'self' only. Its page still has a <style> block and its CSS uses data: images, so
+# this one page (no user data in it) allows those; the global policy stays strict.
+api_docs = csp_update({"style-src": [UNSAFE_INLINE], "img-src": ["data:"]})(
+    SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+)
+
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
     path("api/v1/", include("facilities.api.urls")),
     path("api/v1/", include("abha.api.urls")),
     path("api/v1/", include("microsites.api.urls")),

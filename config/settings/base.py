@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.conf import locale
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     # Order matters to seed_demo: each app's demo.py may use what the ones above it created.
     "core",
     "facilities",
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -229,6 +232,26 @@ BTG_ACCESS_MINUTES = env_int("BTG_ACCESS_MINUTES", 60, minimum=1)
 
 # Scan & Share: an OPD token stays valid (and a repeat share returns it) for this many minutes.
 SCAN_TOKEN_VALIDITY_MINUTES = env_int("SCAN_TOKEN_VALIDITY_MINUTES", 30, minimum=1)
+
+# --- Content-Security-Policy (django-csp) ----------------------------------
+# Scripts and styles only from our own static files: no inline <script>, no on*= handlers, no
+# style="" attributes, no eval. Page scripts live in static/js/ and read their data from data-*
+# attributes; htmx is told (base.html) not to inject styles or evaluate code. The one page that
+# needs more, Swagger UI at /api/docs/, widens its own policy (config/urls.py), not this one.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
