@@ -15,6 +15,7 @@ from config.celery import app as celery_app
 from .enums import Role
 from .forms import StaffLoginForm
 from .models import WorkerHeartbeat
+from .outage import current_outage, unavailable_response
 from .services import audit_record
 
 # The home page's tasks: (url name, title, text, who it is for). A task whose page is not
@@ -183,6 +184,9 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    # An outage raised outside a view (a session saved on the way out) still gets its 503, not a 500.
+    if current_outage() is not None:
+        return unavailable_response(request)
     # No request context: the database may be what failed, and the page must still render.
     if request.path.startswith("/api/"):
         message = _("Something went wrong on our side. Please try again.")

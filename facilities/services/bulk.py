@@ -8,6 +8,7 @@ updates rather than duplicates.
 """
 
 import csv
+import datetime
 import io
 import re
 import secrets
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from core import access
 from core.exceptions import DomainError, NotAllowed
 from core.models import District
+from core.outage import enqueue_on_commit
 from core.services import audit_record
 
 from ..enums import BulkUploadStatus, FacilityStatus, FacilityType, Ownership, Region, ServiceType, SystemOfMedicine
@@ -85,8 +87,27 @@ def bulk_upload_create(*, actor, uploaded_file, request=None) -> BulkUpload:
     audit_record(actor=actor, action="facility.bulk_upload", target=upload, details={"file": name}, request=request)
     from ..tasks import process_bulk_upload  # tasks import services; imported here to keep the layers one-way
 
-    transaction.on_commit(lambda: process_bulk_upload.delay(upload.pk))
+    enqueue_on_commit(process_bulk_upload, upload.pk)  # a broker outage leaves it queued for the sweep below
     return upload
+
+
+# A queued job older than this has lost its task message (the broker was down when it was sent).
+REQUEUE_AFTER = datetime.timedelta(minutes=2)
+
+
+def bulk_upload_requeue() -> int:
+    """Re-send the task of every job still queued REQUEUE_AFTER after its upload; returns how many.
+
+    Safe to repeat: the task claims a job once (`_claim`), so a job whose first message was only slow runs once.
+    One query, then one task message per job.
+    """
+    from ..tasks import process_bulk_upload
+
+    stale = BulkUpload.objects.filter(status=BulkUploadStatus.QUEUED, created_at__lt=timezone.now() - REQUEUE_AFTER)
+    ids = list(stale.values_list("pk", flat=True))
+    for upload_id in ids:
+        process_bulk_upload.delay(upload_id)
+    return len(ids)
 
 
 @dataclass
@@ -206,9 +227,14 @@ def _read_xlsx(content: bytes) -> tuple[list[str], list[dict]]:
         workbook.close()
 
 
-def _claim(upload_id: int) -> BulkUpload | None:
-    """Queued → running, once: a redelivered task message finds nothing to claim."""
-    claimed = BulkUpload.objects.filter(pk=upload_id, status=BulkUploadStatus.QUEUED).update(
+def _claim(upload_id: int, *, redelivered: bool) -> BulkUpload | None:
+    """Queued → running, once: a duplicate message finds nothing to claim.
+
+    A message the broker redelivered because its worker died mid-file may also take a running job: processing is
+    idempotent per file (rows match by natural key), so the rerun finishes what the lost worker started.
+    """
+    statuses = [BulkUploadStatus.QUEUED, BulkUploadStatus.RUNNING] if redelivered else [BulkUploadStatus.QUEUED]
+    claimed = BulkUpload.objects.filter(pk=upload_id, status__in=statuses).update(
         status=BulkUploadStatus.RUNNING, started_at=timezone.now()
     )
     return BulkUpload.objects.select_related("uploaded_by").get(pk=upload_id) if claimed else None
@@ -231,13 +257,13 @@ def _new_ids(state_lgd: int, count: int) -> list[str]:
     return list(ids)
 
 
-def bulk_upload_process(*, upload_id: int) -> BulkUpload | None:
+def bulk_upload_process(*, upload_id: int, redelivered: bool = False) -> BulkUpload | None:
     """Validate and apply an uploaded CSV; idempotent per job, and per file (natural keys).
 
     Queries: one per batch of existing-row lookups, one bulk insert and one bulk update per 2,000 rows, a few
     progress updates. Writes the error report CSV (line, column, error) and one audit row.
     """
-    upload = _claim(upload_id)
+    upload = _claim(upload_id, redelivered=redelivered)
     if upload is None:
         return None
     try:
