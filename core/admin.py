@@ -2,8 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from . import access
+from .forms import AdminLoginForm
 from .models import AuditEvent, District, PopulationFigure, State, User
 from .services import population_set
+
+admin.site.login_form = AdminLoginForm  # the same sign-in lockout as the portal's login page
 
 
 class ScopedAdmin(admin.ModelAdmin):

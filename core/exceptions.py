@@ -27,3 +27,10 @@ class NotAllowed(DomainError):
 
     status = 403
     code = "permission_denied"
+
+
+class LockedOut(DomainError):
+    """Too many failed attempts: the account or the caller's address is paused for a while."""
+
+    status = 429
+    code = "locked_out"

@@ -1,9 +1,16 @@
-"""Writes owned by core: the audit log, population denominators, the worker heartbeat."""
+"""Writes owned by core: the audit log, population denominators, the worker heartbeat, the sign-in lockout."""
+
+import hashlib
+import math
+import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from .exceptions import LockedOut
 from .models import AuditEvent, District, PopulationFigure, State, User, WorkerHeartbeat
 
 
@@ -85,3 +92,74 @@ def password_set_link(user: User) -> str:
         },
     )
     return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+# --- Staff sign-in lockout --------------------------------------------------------------
+# Failed password sign-ins (pages, admin, API token) are counted in the shared cache per username
+# and per client IP. The failure that reaches LOGIN_ACCOUNT_MAX_FAILURES (or LOGIN_IP_MAX_FAILURES)
+# locks that username (or IP) for LOGIN_LOCKOUT_MINUTES, even for the right password. Usernames and
+# IPs are hashed in the keys. Unknown usernames lock the same way, so the answer does not reveal
+# which accounts exist. A success clears the username's count, not the IP's.
+
+
+def _clock() -> float:
+    return time.time()
+
+
+def _login_scopes(username: str, request) -> list[tuple[str, str, int]]:
+    """(scope, hashed key part, failure limit) for the username and, when known, the caller's IP."""
+
+    def digest(value: str) -> str:
+        return hashlib.sha256(f"{settings.SECRET_KEY}:{value}".encode()).hexdigest()[:32]
+
+    scopes = [("account", digest(username.strip().casefold()), settings.LOGIN_ACCOUNT_MAX_FAILURES)]
+    ip = client_ip(request)
+    if ip:
+        scopes.append(("ip", digest(ip), settings.LOGIN_IP_MAX_FAILURES))
+    return scopes
+
+
+def login_lockout_check(*, username: str, request) -> None:
+    """Raises LockedOut (429, code locked_out) while the username or the caller's IP is locked. Cache reads only."""
+    now = _clock()
+    for scope, key, _limit in _login_scopes(username, request):
+        until = cache.get(f"auth:login:lock:{scope}:{key}")
+        if until and until > now:
+            minutes = max(1, math.ceil((until - now) / 60))
+            raise LockedOut(
+                _("Too many failed sign-ins. For safety, sign-in is paused: try again in %(minutes)s min.")
+                % {"minutes": minutes}
+            )
+
+
+def login_failure_record(*, username: str, request) -> None:
+    """Counts one failed sign-in for the username and the caller's IP (cache counters that live one lockout
+    window). Reaching a limit sets the lock, restarts that count and writes an `auth.locked_out` audit row
+    (target: the account when it exists; never the typed username, which may be someone's mobile number)."""
+    window = settings.LOGIN_LOCKOUT_MINUTES * 60
+    for scope, key, limit in _login_scopes(username, request):
+        counter = f"auth:login:fail:{scope}:{key}"
+        cache.add(counter, 0, timeout=window)
+        try:
+            failures = cache.incr(counter)
+        except ValueError:  # expired between add and incr
+            cache.set(counter, 1, timeout=window)
+            failures = 1
+        if failures < limit:
+            continue
+        cache.set(f"auth:login:lock:{scope}:{key}", _clock() + window, timeout=window)
+        cache.delete(counter)
+        account = User.objects.filter(**{User.USERNAME_FIELD: username}).first() if scope == "account" else None
+        audit_record(
+            actor=None,
+            action="auth.locked_out",
+            target=account,
+            details={"scope": scope, "failures": failures, "minutes": settings.LOGIN_LOCKOUT_MINUTES},
+            request=request,
+        )
+
+
+def login_success_record(*, username: str, request) -> None:
+    """A successful sign-in forgets the username's failures (one cache delete); the IP's count stays."""
+    scope, key, _limit = _login_scopes(username, request)[0]
+    cache.delete(f"auth:login:fail:{scope}:{key}")

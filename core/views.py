@@ -179,6 +179,17 @@ def permission_denied(request, exception=None):
     )
 
 
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the portal's own page (Django's has an inline <style> that the CSP blocks)."""
+    return _error(
+        request,
+        403,
+        "csrf_failed",
+        _("This form has expired or was not sent from this site. Go back, reload the page and try again."),
+        "core/error.html",
+    )
+
+
 def page_not_found(request, exception=None):
     return _error(request, 404, "not_found", _("This page does not exist."), "core/error.html")
 

@@ -2,6 +2,7 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core import services
 from core.enums import Role
 from core.models import District, User
 
@@ -11,9 +12,13 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, style={"input_type": "password"}, trim_whitespace=False)
 
     def validate(self, attrs):
-        user = authenticate(self.context["request"], username=attrs["username"], password=attrs["password"])
+        request = self.context["request"]
+        services.login_lockout_check(username=attrs["username"], request=request)  # 429 locked_out
+        user = authenticate(request, username=attrs["username"], password=attrs["password"])
         if user is None:
+            services.login_failure_record(username=attrs["username"], request=request)
             raise serializers.ValidationError(_("The username or password is not correct."), code="authorization")
+        services.login_success_record(username=attrs["username"], request=request)
         attrs["user"] = user
         return attrs
 

@@ -50,9 +50,10 @@ INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/js
 EVENT_HANDLER = re.compile(r"\son[a-z]+\s*=", re.I)
 JS_URL = re.compile(r"javascript:", re.I)
 STYLE_ATTRIBUTE = re.compile(r"\sstyle\s*=", re.I)
+STYLE_ELEMENT = re.compile(r"<style[\s>]", re.I)
 
 
-def test_no_template_has_inline_scripts_handlers_or_style_attributes():
+def test_no_template_has_inline_scripts_handlers_or_styles():
     offenders = []
     for template in sorted((ROOT / "templates").rglob("*.html")):
         text = template.read_text(encoding="utf-8")
@@ -61,7 +62,19 @@ def test_no_template_has_inline_scripts_handlers_or_style_attributes():
             ("on*= handler", EVENT_HANDLER),
             ("javascript: URL", JS_URL),
             ("style attribute", STYLE_ATTRIBUTE),
+            ("<style> element", STYLE_ELEMENT),
         ]:
             if pattern.search(text):
                 offenders.append(f"{template.relative_to(ROOT)}: {name}")
     assert offenders == [], "The CSP blocks these; move the code to static/js/ or the style to a CSS class"
+
+
+@pytest.mark.django_db
+def test_a_csrf_failure_is_the_portals_own_page():
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    page = strict.post("/accounts/login/", {"username": "x", "password": "y"})
+    assert page.status_code == 403
+    assert "This form has expired" in page.content.decode()
+    assert "<style" not in page.content.decode()

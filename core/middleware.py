@@ -1,0 +1,46 @@
+"""Request middleware owned by core."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.utils.translation import gettext as _
+
+from .enums import Role
+
+LAST_SEEN_KEY = "core:last_seen"
+
+
+class StaffIdleTimeoutMiddleware:
+    """Signs staff and officials out after STAFF_IDLE_MINUTES without a request (shared counter and ward
+    computers); citizens keep the normal session age. The time of the last request is kept in the session,
+    written at most once a minute. htmx polls (a queue or display board refreshing itself) are not activity:
+    they neither keep the session alive nor get signed out, so an always-on display keeps working while any
+    real navigation after the idle time asks for the password again. API token calls do not use sessions."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.role != Role.CITIZEN and not _is_poll(request):
+            now = int(time.time())
+            last_seen = request.session.get(LAST_SEEN_KEY)
+            if last_seen is not None and now - last_seen > settings.STAFF_IDLE_MINUTES * 60:
+                logout(request)
+                if not request.path.startswith("/api/"):
+                    messages.info(
+                        request,
+                        _("You were signed out after %(minutes)s min without activity. Please sign in again.")
+                        % {"minutes": settings.STAFF_IDLE_MINUTES},
+                    )
+                    return redirect_to_login(request.get_full_path())
+            elif last_seen is None or now - last_seen >= 60:
+                request.session[LAST_SEEN_KEY] = now
+        return self.get_response(request)
+
+
+def _is_poll(request) -> bool:
+    return request.method == "GET" and request.headers.get("HX-Request") == "true"
