@@ -395,6 +395,8 @@ def link_review(request, uuid):
     except services.NotFound:
         raise Http404 from None
     except DomainError as error:
+        if error.status == 403:
+            raise PermissionDenied from None
         messages.error(request, error.message)
     else:
         if link.status == LinkStatus.LINKED:
