@@ -1,7 +1,8 @@
 """SMS delivery behind a pluggable backend, chosen like Django's email backends.
 
 SMS_BACKEND is a short name (console, file, locmem, http) or a dotted path to a class with
-`send(to, text)`. Message texts (OTPs) are logged only at DEBUG; INFO shows the masked number.
+`send(to, text)`. Message texts carry OTPs, so they are never logged, at any level; the log shows
+the masked number. To read an OTP in development use the `file` backend's outbox.
 """
 
 import json
@@ -39,13 +40,17 @@ def mask_mobile(mobile: str) -> str:
 
 
 class ConsoleBackend:
-    """Prints messages to standard output (development)."""
+    """Prints messages to standard output (development). With DEBUG off (a deployment that forgot to set
+    SMS_BACKEND, whose stdout goes to the log collector) it prints only the masked number, never the text."""
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stdout
 
     def send(self, to: str, text: str) -> None:
-        self.stream.write(f"SMS to {to}: {text}\n")
+        if settings.DEBUG:
+            self.stream.write(f"SMS to {to}: {text}\n")
+        else:
+            self.stream.write(f"SMS to {mask_mobile(to)} (text not shown: DEBUG is off)\n")
         self.stream.flush()
 
 
@@ -110,9 +115,8 @@ def get_backend():
 def send_sms(*, to: str, text: str) -> None:
     """Deliver `text` to mobile `to` through the configured backend.
 
-    Raises SmsDeliveryError when the gateway fails. The text is logged only at DEBUG,
-    because it usually carries an OTP.
+    Raises SmsDeliveryError when the gateway fails. The text is never logged (it usually
+    carries an OTP, and DEBUG logs end up in shared places too); the number only masked.
     """
     get_backend().send(to, text)
     logger.info("SMS sent to %s", mask_mobile(to))
-    logger.debug("SMS text to %s: %s", mask_mobile(to), text)

@@ -28,13 +28,23 @@ def test_file_backend_appends_json_lines(settings, tmp_path):
 
 def test_console_backend_prints(settings, capsys):
     settings.SMS_BACKEND = "console"
+    settings.DEBUG = True
     sms.send_sms(to="9876543210", text="hello")
     assert "SMS to 9876543210: hello" in capsys.readouterr().out
 
 
-def test_otp_text_is_not_logged_at_info(settings, caplog):
+def test_console_backend_shows_no_text_or_number_with_debug_off(settings, capsys):
+    settings.SMS_BACKEND = "console"
+    settings.DEBUG = False
+    sms.send_sms(to="9876543210", text="482913 is your ABHA OTP")
+    out = capsys.readouterr().out
+    assert "482913" not in out and "9876543210" not in out
+    assert "98xxxxxx10" in out
+
+
+def test_otp_text_is_not_logged_even_at_debug(settings, caplog):
     settings.SMS_BACKEND = "locmem"
-    with caplog.at_level(logging.INFO, logger="core.sms"):
+    with caplog.at_level(logging.DEBUG, logger="core.sms"):
         sms.send_sms(to="9876543210", text="Your OTP is 482913")
     assert "482913" not in caplog.text
     assert "9876543210" not in caplog.text
