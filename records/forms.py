@@ -11,6 +11,8 @@ from .enums import AccessMode, FrequencyUnit, HiType, Purpose
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+# The first bytes of each allowed type: the browser's Content-Type is the uploader's claim, the bytes are not.
+DOCUMENT_SIGNATURES = {"application/pdf": b"%PDF-", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 
 
 class DateInput(forms.DateInput):
@@ -67,9 +69,12 @@ class RecordAddForm(forms.Form):
             except (UnicodeDecodeError, json.JSONDecodeError):
                 self.add_error("bundle_file", _("This file is not JSON."))
         else:
-            if document.content_type not in DOCUMENT_TYPES:
+            content = document.read()
+            if document.content_type not in DOCUMENT_TYPES or not content.startswith(
+                DOCUMENT_SIGNATURES[document.content_type]
+            ):
                 self.add_error("document", _("Upload a PDF, JPEG or PNG file."))
-            cleaned["document_bytes"] = document.read()
+            cleaned["document_bytes"] = content
         return cleaned
 
 

@@ -12,6 +12,7 @@ import datetime
 import io
 import re
 import secrets
+import zipfile
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -64,9 +65,33 @@ UPDATABLE = [
 ]
 BATCH = 2000
 MAX_BYTES = 20 * 1024 * 1024
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 PINCODE = re.compile(r"^[1-9][0-9]{5}$")
 MOBILE = re.compile(r"^[6-9][0-9]{9}$")
 FACILITY_ID = re.compile(r"^IN[0-9]{10}$")
+
+
+def _check_content(uploaded_file, extension: str) -> None:
+    """The bytes must be what the name says: text for a CSV, a ZIP (an XLSX workbook) that does not unpack
+    to more than MAX_UNPACKED_BYTES (a small file that inflates to gigabytes would exhaust the worker)."""
+    head = uploaded_file.read(64 * 1024)
+    uploaded_file.seek(0)
+    if extension == "csv" and b"\x00" in head:
+        message = _("This is not a CSV text file. Save it as “CSV UTF-8” and upload it again.")
+        raise DomainError(message, fields={"file": [message]})
+    if extension == "xlsx":
+        try:
+            with zipfile.ZipFile(uploaded_file) as workbook:
+                unpacked = sum(member.file_size for member in workbook.infolist())
+        except zipfile.BadZipFile:
+            unpacked = None
+        uploaded_file.seek(0)
+        if unpacked is None:
+            message = _("This is not an Excel (XLSX) workbook. Save it as .xlsx or CSV and upload it again.")
+            raise DomainError(message, fields={"file": [message]})
+        if unpacked > MAX_UNPACKED_BYTES:
+            message = _("This workbook is too large once unpacked. Split it into smaller files.")
+            raise DomainError(message, fields={"file": [message]})
 
 
 @transaction.atomic
@@ -81,6 +106,7 @@ def bulk_upload_create(*, actor, uploaded_file, request=None) -> BulkUpload:
         raise DomainError(message, fields={"file": [message]})
     if uploaded_file.size > MAX_BYTES:
         raise DomainError(_("The file is larger than 20 MB."), fields={"file": [_("The file is larger than 20 MB.")]})
+    _check_content(uploaded_file, extension)
     upload = BulkUpload(uploaded_by=actor, original_name=name[:200])
     upload.file.save(f"{secrets.token_hex(8)}.{extension}", uploaded_file, save=False)
     upload.save()
