@@ -1,7 +1,9 @@
 """Fixtures shared by every app's tests."""
 
+import contextlib
 import importlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -102,9 +104,9 @@ def screenshot():
 # --- A real Celery worker on the test broker ----------------------------------------
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, tmp_path):
-    """Starts `celery -A config worker` against the test database and broker; stops it after."""
+def start_celery_worker(log_path: Path, extra_env: dict | None = None) -> subprocess.Popen:
+    """Start `celery -A config worker` (2 processes) against the test database and broker, in its own
+    process group (so a test can SIGKILL the whole worker, pool children included); wait for its ping."""
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.fail("The worker tests need CELERY_BROKER_URL=redis://... (make test starts Redis).")
     database = settings.DATABASES["default"]
@@ -112,9 +114,9 @@ def celery_worker_process(transactional_db, tmp_path):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": (f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"),
+        **(extra_env or {}),
     }
-    log_path = tmp_path / "worker.log"
-    log = log_path.open("wb")
+    log = log_path.open("ab")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -132,33 +134,40 @@ def celery_worker_process(transactional_db, tmp_path):
             "--without-mingle",
             "--without-gossip",
             "--hostname",
-            f"test-{os.getpid()}@%h",
+            f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
         ],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
+    log.close()
     from config.celery import app
 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            log.close()
             pytest.fail("Celery worker exited: " + log_path.read_text(errors="replace")[-2000:])
-        replies = app.control.ping(timeout=0.5)
-        if replies:
-            break
-    else:
+        if app.control.ping(timeout=0.5):
+            return process
+    stop_celery_worker(process)
+    pytest.fail("Celery worker did not answer a ping within 30 s: " + log_path.read_text(errors="replace")[-2000:])
+
+
+def stop_celery_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
         process.terminate()
-        process.wait(timeout=20)
-        log.close()
-        pytest.fail("Celery worker did not answer a ping within 30 s: " + log_path.read_text(errors="replace")[-2000:])
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=20)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # pool children left behind, if any
+    process.wait()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    """A real Celery worker on the test broker and database; stopped after the test."""
+    process = start_celery_worker(tmp_path / "worker.log")
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+    stop_celery_worker(process)

@@ -31,6 +31,9 @@ app.conf.beat_schedule = {
     # Flips unanswered consent requests and artefacts past data_erase_at to EXPIRED and tells the
     # requester; reads already refuse them on their own, so a minute of lag only delays statuses.
     "records-expire-consents": {"task": "records.expire_consents", "schedule": 60.0},
+    # Record-linking jobs whose worker died: their chunks are free again (the lock died with the worker);
+    # this queues a worker for them. Workers also run it once when they start.
+    "records-resume-linking-jobs": {"task": "records.resume_linking_jobs", "schedule": 30.0},
     # A bulk upload saved while the broker was down never got its task message: send it again.
     "facilities-requeue-bulk-uploads": {"task": "facilities.requeue_bulk_uploads", "schedule": 120.0},
 }

@@ -15,6 +15,8 @@ from .models import (
     ConsentArtefact,
     ConsentRequest,
     HealthRecord,
+    LinkingJob,
+    LinkingReview,
     LinkRequest,
     Notification,
 )
@@ -128,3 +130,38 @@ def _link_review(user, link):
     if link is None:
         return bool(member_facility_ids(user, *roles))
     return link.facility_id in member_facility_ids(user, *roles)
+
+
+# --- Record-linking jobs: the facility's people and state officials ---------------------------------
+
+
+def _sees_all_facilities(user) -> bool:
+    return access.is_state_official(user) or getattr(user, "is_superuser", False)
+
+
+@access.scoper(LinkingJob)
+def _linking_job_scope(user, queryset):
+    if _sees_all_facilities(user):
+        return queryset
+    return queryset.filter(facility_id__in=member_facility_ids(user))
+
+
+@access.rule(LinkingJob, "view")
+def _linking_job_view(user, job):
+    if job is None:
+        return _sees_all_facilities(user) or bool(member_facility_ids(user))
+    return _sees_all_facilities(user) or job.facility_id in member_facility_ids(user)
+
+
+@access.scoper(LinkingReview)
+def _linking_review_scope(user, queryset):
+    if _sees_all_facilities(user):
+        return queryset
+    return queryset.filter(facility_id__in=member_facility_ids(user))
+
+
+@access.rule(LinkingReview, "view")
+def _linking_review_view(user, review):
+    if review is None:
+        return _sees_all_facilities(user) or bool(member_facility_ids(user))
+    return _sees_all_facilities(user) or review.facility_id in member_facility_ids(user)

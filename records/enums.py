@@ -85,3 +85,34 @@ class LinkStatus(models.TextChoices):
     NEEDS_REVIEW = "needs_review", _("Waiting for the facility's review")
     REJECTED = "rejected", _("Not linked by the facility")
     FAILED = "failed", _("Too many wrong OTPs")
+
+
+class LinkingJobStatus(models.TextChoices):
+    """A record-linking job's life; the API spells these values (issue contract)."""
+
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class LinkingFileFormat(models.TextChoices):
+    CSV = "csv", _("CSV")
+    NDJSON = "ndjson", _("NDJSON of FHIR bundles")
+    ZIP = "zip", _("ZIP (a CSV with PDF files)")
+
+
+class LinkingChunkStatus(models.TextChoices):
+    # A chunk being worked on stays PENDING: the claim is its row lock (SELECT ... FOR UPDATE SKIP LOCKED),
+    # which PostgreSQL drops by itself when the worker dies, so the chunk is simply picked up again.
+    PENDING = "pending", _("Waiting")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped (job cancelled)")
+
+
+class LinkingReviewStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for review")
+    LINKED = "linked", _("Linked")
+    REJECTED = "rejected", _("Not this patient")

@@ -372,3 +372,42 @@ def summarize(bundle: dict) -> dict:
         "patient_name": _name(patient),
         "sections": sections,
     }
+
+
+def index_bundle(
+    *, bundle_id: str, hi_type: str, title: str, date: str, patient_abha: str, patient_name: str, custodian: str
+) -> dict:
+    """The document a batch row without a bundle or PDF becomes: the visit's Composition, titled with the
+    care context's display, naming the patient and the facility that holds the full record (ABDM links
+    care contexts; the clinical detail stays with the facility until it sends a bundle for the same record)."""
+    timestamp = f"{date}T00:00:00+05:30"
+    patient = {"resourceType": "Patient", "id": "1"}  # FHIR JSON has no empty lists: keys only when known
+    if patient_abha:
+        patient["identifier"] = [{"system": "https://healthid.ndhm.gov.in", "value": patient_abha}]
+    if patient_name:
+        patient["name"] = [{"text": patient_name}]
+    return {
+        "resourceType": "Bundle",
+        "id": bundle_id,
+        "identifier": {"system": "https://portal.local/records", "value": bundle_id},
+        "type": "document",
+        "timestamp": timestamp,
+        "entry": [
+            {
+                "fullUrl": "Composition/1",
+                "resource": {
+                    "resourceType": "Composition",
+                    "id": "1",
+                    "status": "final",
+                    "type": {"coding": [{"system": "http://snomed.info/sct", "code": COMPOSITION_CODES[hi_type]}]},
+                    "subject": {"reference": "Patient/1"},
+                    "date": timestamp,
+                    "author": [{"reference": "Organization/1"}],
+                    "custodian": {"reference": "Organization/1"},
+                    "title": title,
+                },
+            },
+            {"fullUrl": "Patient/1", "resource": patient},
+            {"fullUrl": "Organization/1", "resource": {"resourceType": "Organization", "id": "1", "name": custodian}},
+        ],
+    }

@@ -12,7 +12,20 @@ from abha.models import AbhaAccount
 from core.models import BaseModel
 from facilities.models import Facility
 
-from .enums import AccessMode, ArtefactStatus, ConsentStatus, FrequencyUnit, HiType, LinkMatch, LinkStatus, Purpose
+from .enums import (
+    AccessMode,
+    ArtefactStatus,
+    ConsentStatus,
+    FrequencyUnit,
+    HiType,
+    LinkingChunkStatus,
+    LinkingFileFormat,
+    LinkingJobStatus,
+    LinkingReviewStatus,
+    LinkMatch,
+    LinkStatus,
+    Purpose,
+)
 
 
 class CareContext(BaseModel):
@@ -291,3 +304,146 @@ class LinkRequest(BaseModel):
 
     def __str__(self):
         return f"{self.patient_id} @ {self.facility_id} {self.status}"
+
+
+# --- Record-linking jobs (records/linking) -----------------------------------------------------
+
+
+class LinkingJob(BaseModel):
+    """One uploaded batch of records to link to ABHA, processed in chunks by Celery workers."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="linking_jobs")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to="linking/%Y/%m/", max_length=200)
+    original_name = models.CharField(max_length=200)
+    file_format = models.CharField(max_length=8, choices=LinkingFileFormat.choices)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    # Where the rows are read from: the upload itself, or for a ZIP the CSV taken out of it (byte ranges
+    # of a compressed member cannot be read directly).
+    rows_file = models.FileField(upload_to="linking/%Y/%m/", max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=LinkingJobStatus.choices, default=LinkingJobStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    linked = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    needs_review = models.PositiveIntegerField(default=0)
+    failed_rows = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["facility", "-created_at"], name="linking_job_facility_idx"),
+            # The resume sweep: jobs that should be moving.
+            models.Index(fields=["status"], condition=Q(status__in=["queued", "running"]), name="linking_job_open_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(processed__lte=F("total")), name="linking_job_processed_le_total"),
+        ]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (LinkingJobStatus.QUEUED, LinkingJobStatus.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == LinkingJobStatus.DONE:
+            return 100
+        return int(100 * self.processed / self.total) if self.total else 0
+
+    @property
+    def rows_per_second(self) -> float:
+        if not self.started_at or not self.processed:
+            return 0.0
+        end = self.finished_at or timezone.now()
+        seconds = max((end - self.started_at).total_seconds(), 0.001)
+        return round(self.processed / seconds, 1)
+
+    @property
+    def eta_seconds(self) -> int | None:
+        rate = self.rows_per_second
+        if not self.is_open or not rate or not self.total:
+            return None
+        return int((self.total - self.processed) / rate)
+
+
+class LinkingChunk(models.Model):
+    """A slice of a job's file (a byte range holding whole rows), committed all at once or not at all."""
+
+    job = models.ForeignKey(LinkingJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    first_row = models.PositiveIntegerField()  # the file's row number of the first row (header is row 1)
+    row_count = models.PositiveIntegerField()
+    start_byte = models.PositiveBigIntegerField()
+    end_byte = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=8, choices=LinkingChunkStatus.choices, default=LinkingChunkStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="linking_chunk_unique_index"),
+            models.CheckConstraint(condition=Q(end_byte__gte=F("start_byte")), name="linking_chunk_byte_range"),
+        ]
+        indexes = [
+            models.Index(fields=["job", "index"], condition=Q(status="pending"), name="linking_chunk_pending_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.job_id}#{self.index} {self.status}"
+
+
+class LinkingRowError(models.Model):
+    """A row that was not linked: its row number, the column at fault and why (a code, worded when shown)."""
+
+    job = models.ForeignKey(LinkingJob, on_delete=models.CASCADE, related_name="row_errors")
+    row_number = models.PositiveIntegerField()
+    field = models.CharField(max_length=40)
+    code = models.CharField(max_length=40)
+    # Extra words for the reason, e.g. a FHIR validation message (never patient data).
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["job", "row_number", "id"]
+        indexes = [models.Index(fields=["job", "row_number"], name="linking_row_error_idx")]
+
+    def __str__(self):
+        return f"row {self.row_number} {self.field}: {self.code}"
+
+
+class LinkingReview(BaseModel):
+    """A row matched on demographics without certainty: its visit is kept unlinked until staff decide."""
+
+    job = models.ForeignKey(LinkingJob, on_delete=models.CASCADE, related_name="reviews")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="linking_reviews")
+    row_number = models.PositiveIntegerField()
+    care_context = models.ForeignKey(CareContext, on_delete=models.PROTECT, related_name="linking_reviews")
+    # ABHA account ids that could be this patient (same mobile; name, gender or year of birth differ).
+    candidate_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=LinkingReviewStatus.choices, default=LinkingReviewStatus.PENDING)
+    linked_to = models.ForeignKey(AbhaAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["row_number", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "row_number"], name="linking_review_one_per_row"),
+        ]
+        indexes = [models.Index(fields=["facility", "status"], name="linking_review_list_idx")]
+
+    def __str__(self):
+        return f"{self.job_id} row {self.row_number} {self.status}"

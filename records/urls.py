@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .linking import views as linking_views
 
 app_name = "records"
 
@@ -26,4 +27,10 @@ urlpatterns = [
     path("me/link/", views.link_find, name="link_find"),
     path("me/link/<uuid:uuid>/", views.link_confirm, name="link_confirm"),
     path("links/<uuid:uuid>/review/", views.link_review, name="link_review"),
+    path("linking/", linking_views.linking_home, name="linking"),
+    path("linking/review/", linking_views.linking_reviews, name="linking_reviews"),
+    path("linking/<uuid:uuid>/", linking_views.linking_job, name="linking_job"),
+    path("linking/<uuid:uuid>/progress/", linking_views.linking_progress, name="linking_progress"),
+    path("linking/<uuid:uuid>/errors.csv", linking_views.linking_errors, name="linking_errors"),
+    path("linking/<uuid:uuid>/cancel/", linking_views.linking_cancel, name="linking_cancel"),
 ]

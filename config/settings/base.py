@@ -183,7 +183,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.CountedPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.PortalAutoSchema",  # adds the error responses (core/api/schema.py)
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     # DRF's anon/user throttles that let requests through while the cache (Redis) is down (core/api/throttles.py).
     "DEFAULT_THROTTLE_CLASSES": [
@@ -245,6 +245,13 @@ BTG_ACCESS_MINUTES = env_int("BTG_ACCESS_MINUTES", 60, minimum=1)
 
 # Scan & Share: an OPD token stays valid (and a repeat share returns it) for this many minutes.
 SCAN_TOKEN_VALIDITY_MINUTES = env_int("SCAN_TOKEN_VALIDITY_MINUTES", 30, minimum=1)
+
+# Record-linking jobs: the largest upload (bytes), rows per chunk (one transaction each), how many worker
+# tasks share one job, and after how long an untouched queued job is queued again by the resume sweep.
+LINKING_MAX_UPLOAD_BYTES = env_int("LINKING_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1024)
+LINKING_CHUNK_ROWS = env_int("LINKING_CHUNK_ROWS", 5000, minimum=1)
+LINKING_PARALLEL = env_int("LINKING_PARALLEL", 2, minimum=1)
+LINKING_RESUME_AFTER_SECONDS = env_int("LINKING_RESUME_AFTER_SECONDS", 60, minimum=1)
 
 # --- Content-Security-Policy (django-csp) ----------------------------------
 # Scripts and styles only from our own static files: no inline <script>, no on*= handlers, no

@@ -70,6 +70,11 @@ class RecordReadSerializer(RecordSummarySerializer):
     bundle = serializers.JSONField()
 
 
+class RecordListOutSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = RecordReadSerializer(many=True)
+
+
 class FrequencySerializer(serializers.Serializer):
     unit = serializers.ChoiceField(choices=FrequencyUnit.choices, default=FrequencyUnit.HOUR)
     value = serializers.IntegerField(default=1)
@@ -113,7 +118,7 @@ class ArtefactOutSerializer(serializers.Serializer):
     date_to = serializers.DateField()
     data_erase_at = serializers.DateTimeField()
     access_mode = serializers.CharField()
-    revoked_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
 
 
 class ConsentRequestOutSerializer(serializers.Serializer):
@@ -236,3 +241,26 @@ class LinkConfirmInSerializer(serializers.Serializer):
 
 class LinkReviewInSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
+
+
+# Envelopes of the read endpoints: what they answer, for the OpenAPI schema (the views build the same keys).
+class AccessLogOutSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = AccessLogEntrySerializer(many=True)
+
+
+class LinkDiscoverOutSerializer(serializers.Serializer):
+    facility = serializers.CharField(help_text="The facility ID asked about.")
+    matches = LinkCandidateSerializer(many=True)
+
+
+class ArtefactRecordsOutSerializer(serializers.Serializer):
+    artefact = ArtefactOutSerializer()
+    count = serializers.IntegerField()
+    records = RecordReadSerializer(many=True)
+
+
+class BreakGlassRecordsOutSerializer(serializers.Serializer):
+    btg = BreakGlassOutSerializer()
+    count = serializers.IntegerField()
+    records = RecordReadSerializer(many=True)

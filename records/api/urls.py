@@ -1,8 +1,15 @@
 from django.urls import path
 
+from ..linking import api as linking
 from . import views
 
 urlpatterns = [
+    path("linking-jobs/", linking.JobListCreateView.as_view(), name="api-linking-jobs"),
+    path("linking-jobs/<uuid:uuid>/", linking.JobDetailView.as_view(), name="api-linking-job"),
+    path("linking-jobs/<uuid:uuid>/errors.csv", linking.JobErrorsView.as_view(), name="api-linking-job-errors"),
+    path("linking-jobs/<uuid:uuid>/cancel/", linking.JobCancelView.as_view(), name="api-linking-job-cancel"),
+    path("linking-reviews/", linking.ReviewListView.as_view(), name="api-linking-reviews"),
+    path("linking-reviews/<uuid:uuid>/", linking.ReviewDecideView.as_view(), name="api-linking-review"),
     path("records/", views.RecordListCreateView.as_view(), name="api-records"),
     path("records/links/discover/", views.LinkDiscoverView.as_view(), name="api-link-discover"),
     path("records/links/", views.LinkStartView.as_view(), name="api-links"),

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from abha.selectors import account_for_user
 from core import access
+from core.api.schema import errors
 from core.exceptions import DomainError, NotAllowed
 from facilities.access_rules import member_facility_ids
 from facilities.enums import FacilityStatus, MembershipRole
@@ -24,18 +25,23 @@ from ..fhir import kind_labels, with_labels
 from ..models import ConsentRequest, LinkRequest
 from .serializers import (
     AccessLogEntrySerializer,
+    AccessLogOutSerializer,
     ArtefactOutSerializer,
+    ArtefactRecordsOutSerializer,
     BreakGlassInSerializer,
     BreakGlassOutSerializer,
+    BreakGlassRecordsOutSerializer,
     ConsentRequestInSerializer,
     ConsentRequestOutSerializer,
     GrantInSerializer,
     LinkCandidateSerializer,
     LinkConfirmInSerializer,
+    LinkDiscoverOutSerializer,
     LinkOutSerializer,
     LinkReviewInSerializer,
     LinkStartInSerializer,
     RecordInSerializer,
+    RecordListOutSerializer,
     RecordOutSerializer,
     RecordReadSerializer,
 )
@@ -64,7 +70,7 @@ class RecordListCreateView(APIView):
     @extend_schema(
         summary="Records of a patient: your facility's (staff) or your own (citizen); every read is audited",
         parameters=[OpenApiParameter("patient", OpenApiTypes.STR, description="ABHA number or address (staff).")],
-        responses=RecordReadSerializer(many=True),
+        responses=RecordListOutSerializer,
         tags=TAGS,
     )
     def get(self, request):
@@ -84,7 +90,7 @@ class RecordListCreateView(APIView):
     @extend_schema(
         summary="Add a FHIR document bundle for a patient (facility staff)",
         request=RecordInSerializer,
-        responses={201: RecordOutSerializer, 200: RecordOutSerializer},
+        responses={201: RecordOutSerializer, 200: RecordOutSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request):
@@ -171,7 +177,7 @@ class ConsentGrantView(APIView):
     @extend_schema(
         summary="Grant a consent request, perhaps narrower (the patient)",
         request=GrantInSerializer,
-        responses=ConsentRequestOutSerializer,
+        responses={200: ConsentRequestOutSerializer, **errors(409)},
         tags=CONSENT_TAGS,
     )
     def post(self, request, uuid):
@@ -195,7 +201,7 @@ class ConsentDenyView(APIView):
     @extend_schema(
         summary="Deny a consent request (the patient)",
         request=None,
-        responses=ConsentRequestOutSerializer,
+        responses={200: ConsentRequestOutSerializer, **errors(409)},
         tags=CONSENT_TAGS,
     )
     def post(self, request, uuid):
@@ -207,7 +213,7 @@ class ArtefactRevokeView(APIView):
     @extend_schema(
         summary="Revoke a granted consent (the patient)",
         request=None,
-        responses=ArtefactOutSerializer,
+        responses={200: ArtefactOutSerializer, **errors(409)},
         tags=CONSENT_TAGS,
     )
     def post(self, request, uuid):
@@ -249,7 +255,7 @@ def _records_json(records) -> str:
 class ArtefactRecordsView(APIView):
     @extend_schema(
         summary="Records covered by a granted consent (the requesting doctor); 403 consent_inactive otherwise",
-        responses=RecordReadSerializer(many=True),
+        responses={200: ArtefactRecordsOutSerializer, **errors(429)},  # 429 frequency_exceeded
         tags=CONSENT_TAGS,
     )
     def get(self, request, uuid):
@@ -282,7 +288,7 @@ class BreakGlassCreateView(APIView):
 
 class BreakGlassRecordsView(APIView):
     @extend_schema(
-        summary="Records under an active emergency access", responses=RecordReadSerializer(many=True), tags=CONSENT_TAGS
+        summary="Records under an active emergency access", responses=BreakGlassRecordsOutSerializer, tags=CONSENT_TAGS
     )
     def get(self, request, uuid):
         read = services.btg_records_read(actor=request.user, grant_uuid=uuid, request=request)
@@ -311,7 +317,7 @@ class LinkDiscoverView(APIView):
     @extend_schema(
         summary="Visits a facility holds for you by mobile, gender and year of birth (citizen)",
         parameters=[OpenApiParameter("facility", OpenApiTypes.STR, required=True)],
-        responses=LinkCandidateSerializer(many=True),
+        responses=LinkDiscoverOutSerializer,
         tags=TAGS,
     )
     def get(self, request):
@@ -330,7 +336,7 @@ class LinkStartView(APIView):
     @extend_schema(
         summary="Claim visits found for you; an OTP goes to your ABHA mobile (citizen)",
         request=LinkStartInSerializer,
-        responses={201: LinkOutSerializer},
+        responses={201: LinkOutSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request):
@@ -349,7 +355,7 @@ class LinkConfirmView(APIView):
     @extend_schema(
         summary="Confirm with the OTP: linked now (strong match) or sent to the facility's review (weak)",
         request=LinkConfirmInSerializer,
-        responses=LinkOutSerializer,
+        responses={200: LinkOutSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request, uuid):
@@ -382,7 +388,7 @@ class LinkReviewView(APIView):
     @extend_schema(
         summary="Link or refuse a weak match (facility staff)",
         request=LinkReviewInSerializer,
-        responses=LinkOutSerializer,
+        responses={200: LinkOutSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request, uuid):
@@ -397,7 +403,7 @@ class LinkReviewView(APIView):
 class AccessLogView(APIView):
     @extend_schema(
         summary="Who accessed my records (citizen), newest first",
-        responses=AccessLogEntrySerializer(many=True),
+        responses=AccessLogOutSerializer,
         tags=["abha"],
     )
     def get(self, request):

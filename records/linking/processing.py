@@ -1,0 +1,557 @@
+"""Running a linking job: cut the file into chunks, then link each chunk in one transaction.
+
+Crash safety comes from three things:
+- a chunk's whole effect (care contexts, records, errors, reviews, counters, the job's totals and the chunk's
+  DONE status) commits in one transaction, so a chunk is done exactly once or not at all;
+- the claim on a chunk is its row lock (`SELECT ... FOR UPDATE SKIP LOCKED`): a worker that dies loses its
+  connection, PostgreSQL drops the lock and rolls its work back, and the next worker takes the chunk;
+- the natural keys (care context: facility + reference; record: facility + care context + record key) are
+  unique, and rows go in with `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`, so a re-upload or two
+  overlapping uploads link nothing twice and the rows not returned are counted as duplicates.
+
+On PostgreSQL a chunk's rows go into a temporary staging table with COPY; on SQLite (`make run`) with
+executemany. The SQL after that is the same.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import shutil
+import uuid as uuid_lib
+import zipfile
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from abha.enums import AccountStatus
+from abha.identifiers import abha_number_display
+from abha.models import AbhaAccount, AbhaAddress
+from core.counters import count_add
+from core.enums import CountMetric
+from core.services import audit_record
+
+from ..enums import LinkingChunkStatus, LinkingFileFormat, LinkingJobStatus
+from ..fhir import bundle_sha256, document_bundle, index_bundle, summarize
+from ..models import CareContext, HealthRecord, LinkingChunk, LinkingJob, LinkingReview, LinkingRowError
+from . import files, rows
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+MAX_CANDIDATES = 5
+MAX_PDF_BYTES = 10 * 1024 * 1024
+
+
+# --- Preparing: cut the file into chunks ---------------------------------------------------------
+
+
+class _HashingReader:
+    """Iterates a binary file by lines while hashing what it read (one pass for both)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.digest = hashlib.sha256()
+
+    def __iter__(self):
+        for line in self.stream:
+            self.digest.update(line)
+            yield line
+
+
+def _extract_rows_file(job: LinkingJob) -> None:
+    """For a ZIP: copy its CSV out (streamed) so that chunks can be read by byte range."""
+    with job.file.open("rb") as stored, zipfile.ZipFile(stored) as archive:
+        member = files.zip_rows_member(archive)
+        with archive.open(member) as source:
+            job.rows_file.save(f"{job.uuid}-rows.csv", File(source), save=False)
+
+
+def job_prepare(*, job_id: int) -> LinkingJob | None:
+    """Count the rows and record the chunks; QUEUED -> RUNNING. A second call for the same job does nothing."""
+    with transaction.atomic():
+        job = LinkingJob.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
+        if job is None or job.status != LinkingJobStatus.QUEUED:
+            return None
+        if job.file_format == LinkingFileFormat.ZIP:
+            _extract_rows_file(job)
+        else:
+            job.rows_file.name = job.file.name
+        chunk_rows = settings.LINKING_CHUNK_ROWS
+        chunks, current, total = [], [], 0
+        with job.rows_file.open("rb") as stream:
+            reader = _HashingReader(stream)
+            for span in files.row_spans(reader, job.file_format):
+                current.append(span)
+                total += 1
+                if len(current) == chunk_rows:
+                    chunks.append(_chunk(job, len(chunks), current))
+                    current = []
+            if current:
+                chunks.append(_chunk(job, len(chunks), current))
+            shutil.copyfileobj(stream, _Discard())  # anything after the last row still counts for the hash
+        LinkingChunk.objects.bulk_create(chunks, batch_size=2000)
+        job.sha256 = reader.digest.hexdigest() if job.file_format != LinkingFileFormat.ZIP else _file_sha256(job)
+        job.total = total
+        job.started_at = timezone.now()
+        job.status = LinkingJobStatus.RUNNING if chunks else LinkingJobStatus.DONE
+        if not chunks:
+            job.finished_at = job.started_at
+            job.message = "empty"
+        job.save()
+    return job
+
+
+class _Discard:
+    def write(self, data):
+        return len(data)
+
+
+def _file_sha256(job: LinkingJob) -> str:
+    digest = hashlib.sha256()
+    with job.file.open("rb") as stream:
+        for block in iter(lambda: stream.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _chunk(job: LinkingJob, index: int, spans: list) -> LinkingChunk:
+    return LinkingChunk(
+        job=job,
+        index=index,
+        first_row=spans[0].number,
+        row_count=len(spans),
+        start_byte=spans[0].start,
+        end_byte=spans[-1].end,
+    )
+
+
+# --- Working: claim a chunk, link it, repeat ------------------------------------------------------
+
+
+def job_work(*, job_id: int) -> int:
+    """Process the job's chunks until none is left for this worker; returns how many it did."""
+    done = 0
+    while True:
+        outcome = _process_next_chunk(job_id)
+        if outcome is None:
+            break
+        done += outcome
+    job_finish_if_complete(job_id=job_id)
+    return done
+
+
+def _process_next_chunk(job_id: int) -> int | None:
+    """1 when a chunk was linked, 0 when one failed, None when there is nothing (left) to take."""
+    chunk_id = None
+    try:
+        with transaction.atomic():
+            job = LinkingJob.objects.select_related("facility", "uploaded_by").filter(pk=job_id).first()
+            if job is None or job.status != LinkingJobStatus.RUNNING:
+                return None  # finished, cancelled or failed: stop between chunks
+            chunk = (
+                LinkingChunk.objects.select_for_update(skip_locked=True)
+                .filter(job_id=job_id, status=LinkingChunkStatus.PENDING)
+                .order_by("index")
+                .first()
+            )
+            if chunk is None:
+                return None
+            chunk_id = chunk.pk
+            process_chunk(job, chunk)
+        return 1
+    except Exception as error:  # a bug or a bad surprise in one chunk must not stop the others
+        if chunk_id is None:
+            raise
+        logger.exception("Linking job %s: chunk %s failed", job_id, chunk_id)
+        _chunk_failed(chunk_id, error)
+        return 0
+
+
+def _chunk_failed(chunk_id: int, error: Exception) -> None:
+    """Count the attempt; after MAX_ATTEMPTS the chunk's rows are reported as failed and the job goes on."""
+    with transaction.atomic():
+        chunk = LinkingChunk.objects.select_for_update().select_related("job").get(pk=chunk_id)
+        if chunk.status != LinkingChunkStatus.PENDING:
+            return
+        chunk.attempts += 1
+        chunk.last_error = f"{type(error).__name__}: {error}"[:300]
+        if chunk.attempts >= MAX_ATTEMPTS:
+            chunk.status = LinkingChunkStatus.FAILED
+            chunk.finished_at = timezone.now()
+            LinkingRowError.objects.bulk_create(
+                LinkingRowError(job_id=chunk.job_id, row_number=number, field="row", code="internal")
+                for number in range(chunk.first_row, chunk.first_row + chunk.row_count)
+            )
+            LinkingJob.objects.filter(pk=chunk.job_id).update(
+                processed=F("processed") + chunk.row_count, failed_rows=F("failed_rows") + chunk.row_count
+            )
+        chunk.save(update_fields=["attempts", "last_error", "status", "finished_at"])
+
+
+def job_finish_if_complete(*, job_id: int) -> bool:
+    """RUNNING -> DONE (or FAILED when a chunk failed for good) once no chunk is pending."""
+    if LinkingChunk.objects.filter(job_id=job_id, status=LinkingChunkStatus.PENDING).exists():
+        return False
+    failed = LinkingChunk.objects.filter(job_id=job_id, status=LinkingChunkStatus.FAILED).exists()
+    return bool(
+        LinkingJob.objects.filter(pk=job_id, status=LinkingJobStatus.RUNNING).update(
+            status=LinkingJobStatus.FAILED if failed else LinkingJobStatus.DONE,
+            finished_at=timezone.now(),
+            message="chunk_failed" if failed else "",
+        )
+    )
+
+
+def jobs_to_resume() -> list[tuple[int, str]]:
+    """(job id, what to run) for open jobs nobody is moving: queued ones (prepare) and running ones with a
+    pending chunk that no worker holds (work). Extra workers are harmless: they find nothing to claim."""
+    stale_queued = timezone.now() - dt.timedelta(seconds=settings.LINKING_RESUME_AFTER_SECONDS)
+    todo = [
+        (job_id, "prepare")
+        for job_id in LinkingJob.objects.filter(status=LinkingJobStatus.QUEUED, created_at__lt=stale_queued)
+        .values_list("pk", flat=True)
+        .order_by("pk")
+    ]
+    with transaction.atomic():
+        running = LinkingJob.objects.filter(status=LinkingJobStatus.RUNNING).values_list("pk", flat=True)
+        free = (
+            LinkingChunk.objects.select_for_update(skip_locked=True)
+            .filter(job_id__in=list(running), status=LinkingChunkStatus.PENDING)
+            .values_list("job_id", flat=True)
+        )
+        todo += [(job_id, "work") for job_id in sorted(set(free))]
+    return todo
+
+
+# --- One chunk ---------------------------------------------------------------------------------------
+
+
+def _read_chunk_rows(job: LinkingJob, chunk: LinkingChunk, today: dt.date) -> list[rows.LinkRow]:
+    with job.rows_file.open("rb") as stream:
+        data = files.read_range(stream, chunk.start_byte, chunk.end_byte)
+        if job.file_format == LinkingFileFormat.NDJSON:
+            return [
+                rows.ndjson_row(number, line, today=today)
+                for number, line in enumerate(files.ndjson_rows(data), start=chunk.first_row)
+            ]
+        header = files.csv_header(stream)
+    in_zip = job.file_format == LinkingFileFormat.ZIP
+    return [
+        rows.csv_row(number, header, fields, today=today, in_zip=in_zip)
+        for number, fields in enumerate(files.csv_rows(data), start=chunk.first_row)
+    ]
+
+
+def _full_name(first: str, middle: str, last: str) -> str:
+    return " ".join(part for part in (first, middle, last) if part)
+
+
+def _normal(value: str) -> str:
+    return " ".join(value.lower().replace(".", " ").split())
+
+
+def _match_patients(batch: list[rows.LinkRow]) -> None:
+    """Set `patient_id` (certain), `candidates` (needs review) or an error on each row. Three queries a chunk."""
+    fields = ("id", "status", "first_name", "middle_name", "last_name", "abha_number")
+    numbers = {row.abha_number for row in batch if row.abha_number and not row.errors}
+    by_number = {
+        account[5]: account for account in AbhaAccount.objects.filter(abha_number__in=numbers).values_list(*fields)
+    }
+    locals_ = {row.abha_local for row in batch if row.abha_local and not row.errors}
+    by_local = {
+        local: account
+        for local, *account in AbhaAddress.objects.alias(local_ci=Lower("local"))
+        .filter(local_ci__in=locals_)
+        .values_list("local", *(f"account__{name}" for name in fields))
+    }
+    mobiles = {row.mobile for row in batch if row.mobile and not row.errors}
+    on_mobile = defaultdict(list)
+    for account in AbhaAccount.objects.filter(mobile__in=mobiles, status=AccountStatus.ACTIVE).values_list(
+        *fields, "mobile", "gender", "year_of_birth"
+    ):
+        on_mobile[account[6]].append(account)
+
+    for row in batch:
+        row.patient_id, row.candidates, row.patient_abha, row.patient_name = None, [], "", row.name
+        if row.errors:
+            continue
+        if row.abha_number or row.abha_local:
+            account = by_number.get(row.abha_number) if row.abha_number else by_local.get(row.abha_local)
+            column = "abha_number" if row.abha_number else "abha_address"
+            if account is None:
+                row.error(column, "abha_unknown")
+            elif account[1] != AccountStatus.ACTIVE:
+                row.error(column, "abha_inactive")
+            else:
+                row.patient_id, row.patient_abha = account[0], account[5]
+                row.patient_name = _full_name(*account[2:5])
+            continue
+        _match_demographics(row, on_mobile.get(row.mobile, []))
+
+
+def _match_demographics(row: rows.LinkRow, accounts: list) -> None:
+    """Certain only when exactly one account on the mobile has the same name, gender and year of birth;
+    accounts that share the mobile and part of the rest go to a person; nothing close is an error."""
+    name = _normal(row.name)
+    exact, close = [], []
+    for account in accounts:
+        names = {_normal(_full_name(*account[2:5])), _normal(_full_name(account[2], "", account[4]))}
+        same_name = name in names
+        same_person_facts = account[7] == row.gender and account[8] == row.year_of_birth
+        if same_name and same_person_facts:
+            exact.append(account)
+        elif same_name or same_person_facts:
+            close.append(account)
+    if len(exact) == 1:
+        row.patient_id, row.patient_abha = exact[0][0], exact[0][5]
+    elif exact or close:
+        row.candidates = [account[0] for account in (exact or close)][:MAX_CANDIDATES]
+    else:
+        row.error("mobile", "no_match")
+
+
+def _attach_pdfs(job: LinkingJob, batch: list[rows.LinkRow]) -> None:
+    """Rows of a ZIP that name a PDF get a document bundle around it (read from the archive one by one)."""
+    wanted = [row for row in batch if row.pdf_path and not row.errors]
+    if not wanted or job.file_format != LinkingFileFormat.ZIP:
+        return
+    with job.file.open("rb") as stored, zipfile.ZipFile(stored) as archive:
+        names = set(archive.namelist())
+        for row in wanted:
+            path = row.pdf_path.lstrip("/")
+            if path not in names:
+                row.error("pdf_path", "pdf_missing")
+                continue
+            info = archive.getinfo(path)
+            if info.file_size > MAX_PDF_BYTES:
+                row.error("pdf_path", "pdf_too_large")
+                continue
+            data = archive.read(info)
+            if not data.startswith(b"%PDF"):
+                row.error("pdf_path", "pdf_not_pdf")
+                continue
+            row.bundle = document_bundle(
+                hi_type=row.hi_type,
+                title=row.display,
+                date=row.visit_date.isoformat(),
+                content_type="application/pdf",
+                data=data,
+                patient_abha=row.patient_abha,
+                patient_name=row.patient_name,
+            )
+
+
+_STAGE_COLUMNS = (
+    "row_number, patient_id, cc_uuid, rec_uuid, reference, display, visit_date, hi_type, record_key, title, "
+    "bundle, summary, sha, p_name, p_mobile, p_gender, p_yob, first_of_reference, first_of_record"
+)
+_STAGE_TABLE = """
+CREATE TEMP TABLE linking_stage (
+    row_number integer, patient_id bigint, cc_uuid {uuid}, rec_uuid {uuid}, reference varchar(64),
+    display varchar(200), visit_date date, hi_type varchar(24), record_key varchar(128), title varchar(200),
+    bundle text, summary text, sha varchar(64), p_name varchar(200), p_mobile varchar(10), p_gender varchar(1),
+    p_yob smallint, first_of_reference boolean, first_of_record boolean
+){on_commit}
+"""
+
+
+def _stage_values(job: LinkingJob, row: rows.LinkRow, seen_refs: set, seen_records: set, sql_value) -> tuple:
+    facility = job.facility
+    date = row.visit_date.isoformat()
+    if row.bundle is not None:
+        bundle = row.bundle
+        facts_key = row.bundle_facts.record_key if row.bundle_facts else bundle.get("id", "")
+        record_key = row.record_id or facts_key or row.hi_type
+        title = str((row.bundle_facts.title if row.bundle_facts else "") or row.display)[:200]
+    else:
+        record_key = row.record_id or row.hi_type
+        bundle = index_bundle(
+            bundle_id=str(uuid_lib.uuid4()),
+            hi_type=row.hi_type,
+            title=row.display,
+            date=date,
+            patient_abha=abha_number_display(row.patient_abha) if row.patient_abha else "",
+            patient_name=row.patient_name,
+            custodian=f"{facility.name} ({facility.facility_id})",
+        )
+        title = row.display
+    first_of_reference = row.reference not in seen_refs
+    seen_refs.add(row.reference)
+    first_of_record = (row.reference, record_key) not in seen_records
+    seen_records.add((row.reference, record_key))
+    unlinked = row.patient_id is None
+    return (
+        row.number,
+        row.patient_id,
+        sql_value(uuid_lib.uuid4()),
+        sql_value(uuid_lib.uuid4()),
+        row.reference,
+        row.display,
+        connection.ops.adapt_datefield_value(row.visit_date),
+        row.hi_type,
+        record_key[:128],
+        title,
+        json.dumps(bundle, ensure_ascii=False),
+        json.dumps(summarize(bundle), ensure_ascii=False),
+        bundle_sha256(bundle),
+        row.name if unlinked else "",
+        row.mobile if unlinked else "",
+        row.gender if unlinked else "",
+        row.year_of_birth if unlinked else None,
+        first_of_reference,
+        first_of_record,
+    )
+
+
+def _stage(values: list[tuple]) -> None:
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        # Dropped after use too; this covers a caller's outer transaction (savepoints) holding an old one.
+        cursor.execute("DROP TABLE IF EXISTS linking_stage")
+        cursor.execute(
+            _STAGE_TABLE.format(
+                uuid="uuid" if postgres else "char(32)", on_commit=" ON COMMIT DROP" if postgres else ""
+            )
+        )
+        if postgres:
+            with cursor.cursor.copy(f"COPY linking_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(values[0]))
+            cursor.executemany(f"INSERT INTO linking_stage ({_STAGE_COLUMNS}) VALUES ({marks})", values)  # noqa: S608
+
+
+def _link_staged(job: LinkingJob, now) -> tuple[list[int], dict[int, int]]:
+    """Insert care contexts and records from the staging table. Returns (rows whose reference belongs to
+    another patient, {row number: care context id} for the rows whose record was inserted)."""
+    postgres = connection.vendor == "postgresql"
+    as_json = "CAST({} AS jsonb)" if postgres else "{}"
+    now_value = connection.ops.adapt_datetimefield_value(now)
+    cc_table, record_table = CareContext._meta.db_table, HealthRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {cc_table} (uuid, created_at, updated_at, facility_id, patient_id, patient_name,
+                patient_mobile, patient_gender, patient_year_of_birth, reference, display, date, created_by_id)
+            SELECT s.cc_uuid, %s, %s, %s, s.patient_id, s.p_name, s.p_mobile, s.p_gender, s.p_yob, s.reference,
+                s.display, s.visit_date, %s
+            FROM linking_stage s WHERE s.first_of_reference
+            ON CONFLICT DO NOTHING
+            """,  # noqa: S608 - table names from model meta
+            [now_value, now_value, job.facility_id, job.uploaded_by_id],
+        )
+        cursor.execute(
+            f"""
+            SELECT s.row_number FROM linking_stage s
+            JOIN {cc_table} c ON c.facility_id = %s AND c.reference = s.reference
+            WHERE NOT (c.patient_id = s.patient_id OR (c.patient_id IS NULL AND s.patient_id IS NULL))
+            """,  # noqa: S608
+            [job.facility_id],
+        )
+        other_patient = [number for (number,) in cursor.fetchall()]
+        if other_patient:
+            marks = ", ".join(["%s"] * len(other_patient))
+            cursor.execute(f"DELETE FROM linking_stage WHERE row_number IN ({marks})", other_patient)  # noqa: S608
+        cursor.execute(
+            f"""
+            INSERT INTO {record_table} (uuid, created_at, updated_at, care_context_id, facility_id, patient_id,
+                hi_type, record_key, record_date, version, is_current, supersedes_id, title, bundle, summary,
+                bundle_sha256, created_by_id)
+            SELECT s.rec_uuid, %s, %s, c.id, c.facility_id, c.patient_id, s.hi_type, s.record_key, c.date, 1, TRUE,
+                NULL, s.title, {as_json.format("s.bundle")}, {as_json.format("s.summary")}, s.sha, %s
+            FROM linking_stage s JOIN {cc_table} c ON c.facility_id = %s AND c.reference = s.reference
+            WHERE s.first_of_record
+            ON CONFLICT DO NOTHING
+            RETURNING uuid, care_context_id
+            """,  # noqa: S608
+            [now_value, now_value, job.uploaded_by_id, job.facility_id],
+        )
+        inserted = {str(uuid_lib.UUID(str(rec_uuid))): cc_id for rec_uuid, cc_id in cursor.fetchall()}
+        cursor.execute("SELECT row_number, rec_uuid FROM linking_stage")
+        linked_rows = {
+            number: inserted[str(uuid_lib.UUID(str(rec_uuid)))]
+            for number, rec_uuid in cursor.fetchall()
+            if str(uuid_lib.UUID(str(rec_uuid))) in inserted
+        }
+        cursor.execute("DROP TABLE linking_stage")
+    return other_patient, linked_rows
+
+
+def process_chunk(job: LinkingJob, chunk: LinkingChunk) -> dict:
+    """Link one chunk inside the caller's transaction (which holds the chunk's row lock)."""
+    now = timezone.now()
+    batch = _read_chunk_rows(job, chunk, timezone.localdate())
+    _match_patients(batch)
+    _attach_pdfs(job, batch)
+    ready = [row for row in batch if not row.errors]
+    postgres = connection.vendor == "postgresql"
+    sql_value = (lambda value: value) if postgres else (lambda value: value.hex)
+    seen_refs, seen_records = set(), set()
+    staged = [_stage_values(job, row, seen_refs, seen_records, sql_value) for row in ready]
+    other_patient, linked_rows = [], {}
+    if staged:
+        _stage(staged)
+        other_patient, linked_rows = _link_staged(job, now)
+    by_number = {row.number: row for row in batch}
+    for number in other_patient:
+        by_number[number].error("care_context_reference", "other_patient")
+
+    errors = [
+        LinkingRowError(job=job, row_number=row.number, field=column, code=code, detail=detail)
+        for row in batch
+        for column, code, detail in row.errors
+    ]
+    LinkingRowError.objects.bulk_create(errors, batch_size=2000)
+    linked = sum(1 for number in linked_rows if by_number[number].patient_id is not None)
+    reviews = [
+        LinkingReview(
+            job=job,
+            facility_id=job.facility_id,
+            row_number=number,
+            care_context_id=cc_id,
+            candidate_ids=by_number[number].candidates,
+        )
+        for number, cc_id in linked_rows.items()
+        if by_number[number].patient_id is None
+    ]
+    LinkingReview.objects.bulk_create(reviews, batch_size=2000)
+    failed = sum(1 for row in batch if row.errors)
+    counts = {
+        "processed": len(batch),
+        "linked": linked,
+        "needs_review": len(reviews),
+        "failed": failed,
+        "duplicates": len(batch) - failed - linked - len(reviews),
+    }
+    if linked:  # the dashboard's counter, in the same transaction as the records
+        count_add(
+            metric=CountMetric.RECORDS_LINKED,
+            district_lgd=job.facility.district_id,
+            facility_key=job.facility_id,
+            delta=linked,
+        )
+    LinkingJob.objects.filter(pk=job.pk).update(
+        processed=F("processed") + counts["processed"],
+        linked=F("linked") + linked,
+        duplicates=F("duplicates") + counts["duplicates"],
+        needs_review=F("needs_review") + len(reviews),
+        failed_rows=F("failed_rows") + failed,
+        updated_at=now,
+    )
+    chunk.status = LinkingChunkStatus.DONE
+    chunk.finished_at = now
+    chunk.save(update_fields=["status", "finished_at"])
+    audit_record(
+        actor=job.uploaded_by,
+        action="records.linking_chunk",
+        target=job,
+        details={"chunk": chunk.index, "first_row": chunk.first_row, **counts},
+    )
+    return counts

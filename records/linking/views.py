@@ -1,0 +1,175 @@
+"""Pages for linking jobs: upload, live progress, the error report, and the review of uncertain matches."""
+
+import uuid as uuid_lib
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from abha.models import AbhaAccount
+from core import access
+from core.exceptions import DomainError
+from facilities.access_rules import member_facility_ids
+from facilities.enums import FacilityStatus
+from facilities.models import Facility
+
+from ..models import LinkingJob
+from . import files, selectors, services
+
+
+class UploadForm(forms.Form):
+    facility = forms.ModelChoiceField(queryset=Facility.objects.none(), label=gettext_lazy("Facility"))
+    file = forms.FileField(
+        label=gettext_lazy("Batch file"),
+        help_text=gettext_lazy(
+            "CSV (UTF-8) with one row per record, NDJSON of FHIR bundles, or a ZIP of a CSV with PDFs."
+        ),
+    )
+
+    def __init__(self, *args, facilities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facility"].queryset = facilities
+        if len(facilities) == 1:
+            self.fields["facility"].initial = facilities[0]
+
+
+def _upload_facilities(user):
+    facilities = Facility.objects.filter(status=FacilityStatus.VERIFIED).order_by("name")
+    if access.is_state_official(user) or user.is_superuser:
+        return facilities
+    return facilities.filter(pk__in=member_facility_ids(user))
+
+
+def _require_linking_user(request):
+    if not access.can(request.user, "view", LinkingJob):
+        raise PermissionDenied
+
+
+def _job(request, uuid):
+    try:
+        return services.job_for(request.user, uuid)
+    except DomainError:
+        raise Http404 from None
+
+
+@login_required
+def linking_home(request):
+    """Upload a batch; this facility's recent jobs."""
+    _require_linking_user(request)
+    facilities = list(_upload_facilities(request.user)[:500])
+    form = UploadForm(request.POST or None, request.FILES or None, facilities=_upload_facilities(request.user))
+    if request.method == "POST":
+        too_large = int(request.META.get("CONTENT_LENGTH") or 0) > settings.LINKING_MAX_UPLOAD_BYTES + 1024 * 1024
+        if too_large:
+            form = UploadForm(None, facilities=_upload_facilities(request.user))
+            form.add_error(None, files.too_large_message())
+        elif form.is_valid():
+            try:
+                job = services.job_create(
+                    actor=request.user,
+                    facility=form.cleaned_data["facility"],
+                    uploaded_file=form.cleaned_data["file"],
+                    request=request,
+                )
+            except DomainError as error:
+                for field, problems in (error.fields or {"__all__": [error.message]}).items():
+                    for problem in problems:
+                        form.add_error(field if field in form.fields else None, problem)
+            else:
+                return redirect("records:linking_job", job.uuid)
+    context = {
+        "form": form,
+        "facilities": facilities,
+        "jobs": selectors.jobs_for(request.user, limit=30),
+        "pending_reviews": selectors.reviews_for(request.user, limit=1),
+        "required_columns": files.REQUIRED_COLUMNS,
+        "optional_columns": files.OPTIONAL_COLUMNS,
+        "max_mb": settings.LINKING_MAX_UPLOAD_BYTES // (1024 * 1024),
+    }
+    return render(request, "records/linking_home.html", context)
+
+
+@login_required
+def linking_job(request, uuid):
+    job = _job(request, uuid)
+    return render(
+        request,
+        "records/linking_job.html",
+        {"job": job, "may_cancel": services.may_upload_for(request.user, job.facility)},
+    )
+
+
+@login_required
+def linking_progress(request, uuid):
+    """The progress card alone: htmx swaps it in every second while the job is open."""
+    job = _job(request, uuid)
+    return render(
+        request,
+        "records/_linking_progress.html",
+        {"job": job, "may_cancel": services.may_upload_for(request.user, job.facility)},
+    )
+
+
+@login_required
+def linking_errors(request, uuid):
+    job = _job(request, uuid)
+    response = StreamingHttpResponse(selectors.error_report_lines(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="linking-errors-{job.uuid}.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def linking_cancel(request, uuid):
+    try:
+        services.job_cancel(actor=request.user, job_uuid=uuid, request=request)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The job was cancelled. Rows already linked stay linked."))
+    return redirect("records:linking_job", uuid)
+
+
+@login_required
+def linking_reviews(request):
+    """Rows matched on demographics without certainty: link each to one candidate, or reject it."""
+    _require_linking_user(request)
+    if request.method == "POST":
+        choice, review = request.POST.get("account", ""), request.POST.get("review", "")
+        if not _is_uuid(review):
+            raise Http404
+        account_id = None
+        if choice and choice != "reject":
+            account = AbhaAccount.objects.filter(uuid=choice) if _is_uuid(choice) else AbhaAccount.objects.none()
+            account_id = account.values_list("pk", flat=True).first()
+            if account_id is None:
+                messages.error(request, _("Choose one of the suggested patients."))
+                return redirect("records:linking_reviews")
+        elif not choice:
+            messages.error(request, _("Choose a patient, or “None of these”."))
+            return redirect("records:linking_reviews")
+        try:
+            services.review_decide(actor=request.user, review_uuid=review, account_id=account_id, request=request)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("Saved.") if account_id is None else _("Linked. The patient now sees these records.")
+            )
+        return redirect("records:linking_reviews")
+    return render(request, "records/linking_reviews.html", {"reviews": selectors.reviews_for(request.user, limit=100)})
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid_lib.UUID(value)
+    except ValueError:
+        return False
+    return True
