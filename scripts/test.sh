@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/system_packages.sh postgresql redis-server chromium fonts-noto-core gettext
 .venv/bin/python manage.py compilemessages --ignore=.venv --ignore=var -v0
+# axe-core for the accessibility checks, pinned in package-lock.json; Node.js from Debian when npm is missing.
+command -v npm >/dev/null || scripts/system_packages.sh nodejs npm
+mkdir -p var
+flock var/npm.lock sh -c 'cmp -s package-lock.json node_modules/.installed-lock.json 2>/dev/null ||
+  { npm ci --no-audit --no-fund --loglevel=error >/dev/null && cp package-lock.json node_modules/.installed-lock.json; }'
 
 PYTHON_BIN=.venv/bin/python
 # shellcheck source=scripts/test_services.sh

@@ -1,0 +1,219 @@
+"""Automated accessibility checks of the main flows in Chromium: axe-core (from the npm registry, pinned in
+package-lock.json and installed by `npm ci` in scripts/test.sh) is injected into each page and must find
+no serious or critical violation, on a phone and on a desktop.
+
+Flows: the ABHA enrollment wizard, Scan & Share on the counter's QR page, the citizen's consent inbox,
+the facility registration wizard and the state dashboard.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
+
+from abha.tests.factories import AbhaAccountFactory
+from core import counters
+from core.enums import Role
+from core.tests.factories import StateOfficialFactory
+from facilities.enums import FacilityStatus, MembershipRole
+from facilities.posters import share_url
+from facilities.tests.factories import CounterFactory, FacilityFactory, MembershipFactory
+from microsites.tests.factories import MicrositeFactory
+from records import services as record_services
+from records.enums import HiType
+from records.tests.factories import add_record
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+FAILING_IMPACTS = ("serious", "critical")
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    # The portal's Content-Security-Policy refuses inline scripts; axe is injected as one, by the test only.
+    return {**browser_context_args, "bypass_csp": True}
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request, page):
+    page.set_viewport_size(VIEWPORTS[request.param])
+    return request.param
+
+
+def _report(violations) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"[{violation['impact']}] {violation['id']}: {violation['help']} ({violation['helpUrl']})")
+        for node in violation["nodes"][:8]:
+            lines.append(f"    at {' '.join(node['target'])}")
+            lines.append(f"       {node['html'][:160]}")
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"       {summary[:300]}")
+        if len(violation["nodes"]) > 8:
+            lines.append(f"    ... and {len(violation['nodes']) - 8} more")
+    return "\n".join(lines)
+
+
+def assert_accessible(page, name: str, screenshot=None):
+    """Runs axe on the page as it is now; fails listing every serious or critical violation."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` (make test does) to install axe-core.")
+    page.wait_for_load_state()
+    if page.evaluate("typeof window.axe") == "undefined":
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    failing = [v for v in result["violations"] if v["impact"] in FAILING_IMPACTS]
+    if screenshot is not None:
+        screenshot(page, f"a11y-{name}")
+    assert not failing, f"axe found serious or critical problems on {name} ({page.url}):\n{_report(failing)}"
+
+
+def _sign_in(page, live_server, user):
+    """Gives the page's browser context a session for `user` (as force_login would)."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url}]
+    )
+
+
+def _otp(outbox, mobile):
+    message = [m for m in outbox if m["to"] == mobile][-1]
+    return next(word for word in message["text"].split() if word.isdigit() and len(word) == 6)
+
+
+def test_enrollment_wizard(live_server, page, viewport, screenshot, sms_outbox):
+    page.goto(live_server.url + "/")
+    assert_accessible(page, f"home-{viewport}", screenshot)
+    page.goto(live_server.url + "/abha/enrol/")
+    assert_accessible(page, f"enrol-1-consent-{viewport}", screenshot)
+    page.locator("form button.primary").click()  # without agreeing: the error state
+    assert_accessible(page, f"enrol-1-consent-error-{viewport}", screenshot)
+    page.locator("input[name=agree]").check()
+    page.locator("form button.primary").click()
+    page.wait_for_url("**/abha/enrol/mobile/")
+    assert_accessible(page, f"enrol-2-mobile-{viewport}", screenshot)
+    page.locator("input[name=mobile]").fill("9876543210")
+    page.locator("form button.primary").click()
+    page.wait_for_url("**/abha/enrol/otp/")
+    page.locator("input[name=otp]").fill("000000")
+    page.locator("form button.primary").click()
+    assert_accessible(page, f"enrol-3-otp-wrong-{viewport}", screenshot)
+    page.locator("input[name=otp]").fill(_otp(sms_outbox, "9876543210"))
+    page.locator("form button.primary").click()
+    page.wait_for_url("**/abha/enrol/details/")
+    assert_accessible(page, f"enrol-4-details-{viewport}", screenshot)
+    page.locator("form button.primary").click()  # empty: every field's error
+    assert_accessible(page, f"enrol-4-details-errors-{viewport}", screenshot)
+    page.locator("input[name=first_name]").fill("Asha")
+    page.locator("input[name=last_name]").fill("Patel")
+    page.locator("input[name=gender][value=F]").check()
+    page.locator("input[name=year_of_birth]").fill("1990")
+    page.locator("select[name=district_lgd]").select_option("443")
+    page.locator("textarea[name=address]").fill("12 Station Road")
+    page.locator("input[name=pincode]").fill("364001")
+    page.locator("input[name=aadhaar]").fill("2341 2341 2346")
+    page.locator("form button.primary").click()
+    page.wait_for_url("**/abha/enrol/address/")
+    page.locator("input[name=custom]").fill("asha.a11y")
+    page.wait_for_selector("#address-status.abha-ok")
+    assert_accessible(page, f"enrol-5-address-{viewport}", screenshot)
+    page.locator("form#address-form button.primary").click()
+    page.wait_for_url("**/abha/enrol/done/")
+    assert_accessible(page, f"enrol-6-done-{viewport}", screenshot)
+
+
+def test_scan_and_share(live_server, page, viewport, screenshot, sms_outbox, settings):
+    counter = CounterFactory(facility=FacilityFactory(name="Sir T Hospital"), code="OPD1", name="General OPD")
+    citizen = AbhaAccountFactory(first_name="Asha", last_name="Patel", mobile="9876500001")
+    settings.PORTAL_BASE_URL = live_server.url
+    page.goto(live_server.url + "/facilities/scan/help/")
+    assert_accessible(page, f"scan-0-help-{viewport}", screenshot)
+    page.goto(share_url(counter))
+    assert_accessible(page, f"scan-1-signin-{viewport}", screenshot)
+    page.locator("input[name=login_id]").fill(citizen.abha_number)
+    page.locator("form button.primary").click()
+    page.locator("input[name=otp]").wait_for()
+    assert_accessible(page, f"scan-2-otp-{viewport}", screenshot)
+    page.locator("input[name=otp]").fill(_otp(sms_outbox, "9876500001"))
+    page.locator("form button.primary").click()
+    page.locator(".scan-consent").wait_for()
+    assert_accessible(page, f"scan-3-profile-{viewport}", screenshot)
+    page.locator("button[name=share]").click()
+    page.locator(".scan-token-number").wait_for()
+    assert_accessible(page, f"scan-4-token-{viewport}", screenshot)
+
+
+def test_consent_inbox(live_server, page, viewport, screenshot):
+    source = FacilityFactory(name="Sir T General Hospital")
+    staff = MembershipFactory(facility=source, user__role=Role.FACILITY_STAFF).user
+    doctor = MembershipFactory(
+        facility=FacilityFactory(name="Civil Hospital"), role=MembershipRole.DOCTOR, user__role=Role.DOCTOR
+    ).user
+    patient = AbhaAccountFactory(first_name="Asha", last_name="Patel")
+    add_record(staff=staff, facility=source, patient=patient, hi_type=HiType.PRESCRIPTION, key="rx")
+
+    def ask():
+        return record_services.consent_request_create(
+            actor=doctor,
+            patient_identifier=patient.addresses.first().full,
+            purpose="CAREMGT",
+            hi_types=[HiType.PRESCRIPTION, HiType.DIAGNOSTIC_REPORT],
+            date_from=dt.date(2025, 1, 1),
+            date_to=dt.date(2025, 3, 31),
+            data_erase_at=timezone.now() + dt.timedelta(days=30),
+        )
+
+    record_services.consent_grant(actor=patient.user, request_uuid=ask().uuid)
+    pending = ask()
+    _sign_in(page, live_server, patient.user)
+    page.goto(live_server.url + "/records/me/consents/")
+    assert_accessible(page, f"consents-1-inbox-{viewport}", screenshot)
+    page.goto(f"{live_server.url}/records/me/consents/{pending.uuid}/")
+    assert_accessible(page, f"consents-2-answer-{viewport}", screenshot)
+    page.goto(live_server.url + "/records/me/access-log/")
+    assert_accessible(page, f"consents-3-access-log-{viewport}", screenshot)
+
+
+def test_facility_registration_wizard(live_server, page, viewport, screenshot):
+    manager = MembershipFactory(
+        facility=FacilityFactory(name="Existing Clinic"), role=MembershipRole.ADMIN, user__role=Role.FACILITY_ADMIN
+    ).user
+    draft = FacilityFactory(name="Ghogha Road Maternity Home", status=FacilityStatus.DRAFT, facility_id=None)
+    MembershipFactory(facility=draft, user=manager, role=MembershipRole.ADMIN)
+    _sign_in(page, live_server, manager)
+    page.goto(live_server.url + "/facilities/")
+    assert_accessible(page, f"facility-0-mine-{viewport}", screenshot)
+    page.goto(live_server.url + "/facilities/register/")
+    assert_accessible(page, f"facility-1-basic-{viewport}", screenshot)
+    page.locator("form button.primary").first.click()  # empty: every field's error
+    assert_accessible(page, f"facility-1-basic-errors-{viewport}", screenshot)
+    for step in ("location", "contact"):
+        page.goto(f"{live_server.url}/facilities/{draft.uuid}/edit/{step}/")
+        assert_accessible(page, f"facility-2-{step}-{viewport}", screenshot)
+    page.goto(f"{live_server.url}/facilities/{draft.uuid}/review/")
+    assert_accessible(page, f"facility-3-review-{viewport}", screenshot)
+    page.goto(f"{live_server.url}/facilities/{draft.uuid}/")
+    assert_accessible(page, f"facility-4-detail-{viewport}", screenshot)
+
+
+def test_state_dashboard(live_server, page, viewport, screenshot):
+    official = StateOfficialFactory()
+    AbhaAccountFactory.create_batch(3)
+    FacilityFactory.create_batch(2)
+    MicrositeFactory(name="Bhavnagar", districts=[443])
+    counters.rebuild(fix=True)  # factories bypass the services that keep the counters
+    _sign_in(page, live_server, official)
+    page.goto(live_server.url + "/dashboard/")
+    assert_accessible(page, f"dashboard-{viewport}", screenshot)
+    page.goto(live_server.url + "/microsites/")
+    assert_accessible(page, f"microsites-{viewport}", screenshot)
