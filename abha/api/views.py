@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import access
+from core.api.schema import errors
 from core.exceptions import DomainError, NotAllowed
 from core.services import client_ip
 from core.sms import mask_mobile
@@ -54,7 +55,7 @@ class EnrolmentOtpView(APIView):
         description="Checks the consent version and the limit of 6 ABHAs per mobile before sending. "
         "Facility staff may pass `facility_id` for an assisted enrollment (the citizen still gets the OTP).",
         request=s.EnrolmentOtpIn,
-        responses={201: s.TxnOut},
+        responses={201: s.TxnOut, **errors(403, 409)},
         tags=TAGS,
     )
     def post(self, request):
@@ -77,7 +78,7 @@ class OtpResendView(APIView):
     @extend_schema(
         summary="Send the OTP again (after 60 s, at most 3 times)",
         request=s.TxnIn,
-        responses={200: s.TxnOut},
+        responses={200: s.TxnOut, **errors(404, 409)},
         tags=TAGS,
     )
     def post(self, request):
@@ -98,7 +99,7 @@ class EnrolmentVerifyView(APIView):
         description="A wrong OTP answers 400 `otp_invalid` with the attempts left; the 5th locks the "
         "transaction (409 `otp_locked`); after 10 minutes 400 `otp_expired`.",
         request=s.VerifyIn,
-        responses={200: s.VerifiedOut},
+        responses={200: s.VerifiedOut, **errors(404, 409)},
         tags=TAGS,
     )
     def post(self, request):
@@ -125,7 +126,7 @@ class SuggestionsView(APIView):
             OpenApiParameter("last_name", OpenApiTypes.STR),
             OpenApiParameter("year_of_birth", OpenApiTypes.INT),
         ],
-        responses={200: s.SuggestionsOut},
+        responses={200: s.SuggestionsOut, **errors(404, 409)},
         tags=TAGS,
     )
     def get(self, request):
@@ -151,7 +152,7 @@ class AddressCheckView(APIView):
             OpenApiParameter("txn_id", OpenApiTypes.UUID, required=True),
             OpenApiParameter("abha_address", OpenApiTypes.STR, required=True),
         ],
-        responses={200: s.AddressCheckOut},
+        responses={200: s.AddressCheckOut, **errors(404, 409)},
         tags=TAGS,
     )
     def get(self, request):
@@ -168,7 +169,7 @@ class EnrolmentCompleteView(APIView):
         "ABHA, 409 `abha_address_taken`, 409 `mobile_limit` (6 ABHAs per mobile). One transaction: "
         "nothing is created on any error.",
         request=s.CompleteIn,
-        responses={201: s.AccountOut},
+        responses={201: s.AccountOut, **errors(404, 409)},
         tags=TAGS,
     )
     def post(self, request):
@@ -189,7 +190,7 @@ class LoginOtpView(APIView):
         summary="Citizen sign-in: send an OTP",
         description="`login_id` is an ABHA number (dashes optional), an ABHA address or a mobile number.",
         request=s.LoginOtpIn,
-        responses={201: s.TxnOut},
+        responses={201: s.TxnOut, **errors(404)},
         tags=TAGS,
     )
     def post(self, request):
@@ -206,7 +207,7 @@ class LoginVerifyView(APIView):
         description="When the mobile holds several ABHAs and no `abha_number` is given, the answer has "
         "`token: null` and the `accounts` to choose from; call again with `abha_number` (same OTP).",
         request=s.LoginVerifyIn,
-        responses={200: s.LoginVerifyOut},
+        responses={200: s.LoginVerifyOut, **errors(404, 409)},
         tags=TAGS,
     )
     def post(self, request):
@@ -270,7 +271,7 @@ class LookupView(APIView):
     @extend_schema(
         summary="Verify an ABHA (facility staff): minimal profile by number or address",
         parameters=[OpenApiParameter("id", OpenApiTypes.STR, required=True, description="ABHA number or address")],
-        responses={200: s.LookupOut},
+        responses={200: s.LookupOut, **errors(404)},
         tags=TAGS,
     )
     def get(self, request):

@@ -1,4 +1,5 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
@@ -38,7 +39,11 @@ class MeView(APIView):
         return Response(MeSerializer(request.user).data)
 
 
-@extend_schema(summary="List districts of a state (LGD)", tags=["geography"])
+@extend_schema(
+    summary="List districts of a state (LGD)",
+    parameters=[OpenApiParameter("state", OpenApiTypes.INT, description="The state's LGD code, e.g. 24.")],
+    tags=["geography"],
+)
 class DistrictListView(generics.ListAPIView):
     """Districts by LGD code; `?state=24` narrows to one state. Public reference data."""
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import access
+from core.api.schema import errors
 from facilities import selectors, services
 from facilities.enums import ProfessionalCategory, RegistryStatus
 from facilities.models import Affiliation, Professional
@@ -68,7 +69,7 @@ class ProfessionalListCreateView(generics.ListAPIView):
     @extend_schema(
         summary="Start your own registration as a professional (a draft)",
         request=ProfessionalInSerializer,
-        responses={201: ProfessionalOutSerializer},
+        responses={201: ProfessionalOutSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request):
@@ -86,7 +87,7 @@ class ProfessionalDetailView(APIView):
     @extend_schema(
         summary="Change your draft or rejected registration",
         request=ProfessionalInSerializer,
-        responses={200: ProfessionalOutSerializer},
+        responses={200: ProfessionalOutSerializer, **errors(409)},
         tags=TAGS,
     )
     def patch(self, request, uuid):
@@ -103,7 +104,7 @@ class ProfessionalSubmitView(APIView):
     @extend_schema(
         summary="Submit (or resubmit) your registration",
         request=None,
-        responses={200: ProfessionalOutSerializer},
+        responses={200: ProfessionalOutSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request, uuid):
@@ -116,7 +117,7 @@ class ProfessionalVerifyView(APIView):
     @extend_schema(
         summary="Approve or reject a submitted professional (district officer)",
         request=VerifySerializer,
-        responses={200: ProfessionalOutSerializer},
+        responses={200: ProfessionalOutSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request, uuid):
@@ -133,7 +134,7 @@ class AffiliationConfirmView(APIView):
     @extend_schema(
         summary="Confirm that a professional works at your facility (facility admin)",
         request=None,
-        responses={200: ProfessionalOutSerializer},
+        responses={200: ProfessionalOutSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request, uuid, facility_uuid):

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import access
+from core.api.schema import errors
 from facilities import selectors, services
 from facilities.enums import FacilityStatus, FacilityType
 from facilities.models import Counter, Facility, FacilityMembership
@@ -89,7 +90,7 @@ class FacilityDetailView(APIView):
     @extend_schema(
         summary="Change a draft or rejected facility",
         request=FacilityInSerializer,
-        responses={200: FacilityOutSerializer},
+        responses={200: FacilityOutSerializer, **errors(409)},
         tags=TAGS,
     )
     def patch(self, request, uuid):
@@ -115,7 +116,7 @@ class FacilitySubmitView(APIView):
     @extend_schema(
         summary="Submit (or resubmit) a facility for verification",
         request=SubmitSerializer,
-        responses={200: FacilityOutSerializer},
+        responses={200: FacilityOutSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request, uuid):
@@ -135,7 +136,7 @@ class FacilityVerifyView(APIView):
     @extend_schema(
         summary="Approve or reject a submitted facility (district officer)",
         request=VerifySerializer,
-        responses={200: FacilityOutSerializer},
+        responses={200: FacilityOutSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request, uuid):
@@ -154,7 +155,7 @@ class FacilityStatusView(APIView):
     @extend_schema(
         summary="Suspend, reinstate or close a facility (district officer)",
         request=StatusChangeSerializer,
-        responses={200: FacilityOutSerializer},
+        responses={200: FacilityOutSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request, uuid):
@@ -178,7 +179,10 @@ class CounterListCreateView(APIView):
         return Response(CounterSerializer(selectors.facility_counters(facility=facility), many=True).data)
 
     @extend_schema(
-        summary="Add a Scan & Share counter", request=CounterInSerializer, responses={201: CounterSerializer}, tags=TAGS
+        summary="Add a Scan & Share counter",
+        request=CounterInSerializer,
+        responses={201: CounterSerializer, **errors(409)},
+        tags=TAGS,
     )
     def post(self, request, uuid):
         facility = visible_facility(request, uuid)
@@ -217,7 +221,7 @@ class TeamView(APIView):
     @extend_schema(
         summary="Add a person to the team by mobile or email (facility admin)",
         request=InviteSerializer,
-        responses={201: MembershipSerializer},
+        responses={201: MembershipSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request, uuid):
@@ -231,7 +235,9 @@ class TeamView(APIView):
 
 
 class TeamMemberView(APIView):
-    @extend_schema(summary="Remove a person from the team (facility admin)", responses={204: None}, tags=TAGS)
+    @extend_schema(
+        summary="Remove a person from the team (facility admin)", responses={204: None, **errors(409)}, tags=TAGS
+    )
     def delete(self, request, uuid, member):
         facility = visible_facility(request, uuid)
         membership = get_object_or_404(

@@ -6,13 +6,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from abha import selectors as abha_selectors
 from core import access
+from core.api.schema import errors
 from core.exceptions import DomainError, NotAllowed
 from facilities.models import Facility, ScanToken
 
@@ -69,7 +70,7 @@ class ShareView(APIView):
         summary="Share your ABHA profile at a counter and get an OPD token",
         description="201 with a new token; 200 with the same token for a repeat share within its validity.",
         request=ShareInSerializer,
-        responses={201: TokenOutSerializer, 200: TokenOutSerializer, 403: OpenApiResponse(), 404: OpenApiResponse()},
+        responses={201: TokenOutSerializer, 200: TokenOutSerializer, **errors(404, 409)},
         tags=TAGS,
     )
     def post(self, request):
@@ -129,7 +130,10 @@ class TokenStepView(APIView):
     step = ""
 
     @extend_schema(
-        summary="Move a token: call, done or no-show (staff)", request=None, responses=TokenOutSerializer, tags=TAGS
+        summary="Move a token: call, done or no-show (staff)",
+        request=None,
+        responses={200: TokenOutSerializer, **errors(409)},
+        tags=TAGS,
     )
     def post(self, request, uuid):
         token = get_object_or_404(ScanToken.objects.select_related("facility", "counter"), uuid=uuid)
