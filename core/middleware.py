@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import BadRequest
 from django.utils.translation import gettext as _
 
 from .enums import Role
@@ -44,3 +45,21 @@ class StaffIdleTimeoutMiddleware:
 
 def _is_poll(request) -> bool:
     return request.method == "GET" and request.headers.get("HX-Request") == "true"
+
+
+class RejectNulBytesMiddleware:
+    """400 for a NUL byte in the path or the query string, before any view runs.
+
+    PostgreSQL text cannot hold NUL, so a view that passed such a value to a query failed with a 500 (found by
+    schemathesis on the Scan & Share queue's `?counter=`). Forms and serializers refuse NUL in the fields they
+    parse; paths and query parameters are read directly in many views, so they are refused here, once.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            raise BadRequest("NUL byte in the path or the query string")
+        return self.get_response(request)
