@@ -171,3 +171,17 @@ def celery_worker_process(transactional_db, tmp_path):
     process = start_celery_worker(tmp_path / "worker.log")
     yield process
     stop_celery_worker(process)
+
+
+@pytest.fixture
+def another_celery_worker(tmp_path):
+    """another_celery_worker() starts one more worker (e.g. after a test killed the first); all stop after."""
+    started = []
+
+    def start():
+        started.append(start_celery_worker(tmp_path / f"worker-{len(started) + 2}.log"))
+        return started[-1]
+
+    yield start
+    for process in started:
+        stop_celery_worker(process)

@@ -25,6 +25,17 @@ COMPOSITION_CODES = {
     HiType.WELLNESS_RECORD: "WellnessRecord",
 }
 
+# Their SNOMED CT display names (ABDM's own for Wellness Record), for the documents the portal writes itself.
+COMPOSITION_DISPLAYS = {
+    HiType.PRESCRIPTION: "Prescription record",
+    HiType.OP_CONSULTATION: "Clinical consultation report",
+    HiType.DISCHARGE_SUMMARY: "Discharge summary",
+    HiType.DIAGNOSTIC_REPORT: "Diagnostic studies report",
+    HiType.IMMUNIZATION_RECORD: "Immunization record",
+    HiType.HEALTH_DOCUMENT_RECORD: "Record artifact",
+    HiType.WELLNESS_RECORD: "Wellness Record",
+}
+
 
 class Purpose(models.TextChoices):
     CARE_MANAGEMENT = "CAREMGT", _("your treatment")

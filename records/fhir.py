@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
-from .enums import COMPOSITION_CODES
+from .enums import COMPOSITION_CODES, COMPOSITION_DISPLAYS
 
 MAX_ERRORS = 20
 
@@ -399,7 +399,15 @@ def index_bundle(
                     "resourceType": "Composition",
                     "id": "1",
                     "status": "final",
-                    "type": {"coding": [{"system": "http://snomed.info/sct", "code": COMPOSITION_CODES[hi_type]}]},
+                    "type": {
+                        "coding": [
+                            {
+                                "system": "http://snomed.info/sct",
+                                "code": COMPOSITION_CODES[hi_type],
+                                "display": COMPOSITION_DISPLAYS[hi_type],
+                            }
+                        ]
+                    },
                     "subject": {"reference": "Patient/1"},
                     "date": timestamp,
                     "author": [{"reference": "Organization/1"}],

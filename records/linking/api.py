@@ -5,7 +5,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from abha.models import AbhaAccount
 from core import access
+from core.api.schema import errors
 from core.exceptions import DomainError
 
 from ..models import LinkingJob
@@ -90,6 +91,11 @@ class ReviewSerializer(serializers.Serializer):
     candidates = CandidateSerializer(many=True)
 
 
+class ReviewListOutSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = ReviewSerializer(many=True)
+
+
 class ReviewDecisionInSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["link", "reject"])
     account = serializers.UUIDField(required=False, allow_null=True, help_text="The candidate to link (decision link).")
@@ -125,7 +131,7 @@ class JobListCreateView(generics.ListAPIView):
     @extend_schema(
         summary="Upload a batch (CSV, NDJSON of FHIR bundles, or ZIP of a CSV with PDFs) to link to ABHA",
         request={"multipart/form-data": JobUploadInSerializer},
-        responses={202: JobCreatedSerializer},
+        responses={202: JobCreatedSerializer, **errors(409, 413)},
         tags=TAGS,
     )
     def post(self, request):
@@ -170,7 +176,7 @@ class JobCancelView(APIView):
     @extend_schema(
         summary="Cancel a queued or running job (it stops between chunks)",
         request=None,
-        responses=JobSerializer,
+        responses={200: JobSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request, uuid):
@@ -180,7 +186,12 @@ class JobCancelView(APIView):
 class ReviewListView(APIView):
     @extend_schema(
         summary="Rows matched on demographics that wait for a person's decision",
-        responses=ReviewSerializer(many=True),
+        parameters=[
+            OpenApiParameter(
+                "status", OpenApiTypes.STR, description="pending (if absent), linked or rejected; anything else: all."
+            )
+        ],
+        responses=ReviewListOutSerializer,
         tags=TAGS,
     )
     def get(self, request):
@@ -192,7 +203,7 @@ class ReviewDecideView(APIView):
     @extend_schema(
         summary="Link a reviewed row to one candidate, or reject the match",
         request=ReviewDecisionInSerializer,
-        responses=ReviewSerializer,
+        responses={200: ReviewSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request, uuid):

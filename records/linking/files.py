@@ -238,3 +238,11 @@ def ndjson_rows(data: bytes) -> Iterator[str]:
 
 def has_bad_bytes(text: str) -> bool:
     return any("\udc80" <= char <= "\udcff" for char in text)
+
+
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

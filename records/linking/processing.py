@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import secrets
 import shutil
 import uuid as uuid_lib
 import zipfile
@@ -37,9 +38,10 @@ from core.enums import CountMetric
 from core.services import audit_record
 
 from ..enums import LinkingChunkStatus, LinkingFileFormat, LinkingJobStatus
-from ..fhir import bundle_sha256, document_bundle, index_bundle, summarize
+from ..fhir import bundle_sha256, document_bundle, summarize
 from ..models import CareContext, HealthRecord, LinkingChunk, LinkingJob, LinkingReview, LinkingRowError
 from . import files, rows
+from .documents import escaped, index_document
 
 logger = logging.getLogger(__name__)
 
@@ -235,15 +237,16 @@ def jobs_to_resume() -> list[tuple[int, str]]:
 def _read_chunk_rows(job: LinkingJob, chunk: LinkingChunk, today: dt.date) -> list[rows.LinkRow]:
     with job.rows_file.open("rb") as stream:
         data = files.read_range(stream, chunk.start_byte, chunk.end_byte)
+        check_bytes = not files.is_utf8(data)  # rows are checked one by one only when the chunk has bad bytes
         if job.file_format == LinkingFileFormat.NDJSON:
             return [
-                rows.ndjson_row(number, line, today=today)
+                rows.ndjson_row(number, line, today=today, check_bytes=check_bytes)
                 for number, line in enumerate(files.ndjson_rows(data), start=chunk.first_row)
             ]
         header = files.csv_header(stream)
     in_zip = job.file_format == LinkingFileFormat.ZIP
     return [
-        rows.csv_row(number, header, fields, today=today, in_zip=in_zip)
+        rows.csv_row(number, header, fields, today=today, in_zip=in_zip, check_bytes=check_bytes)
         for number, fields in enumerate(files.csv_rows(data), start=chunk.first_row)
     ]
 
@@ -361,26 +364,27 @@ CREATE TEMP TABLE linking_stage (
 """
 
 
-def _stage_values(job: LinkingJob, row: rows.LinkRow, seen_refs: set, seen_records: set, sql_value) -> tuple:
-    facility = job.facility
+def _stage_values(job: LinkingJob, row: rows.LinkRow, seen_refs: set, seen_records: set, custodian: str) -> tuple:
     date = row.visit_date.isoformat()
     if row.bundle is not None:
-        bundle = row.bundle
-        facts_key = row.bundle_facts.record_key if row.bundle_facts else bundle.get("id", "")
+        facts_key = row.bundle_facts.record_key if row.bundle_facts else row.bundle.get("id", "")
         record_key = row.record_id or facts_key or row.hi_type
         title = str((row.bundle_facts.title if row.bundle_facts else "") or row.display)[:200]
+        bundle_text = json.dumps(row.bundle, ensure_ascii=False)
+        summary_text = json.dumps(summarize(row.bundle), ensure_ascii=False)
+        sha = bundle_sha256(row.bundle)
     else:
         record_key = row.record_id or row.hi_type
-        bundle = index_bundle(
-            bundle_id=str(uuid_lib.uuid4()),
+        title = row.display
+        bundle_text, summary_text, sha = index_document(
+            bundle_id=secrets.token_hex(16),
             hi_type=row.hi_type,
             title=row.display,
             date=date,
             patient_abha=abha_number_display(row.patient_abha) if row.patient_abha else "",
             patient_name=row.patient_name,
-            custodian=f"{facility.name} ({facility.facility_id})",
+            custodian=custodian,
         )
-        title = row.display
     first_of_reference = row.reference not in seen_refs
     seen_refs.add(row.reference)
     first_of_record = (row.reference, record_key) not in seen_records
@@ -389,17 +393,17 @@ def _stage_values(job: LinkingJob, row: rows.LinkRow, seen_refs: set, seen_recor
     return (
         row.number,
         row.patient_id,
-        sql_value(uuid_lib.uuid4()),
-        sql_value(uuid_lib.uuid4()),
+        secrets.token_hex(16),  # 128 random bits: a UUID column value on both databases
+        secrets.token_hex(16),
         row.reference,
         row.display,
-        connection.ops.adapt_datefield_value(row.visit_date),
+        date,
         row.hi_type,
         record_key[:128],
         title,
-        json.dumps(bundle, ensure_ascii=False),
-        json.dumps(summarize(bundle), ensure_ascii=False),
-        bundle_sha256(bundle),
+        bundle_text,
+        summary_text,
+        sha,
         row.name if unlinked else "",
         row.mobile if unlinked else "",
         row.gender if unlinked else "",
@@ -473,15 +477,17 @@ def _link_staged(job: LinkingJob, now) -> tuple[list[int], dict[int, int]]:
             """,  # noqa: S608
             [now_value, now_value, job.uploaded_by_id, job.facility_id],
         )
-        inserted = {str(uuid_lib.UUID(str(rec_uuid))): cc_id for rec_uuid, cc_id in cursor.fetchall()}
+        inserted = {_uuid_key(rec_uuid): cc_id for rec_uuid, cc_id in cursor.fetchall()}
         cursor.execute("SELECT row_number, rec_uuid FROM linking_stage")
         linked_rows = {
-            number: inserted[str(uuid_lib.UUID(str(rec_uuid)))]
-            for number, rec_uuid in cursor.fetchall()
-            if str(uuid_lib.UUID(str(rec_uuid))) in inserted
+            number: inserted[key] for number, rec_uuid in cursor.fetchall() if (key := _uuid_key(rec_uuid)) in inserted
         }
         cursor.execute("DROP TABLE linking_stage")
     return other_patient, linked_rows
+
+
+def _uuid_key(value) -> str:
+    return value.hex if isinstance(value, uuid_lib.UUID) else str(value).replace("-", "")
 
 
 def process_chunk(job: LinkingJob, chunk: LinkingChunk) -> dict:
@@ -491,10 +497,9 @@ def process_chunk(job: LinkingJob, chunk: LinkingChunk) -> dict:
     _match_patients(batch)
     _attach_pdfs(job, batch)
     ready = [row for row in batch if not row.errors]
-    postgres = connection.vendor == "postgresql"
-    sql_value = (lambda value: value) if postgres else (lambda value: value.hex)
+    custodian = escaped(f"{job.facility.name} ({job.facility.facility_id})")
     seen_refs, seen_records = set(), set()
-    staged = [_stage_values(job, row, seen_refs, seen_records, sql_value) for row in ready]
+    staged = [_stage_values(job, row, seen_refs, seen_records, custodian) for row in ready]
     other_patient, linked_rows = [], {}
     if staged:
         _stage(staged)

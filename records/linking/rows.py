@@ -92,6 +92,11 @@ class LinkRow:
 
 
 def parse_date(value: str) -> dt.date | None:
+    if len(value) == 10 and value[4] == "-":
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
     for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
         try:
             return dt.datetime.strptime(value, pattern).date()
@@ -193,9 +198,11 @@ def _check_bundle(row: LinkRow, bundle, column: str) -> None:
     row.bundle = bundle
 
 
-def csv_row(number: int, header: list[str], fields: list[str], *, today: dt.date, in_zip: bool) -> LinkRow:
+def csv_row(
+    number: int, header: list[str], fields: list[str], *, today: dt.date, in_zip: bool, check_bytes: bool = True
+) -> LinkRow:
     row = LinkRow(number=number)
-    if any(has_bad_bytes(value) for value in fields):
+    if check_bytes and any(has_bad_bytes(value) for value in fields):
         row.error("row", "not_utf8")
         return row
     if len(fields) != len(header):
@@ -235,9 +242,9 @@ def _patient_identity(patient: dict) -> tuple[str, str]:
     return number, address
 
 
-def ndjson_row(number: int, line: str, *, today: dt.date) -> LinkRow:
+def ndjson_row(number: int, line: str, *, today: dt.date, check_bytes: bool = True) -> LinkRow:
     row = LinkRow(number=number)
-    if has_bad_bytes(line):
+    if check_bytes and has_bad_bytes(line):
         row.error("row", "not_utf8")
         return row
     try:

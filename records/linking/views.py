@@ -59,6 +59,14 @@ def _job(request, uuid):
         raise Http404 from None
 
 
+def _refused(error: DomainError) -> None:
+    """A service's refusal answers like the API: 404 for what the caller may not see, 403 for what they may not do."""
+    if error.status == 404:
+        raise Http404 from None
+    if error.status == 403:
+        raise PermissionDenied from None
+
+
 @login_required
 def linking_home(request):
     """Upload a batch; this facility's recent jobs."""
@@ -131,6 +139,7 @@ def linking_cancel(request, uuid):
     try:
         services.job_cancel(actor=request.user, job_uuid=uuid, request=request)
     except DomainError as error:
+        _refused(error)
         messages.error(request, error.message)
     else:
         messages.success(request, _("The job was cancelled. Rows already linked stay linked."))
@@ -158,6 +167,7 @@ def linking_reviews(request):
         try:
             services.review_decide(actor=request.user, review_uuid=review, account_id=account_id, request=request)
         except DomainError as error:
+            _refused(error)
             messages.error(request, error.message)
         else:
             messages.success(

@@ -551,3 +551,25 @@ def test_the_job_page_shows_progress_and_the_review_page_decides(hospital, peopl
     assert client.get(reverse("records:linking_job", args=[job.uuid])).status_code == 404
     client.force_login(people[0].user)
     assert client.get(reverse("records:linking")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("abha", "name"), [("91-1234-5678-9012", 'Asha "Ben" Patel'), ("", "આશા પટેલ"), ("91-1234-5678-9012", ""), ("", "")]
+)
+def test_index_documents_are_exactly_the_canonical_bundle_and_its_summary(abha, name):
+    from records.fhir import bundle_sha256, index_bundle, summarize
+    from records.linking.documents import escaped, index_document
+
+    values = {
+        "bundle_id": "abc123",
+        "hi_type": "DiagnosticReport",
+        "title": "Lab report, 03 Oct 2025 {CBC}\\",
+        "date": "2025-10-03",
+        "patient_abha": abha,
+        "patient_name": name,
+    }
+    text, summary, sha = index_document(**values, custodian=escaped("Sir T. Hospital (IN2410000001)"))
+    bundle = index_bundle(**values, custodian="Sir T. Hospital (IN2410000001)")
+    assert json.loads(text) == bundle
+    assert sha == bundle_sha256(bundle)
+    assert json.loads(summary) == summarize(bundle)

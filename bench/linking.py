@@ -1,0 +1,256 @@
+"""Record linking end to end: upload a 2-lakh-row batch through the API, Celery workers link it, time it.
+
+Creates its own PostgreSQL database on the server in DATABASE_URL (make bench starts one), fills it with ABHA
+accounts (generate_scale), writes the batch with make_linking_file (2% bad rows), starts gunicorn and one Celery
+worker with 2 processes, then measures upload accepted -> job done, the workers' peak memory, the same file again
+(all duplicates), and, in the same run, the raw COPY rate of the same rows into an indexed table (the ratio).
+With --kill it SIGKILLs the worker mid-job, starts a new one, and checks the job still ends exact.
+
+Goal (issue 6): 2 lakh rows in under 10 s (>= 20,000 rows/s), worker memory < 300 MB, ratio >= 0.1 of raw COPY.
+Everything shares the 2 cores: gunicorn, the worker processes, PostgreSQL and this script.
+
+    DATABASE_URL=postgres://... REDIS_URL=redis://... CELERY_BROKER_URL=redis://... \\
+        .venv/bin/python bench/linking.py --rows 200000 --accounts 1000000 [--kill]
+"""
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+FACILITY_ID = "IN2499000777"
+
+SEED = """
+import os
+from rest_framework.authtoken.models import Token
+from core.enums import Role
+from core.models import User
+from facilities.enums import FacilityStatus, MembershipRole
+from facilities.models import Facility, FacilityMembership
+facility = Facility.objects.create(
+    name="Bench Medical College Hospital", facility_id=os.environ["FACILITY_ID"], status=FacilityStatus.VERIFIED,
+    ownership="G", facility_type="hospital", systems_of_medicine=["modern"], service_type="opd_ipd",
+    state_id=24, district_id=443, address="Bench Road", pincode="364001", region="urban", contact_mobile="9800000000",
+)
+user = User.objects.create(username="bench-staff", role=Role.FACILITY_STAFF)
+FacilityMembership.objects.create(facility=facility, user=user, role=MembershipRole.STAFF)
+print("KEY", Token.objects.create(user=user).key)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env, *args, capture=False):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=capture, text=True
+    )
+
+
+def request(port, method, path, key, body=b"", headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request(method, path, body, {"Authorization": f"Token {key}", **(headers or {})})
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response.status, data
+
+
+def upload(port, key, path: Path):
+    boundary = uuid.uuid4().hex
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="facility"\r\n\r\n{FACILITY_ID}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="batch.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
+    body = head + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    status, data = request(
+        port, "POST", "/api/v1/linking-jobs/", key, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+    assert status == 202, (status, data[:300])
+    return json.loads(data)
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the worker's pool), in MB."""
+    out = subprocess.run(["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)], capture_output=True, text=True)
+    values = [int(v) for v in out.stdout.split()]
+    return max(values, default=0) / 1024  # the largest single process: each pool process is one worker
+
+
+def wait_done(port, key, url, worker, timeout=600, kill_at=None, on_kill=None):
+    started, peak, killed = time.perf_counter(), 0.0, False
+    while time.perf_counter() - started < timeout:
+        status, data = request(port, "GET", url, key)
+        job = json.loads(data)
+        peak = max(peak, tree_rss_mb(worker["process"].pid))
+        if kill_at is not None and not killed and job["processed"] >= kill_at:
+            os.killpg(worker["process"].pid, signal.SIGKILL)
+            worker["process"].wait()
+            killed = True
+            print(f"  SIGKILLed the worker at {job['processed']:,} of {job['total']:,} rows processed")
+            on_kill()
+        if job["status"] in ("done", "failed", "cancelled"):
+            return job, time.perf_counter() - started, peak
+        time.sleep(0.05)
+    raise SystemExit(f"job not done after {timeout} s: {job}")
+
+
+def start_worker(env, log):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "WARNING", "--concurrency", "2",
+         "--pool", "prefork", "--without-mingle", "--without-gossip", "--hostname", f"bench-{uuid.uuid4().hex[:6]}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    time.sleep(4)  # the worker connects, then resumes open jobs by itself (worker_ready)
+    return process
+
+
+def raw_copy_rate(url: str, path: Path) -> float:
+    """COPY the same CSV into an indexed table on the same server: rows/s (the ceiling the ratio is against)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_raw_copy")
+        header = path.open(encoding="utf-8").readline().strip().split(",")
+        columns = ", ".join(f"{name} text" for name in header)
+        conn.execute(f"CREATE TABLE bench_raw_copy (id bigserial primary key, {columns})")
+        conn.execute("CREATE INDEX ON bench_raw_copy (care_context_reference)")
+        started = time.perf_counter()
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(f"COPY bench_raw_copy ({', '.join(header)}) FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+            path.open("rb") as source,
+        ):
+            while block := source.read(1 << 20):
+                copy.write(block)
+        elapsed = time.perf_counter() - started
+        rows = conn.execute("SELECT count(*) FROM bench_raw_copy").fetchone()[0]
+        conn.execute("DROP TABLE bench_raw_copy")
+    return rows / elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=200000)
+    parser.add_argument("--accounts", type=int, default=1000000)
+    parser.add_argument("--bad-fraction", type=float, default=0.02)
+    parser.add_argument("--kill", action="store_true", help="SIGKILL the worker mid-job and start a new one")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
+        sys.exit("Set DATABASE_URL (PostgreSQL), REDIS_URL and CELERY_BROKER_URL (make bench starts them).")
+    parts = urlparse(url)
+    import psycopg
+
+    with psycopg.connect(urlunparse(parts._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS bench_linking")
+        conn.execute("CREATE DATABASE bench_linking")
+    bench_url = urlunparse(parts._replace(path="/bench_linking"))
+    work = Path(tempfile.mkdtemp(prefix="bench-linking-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": bench_url,
+        "MEDIA_ROOT": str(work / "media"),
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", os.environ["REDIS_URL"]),
+        "FACILITY_ID": FACILITY_ID,
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    manage(env, "migrate", "-v0")
+    started = time.perf_counter()
+    manage(env, "generate_scale", "--abha", str(args.accounts), capture=True)
+    print(f"{args.accounts:,} ABHA accounts generated in {time.perf_counter() - started:.0f} s")
+    key = manage(env, "shell", "-c", SEED, capture=True).stdout.split("KEY ")[1].split()[0]
+    batch = work / "batch.csv"
+    facts = json.loads(
+        manage(
+            env,
+            "make_linking_file",
+            "--rows",
+            str(args.rows),
+            "--facility",
+            FACILITY_ID,
+            "--bad-fraction",
+            str(args.bad_fraction),
+            "--seed",
+            "7",
+            "--out",
+            str(batch),
+            capture=True,
+        ).stderr  # fmt: skip
+    )
+    print(f"batch: {args.rows:,} rows, {batch.stat().st_size / 1e6:.1f} MB, expected {facts}")
+
+    port = free_port()
+    web_log = (work / "web.log").open("wb")
+    web = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--workers", "2", "--bind",
+         f"127.0.0.1:{port}", "--no-control-socket", "--timeout", "120"],
+        cwd=ROOT, env=env, stdout=web_log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    worker_log = (work / "worker.log").open("wb")
+    worker = {"process": start_worker(env, worker_log)}
+    try:
+        for _ in range(100):
+            try:
+                request(port, "GET", "/healthz", key)
+                break
+            except OSError:
+                time.sleep(0.1)
+        t0 = time.perf_counter()
+        created = upload(port, key, batch)
+        accepted = time.perf_counter() - t0
+
+        def restart():
+            worker["process"] = start_worker(env, worker_log)
+
+        job, elapsed, peak = wait_done(
+            port, key, created["url"], worker, kill_at=args.rows // 3 if args.kill else None, on_kill=restart
+        )
+        total = time.perf_counter() - t0
+        print(f"upload accepted in {accepted * 1000:.0f} ms (202); job {job['status']} in {total:.2f} s end to end")
+        print(
+            f"  {job['total']:,} rows: linked {job['linked']:,}, duplicates {job['duplicates']:,}, "
+            f"needs review {job['needs_review']:,}, failed {job['failed']:,}"
+        )
+        rate = job["total"] / total
+        print(f"  {rate:,.0f} rows/s end to end (goal >= 20,000); worker peak RSS {peak:.0f} MB (goal < 300)")
+        exact = job["linked"] == facts["linked"] and job["failed"] == sum(facts["bad"].values())
+        print(f"  linked count equals the valid distinct rows of the file: {exact}")
+
+        t1 = time.perf_counter()
+        again = upload(port, key, batch)
+        job2, _, _ = wait_done(port, key, again["url"], worker)
+        print(
+            f"same file again: {time.perf_counter() - t1:.2f} s, linked {job2['linked']:,}, "
+            f"duplicates {job2['duplicates']:,} (goal: 0 new links)"
+        )
+        copy_rate = raw_copy_rate(bench_url, batch)
+        print(f"raw COPY of the same rows into an indexed table: {copy_rate:,.0f} rows/s; ratio {rate / copy_rate:.2f}")
+        if not exact or job2["linked"] != 0:
+            sys.exit(1)
+    finally:
+        os.killpg(worker["process"].pid, signal.SIGTERM) if worker["process"].poll() is None else None
+        web.terminate()
+        web.wait()
+        worker["process"].wait()
+
+
+if __name__ == "__main__":
+    main()
