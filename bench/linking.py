@@ -17,7 +17,6 @@ import argparse
 import http.client
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
