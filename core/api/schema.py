@@ -25,6 +25,7 @@ REASONS = {
     403: "Signed in, but this role may not do this, or not to this object.",
     404: "No such object, or not one you may see; or a page past the end.",
     409: "The object's current state does not allow this (code says which rule).",
+    413: "The upload is larger than allowed.",
     429: "Too many requests: wait the `Retry-After` seconds.",
     503: "The service is briefly unavailable (database, cache or broker): try again after `Retry-After` seconds.",
 }

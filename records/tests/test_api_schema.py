@@ -68,3 +68,9 @@ def test_a_consent_conflict_is_a_documented_409(world, api_as):
     again = api_as(world.citizen).post(f"{REQUESTS}{requested['uuid']}/grant/", {}, format="json")
     assert again.status_code == 409
     assert_documented(again, "POST", "/api/v1/consents/requests/{uuid}/grant/")
+
+
+def test_the_linking_review_list_answers_its_documented_envelope(world, api_as):
+    response = api_as(world.staff_a).get("/api/v1/linking-reviews/")
+    assert response.status_code == 200 and response.json() == {"count": 0, "results": []}
+    assert_documented(response, "GET", "/api/v1/linking-reviews/")
