@@ -24,6 +24,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -41,8 +42,9 @@ from facilities.tests.conftest import DRAFT_DATA
 from facilities.tests.factories import CounterFactory, FacilityFactory, MembershipFactory, ProfessionalFactory
 from microsites.tests.factories import MicrositeFactory
 from records import services as record_services
-from records.enums import HiType, LinkMatch, LinkStatus
-from records.models import LinkRequest
+from records.enums import HiType, LinkingFileFormat, LinkMatch, LinkStatus
+from records.linking.files import REQUIRED_COLUMNS
+from records.models import LinkingJob, LinkingReview, LinkingRowError, LinkRequest
 from records.tests.factories import bundle_for
 
 ROLES = (
@@ -100,6 +102,7 @@ class Row:
     data: object = None  # world -> body (JSON for the API, a form for pages)
     write: bool | None = None  # allowed calls must audit; None: every non-GET
     public: bool = False  # no sign-in needed: any answer but 401, 403 and 5xx counts as allowed
+    multipart: bool = False  # an API upload: the body goes as multipart/form-data, not JSON
     deny_as: tuple = ()  # more statuses that count as a denial in this row (say why)
     deny_to: tuple = ()  # more redirect targets that count as a denial (the admin's "does not exist")
     sees: dict = field(default_factory=dict)  # canary -> extra roles that may see it here
@@ -232,6 +235,19 @@ def _build_world():
     w.upload.error_report.save("errors.csv", ContentFile(b"row,error\n2,bad pincode\n"), save=True)
 
     w.microsite = MicrositeFactory(name="Canarysite Bhavnagar", districts=[BHAVNAGAR])
+
+    # A record-linking job of X's (queued, so it can be cancelled), with a bad row and an uncertain match.
+    w.linking_job = LinkingJob.objects.create(
+        facility=w.x,
+        uploaded_by=w.staff_x,
+        file="linking/x.csv",
+        original_name="x.csv",
+        file_format=LinkingFileFormat.CSV,
+    )
+    LinkingRowError.objects.create(job=w.linking_job, row_number=2, field="mobile", code="invalid", detail="")
+    w.linking_review = LinkingReview.objects.create(
+        job=w.linking_job, facility=w.x, row_number=3, care_context=w.unlinked.care_context, candidate_ids=[w.a.pk]
+    )
     w.token_user = UserFactory(username="token-user")
 
     w.users = {role: getattr(w, role) for role in ROLES if role != "anon"}
@@ -267,6 +283,25 @@ PRO = lambda w: {"uuid": w.professional.uuid}  # noqa: E731
 TOKEN = lambda w: {"uuid": w.token.uuid}  # noqa: E731
 UPLOAD = lambda w: {"uuid": w.upload.uuid}  # noqa: E731
 IDENTITY_TO_MEMBERS = {"identity_a": roles("members")}
+LINKING_JOB = lambda w: {"uuid": w.linking_job.uuid}  # noqa: E731
+# State officials decide uncertain matches of any facility's batch, so they see the visit and its candidates.
+LINKING_REVIEW_SEES = {"health_a": {"state"}}
+
+
+def _linking_csv():
+    row = {
+        "mobile": "9876500003",
+        "name": "Ravi Shah",
+        "gender": "M",
+        "year_of_birth": "1980",
+        "care_context_reference": "BATCH-1",
+        "care_context_display": "OPD visit",
+        "visit_date": "2025-02-01",
+        "hi_type": HiType.PRESCRIPTION,
+    }
+    lines = [",".join(REQUIRED_COLUMNS), ",".join(row.get(column, "") for column in REQUIRED_COLUMNS)]
+    return SimpleUploadedFile("batch.csv", ("\n".join(lines) + "\n").encode(), content_type="text/csv")
+
 
 DRAFT_BODY = {**DRAFT_DATA, "name": "A New Draft"}
 RECORD_BODY = lambda w: {  # noqa: E731
@@ -672,6 +707,45 @@ ROWS = [
         kwargs=lambda w: {"uuid": w.link_review.uuid},
         data={"approve": "1"},
     ),
+    # Record-linking jobs: the facility's people (any role) and state officials, who may upload for any facility
+    Row("api-linking-jobs", "signed_in", why="a list scoped to the caller's facilities (state: all; others: empty)"),
+    Row(
+        "api-linking-jobs",
+        "staff_x state",
+        method="post",
+        multipart=True,
+        data=lambda w: {"facility": w.x.facility_id, "file": _linking_csv()},
+    ),
+    Row("api-linking-job", "staff_x state", kwargs=LINKING_JOB),
+    Row("api-linking-job-errors", "staff_x state", kwargs=LINKING_JOB),
+    Row("api-linking-job-cancel", "staff_x state", method="post", kwargs=LINKING_JOB),
+    Row(
+        "api-linking-reviews",
+        "signed_in",
+        sees=LINKING_REVIEW_SEES,
+        why="a list scoped to the caller's facilities (state: all; others: empty)",
+    ),
+    Row(
+        "api-linking-review",
+        "staff_x state",
+        method="post",
+        kwargs=lambda w: {"uuid": w.linking_review.uuid},
+        data={"decision": "reject"},
+        sees=LINKING_REVIEW_SEES,
+    ),
+    Row("records:linking", "members state"),
+    Row("records:linking_reviews", "members state", sees=LINKING_REVIEW_SEES),
+    Row(
+        "records:linking_reviews",
+        "staff_x state",
+        method="post",
+        data=lambda w: {"review": str(w.linking_review.uuid), "account": "reject"},
+        sees=LINKING_REVIEW_SEES,
+    ),
+    Row("records:linking_job", "staff_x state", kwargs=LINKING_JOB),
+    Row("records:linking_progress", "staff_x state", kwargs=LINKING_JOB),
+    Row("records:linking_errors", "staff_x state", kwargs=LINKING_JOB),
+    Row("records:linking_cancel", "staff_x state", method="post", kwargs=LINKING_JOB),
     # Microsites and the dashboard
     Row(
         "microsites:dashboard",
@@ -722,7 +796,7 @@ def _call(row, w, role):
         before = AuditEvent.objects.count()
         if row.method == "get":
             response = client.get(url)
-        elif row.is_api:
+        elif row.is_api and not row.multipart:
             body = json.dumps(data if data is not None else {})
             response = getattr(client, row.method)(url, body, content_type="application/json")
         else:
