@@ -12,15 +12,19 @@ settings) and a Celery worker (2 processes), all on loopback, then:
 2. Redis stopped for 30 s during the same load: scans go on (the API rate throttles stay open without the cache),
    an OTP request gets 503 + Retry-After (its rate limit stays closed), /healthz says 503; afterwards the same
    token checks, and the worker reconnects to the broker and runs tasks again.
-3. SIGKILL of the worker's pool processes while they run a facility bulk upload: the message is redelivered
-   (tasks ack late) and the job finishes with every row exactly once.
+3. SIGKILL of the worker's pool processes while they run a facility bulk upload: the main process requeues the
+   task (tasks ack late, reject on worker loss) and the job finishes with every row exactly once.
+   3b. SIGKILL of the whole worker (main process and pool) mid-upload, then a new worker started as a supervisor
+   would: Redis redelivers the unacknowledged task after CELERY_VISIBILITY_TIMEOUT (60 s here) and the job
+   finishes with every row exactly once.
 4. Record linking (PostgreSQL restart during a linking job, SIGKILL mid-chunk): see `scenario_linking`.
 
 Prints the figures; exits non-zero when a check fails. The clients share the 2 cores with the server, PostgreSQL,
 Redis and the worker.
 
-    .venv/bin/python bench/faults.py                      # about 2 minutes
-    .venv/bin/python bench/faults.py --clients 4 --scan-seconds 10 --redis-down 10 --bulk-rows 20000   # shorter
+    .venv/bin/python bench/faults.py                      # about 5 minutes on an idle 2-core machine
+    .venv/bin/python bench/faults.py --clients 4 --scan-seconds 10 --redis-down 10 --bulk-rows 10000 \
+        --skip-whole-worker                               # shorter
 """
 
 import argparse
@@ -47,11 +51,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core.enums import Role
 from core.models import User
 from facilities.services.bulk import COLUMNS, bulk_upload_create
-rows = int(os.environ["BULK_ROWS"])
+rows, tag = int(os.environ["BULK_ROWS"]), os.environ["BULK_TAG"]
 lines = [",".join(COLUMNS)] + [
-    f",Fault PHC {n},phc,G,443,Village {n},364001,98{n:08d},6,modern,opd,rural,21.76,72.15" for n in range(rows)
+    f",Fault {tag} PHC {n},phc,G,443,Village {n},364001,98{n:08d},6,modern,opd,rural,21.76,72.15" for n in range(rows)
 ]
-official = User.objects.create(username=f"fault_official_{rows}", role=Role.STATE_OFFICIAL, is_staff=True)
+official = User.objects.create(username=f"fault_official_{tag}", role=Role.STATE_OFFICIAL, is_staff=True)
 upload = bulk_upload_create(
     actor=official, uploaded_file=SimpleUploadedFile("fault.csv", ("\\n".join(lines) + "\\n").encode())
 )
@@ -247,9 +251,15 @@ def scenario_redis_down(stack, pool, keys, args, check):
     check("the worker reconnects to the broker and runs a task", took is not None, f"{took:.1f} s" if took else "")
 
 
-def scenario_worker_sigkill(stack, args, check):
-    print(f"\n3. SIGKILL of the worker's pool processes during a facility bulk upload of {args.bulk_rows} rows")
-    stack.extra_env["BULK_ROWS"] = str(args.bulk_rows)
+def scenario_worker_sigkill(stack, args, check, *, whole_worker: bool):
+    """SIGKILL mid bulk upload: the pool processes only (the main process sees them die and requeues the task at
+    once), or the whole worker (main process and pool, as a crash of its machine): a new worker is started, as a
+    supervisor would, and the broker redelivers the unacknowledged task after CELERY_VISIBILITY_TIMEOUT."""
+    what = "the whole worker (main process and pool)" if whole_worker else "the worker's pool processes"
+    tag = "W" if whole_worker else "P"
+    rows = args.bulk_rows
+    print(f"\n{'3b' if whole_worker else '3'}. SIGKILL of {what} during a facility bulk upload of {rows} rows")
+    stack.extra_env.update({"BULK_ROWS": str(rows), "BULK_TAG": tag})
     out = stack.manage("shell", "-v0", "-c", SETUP_BULK, capture=True)
     upload_id = int(next(line for line in out.splitlines() if line.startswith("UPLOAD ")).split()[1])
     query = (
@@ -260,32 +270,36 @@ def scenario_worker_sigkill(stack, args, check):
     with psycopg.connect(stack.database_url, autocommit=True) as conn:
         # Kill once some batches are committed and more are to come: the rerun must match what is already there.
         status, processed = "queued", 0
-        while time.time() - started < 120 and status in ("queued", "running") and processed < args.kill_at_rows:
+        while time.time() - started < 300 and status in ("queued", "running") and processed < args.kill_at_rows:
             status, processed, *_ = conn.execute(query, [upload_id]).fetchone()
             time.sleep(0.02)
-        children = stack.worker_children()
-        for pid in children:
+        victims = stack.worker_children() + ([stack.processes["worker"].pid] if whole_worker else [])
+        for pid in victims:
             os.kill(pid, signal.SIGKILL)
         killed_at = time.time()
         print(
-            f"  killed pool processes {children} {killed_at - started:.1f} s after the upload: job {status}, "
-            f"{processed} of {args.bulk_rows} rows written"
+            f"  killed {victims} {killed_at - started:.1f} s after the upload: job {status}, "
+            f"{processed} of {rows} rows written"
         )
+        if whole_worker:
+            stack.processes["worker"].wait()
+            stack.start_worker()
         while time.time() - killed_at < args.bulk_timeout:
-            status, processed, created, updated, errors = conn.execute(query, [upload_id]).fetchone()
+            status, processed_now, created, updated, errors = conn.execute(query, [upload_id]).fetchone()
             if status in ("done", "failed"):
                 break
             time.sleep(0.2)
         facilities = conn.execute(
-            "SELECT count(*), count(DISTINCT name) FROM facilities_facility WHERE name LIKE 'Fault PHC %%'"
+            "SELECT count(*), count(DISTINCT name) FROM facilities_facility WHERE name LIKE %s", [f"Fault {tag} %"]
         ).fetchone()
-    check("the kill came mid-file", 0 < processed < args.bulk_rows)
-    print(f"  job {status} {time.time() - killed_at:.1f} s after the kill: created {created}, updated {updated}, ")
+    check("the kill came mid-file", 0 < processed < rows)
+    print(f"  job {status} {time.time() - killed_at:.1f} s after the kill: created {created}, updated {updated},")
     print(f"  errors {errors} (rows the killed run wrote are matched by name + pincode and updated)")
     check("the job completes after the kill", status == "done")
-    check("every row exactly once", facilities == (args.bulk_rows, args.bulk_rows), f"{facilities[0]} facilities")
-    check("created + updated = rows, no errors", created + updated == args.bulk_rows and errors == 0)
-    check("the pool replaced its processes", len(stack.worker_children()) == stack.worker_concurrency)
+    check("every row exactly once", facilities == (rows, rows), f"{facilities[0]} facilities")
+    check("created + updated = rows, no errors", created + updated == rows and errors == 0)
+    if not whole_worker:
+        check("the pool replaced its processes", len(stack.worker_children()) == stack.worker_concurrency)
 
 
 def scenario_linking(stack, args, check):
@@ -309,9 +323,12 @@ def main():
     parser.add_argument("--after", type=float, default=8, help="seconds of load after Redis is back")
     parser.add_argument("--pg-down", type=float, default=5, help="seconds PostgreSQL stays stopped")
     parser.add_argument("--redis-down", type=float, default=30, help="seconds Redis stays stopped")
-    parser.add_argument("--bulk-rows", type=int, default=40000)
-    parser.add_argument("--kill-at-rows", type=int, default=6000, help="SIGKILL once this many rows are written")
-    parser.add_argument("--bulk-timeout", type=float, default=180)
+    parser.add_argument("--bulk-rows", type=int, default=20000)
+    parser.add_argument("--kill-at-rows", type=int, default=4000, help="SIGKILL once this many rows are written")
+    parser.add_argument("--bulk-timeout", type=float, default=300)
+    parser.add_argument(
+        "--skip-whole-worker", action="store_true", help="skip 3b (waits CELERY_VISIBILITY_TIMEOUT, 60 s)"
+    )
     parser.add_argument("--citizens", type=int, default=4000)
     args = parser.parse_args()
 
@@ -331,7 +348,9 @@ def main():
             half = len(keys) // 2
             scenario_postgres_restart(stack, pool, keys[:half], args, check)
             scenario_redis_down(stack, pool, keys[half:], args, check)
-        scenario_worker_sigkill(stack, args, check)
+        scenario_worker_sigkill(stack, args, check, whole_worker=False)
+        if not args.skip_whole_worker:
+            scenario_worker_sigkill(stack, args, check, whole_worker=True)
         scenario_linking(stack, args, check)
     except Exception:
         for name in ("web", "worker"):
