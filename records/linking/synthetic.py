@@ -18,6 +18,15 @@ from abha.models import AbhaAccount, AbhaAddress
 from ..enums import HiType
 from .files import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
+# Each kind of bad row, and the column the error report must name for it.
+BAD_COLUMNS = {
+    "abha_unknown": "abha_number",
+    "hi_type_invalid": "hi_type",
+    "reference_missing": "care_context_reference",
+    "date_future": "visit_date",
+    "bundle_not_json": "fhir_bundle",
+    "mobile_invalid": "mobile",
+}
 BAD_KINDS = ["abha_unknown", "hi_type_invalid", "reference_missing", "date_future", "bundle_not_json", "mobile_invalid"]
 DISPLAYS = {
     HiType.OP_CONSULTATION: "OPD visit",
@@ -32,6 +41,7 @@ DISPLAYS = {
 class FileFacts:
     rows: int = 0
     bad: Counter = field(default_factory=Counter)
+    bad_rows: dict[int, str] = field(default_factory=dict)  # the file's row number (header = 1) -> the bad kind
     needs_review: int = 0
 
     @property
@@ -145,5 +155,6 @@ def write_linking_file(
             if review_every and index % review_every == review_every // 2:
                 facts.needs_review -= 1
             facts.bad[bad] += 1
+            facts.bad_rows[index + 2] = bad
         writer.writerow([row[column] for column in REQUIRED_COLUMNS + OPTIONAL_COLUMNS])
     return facts
