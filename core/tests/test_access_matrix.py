@@ -77,6 +77,8 @@ SEES = {
     "health_a": {"citizen_a", "staff_x", "doctor_consent"},
     "draft_x": {"staff_x", "officer_x", "state"},
     "microsite_x": {"officer_x", "state"},
+    # Someone else's submitted (not yet verified) professional registration, affiliated to X.
+    "professional_x": {"staff_x", "officer_x", "state"},
 }
 SIGN_IN_PAGES = ("/accounts/login/", "/abha/signin/", "/admin/login/")
 PIN = "123456"
@@ -107,10 +109,11 @@ class Row:
     deny_to: tuple = ()  # more redirect targets that count as a denial (the admin's "does not exist")
     sees: dict = field(default_factory=dict)  # canary -> extra roles that may see it here
     why: str = ""
+    label: str = ""  # tells two rows of one route and method apart
 
     @property
     def key(self):
-        return f"{self.method.upper()} {self.name}"
+        return f"{self.method.upper()} {self.name}{' ' + self.label if self.label else ''}"
 
     @property
     def is_api(self):
@@ -227,7 +230,7 @@ def _build_world():
     )
 
     # A professional (someone else's registration) in Bhavnagar who says they work at X.
-    w.professional = ProfessionalFactory(district=bhavnagar)
+    w.professional = ProfessionalFactory(district=bhavnagar, name="Dr Canarypro Mehta")
     Affiliation.objects.create(professional=w.professional, facility=w.x)
 
     # officer_x's bulk upload, with an error report.
@@ -256,6 +259,7 @@ def _build_world():
         "health_a": ["Canarycare"],
         "draft_x": ["Canarydraft"],
         "microsite_x": ["Canarysite"],
+        "professional_x": ["Canarypro"],
     }
     return w
 
@@ -385,8 +389,17 @@ ROWS = [
     Row("api-districts", "*"),
     # Facilities API
     Row("api-directory-facilities", "*"),
+    Row("api-directory-facilities", "*", query="q=Canarydr", label="search", why="drafts are not in the directory"),
     Row("api-directory-professionals", "*"),
+    Row(
+        "api-directory-professionals",
+        "*",
+        query="q=Canarypr",
+        label="search",
+        why="unverified professionals are not in the directory",
+    ),
     Row("api-facilities", "signed_in", query="mine=false"),
+    Row("api-facilities", "signed_in", query="status=draft&q=Canarydr", label="drafts"),
     Row("api-facilities", "staff_x staff_y", method="post", data=DRAFT_BODY, why="facility admins and staff register"),
     Row("api-facility", "x_viewers", kwargs=DRAFT),
     Row("api-facility", "staff_x", method="patch", kwargs=DRAFT, data={"beds": 20}),
@@ -426,6 +439,7 @@ ROWS = [
         kwargs=lambda w: {"uuid": w.x.uuid, "member": w.teammate.uuid},
     ),
     Row("api-professionals", "signed_in"),
+    Row("api-professionals", "signed_in", query="status=submitted&q=Canarypr", label="submitted"),
     Row(
         "api-professionals",
         "members",
@@ -574,6 +588,8 @@ ROWS = [
     Row("facilities:register", "staff_x staff_y"),
     Row("facilities:queue", "officials"),
     Row("facilities:directory", "*"),
+    Row("facilities:directory", "*", query="q=Canarydr", label="search facilities"),
+    Row("facilities:directory", "*", query="kind=professionals&q=Canarypr", label="search professionals"),
     Row("facilities:professional_register", "members"),
     Row("facilities:professional_detail", "x_viewers", kwargs=PRO),
     Row("facilities:professional_edit", "", kwargs=PRO, why="only its owner"),
