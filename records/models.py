@@ -31,10 +31,12 @@ from .enums import (
 class CareContext(BaseModel):
     """A facility's bundle of records for one visit or admission, linked to a patient's ABHA."""
 
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="care_contexts")
+    # No single-column indexes on the foreign keys where a composite index starts with them (the unique
+    # facility + reference, the patient's visits): bulk linking inserts lakhs of rows, each index costs.
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="care_contexts", db_index=False)
     # Empty for an older record kept by demographics until the patient links it (patient-initiated linking).
     patient = models.ForeignKey(
-        AbhaAccount, on_delete=models.PROTECT, related_name="care_contexts", null=True, blank=True
+        AbhaAccount, on_delete=models.PROTECT, related_name="care_contexts", null=True, blank=True, db_index=False
     )
     patient_name = models.CharField(max_length=200, blank=True)
     patient_mobile = models.CharField(max_length=10, blank=True)
@@ -44,7 +46,7 @@ class CareContext(BaseModel):
     display = models.CharField(max_length=200)
     date = models.DateField()
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
 
     class Meta:
@@ -84,7 +86,9 @@ class HealthRecord(BaseModel):
     """
 
     care_context = models.ForeignKey(CareContext, on_delete=models.PROTECT, related_name="records")
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="health_records")
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="health_records", db_index=False
+    )  # the natural key's unique index starts with it
     patient = models.ForeignKey(
         AbhaAccount, on_delete=models.PROTECT, related_name="health_records", null=True, blank=True
     )
@@ -102,7 +106,7 @@ class HealthRecord(BaseModel):
     summary = models.JSONField(default=dict)
     bundle_sha256 = models.CharField(max_length=64)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
 
     objects = HealthRecordQuerySet.as_manager()
