@@ -86,6 +86,10 @@ def _sign_in(page, live_server, user):
     )
 
 
+def _language(page, live_server, language):
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}])
+
+
 def _otp(outbox, mobile):
     message = [m for m in outbox if m["to"] == mobile][-1]
     return next(word for word in message["text"].split() if word.isdigit() and len(word) == 6)
@@ -134,6 +138,7 @@ def test_enrollment_wizard(live_server, page, viewport, screenshot, sms_outbox):
 
 def test_scan_and_share(live_server, page, viewport, screenshot, sms_outbox, settings):
     counter = CounterFactory(facility=FacilityFactory(name="Sir T Hospital"), code="OPD1", name="General OPD")
+    staff = MembershipFactory(facility=counter.facility, user__role=Role.FACILITY_STAFF).user
     citizen = AbhaAccountFactory(first_name="Asha", last_name="Patel", mobile="9876500001")
     settings.PORTAL_BASE_URL = live_server.url
     page.goto(live_server.url + "/facilities/scan/help/")
@@ -151,6 +156,17 @@ def test_scan_and_share(live_server, page, viewport, screenshot, sms_outbox, set
     page.locator("button[name=share]").click()
     page.locator(".scan-token-number").wait_for()
     assert_accessible(page, f"scan-4-token-{viewport}", screenshot)
+    page.goto(live_server.url + "/facilities/scan/history/")
+    assert_accessible(page, f"scan-5-history-{viewport}", screenshot)
+
+    # The staff side: the counter queue (refreshed by htmx) and the waiting-hall display.
+    page.context.clear_cookies()
+    _sign_in(page, live_server, staff)
+    page.goto(f"{live_server.url}/facilities/{counter.facility.uuid}/scan-queue/?counter=OPD1")
+    page.locator("tr[data-token='1']").wait_for()
+    assert_accessible(page, f"scan-6-queue-{viewport}", screenshot)
+    page.goto(f"{live_server.url}/facilities/{counter.facility.uuid}/scan-display/OPD1/")
+    assert_accessible(page, f"scan-7-display-{viewport}", screenshot)
 
 
 def test_consent_inbox(live_server, page, viewport, screenshot):
@@ -217,3 +233,23 @@ def test_state_dashboard(live_server, page, viewport, screenshot):
     assert_accessible(page, f"dashboard-{viewport}", screenshot)
     page.goto(live_server.url + "/microsites/")
     assert_accessible(page, f"microsites-{viewport}", screenshot)
+
+
+@pytest.mark.parametrize("language", ["hi", "gu"])
+def test_main_pages_in_hindi_and_gujarati(live_server, page, viewport, screenshot, language):
+    """Translated text changes lengths, wrapping and the page's `lang`; the same checks hold in each language."""
+    counter = CounterFactory(facility=FacilityFactory(name="Sir T Hospital"), code="OPD1", name="General OPD")
+    _language(page, live_server, language)
+    for name, path in [
+        ("home", "/"),
+        ("enrol-consent", "/abha/enrol/"),
+        ("signin", "/abha/signin/"),
+        ("scan-signin", "/scan/?" + share_url(counter).split("?", 1)[1]),
+        ("directory", "/facilities/directory/"),
+    ]:
+        page.goto(live_server.url + path)
+        assert page.locator("html").get_attribute("lang") == language
+        assert_accessible(page, f"{language}-{name}-{viewport}", screenshot)
+    _sign_in(page, live_server, StateOfficialFactory())
+    page.goto(live_server.url + "/dashboard/")
+    assert_accessible(page, f"{language}-dashboard-{viewport}", screenshot)
