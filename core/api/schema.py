@@ -3,7 +3,8 @@
 drf-spectacular documents what a view declares (its success bodies). The errors come from machinery the views share,
 so they are added here from the same machinery, in the one error shape (`core/api/errors.py`):
 
-- 400 when the operation reads input (a request body or query parameters) and validates it;
+- 400 when the operation reads input (a request body or query parameters): a value that does not validate, or a
+  NUL byte anywhere in the query string (`core.middleware.RejectNulBytesMiddleware`);
 - 401 when it authenticates (a missing, wrong or revoked token);
 - 403 when it needs a signed-in caller (signed in, but this role or this object is not theirs);
 - 404 when its path names an object, or it pages a list (a page past the end);
@@ -29,7 +30,6 @@ REASONS = {
     429: "Too many requests: wait the `Retry-After` seconds.",
     503: "The service is briefly unavailable (database, cache or broker): try again after `Retry-After` seconds.",
 }
-PAGING = {"page", "page_size"}  # a bad page is a 404 and a bad size falls back to the default: never a 400
 RETRY_AFTER = {
     "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}},
 }
@@ -70,7 +70,7 @@ class PortalAutoSchema(AutoSchema):
     def _error_codes(self, operation) -> list[int]:
         parameters = operation.get("parameters", [])
         codes = []
-        if "requestBody" in operation or any(p["in"] == "query" and p["name"] not in PAGING for p in parameters):
+        if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
             codes.append(400)
         if self.view.get_authenticators():
             codes.append(401)

@@ -153,3 +153,6 @@ def test_an_error_answer_matches_the_documented_shape(api_client):
     bad = api_client.get("/api/v1/geography/districts/", {"state": "x"})
     assert bad.status_code == 400
     assert_documented(bad, "GET", "/api/v1/geography/districts/")
+    nul_page = api_client.get("/api/v1/geography/districts/", {"page": "\x00"})
+    assert nul_page.status_code == 400
+    assert_documented(nul_page, "GET", "/api/v1/geography/districts/")
