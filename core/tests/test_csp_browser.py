@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from abha.tests.conftest import last_otp
 from abha.tests.factories import AbhaAccountFactory
@@ -105,7 +106,7 @@ def test_facility_location_button_and_scan_queue_htmx_work(live_server, page, vi
 
     page.goto(f"{live_server.url}/facilities/{draft.uuid}/edit/location/")
     page.get_by_role("button", name="Use this device's location").click()
-    page.wait_for_function("document.getElementById('id_latitude').value === '21.764500'")
+    expect(page.locator("#id_latitude")).to_have_value("21.764500")  # not wait_for_function: it needs eval()
     assert page.locator("#id_longitude").input_value() == "72.151900"
 
     # htmx polls the queue (hx-trigger="every 3s") without its injected <style> or eval.
@@ -149,4 +150,18 @@ def test_swagger_ui_works_under_its_own_policy(live_server, page, violations, sc
     assert "ABDM State Portal API" in page.locator(".swagger-ui .info .title").inner_text()
     page.wait_for_selector(".opblock-tag")
     screenshot(page, "csp-api-docs-en-phone")
+    assert violations == []
+
+
+def test_a_locked_out_sign_in_says_so(live_server, page, violations, screenshot, settings):
+    settings.LOGIN_ACCOUNT_MAX_FAILURES = 2
+    UserFactory(username="officer9")
+    for password in ["wrong-one", "wrong-two", PASSWORD]:
+        page.goto(live_server.url + "/accounts/login/")
+        page.get_by_label("Username").fill("officer9")
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+    assert "Too many failed sign-ins" in page.locator(".form-errors").inner_text()
+    screenshot(page, "login-locked-out-en-phone")
     assert violations == []

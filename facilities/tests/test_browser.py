@@ -5,6 +5,7 @@ import re
 import pytest
 import zxingcpp
 from PIL import Image
+from playwright.sync_api import expect
 
 from conftest import SCREENSHOTS
 from core.enums import Role
@@ -278,7 +279,8 @@ def test_bulk_upload_shows_live_progress_and_the_error_report(
     page.get_by_role("button", name="Upload").click()
     page.wait_for_url("**/facilities/bulk/*/")
     # The poller fills in the figures without a reload.
-    page.wait_for_function("document.getElementById('bulk-status').textContent.trim() === 'Done'", timeout=60000)
+    # expect() polls from Playwright's side: wait_for_function would eval() in the page, which the CSP refuses.
+    expect(page.locator("#bulk-status")).to_have_text("Done", timeout=60000)
     assert page.locator("#bulk-created").inner_text() == "4999"
     assert page.locator("#bulk-errors").inner_text() == "1"
     assert page.get_by_role("link", name="Download the error report (CSV)").is_visible()
