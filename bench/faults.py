@@ -24,15 +24,19 @@ Redis and the worker.
 
     .venv/bin/python bench/faults.py                      # about 5 minutes on an idle 2-core machine
     .venv/bin/python bench/faults.py --clients 4 --scan-seconds 10 --redis-down 10 --bulk-rows 10000 \
-        --skip-whole-worker                               # shorter
+        --skip worker --linking-rows 50000                 # shorter
+    .venv/bin/python bench/faults.py --skip pg redis pool worker   # only the linking job
 """
 
 import argparse
+import http.client
 import importlib.util
 import json
 import multiprocessing
 import os
+import secrets
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -302,17 +306,122 @@ def scenario_worker_sigkill(stack, args, check, *, whole_worker: bool):
         check("the pool replaced its processes", len(stack.worker_children()) == stack.worker_concurrency)
 
 
-def scenario_linking(stack, args, check):
-    """Record linking: restart PostgreSQL during a linking job; SIGKILL a worker mid-chunk; the job completes exactly.
+STATE_OFFICIAL = """
+from core.models import User
+from rest_framework.authtoken.models import Token
+user, _ = User.objects.get_or_create(username="fault_state", defaults={"role": "state_official"})
+print(Token.objects.get_or_create(user=user)[0].key)
+"""
 
-    Hook for the records linking jobs (POST /api/v1/linking-jobs/ with a file and a facility, Celery chunk tasks,
-    `manage.py make_linking_file --rows N --facility <ID> --bad-fraction 0.02 --out f.csv`). Skipped until that
-    module has landed in records/linking/.
-    """
+
+def _upload(port, key, path, fields, file_path):
+    """multipart/form-data POST of `fields` and one file; returns (status, headers, body)."""
+    boundary = secrets.token_hex(16)
+    head = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    )
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_path.name}"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
+    body = head + file_path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    headers = {"Authorization": f"Token {key}", "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    conn.request("POST", path, body, headers)
+    response = conn.getresponse()
+    return response.status, dict(response.getheaders()), response.read()
+
+
+def scenario_linking(stack, args, check):
+    """Record linking: restart PostgreSQL during a linking job, then SIGKILL the worker's pool mid-chunk; the job
+    must complete with every row counted exactly once (as linked, or failed for the file's bad rows)."""
     if importlib.util.find_spec("records.linking.api") is None:
-        print("\n4. Record linking: skipped, the linking jobs API has not landed yet (records/linking)")
+        print("\n4. Record linking: skipped, the linking jobs API (records/linking) is not in this checkout")
         return
-    print("\n4. Record linking: not written yet for the landed API")
+    rows = args.linking_rows
+    print(
+        f"\n4. Record linking job of {rows} rows: PostgreSQL stopped for {args.pg_down:.0f} s, then SIGKILL mid-chunk"
+    )
+    key = stack.manage("shell", "-v0", "-c", STATE_OFFICIAL, capture=True).strip().splitlines()[-1]
+    path = stack.dir / "linking.csv"
+    made = subprocess.run(
+        [sys.executable, "manage.py", "make_linking_file", "--rows", str(rows), "--facility", HIP_ID]
+        + ["--bad-fraction", "0.02", "--reference-prefix", "FLT", "--seed", "7", "--out", str(path)],
+        cwd=ROOT, env=stack.env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    facts = json.loads(made.stderr.strip().splitlines()[-1])
+    status, _headers, body = _upload(stack.port, key, "/api/v1/linking-jobs/", {"facility": HIP_ID}, path)
+    check("upload accepted", status == 202, f"{status} {body[:200]!r}")
+    if status != 202:
+        return
+    job_url = json.loads(body)["url"]
+    started = time.time()
+    polls, faults, job = [], [], {}
+    while time.time() - started < args.linking_timeout:
+        try:
+            status, headers, body = request(stack.port, "GET", job_url, key=key, timeout=10)
+        except OSError as error:
+            polls.append((0, None, repr(error)))
+            continue
+        polls.append((status, headers.get("retry-after"), None))
+        if status == 200:
+            job = json.loads(body)
+            if job["status"] not in ("queued", "running"):
+                break
+            if not faults and job["processed"] >= job["total"] * 0.15 > 0:
+                faults.append(("pg", job["processed"]))
+                stack.pg_stop()
+                down_until = time.time() + args.pg_down
+                while time.time() < down_until:  # the job's page is polled on through the outage
+                    status, headers, _body = request(stack.port, "GET", job_url, key=key, timeout=10)
+                    polls.append((status, headers.get("retry-after"), None))
+                    time.sleep(0.2)
+                stack.pg_start()
+            elif len(faults) == 1 and job["processed"] >= job["total"] * 0.5:
+                victims = stack.worker_children()
+                for pid in victims:
+                    os.kill(pid, signal.SIGKILL)
+                faults.append(("sigkill", job["processed"]))
+        time.sleep(0.2)
+    took = time.time() - started
+    unavailable = [p for p in polls if p[0] == 503]
+    other = [p for p in polls if p[0] not in (200, 503)]
+    print(f"  faults at rows processed: {faults}; job {job.get('status')} after {took:.1f} s")
+    print(f"  polls {len(polls)}: {len(unavailable)} x 503, {len(other)} other")
+    print(
+        f"  total {job.get('total')}, processed {job.get('processed')}, linked {job.get('linked')}, duplicates "
+        f"{job.get('duplicates')}, needs review {job.get('needs_review')}, failed {job.get('failed')}"
+    )
+    print(f"  the file holds: {facts}")
+    check("both faults came mid-job", len(faults) == 2 and all(0 < done < rows for _, done in faults))
+    check("every poll is a 200 or a 503 with Retry-After", not other and all(p[1] for p in unavailable))
+    check("the job completes", job.get("status") == "done", str(job.get("status")))
+    bad = sum(facts["bad"].values())
+    expected = (rows, rows, facts["linked"], facts["needs_review"], bad, 0)
+    got = tuple(job.get(k) for k in ("total", "processed", "linked", "needs_review", "failed", "duplicates"))
+    check(
+        "counts exact (total, processed, linked, review, failed, duplicates)", got == expected, f"{got} vs {expected}"
+    )
+    with psycopg.connect(stack.database_url) as conn:
+        contexts = conn.execute(
+            "SELECT count(*), count(DISTINCT reference) FROM records_carecontext WHERE reference LIKE 'FLT%%'"
+        ).fetchone()
+        records = conn.execute(
+            "SELECT count(*), count(DISTINCT (r.care_context_id, r.record_key)) FROM records_healthrecord r "
+            "JOIN records_carecontext c ON c.id = r.care_context_id WHERE c.reference LIKE 'FLT%%'"
+        ).fetchone()
+        attempts = conn.execute(
+            "SELECT count(*), sum(attempts), count(*) FILTER (WHERE status <> 'done') FROM records_linkingchunk"
+        ).fetchone()
+        errors = conn.execute(
+            "SELECT code, count(*) FROM records_linkingrowerror GROUP BY code ORDER BY 2 DESC"
+        ).fetchall()
+    print(f"  care contexts {contexts}, records {records}, chunks (count, attempts, not done) {attempts}")
+    print(f"  row errors by code: {dict(errors)}")
+    linked = facts["linked"] + facts["needs_review"]
+    check("each linked row once in the database", contexts == (linked, linked), f"care contexts {contexts}")
+    check("each record once", records[0] == records[1] == facts["linked"], f"records {records}")
 
 
 def main():
@@ -326,10 +435,10 @@ def main():
     parser.add_argument("--bulk-rows", type=int, default=20000)
     parser.add_argument("--kill-at-rows", type=int, default=4000, help="SIGKILL once this many rows are written")
     parser.add_argument("--bulk-timeout", type=float, default=300)
-    parser.add_argument(
-        "--skip-whole-worker", action="store_true", help="skip 3b (waits CELERY_VISIBILITY_TIMEOUT, 60 s)"
-    )
     parser.add_argument("--citizens", type=int, default=4000)
+    parser.add_argument("--linking-rows", type=int, default=200000)
+    parser.add_argument("--linking-timeout", type=float, default=600)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["pg", "redis", "pool", "worker", "linking"])
     args = parser.parse_args()
 
     check = Checks()
@@ -342,18 +451,23 @@ def main():
         keys = next(line for line in seeded.splitlines() if line.startswith("KEYS ")).split()[1].split(",")
         stack.start_web()
         stack.start_worker()
+        stack.start_beat()
         took = stack.worker_roundtrip("faults-start")
         check("the worker runs tasks", took is not None)
         with multiprocessing.Pool(args.clients) as pool:
             half = len(keys) // 2
-            scenario_postgres_restart(stack, pool, keys[:half], args, check)
-            scenario_redis_down(stack, pool, keys[half:], args, check)
-        scenario_worker_sigkill(stack, args, check, whole_worker=False)
-        if not args.skip_whole_worker:
+            if "pg" not in args.skip:
+                scenario_postgres_restart(stack, pool, keys[:half], args, check)
+            if "redis" not in args.skip:
+                scenario_redis_down(stack, pool, keys[half:], args, check)
+        if "pool" not in args.skip:
+            scenario_worker_sigkill(stack, args, check, whole_worker=False)
+        if "worker" not in args.skip:
             scenario_worker_sigkill(stack, args, check, whole_worker=True)
-        scenario_linking(stack, args, check)
+        if "linking" not in args.skip:
+            scenario_linking(stack, args, check)
     except Exception:
-        for name in ("web", "worker"):
+        for name in ("web", "worker", "beat"):
             print(f"--- {name} log tail ---\n{stack.log_tail(name)}", file=sys.stderr)
         raise
     finally:

@@ -42,8 +42,11 @@ Counter.objects.bulk_create([Counter(facility=facility, code=f"OPD{i}", name=f"O
 users = get_user_model().objects.bulk_create(
     [get_user_model()(username=f"bench{i:06d}", role=Role.CITIZEN) for i in range(int(os.environ["CITIZENS"]))]
 )
+from stdnum import luhn
+def abha_number(i):  # a sandbox-shaped number with a valid check digit, like a real one
+    return f"91{i:011d}" + luhn.calc_check_digit(f"91{i:011d}")
 AbhaAccount.objects.bulk_create([
-    AbhaAccount(user=user, abha_number=f"91{i:012d}", first_name="Bench", last_name=f"Citizen{i}", gender="F",
+    AbhaAccount(user=user, abha_number=abha_number(i), first_name="Bench", last_name=f"Citizen{i}", gender="F",
                 year_of_birth=1990, mobile=f"98{i:08d}", state_id=24, district_id=443, consent_version="2025-04")
     for i, user in enumerate(users)
 ])

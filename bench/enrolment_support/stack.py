@@ -191,6 +191,17 @@ class Stack:
             stderr=subprocess.STDOUT,
         )
 
+    def start_beat(self):
+        """The one beat process of a deployment: heartbeats and the sweeps that resume or re-send lost work."""
+        self.processes["beat"] = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING"]
+            + ["--schedule", str(self.dir / "celerybeat-schedule")],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log("beat"),
+            stderr=subprocess.STDOUT,
+        )
+
     def log_tail(self, name, chars=3000) -> str:
         path = self.dir / f"{name}.log"
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
