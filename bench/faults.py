@@ -229,10 +229,22 @@ def scenario_postgres_restart(stack, pool, keys, args, check):
 
 def scenario_redis_down(stack, pool, keys, args, check):
     print(f"\n2. Redis (cache and broker) stopped for {args.redis_down:.0f} s during Scan & Share")
+    linking = _linking_available()
+    if linking:  # an upload while the broker is down must stand (202), not be a 503 after its commit
+        key = stack.manage("shell", "-v0", "-c", STATE_OFFICIAL, capture=True).strip().splitlines()[-1]
+        path, facts = _linking_file(stack, 2000, "RDS")
     result = _start_clients(pool, stack.port, keys, args.clients, args.warm + args.redis_down + args.after)
     time.sleep(args.warm)
     down_at = time.time()
     stack.redis_stop()
+    if linking:
+        status, _headers, body = _upload(stack.port, key, "/api/v1/linking-jobs/", {"facility": HIP_ID}, path)
+        check("a linking upload while the broker is down is accepted (202)", status == 202, f"{status} {body[:100]!r}")
+        with psycopg.connect(stack.database_url) as conn:
+            stored = conn.execute(
+                "SELECT count(*) FROM records_linkingjob WHERE original_name = %s", [path.name]
+            ).fetchone()[0]
+        print(f"  linking jobs stored for that upload: {stored} (a 503 after the commit invites a duplicate upload)")
     otp = {"mobile": "9876500001", "consent_version": "2025-04"}
     _probe(stack, "/healthz while down", "GET", "/healthz", expect_status=503, check=check)
     _probe(
@@ -253,6 +265,12 @@ def scenario_redis_down(stack, pool, keys, args, check):
     )
     took = stack.worker_roundtrip("faults-after-redis")
     check("the worker reconnects to the broker and runs a task", took is not None, f"{took:.1f} s" if took else "")
+    if linking and status == 202:
+        job = _wait_job(stack, key, json.loads(body)["url"], args.linking_timeout)
+        print(f"  the linking job uploaded during the outage: {job.get('status')}, {time.time() - up_at:.0f} s after")
+        got = (job.get("status"), job.get("linked"), job.get("failed"))
+        expected = ("done", facts["linked"], sum(facts["bad"].values()))
+        check("... and is completed by the resume sweep", got == expected, f"{got} vs {expected}")
 
 
 def scenario_worker_sigkill(stack, args, check, *, whole_worker: bool):
@@ -333,10 +351,37 @@ def _upload(port, key, path, fields, file_path):
     return response.status, dict(response.getheaders()), response.read()
 
 
+def _linking_file(stack, rows, prefix):
+    """make_linking_file for the Scan & Share facility; returns (path, the facts it prints)."""
+    path = stack.dir / f"linking-{prefix}.csv"
+    made = subprocess.run(
+        [sys.executable, "manage.py", "make_linking_file", "--rows", str(rows), "--facility", HIP_ID]
+        + ["--bad-fraction", "0.02", "--reference-prefix", prefix, "--seed", "7", "--out", str(path)],
+        cwd=ROOT, env=stack.env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return path, json.loads(made.stderr.strip().splitlines()[-1])
+
+
+def _linking_available() -> bool:
+    return importlib.util.find_spec("records.linking.api") is not None
+
+
+def _wait_job(stack, key, job_url, timeout):
+    deadline, job = time.time() + timeout, {}
+    while time.time() < deadline:
+        status, _headers, body = request(stack.port, "GET", job_url, key=key, timeout=10)
+        if status == 200:
+            job = json.loads(body)
+            if job["status"] not in ("queued", "running"):
+                break
+        time.sleep(0.5)
+    return job
+
+
 def scenario_linking(stack, args, check):
     """Record linking: restart PostgreSQL during a linking job, then SIGKILL the worker's pool mid-chunk; the job
     must complete with every row counted exactly once (as linked, or failed for the file's bad rows)."""
-    if importlib.util.find_spec("records.linking.api") is None:
+    if not _linking_available():
         print("\n4. Record linking: skipped, the linking jobs API (records/linking) is not in this checkout")
         return
     rows = args.linking_rows
@@ -344,13 +389,7 @@ def scenario_linking(stack, args, check):
         f"\n4. Record linking job of {rows} rows: PostgreSQL stopped for {args.pg_down:.0f} s, then SIGKILL mid-chunk"
     )
     key = stack.manage("shell", "-v0", "-c", STATE_OFFICIAL, capture=True).strip().splitlines()[-1]
-    path = stack.dir / "linking.csv"
-    made = subprocess.run(
-        [sys.executable, "manage.py", "make_linking_file", "--rows", str(rows), "--facility", HIP_ID]
-        + ["--bad-fraction", "0.02", "--reference-prefix", "FLT", "--seed", "7", "--out", str(path)],
-        cwd=ROOT, env=stack.env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    facts = json.loads(made.stderr.strip().splitlines()[-1])
+    path, facts = _linking_file(stack, rows, "FLT")
     status, _headers, body = _upload(stack.port, key, "/api/v1/linking-jobs/", {"facility": HIP_ID}, path)
     check("upload accepted", status == 202, f"{status} {body[:200]!r}")
     if status != 202:
