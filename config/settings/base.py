@@ -215,6 +215,7 @@ SPECTACULAR_SETTINGS = {
         "ProfessionalCategoryEnum": "facilities.enums.ProfessionalCategory",
         "MicrositeCategoryEnum": "microsites.enums.Category",
         "HiTypeEnum": "records.enums.HiType",  # used both as hi_type and as a list, hi_types
+        "FacilityStatusEnum": "facilities.enums.FacilityStatus",  # "status" names several choice sets
     },
 }
 
