@@ -280,7 +280,8 @@ def artefact_records_read(*, actor, artefact_uuid, record_uuid=None, request=Non
     Queries: the artefact, the doctor's membership, the frequency count (only when limited),
     the records, the audit insert: a fixed number whatever the record count.
     Raises NotAllowed (not the requester), ConsentInactive (not granted, revoked, or past
-    data_erase_at, checked now rather than trusting the beat task), FrequencyExceeded.
+    data_erase_at, checked now rather than trusting the beat task), FrequencyExceeded, and
+    NotFound for a `record_uuid` the artefact does not cover.
     """
     artefact = (
         ConsentArtefact.objects.select_related("patient", "requester_facility", "source_facility")
@@ -314,6 +315,9 @@ def artefact_records_read(*, actor, artefact_uuid, record_uuid=None, request=Non
     if record_uuid is not None:
         records = records.filter(uuid=record_uuid)  # one record (the raw bundle download)
     records = list(records)
+    if record_uuid is not None and not records:
+        # A record the consent does not cover: nothing was read, so nothing is logged or counted against the limit.
+        raise NotFound(_("Not found."))
     _audit_read(
         actor=actor,
         patient=artefact.patient,

@@ -187,6 +187,17 @@ def _build_world():
         hi_type=HiType.PRESCRIPTION,
         bundle=bundle_for(HiType.PRESCRIPTION, key="canary-1"),
     )
+    # A's lab report at X: not covered by the consent below (it grants prescriptions only).
+    w.record_outside_consent, _ = record_services.record_add(
+        actor=w.staff_x,
+        facility=w.x,
+        patient=w.a,
+        reference="CC-CANARY-LAB",
+        display="Canarycare lab visit",
+        date=dt.date(2025, 2, 12),
+        hi_type=HiType.DIAGNOSTIC_REPORT,
+        bundle=bundle_for(HiType.DIAGNOSTIC_REPORT, key="canary-lab"),
+    )
     # An older visit at X kept by demographics (A's), not yet linked: A may find and claim it.
     w.unlinked, _ = record_services.record_add(
         actor=w.staff_x,
@@ -706,6 +717,13 @@ ROWS = [
         "records:artefact_record_bundle",
         "doctor_consent",
         kwargs=lambda w: {"uuid": w.artefact.uuid, "record_uuid": w.record.uuid},
+    ),
+    Row(
+        "records:artefact_record_bundle",
+        "",
+        kwargs=lambda w: {"uuid": w.artefact.uuid, "record_uuid": w.record_outside_consent.uuid},
+        label="outside the consent",
+        why="a record the artefact does not cover (a type not granted) is refused, even to its doctor",
     ),
     Row("records:btg_new", "doctors"),
     Row("records:btg_records", "doctor_consent", kwargs=lambda w: {"uuid": w.btg.uuid}),
