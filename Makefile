@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test serve lint format check migrations-check bench messages venv venv-dev clean-var backup restore
+.PHONY: run test fuzz serve lint format check migrations-check bench messages venv venv-dev clean-var backup restore
 
 ## Set-up -------------------------------------------------------------------------------
 $(VENV)/.installed: requirements.txt
@@ -37,6 +37,10 @@ run: venv messages
 test: venv-dev
 	scripts/test.sh $(PYTEST_ARGS)
 
+## make fuzz: schemathesis against the live OpenAPI schema as each role (same throwaway services) ------
+fuzz: venv-dev
+	scripts/test.sh -m fuzz core/tests/fuzz $(PYTEST_ARGS)
+
 ## make serve: production shape against DATABASE_URL / CELERY_BROKER_URL -------------------
 serve: venv messages
 	DJANGO_SETTINGS_MODULE=config.settings.prod $(PY) manage.py migrate --noinput
@@ -54,7 +58,7 @@ format: venv-dev
 migrations-check: venv
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 
-check: lint migrations-check test
+check: lint migrations-check test fuzz
 
 bench: venv-dev
 	scripts/bench.sh
