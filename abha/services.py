@@ -99,6 +99,33 @@ def _throttle(kind: str, value: str, rate: str) -> None:
         raise Throttled(_("Too many OTP requests. Please wait a while and try again."))
 
 
+def _wrong_otp_key(ip: str) -> tuple[str, int, int]:
+    """The cache key counting wrong OTPs from `ip` in the current window, the limit and the window's seconds."""
+    limit, seconds = _parse_rate(settings.OTP_IP_WRONG_RATE)
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()[:32]
+    return f"abha:otp:wrong-ip:{digest}:{int(time.time() // seconds)}", limit, seconds
+
+
+def _refuse_ip_after_wrong_otps(ip: str | None) -> None:
+    """One address that keeps entering wrong OTPs is guessing across many mobiles (each transaction locks
+    after 5, each mobile gets 5 transactions an hour): after OTP_IP_WRONG_RATE it is refused until the
+    window ends."""
+    if ip:
+        key, limit, _seconds = _wrong_otp_key(ip)
+        if (cache.get(key) or 0) >= limit:
+            raise Throttled(_("Too many wrong OTPs from this network. Please wait a while and try again."))
+
+
+def _count_wrong_otp(ip: str | None) -> None:
+    if ip:
+        key, _limit, seconds = _wrong_otp_key(ip)
+        cache.add(key, 0, timeout=seconds)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=seconds)
+
+
 def _throttle_otp(*, mobile: str, ip: str | None) -> None:
     _throttle("mobile", mobile, settings.OTP_MOBILE_RATE)
     if ip:
@@ -231,12 +258,14 @@ def otp_resend(*, txn_id, purpose: str, ip: str | None = None) -> OtpTransaction
     return txn
 
 
-def otp_verify(*, txn_id, otp: str, purpose: str) -> OtpTransaction:
-    """Checks `otp` against the transaction; a wrong one counts, and 5 wrong ones lock it.
+def otp_verify(*, txn_id, otp: str, purpose: str, ip: str | None = None) -> OtpTransaction:
+    """Checks `otp` against the transaction; a wrong one counts, and 5 wrong ones lock it. Wrong OTPs
+    also count per client `ip` (cache), which is refused for a while after OTP_IP_WRONG_RATE of them.
 
     Not one atomic block on purpose: the failed-attempt count must be saved even though the
-    call then raises. Raises DomainError codes otp_invalid, otp_expired, otp_locked.
+    call then raises. Raises DomainError codes otp_invalid, otp_expired, otp_locked, throttled.
     """
+    _refuse_ip_after_wrong_otps(ip)
     error = None
     with transaction.atomic():
         txn = _txn_locked(txn_id, purpose)
@@ -252,6 +281,7 @@ def otp_verify(*, txn_id, otp: str, purpose: str) -> OtpTransaction:
         elif not hmac.compare_digest(_otp_digest(txn, str(otp or "").strip()), txn.otp_hash):
             txn.failed_attempts += 1
             txn.save(update_fields=["failed_attempts", "updated_at"])
+            _count_wrong_otp(ip)
             left = OTP_MAX_ATTEMPTS - txn.failed_attempts
             if left:
                 message = _("The OTP is not correct. Attempts left: %(left)s.") % {"left": left}

@@ -201,7 +201,9 @@ def _otp_step(request, txn, *, purpose, template, on_verified, context):
             form.add_error(None, error.message)
     elif request.method == "POST" and form.is_valid():
         try:
-            txn = services.otp_verify(txn_id=txn.uuid, otp=form.cleaned_data["otp"], purpose=purpose)
+            txn = services.otp_verify(
+                txn_id=txn.uuid, otp=form.cleaned_data["otp"], purpose=purpose, ip=client_ip(request)
+            )
         except DomainError as error:
             _show_error(form, error)
             if error.code in ("otp_locked", "txn_completed"):

@@ -104,7 +104,9 @@ class EnrolmentVerifyView(APIView):
     )
     def post(self, request):
         data = _valid(s.VerifyIn, request.data)
-        txn = services.otp_verify(txn_id=data["txn_id"], otp=data["otp"], purpose=OtpPurpose.ENROL)
+        txn = services.otp_verify(
+            txn_id=data["txn_id"], otp=data["otp"], purpose=OtpPurpose.ENROL, ip=client_ip(request)
+        )
         return Response({"txn_id": txn.uuid, "verified": True})
 
 
@@ -212,7 +214,9 @@ class LoginVerifyView(APIView):
     )
     def post(self, request):
         data = _valid(s.LoginVerifyIn, request.data)
-        txn = services.otp_verify(txn_id=data["txn_id"], otp=data["otp"], purpose=OtpPurpose.LOGIN)
+        txn = services.otp_verify(
+            txn_id=data["txn_id"], otp=data["otp"], purpose=OtpPurpose.LOGIN, ip=client_ip(request)
+        )
         candidates = services.login_candidates(txn)
         if len(candidates) > 1 and not data.get("abha_number"):
             accounts = [{"abha_number": a.abha_number_display, "name": a.full_name} for a in candidates]

@@ -1,11 +1,14 @@
-"""OTP request limits per mobile and per IP are lifted when their window ends (the denials: test_api.py)."""
+"""OTP limits: requests per mobile and per IP lift when their window ends (the denials: test_api.py); wrong OTPs
+from one address across many mobiles are refused for the rest of the window."""
 
 import time
 
 import pytest
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 import abha.services
+from abha.tests.conftest import last_otp
 
 pytestmark = pytest.mark.django_db
 
@@ -30,3 +33,24 @@ def test_otp_limit_per_ip_lifts_after_the_window(otp_api, monkeypatch):
     hour_later = time.time() + 3600
     monkeypatch.setattr(abha.services.time, "time", lambda: hour_later)
     otp_api.start("9876543212")
+
+
+@override_settings(OTP_IP_WRONG_RATE="3/hour")
+def test_one_address_entering_wrong_otps_across_mobiles_is_refused_until_the_window_ends(
+    otp_api, sms_outbox, monkeypatch
+):
+    verify = "/api/v1/abha/enrolment/verify/"
+    first, second = otp_api.start("9876543210"), otp_api.start("9876543211")
+    right = last_otp(sms_outbox, "9876543211")
+    for txn_id in (first, first, second):
+        assert otp_api.post(verify, {"txn_id": txn_id, "otp": "000000"}).status_code == 400
+    refused = otp_api.post(verify, {"txn_id": second, "otp": right})
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "throttled"
+    other_address = APIClient(REMOTE_ADDR="10.1.1.1")
+    assert otp_api.post(verify, {"txn_id": second, "otp": right}, other_address).status_code == 200
+
+    third = otp_api.start("9876543212")
+    hour_later = time.time() + 3600
+    monkeypatch.setattr(abha.services.time, "time", lambda: hour_later)
+    answer = otp_api.post(verify, {"txn_id": third, "otp": last_otp(sms_outbox, "9876543212")})
+    assert answer.status_code == 200  # the OTP's own expiry reads the datetime clock, which did not move

@@ -239,6 +239,8 @@ if not (len(ABHA_NUMBER_PREFIX) == 2 and ABHA_NUMBER_PREFIX.isdigit()):
 ABHA_ADDRESS_SUFFIX = env_str("ABHA_ADDRESS_SUFFIX", "sbx")
 OTP_MOBILE_RATE = env_rate("OTP_MOBILE_RATE", "5/hour")
 OTP_IP_RATE = env_rate("OTP_IP_RATE", "600/hour")
+# Wrong OTPs from one client IP (any mobile) before that IP is refused for the rest of the window.
+OTP_IP_WRONG_RATE = env_rate("OTP_IP_WRONG_RATE", "100/hour")
 
 # Records and consent: an unanswered consent request expires after this many hours; an emergency
 # (break-the-glass) access lasts this many minutes.

@@ -97,7 +97,9 @@ def _sign_in(request, context):
         return redirect(back)
     if form.is_bound and form.is_valid():
         try:
-            abha_services.otp_verify(txn_id=txn.uuid, otp=form.cleaned_data["otp"], purpose=OtpPurpose.LOGIN)
+            abha_services.otp_verify(
+                txn_id=txn.uuid, otp=form.cleaned_data["otp"], purpose=OtpPurpose.LOGIN, ip=client_ip(request)
+            )
         except DomainError as error:
             form.add_error("otp" if "otp" in error.fields else None, error.message)
         else:
