@@ -14,6 +14,7 @@ from core import access
 from core.counters import count_add
 from core.enums import CountMetric
 from core.exceptions import Conflict, DomainError, NotAllowed
+from core.outage import enqueue_on_commit
 from core.services import audit_record
 from facilities.enums import FacilityStatus
 from facilities.models import Facility
@@ -75,7 +76,8 @@ def job_create(*, actor, facility: Facility, uploaded_file, request=None) -> Lin
     )
     from ..tasks import prepare_linking_job  # tasks import services: imported here to keep layers one-way
 
-    transaction.on_commit(lambda: prepare_linking_job.delay(job.pk))
+    # The upload stands even when the broker is down: the resume sweep queues jobs left QUEUED.
+    enqueue_on_commit(prepare_linking_job, job.pk)
     return job
 
 
