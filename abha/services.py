@@ -9,6 +9,7 @@ import calendar
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 import time
 import uuid
@@ -96,7 +97,10 @@ def _throttle(kind: str, value: str, rate: str) -> None:
         cache.set(key, 1, timeout=seconds)
         count = 1
     if count > limit:
-        raise Throttled(_("Too many OTP requests. Please wait a while and try again."))
+        raise Throttled(
+            _("Too many OTP requests. Please wait a while and try again."),
+            retry_after=math.ceil(seconds - time.time() % seconds),
+        )
 
 
 def _wrong_otp_key(ip: str) -> tuple[str, int, int]:
@@ -111,9 +115,12 @@ def _refuse_ip_after_wrong_otps(ip: str | None) -> None:
     after 5, each mobile gets 5 transactions an hour): after OTP_IP_WRONG_RATE it is refused until the
     window ends."""
     if ip:
-        key, limit, _seconds = _wrong_otp_key(ip)
+        key, limit, seconds = _wrong_otp_key(ip)
         if (cache.get(key) or 0) >= limit:
-            raise Throttled(_("Too many wrong OTPs from this network. Please wait a while and try again."))
+            raise Throttled(
+                _("Too many wrong OTPs from this network. Please wait a while and try again."),
+                retry_after=math.ceil(seconds - time.time() % seconds),
+            )
 
 
 def _count_wrong_otp(ip: str | None) -> None:

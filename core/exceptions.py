@@ -7,12 +7,13 @@ class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message, *, code: str | None = None, fields: dict | None = None):
+    def __init__(self, message, *, code: str | None = None, fields: dict | None = None, retry_after: int | None = None):
         super().__init__(str(message))
         self.message = message
         if code:
             self.code = code
         self.fields = fields or {}
+        self.retry_after = retry_after  # seconds; the API sends it as Retry-After (429s)
 
 
 class Conflict(DomainError):

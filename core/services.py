@@ -128,7 +128,8 @@ def login_lockout_check(*, username: str, request) -> None:
             minutes = max(1, math.ceil((until - now) / 60))
             raise LockedOut(
                 _("Too many failed sign-ins. For safety, sign-in is paused: try again in %(minutes)s min.")
-                % {"minutes": minutes}
+                % {"minutes": minutes},
+                retry_after=math.ceil(until - now),
             )
 
 

@@ -19,6 +19,7 @@ def test_otp_limit_per_mobile_lifts_after_the_window(otp_api, monkeypatch):
     otp_api.start("9876543210")
     denied = otp_api.post("/api/v1/abha/enrolment/otp/", {"mobile": "9876543210", "consent_version": "2025-04"})
     assert denied.status_code == 429
+    assert 0 < int(denied["Retry-After"]) <= 3600
     hour_later = time.time() + 3600
     monkeypatch.setattr(abha.services.time, "time", lambda: hour_later)
     otp_api.start("9876543210")
@@ -46,6 +47,7 @@ def test_one_address_entering_wrong_otps_across_mobiles_is_refused_until_the_win
         assert otp_api.post(verify, {"txn_id": txn_id, "otp": "000000"}).status_code == 400
     refused = otp_api.post(verify, {"txn_id": second, "otp": right})
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "throttled"
+    assert 0 < int(refused["Retry-After"]) <= 3600
     other_address = APIClient(REMOTE_ADDR="10.1.1.1")
     assert otp_api.post(verify, {"txn_id": second, "otp": right}, other_address).status_code == 200
 

@@ -33,7 +33,10 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message, _fields(exc.fields)), status=exc.status)
+        response = Response(error_body(exc.code, exc.message, _fields(exc.fields)), status=exc.status)
+        if exc.retry_after:
+            response["Retry-After"] = str(max(1, int(exc.retry_after)))
+        return response
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real bug: Django's handler500 answers in the same shape, and it is logged

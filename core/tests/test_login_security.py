@@ -105,6 +105,7 @@ def test_api_token_lockout_answers_429_in_the_error_shape_and_unlocks(api_client
     locked = api_client.post("/api/v1/auth/token/", {"username": "officer9", "password": RIGHT}, format="json")
     assert locked.status_code == 429
     assert locked.json()["error"]["code"] == "locked_out"
+    assert 0 < int(locked["Retry-After"]) <= 15 * 60
     assert "Too many failed sign-ins" in locked.json()["error"]["message"]
     later(16)
     right = api_client.post("/api/v1/auth/token/", {"username": "officer9", "password": RIGHT}, format="json")
