@@ -1,6 +1,12 @@
 """The access matrix: every API endpoint and every page, called as each role on objects that belong to
 someone else, with the expected allow or deny per cell.
 
+Roles (`ROLES`): anonymous; citizens A and B; X's admin and X's plain staff; Y's admin (another district);
+the district officer of X's district and of Y's; a state official; a doctor holding A's consent (and an
+emergency access) and a doctor without. The objects are A's ABHA, records, consents and links, and
+facility X's drafts, counter, queue token, team, professional, linking job, plus officer_x's bulk upload
+and the district's microsite.
+
 The rows are the table below (`ROWS`); `test_every_route_has_a_row` walks the URL resolver and fails,
 naming them, for routes without a row. One world is built per module (rolled back at the end); each cell
 runs in a savepoint that is rolled back, so an allowed write never changes what the next cell sees.
@@ -12,8 +18,9 @@ A cell passes when
 - denied: the answer is 401, 403 or 404, or a redirect to a sign-in page; and nothing was audited
   (a denied request changes nothing).
 Every answer (allowed or not) is also searched for canaries: citizen A's identity, A's health record,
-facility X's unsubmitted draft and the district's microsite may appear only in answers to the roles
-that may see them (`SEES`, widened per row where a flow shows them by design).
+facility X's unsubmitted draft, someone else's unverified professional and the district's microsite may
+appear only in answers to the roles that may see them (`SEES`, widened per row where a flow shows them
+by design).
 """
 
 import datetime as dt
@@ -52,6 +59,7 @@ ROLES = (
     "citizen_a",
     "citizen_b",
     "staff_x",
+    "teammate_x",
     "staff_y",
     "officer_x",
     "officer_y",
@@ -66,15 +74,18 @@ GROUPS = {
     "officials": {"officer_x", "officer_y", "state"},
     "doctors": {"doctor_consent", "doctor_no_consent"},
     # People with a facility membership (X's and Y's admins, the two doctors).
-    "members": {"staff_x", "staff_y", "doctor_consent", "doctor_no_consent"},
-    "x_viewers": {"staff_x", "officer_x", "state"},
+    "members": {"staff_x", "teammate_x", "staff_y", "doctor_consent", "doctor_no_consent"},
+    # staff_x is X's admin (and of X's draft, submitted and suspended siblings); teammate_x is X's plain staff.
+    "x_staff": {"staff_x", "teammate_x"},
+    "x_viewers": {"staff_x", "teammate_x", "officer_x", "state"},
+    "x_admin_viewers": {"staff_x", "officer_x", "state"},
     "x_officers": {"officer_x", "state"},
 }
 
 # Who may see each canary anywhere in an answer (rows may widen this for a flow that shows it by design).
 SEES = {
-    "identity_a": {"citizen_a", "staff_x", "officer_x", "state", "doctor_consent"},
-    "health_a": {"citizen_a", "staff_x", "doctor_consent"},
+    "identity_a": {"citizen_a", "staff_x", "teammate_x", "officer_x", "state", "doctor_consent"},
+    "health_a": {"citizen_a", "staff_x", "teammate_x", "doctor_consent"},
     "draft_x": {"staff_x", "officer_x", "state"},
     "microsite_x": {"officer_x", "state"},
     # Someone else's submitted (not yet verified) professional registration, affiliated to X.
@@ -153,6 +164,7 @@ def _build_world():
     w.staff_x = admin_of(w.x)
     w.counter = CounterFactory(facility=w.x, code="OPD1")
     w.teammate = MembershipFactory(facility=w.x, role=MembershipRole.STAFF, user__role=Role.FACILITY_STAFF)
+    w.teammate_x = w.teammate.user
     w.x_draft = FacilityFactory(
         name="Canarydraft Nursing Home", district=bhavnagar, status=FacilityStatus.DRAFT, facility_id=None
     )
@@ -411,10 +423,10 @@ ROWS = [
     ),
     Row("api-facilities", "signed_in", query="mine=false"),
     Row("api-facilities", "signed_in", query="status=draft&q=Canarydr", label="drafts"),
-    Row("api-facilities", "staff_x staff_y", method="post", data=DRAFT_BODY, why="facility admins and staff register"),
-    Row("api-facility", "x_viewers", kwargs=DRAFT),
+    Row("api-facilities", "x_staff staff_y", method="post", data=DRAFT_BODY, why="facility admins and staff register"),
+    Row("api-facility", "x_admin_viewers", kwargs=DRAFT),
     Row("api-facility", "staff_x", method="patch", kwargs=DRAFT, data={"beds": 20}),
-    Row("api-facility-duplicates", "x_viewers", kwargs=DRAFT),
+    Row("api-facility-duplicates", "x_admin_viewers", kwargs=DRAFT),
     Row("api-facility-submit", "staff_x", method="post", kwargs=DRAFT, data={"confirm_not_duplicate": True}),
     Row(
         "api-facility-verify",
@@ -458,7 +470,7 @@ ROWS = [
         data=PROFESSIONAL_BODY,
         why="facility people register themselves as professionals",
     ),
-    Row("api-professional", "x_viewers", kwargs=PRO),
+    Row("api-professional", "x_admin_viewers", kwargs=PRO),
     Row("api-professional", "", method="patch", kwargs=PRO, data={"name": "Dr Changed"}, why="only its owner"),
     Row("api-professional-submit", "", method="post", kwargs=PRO, why="only its owner"),
     Row("api-professional-verify", "x_officers", method="post", kwargs=PRO, data={"decision": "approve"}),
@@ -476,10 +488,10 @@ ROWS = [
         write=False,
         why="each citizen shares their own profile (A's repeat share returns her token: 200, nothing new)",
     ),
-    Row("api-scan-share-call", "staff_x", method="post", kwargs=TOKEN),
-    Row("api-scan-share-done", "staff_x", method="post", kwargs=TOKEN),
-    Row("api-scan-share-no-show", "staff_x", method="post", kwargs=TOKEN),
-    Row("api-facility-queue", "staff_x", kwargs=X),
+    Row("api-scan-share-call", "x_staff", method="post", kwargs=TOKEN),
+    Row("api-scan-share-done", "x_staff", method="post", kwargs=TOKEN),
+    Row("api-scan-share-no-show", "x_staff", method="post", kwargs=TOKEN),
+    Row("api-facility-queue", "x_staff", kwargs=X),
     # ABHA API: enrollment and sign-in are public (the OTP to the mobile is the credential).
     Row(
         "api-abha-enrol-otp",
@@ -552,7 +564,7 @@ ROWS = [
         sees=IDENTITY_TO_MEMBERS,
         why="staff read their own facility's records of a patient; citizens their own",
     ),
-    Row("api-records", "staff_x", method="post", data=RECORD_BODY),
+    Row("api-records", "x_staff", method="post", data=RECORD_BODY),
     Row("api-link-discover", "citizens", query=lambda w: f"facility={w.x.facility_id}"),
     Row(
         "api-links",
@@ -566,7 +578,7 @@ ROWS = [
     Row("api-link-confirm", "citizen_a", method="post", kwargs=lambda w: {"uuid": w.link_otp.uuid}, data={"otp": PIN}),
     Row(
         "api-link-review",
-        "staff_x",
+        "x_staff",
         method="post",
         kwargs=lambda w: {"uuid": w.link_review.uuid},
         data={"approve": True},
@@ -596,13 +608,13 @@ ROWS = [
     Row("api-access-log", "citizens"),
     # Facility pages
     Row("facilities:mine", "signed_in"),
-    Row("facilities:register", "staff_x staff_y"),
+    Row("facilities:register", "x_staff staff_y"),
     Row("facilities:queue", "officials"),
     Row("facilities:directory", "*"),
     Row("facilities:directory", "*", query="q=Canarydr", label="search facilities"),
     Row("facilities:directory", "*", query="kind=professionals&q=Canarypr", label="search professionals"),
     Row("facilities:professional_register", "members"),
-    Row("facilities:professional_detail", "x_viewers", kwargs=PRO),
+    Row("facilities:professional_detail", "x_admin_viewers", kwargs=PRO),
     Row("facilities:professional_edit", "", kwargs=PRO, why="only its owner"),
     Row("facilities:professional_submit", "", method="post", kwargs=PRO, why="only its owner"),
     Row("facilities:professional_verify", "x_officers", method="post", kwargs=PRO, data={"decision": "approve"}),
@@ -616,16 +628,16 @@ ROWS = [
     Row("facilities:scan_history", "citizens"),
     Row("facilities:scan_token", "citizen_a", kwargs=TOKEN),
     Row(
-        "facilities:scan_token_step", "staff_x", method="post", kwargs=lambda w: {"uuid": w.token.uuid, "step": "call"}
+        "facilities:scan_token_step", "x_staff", method="post", kwargs=lambda w: {"uuid": w.token.uuid, "step": "call"}
     ),
-    Row("facilities:scan_queue", "staff_x", kwargs=X),
-    Row("facilities:scan_call_next", "staff_x", method="post", kwargs=COUNTER),
-    Row("facilities:scan_display", "staff_x", kwargs=COUNTER),
+    Row("facilities:scan_queue", "x_staff", kwargs=X),
+    Row("facilities:scan_call_next", "x_staff", method="post", kwargs=COUNTER),
+    Row("facilities:scan_display", "x_staff", kwargs=COUNTER),
     Row("facilities:bulk", "officials"),
     Row("facilities:bulk_detail", "x_officers", kwargs=UPLOAD, why="the uploader and state officials"),
     Row("facilities:bulk_status", "x_officers", kwargs=UPLOAD),
     Row("facilities:bulk_errors", "x_officers", kwargs=UPLOAD),
-    Row("facilities:detail", "x_viewers", kwargs=DRAFT),
+    Row("facilities:detail", "x_admin_viewers", kwargs=DRAFT),
     Row("facilities:step", "staff_x", kwargs=lambda w: {"uuid": w.x_draft.uuid, "step": "location"}),
     Row("facilities:review", "staff_x", kwargs=DRAFT),
     Row(
@@ -671,7 +683,7 @@ ROWS = [
     ),
     # ABHA pages: the wizard and sign-in are public and keep their state in the session
     Row("abha:enrol_start", "*", public=True),
-    Row("abha:enrol_assisted", "staff_x", kwargs=lambda w: {"facility_uuid": w.x.uuid}, write=False),
+    Row("abha:enrol_assisted", "x_staff", kwargs=lambda w: {"facility_uuid": w.x.uuid}, write=False),
     Row("abha:enrol_mobile", "*", public=True),
     Row("abha:enrol_otp", "*", public=True),
     Row("abha:enrol_details", "*", public=True),
@@ -736,7 +748,7 @@ ROWS = [
     Row("records:link_confirm", "citizen_a", kwargs=lambda w: {"uuid": w.link_otp.uuid}),
     Row(
         "records:link_review",
-        "staff_x",
+        "x_staff",
         method="post",
         kwargs=lambda w: {"uuid": w.link_review.uuid},
         data={"approve": "1"},
@@ -745,14 +757,14 @@ ROWS = [
     Row("api-linking-jobs", "signed_in", why="a list scoped to the caller's facilities (state: all; others: empty)"),
     Row(
         "api-linking-jobs",
-        "staff_x state",
+        "x_staff state",
         method="post",
         multipart=True,
         data=lambda w: {"facility": w.x.facility_id, "file": _linking_csv()},
     ),
-    Row("api-linking-job", "staff_x state", kwargs=LINKING_JOB),
-    Row("api-linking-job-errors", "staff_x state", kwargs=LINKING_JOB),
-    Row("api-linking-job-cancel", "staff_x state", method="post", kwargs=LINKING_JOB),
+    Row("api-linking-job", "x_staff state", kwargs=LINKING_JOB),
+    Row("api-linking-job-errors", "x_staff state", kwargs=LINKING_JOB),
+    Row("api-linking-job-cancel", "x_staff state", method="post", kwargs=LINKING_JOB),
     Row(
         "api-linking-reviews",
         "signed_in",
@@ -761,7 +773,7 @@ ROWS = [
     ),
     Row(
         "api-linking-review",
-        "staff_x state",
+        "x_staff state",
         method="post",
         kwargs=lambda w: {"uuid": w.linking_review.uuid},
         data={"decision": "reject"},
@@ -771,15 +783,15 @@ ROWS = [
     Row("records:linking_reviews", "members state", sees=LINKING_REVIEW_SEES),
     Row(
         "records:linking_reviews",
-        "staff_x state",
+        "x_staff state",
         method="post",
         data=lambda w: {"review": str(w.linking_review.uuid), "account": "reject"},
         sees=LINKING_REVIEW_SEES,
     ),
-    Row("records:linking_job", "staff_x state", kwargs=LINKING_JOB),
-    Row("records:linking_progress", "staff_x state", kwargs=LINKING_JOB),
-    Row("records:linking_errors", "staff_x state", kwargs=LINKING_JOB),
-    Row("records:linking_cancel", "staff_x state", method="post", kwargs=LINKING_JOB),
+    Row("records:linking_job", "x_staff state", kwargs=LINKING_JOB),
+    Row("records:linking_progress", "x_staff state", kwargs=LINKING_JOB),
+    Row("records:linking_errors", "x_staff state", kwargs=LINKING_JOB),
+    Row("records:linking_cancel", "x_staff state", method="post", kwargs=LINKING_JOB),
     # Microsites and the dashboard
     Row(
         "microsites:dashboard",
