@@ -150,6 +150,16 @@ def test_staff_are_signed_out_after_the_idle_time(client):
 
 
 @override_settings(STAFF_IDLE_MINUTES=30)
+def test_an_admin_made_with_createsuperuser_counts_as_staff(client):
+    admin = UserFactory(is_staff=True, is_superuser=True)  # role left at its default, citizen
+    client.force_login(admin)
+    client.get("/")
+    _age_session(client, 31)
+    assert client.get("/admin/").status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+@override_settings(STAFF_IDLE_MINUTES=30)
 def test_htmx_polls_neither_keep_a_staff_session_alive_nor_end_it(client):
     officer = DistrictOfficerFactory()
     client.force_login(officer)
