@@ -295,6 +295,11 @@ def test_queue_and_display_pages_for_the_facility_staff_only(desk, client):
     client.force_login(desk["staff"])
     page = client.get(queue)
     assert page.status_code == 200 and "htmx-2.min.js" in page.text and "Asha" in page.text
+    # Gender in the reader's words, in the reader's language (the snapshot keeps the code).
+    assert " · Female · " in page.text
+    client.cookies["django_language"] = "gu"
+    assert " · સ્ત્રી · " in client.get(queue).text
+    client.cookies["django_language"] = "en"
     partial = client.get(queue, headers={"HX-Request": "true"})
     assert partial.text.lstrip().startswith('<div id="scan-queue"') and "<html" not in partial.text
     client.post(reverse("facilities:scan_call_next", args=[facility.uuid, "OPD1"]))
