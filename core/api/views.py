@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
@@ -55,6 +56,6 @@ class DistrictListView(generics.ListAPIView):
         state = self.request.query_params.get("state")
         if state is not None:
             if not state.isdigit():
-                raise exceptions.ValidationError({"state": ["Give the state's numeric LGD code, e.g. 24."]})
+                raise exceptions.ValidationError({"state": [_("Give the state's numeric LGD code, e.g. 24.")]})
             districts = districts.filter(state_id=int(state))
         return districts

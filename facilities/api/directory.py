@@ -1,5 +1,6 @@
 """The public directory: verified facilities and professionals, for anyone, with counts and pages."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -20,14 +21,14 @@ PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 def _choice(params, name, choices):
     value = params.get(name) or None
     if value and value not in choices:
-        raise exceptions.ValidationError({name: [f"Use one of: {', '.join(choices)}."]})
+        raise exceptions.ValidationError({name: [_("Use one of: %(choices)s.") % {"choices": ", ".join(choices)}]})
     return value
 
 
 def _district(params):
     value = params.get("district_lgd") or None
     if value is not None and not value.isdigit():
-        raise exceptions.ValidationError({"district_lgd": ["Give the district's numeric LGD code."]})
+        raise exceptions.ValidationError({"district_lgd": [_("Give the district's numeric LGD code.")]})
     return int(value) if value else None
 
 

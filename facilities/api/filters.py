@@ -1,12 +1,13 @@
 """Query-string filters shared by the facility and professional list endpoints."""
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
 
 def _choice(params, name: str, allowed) -> str | None:
     value = params.get(name) or None
     if value and value not in allowed:
-        raise exceptions.ValidationError({name: [f"Use one of: {', '.join(allowed)}."]})
+        raise exceptions.ValidationError({name: [_("Use one of: %(choices)s.") % {"choices": ", ".join(allowed)}]})
     return value
 
 
@@ -17,7 +18,7 @@ def registry_list_filters(params, *, kind_param: str, kinds, statuses) -> dict:
     """
     district = params.get("district_lgd") or None
     if district is not None and not district.isdigit():
-        raise exceptions.ValidationError({"district_lgd": ["Give the district's numeric LGD code."]})
+        raise exceptions.ValidationError({"district_lgd": [_("Give the district's numeric LGD code.")]})
     return {
         "district_lgd": int(district) if district else None,
         "kind": _choice(params, kind_param, kinds),
