@@ -24,6 +24,9 @@ from ..models import LinkingJob
 from . import files, selectors, services
 
 
+SELECT_LIMIT = 50  # more facilities than this (a state official's 17,800) are chosen by ID, not from a list
+
+
 class UploadForm(forms.Form):
     facility = forms.ModelChoiceField(queryset=Facility.objects.none(), label=gettext_lazy("Facility"))
     file = forms.FileField(
@@ -35,9 +38,27 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, facilities, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["facility"].queryset = facilities
-        if len(facilities) == 1:
-            self.fields["facility"].initial = facilities[0]
+        self.allowed = facilities
+        first = list(facilities[: SELECT_LIMIT + 1])
+        if len(first) <= SELECT_LIMIT:
+            self.fields["facility"].queryset = facilities
+            if len(first) == 1:
+                self.fields["facility"].initial = first[0]
+        else:
+            self.fields["facility"] = forms.CharField(
+                label=gettext_lazy("Facility ID"),
+                max_length=40,
+                help_text=gettext_lazy("The facility's ID in the registry, e.g. IN2410007919."),
+            )
+
+    def clean_facility(self):
+        value = self.cleaned_data["facility"]
+        if isinstance(value, Facility):
+            return value
+        facility = services.facility_by_key(value)
+        if facility is None or not self.allowed.filter(pk=facility.pk).exists():
+            raise forms.ValidationError(_("No verified facility has this ID."))
+        return facility
 
 
 def _upload_facilities(user):
@@ -71,7 +92,7 @@ def _refused(error: DomainError) -> None:
 def linking_home(request):
     """Upload a batch; this facility's recent jobs."""
     _require_linking_user(request)
-    facilities = list(_upload_facilities(request.user)[:500])
+    facilities = list(_upload_facilities(request.user)[:1])
     form = UploadForm(request.POST or None, request.FILES or None, facilities=_upload_facilities(request.user))
     if request.method == "POST":
         too_large = int(request.META.get("CONTENT_LENGTH") or 0) > settings.LINKING_MAX_UPLOAD_BYTES + 1024 * 1024

@@ -573,3 +573,18 @@ def test_index_documents_are_exactly_the_canonical_bundle_and_its_summary(abha, 
     assert json.loads(text) == bundle
     assert sha == bundle_sha256(bundle)
     assert json.loads(summary) == summarize(bundle)
+
+
+def test_a_state_official_picks_the_facility_by_id_not_from_a_list_of_thousands(hospital, people, client, settings):
+    from records.linking import views as linking_views
+
+    facility, _staff = hospital
+    FacilityFactory.create_batch(linking_views.SELECT_LIMIT)
+    client.force_login(UserFactory(role=Role.STATE_OFFICIAL))
+    page = client.get(reverse("records:linking")).content.decode()
+    assert '<select name="facility"' not in page and 'name="facility"' in page
+    content = csv_bytes(mixed_rows(people)[:1])
+    wrong = client.post(reverse("records:linking"), {"facility": "IN0000000000", "file": upload(content)})
+    assert wrong.status_code == 200 and "No verified facility has this ID." in wrong.content.decode()
+    right = client.post(reverse("records:linking"), {"facility": facility.facility_id.lower(), "file": upload(content)})
+    assert right.status_code == 302 and LinkingJob.objects.get().facility == facility
