@@ -23,7 +23,6 @@ from facilities.models import Facility
 from ..models import LinkingJob
 from . import files, selectors, services
 
-
 SELECT_LIMIT = 50  # more facilities than this (a state official's 17,800) are chosen by ID, not from a list
 
 
