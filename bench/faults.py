@@ -512,7 +512,8 @@ def main():
     finally:
         stack.stop()
     print("\n(gunicorn 2 sync workers, Celery worker with 2 processes, production settings; the clients share the")
-    print(" machine's 2 cores with the server, PostgreSQL, Redis and the worker)")
+    print(" machine's 2 cores with the server, PostgreSQL, Redis and the worker; 1-minute load average at the end")
+    print(f" {os.getloadavg()[0]:.1f}, other work on the machine included)")
     if check.failed:
         sys.exit(f"{len(check.failed)} checks failed: {check.failed}")
     print("All checks passed.")

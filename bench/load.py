@@ -22,6 +22,7 @@ the whole machine under that load, not for the server alone.
 import argparse
 import json
 import multiprocessing
+import os
 import random
 import sys
 import threading
@@ -194,12 +195,14 @@ def main():
         stack.start_web()
         stack.start_worker()
         data.update({"port": stack.port, "clients": args.clients, "sms_redis": stack.env["BENCH_SMS_REDIS_URL"]})
+        load_before = os.getloadavg()[0]
         started = time.time()
         warm_until, deadline = started + args.warmup, started + args.warmup + args.seconds
         groups = [list(range(args.clients))[p :: args.processes] for p in range(args.processes)]
         with multiprocessing.Pool(args.processes) as pool:
             outputs = pool.map(_process, [(data, group, deadline, warm_until) for group in groups if group])
         measured = time.time() - warm_until
+        load_after = os.getloadavg()[0]
         alive = all(process.poll() is None for process in stack.processes.values())
     except Exception:
         print(f"--- web log tail ---\n{stack.log_tail('web')}", file=sys.stderr)
@@ -228,7 +231,10 @@ def main():
     total_errors = sum(1 for *_, failed in rows if failed)
     rate = len(rows) / measured
     print(f"  total {len(rows)} requests in {measured:.1f} s = {rate:.1f} requests/s, errors {total_errors}")
-    print("  (the client threads share the machine's 2 cores with gunicorn, PostgreSQL, Redis and the worker)")
+    print("  (the client threads share the machine's 2 cores with gunicorn, PostgreSQL, Redis and the worker;")
+    print(
+        f"  1-minute load average {load_before:.1f} before the run, {load_after:.1f} at its end, other work included)"
+    )
     for error in errors[:5]:
         print(f"  error: {error}", file=sys.stderr)
     if total_errors or errors or not alive:

@@ -20,9 +20,11 @@ logger = logging.getLogger(__name__)
 # How long a client should wait before trying again: a database restart or a Redis failover takes seconds.
 RETRY_AFTER_SECONDS = 10
 
-# Connection-level failures only. A redis ResponseError or a database IntegrityError is a bug, not an outage.
+# A dependency failing, not our code: a redis ResponseError or a database IntegrityError stays a 500 (a bug).
 OUTAGE_ERRORS = (
-    OperationalError,  # PostgreSQL unreachable, restarting, or the connection dropped mid-query
+    # PostgreSQL unreachable, restarting, or the connection dropped mid-query; psycopg also raises it for a deadlock
+    # or a cancelled statement, which are transient too: trying again is the right advice.
+    OperationalError,
     InterfaceError,  # a connection already closed underneath us
     redis.exceptions.ConnectionError,  # the cache (throttles, OTP rate limits) unreachable
     redis.exceptions.TimeoutError,
