@@ -226,8 +226,10 @@ def csv_header(stream) -> list[str]:
 
 def csv_rows(data: bytes) -> Iterator[list[str]]:
     """The records in a chunk's bytes (the same non-empty records `row_spans` counted)."""
-    for fields, _start, _end in _csv_records(io.BytesIO(data)):
-        yield fields
+    text = data.decode("utf-8", errors="surrogateescape")
+    for fields in csv.reader(io.StringIO(text, newline="")):
+        if fields and any(field.strip() for field in fields):
+            yield fields
 
 
 def ndjson_rows(data: bytes) -> Iterator[str]:
