@@ -88,6 +88,7 @@ class RecordRead:
     basis: str
     artefact: ConsentArtefact | None = None
     grant: BreakGlassGrant | None = None
+    has_more: bool = False  # a page was asked for and older records exist
 
 
 # --- Helpers -----------------------------------------------------------------------------
@@ -356,12 +357,16 @@ def facility_records_read(*, actor, patient: AbhaAccount, request=None) -> Recor
 
 
 @transaction.atomic
-def own_records_read(*, actor, request=None) -> RecordRead:
-    """A citizen's own records (audited with basis `self`, not listed in their access log)."""
+def own_records_read(*, actor, request=None, offset: int = 0, limit: int | None = None) -> RecordRead:
+    """A citizen's own records, newest first, optionally one page of them (`offset`, `limit`); audited with basis
+    `self` (only the records returned), not listed in their access log."""
     account = getattr(actor, "abha", None) if actor.is_authenticated else None
     if account is None:
         raise NotAllowed(_("Only a citizen with an ABHA has records."))
-    records = list(selectors.own_records(account))
+    records = selectors.own_records(account)
+    records = list(records[offset : offset + limit + 1] if limit is not None else records[offset:])
+    has_more = limit is not None and len(records) > limit
+    records = records[:limit] if limit is not None else records
     _audit_read(
         actor=actor,
         patient=account,
@@ -371,7 +376,7 @@ def own_records_read(*, actor, request=None) -> RecordRead:
         request=request,
         extra={},
     )
-    return RecordRead(records=records, basis=AccessBasis.SELF)
+    return RecordRead(records=records, basis=AccessBasis.SELF, has_more=has_more)
 
 
 # --- Consent requests --------------------------------------------------------------------

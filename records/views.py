@@ -410,8 +410,24 @@ def link_review(request, uuid):
 def my_records(request):
     """The citizen's own records, rendered (their own reads are audited but not listed as access)."""
     _citizen_account(request)
-    read = services.own_records_read(actor=request.user, request=request)
-    return render(request, "records/my_records.html", {"records": _rendered(read.records)})
+    page = _page_number(request)
+    offset = (page - 1) * MY_RECORDS_PAGE
+    read = services.own_records_read(actor=request.user, request=request, offset=offset, limit=MY_RECORDS_PAGE)
+    context = {
+        "records": _rendered(read.records),
+        "page": page,
+        "older_page": page + 1 if read.has_more else None,
+        "newer_page": page - 1 if page > 1 else None,
+    }
+    return render(request, "records/my_records.html", context)
+
+
+MY_RECORDS_PAGE = 20
+
+
+def _page_number(request) -> int:
+    value = request.GET.get("page", "1")
+    return min(int(value), 100000) if value.isdigit() and int(value) >= 1 else 1
 
 
 @login_required

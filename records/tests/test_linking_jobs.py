@@ -588,3 +588,24 @@ def test_a_state_official_picks_the_facility_by_id_not_from_a_list_of_thousands(
     assert wrong.status_code == 200 and "No verified facility has this ID." in wrong.content.decode()
     right = client.post(reverse("records:linking"), {"facility": facility.facility_id.lower(), "file": upload(content)})
     assert right.status_code == 302 and LinkingJob.objects.get().facility == facility
+
+
+def test_a_citizen_with_many_linked_records_reads_them_a_page_at_a_time(hospital, people, client):
+    from core.models import AuditEvent
+    from records.selectors import READ_ACTION
+
+    facility, staff = hospital
+    asha = people[0]
+    rows = [visit(f"P-{n:02d}", abha_number=asha.abha_number) for n in range(45)]
+    run(services.job_create(actor=staff, facility=facility, uploaded_file=upload(csv_bytes(rows))))
+    client.force_login(asha.user)
+    pages = [client.get(reverse("records:my_records"), {"page": n}).content.decode() for n in (1, 2, 3)]
+    assert "Older records" in pages[0] and "Newer records" not in pages[0]
+    assert "Older records" in pages[1] and "Newer records" in pages[1]
+    assert "Older records" not in pages[2] and "Newer records" in pages[2]
+    assert client.get(reverse("records:my_records"), {"page": "x"}).status_code == 200
+    # Only the records shown are read, and each read is audited with exactly those.
+    reads = AuditEvent.objects.filter(action=READ_ACTION, actor=asha.user).order_by("at", "id")
+    seen = [event.details["records"] for event in reads[:3]]
+    assert [len(page) for page in seen] == [20, 20, 5]
+    assert len({uuid for page in seen for uuid in page}) == 45
