@@ -141,6 +141,11 @@ def test_scan_and_share(live_server, page, viewport, screenshot, sms_outbox, set
     staff = MembershipFactory(facility=counter.facility, user__role=Role.FACILITY_STAFF).user
     citizen = AbhaAccountFactory(first_name="Asha", last_name="Patel", mobile="9876500001")
     settings.PORTAL_BASE_URL = live_server.url
+    queue = f"{live_server.url}/facilities/{counter.facility.uuid}/scan-queue/?counter=OPD1"
+    _sign_in(page, live_server, staff)
+    page.goto(queue)
+    assert_accessible(page, f"scan-0-queue-empty-{viewport}", screenshot)
+    page.context.clear_cookies()
     page.goto(live_server.url + "/facilities/scan/help/")
     assert_accessible(page, f"scan-0-help-{viewport}", screenshot)
     page.goto(share_url(counter))
@@ -162,11 +167,13 @@ def test_scan_and_share(live_server, page, viewport, screenshot, sms_outbox, set
     # The staff side: the counter queue (refreshed by htmx) and the waiting-hall display.
     page.context.clear_cookies()
     _sign_in(page, live_server, staff)
-    page.goto(f"{live_server.url}/facilities/{counter.facility.uuid}/scan-queue/?counter=OPD1")
+    page.goto(queue)
     page.locator("tr[data-token='1']").wait_for()
     assert_accessible(page, f"scan-6-queue-{viewport}", screenshot)
     page.goto(f"{live_server.url}/facilities/{counter.facility.uuid}/scan-display/OPD1/")
     assert_accessible(page, f"scan-7-display-{viewport}", screenshot)
+    page.goto(live_server.url + "/records/")  # the staff's records home, where a visit's record is added
+    assert_accessible(page, f"scan-8-records-home-{viewport}", screenshot)
 
 
 def test_consent_inbox(live_server, page, viewport, screenshot):
