@@ -85,10 +85,11 @@ class HealthRecord(BaseModel):
     so a consent's records are one indexed query on this table.
     """
 
-    care_context = models.ForeignKey(CareContext, on_delete=models.PROTECT, related_name="records")
-    facility = models.ForeignKey(
-        Facility, on_delete=models.PROTECT, related_name="health_records", db_index=False
+    care_context = models.ForeignKey(
+        CareContext, on_delete=models.PROTECT, related_name="records", db_index=False
     )  # the natural key's unique index starts with it
+    # Not indexed alone: records are found by care context (the natural key) or by patient (consent reads).
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="health_records", db_index=False)
     patient = models.ForeignKey(
         AbhaAccount, on_delete=models.PROTECT, related_name="health_records", null=True, blank=True
     )
@@ -97,8 +98,10 @@ class HealthRecord(BaseModel):
     record_date = models.DateField()
     version = models.PositiveIntegerField(default=1)
     is_current = models.BooleanField(default=True)
-    supersedes = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    # One version supersedes at most one other: a unique index on the non-null values only (most records are
+    # first versions, and bulk linking should not pay for indexing their NULLs).
+    supersedes = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by", db_index=False
     )
     title = models.CharField(max_length=200, blank=True)
     bundle = models.JSONField()
@@ -114,13 +117,18 @@ class HealthRecord(BaseModel):
     class Meta:
         ordering = ["-record_date", "-id"]
         constraints = [
+            # The natural key: a care context belongs to one facility, so (care context, record key) is facility +
+            # care context + record key. Leading with the care context also serves "the records of a visit".
             models.UniqueConstraint(
-                fields=["facility", "care_context", "record_key", "version"], name="health_record_unique_version"
+                fields=["care_context", "record_key", "version"], name="health_record_unique_version"
             ),
             models.UniqueConstraint(
-                fields=["facility", "care_context", "record_key"],
+                fields=["care_context", "record_key"],
                 condition=Q(is_current=True),
                 name="health_record_one_current",
+            ),
+            models.UniqueConstraint(
+                fields=["supersedes"], condition=Q(supersedes__isnull=False), name="health_record_supersedes_once"
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="health_record_version_positive"),
         ]
