@@ -109,6 +109,16 @@ def totals_by_district(
     return dict(rows.values("district_lgd").annotate(total=Sum("value")).values_list("district_lgd", "total"))
 
 
+def running_totals(metrics: Iterable[str], district_ids: Iterable[int] | None = None) -> dict[str, int]:
+    """All-time sum of each metric over the districts, from the running totals (one query, 33 rows per metric)."""
+    metrics = list(metrics)
+    rows = CounterTotal.objects.filter(metric__in=metrics)
+    if district_ids is not None:
+        rows = rows.filter(district_lgd__in=list(district_ids))
+    found = dict(rows.values("metric").annotate(total=Sum("value")).values_list("metric", "total"))
+    return {metric: found.get(metric) or 0 for metric in metrics}
+
+
 def total(
     metric: str,
     district_ids: Iterable[int] | None = None,

@@ -26,7 +26,22 @@ class CountMetric(models.TextChoices):
     PROFESSIONALS_VERIFIED = "professionals_verified", _("Professionals verified")
     RECORDS_LINKED = "records_linked", _("Health records linked")
     SCAN_TOKENS = "scan_tokens", _("Scan & Share tokens")
+    # Facilities in each remaining status (verified is FACILITIES_VERIFIED): the summary's "by status".
+    FACILITIES_DRAFT = "facilities_draft", _("Facilities in draft")
+    FACILITIES_SUBMITTED = "facilities_submitted", _("Facilities awaiting verification")
+    FACILITIES_REJECTED = "facilities_rejected", _("Facilities rejected")
+    FACILITIES_SUSPENDED = "facilities_suspended", _("Facilities suspended")
+    FACILITIES_CLOSED = "facilities_closed", _("Facilities closed")
 
 
 # A facility counts as registered in these states (drafts and rejected ones do not), and as verified in one.
 FACILITY_REGISTERED_STATES = frozenset({"submitted", "verified", "suspended"})
+# The counter of facilities in each status (core has no domain imports: facilities.enums.FacilityStatus values).
+FACILITY_STATUS_METRICS = {
+    "draft": CountMetric.FACILITIES_DRAFT,
+    "submitted": CountMetric.FACILITIES_SUBMITTED,
+    "verified": CountMetric.FACILITIES_VERIFIED,
+    "rejected": CountMetric.FACILITIES_REJECTED,
+    "suspended": CountMetric.FACILITIES_SUSPENDED,
+    "closed": CountMetric.FACILITIES_CLOSED,
+}

@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from abha.enums import AccountStatus
 from abha.models import AbhaAccount
 from core import counters
-from core.enums import FACILITY_REGISTERED_STATES, CountMetric
+from core.enums import FACILITY_REGISTERED_STATES, FACILITY_STATUS_METRICS, CountMetric
 from facilities.enums import FacilityStatus, RegistryStatus
 from facilities.models import Facility, Professional, ScanToken
 from records.models import HealthRecord
@@ -44,6 +44,19 @@ def _facilities_registered():
 def _facilities_verified():
     facilities = Facility.objects.filter(status=FacilityStatus.VERIFIED).annotate(facility_key=F("id"))
     return _grouped(facilities.annotate(when=Coalesce("verified_at", "created_at")), "when")
+
+
+def _facilities_in_status(status):
+    def rows():
+        facilities = Facility.objects.filter(status=status).annotate(facility_key=F("id"))
+        return _grouped(facilities.annotate(when=Coalesce("submitted_at", "created_at")), "when")
+
+    return rows
+
+
+for _status, _metric in FACILITY_STATUS_METRICS.items():
+    if _status != FacilityStatus.VERIFIED:  # verified: _facilities_verified above
+        counters.source(_metric)(_facilities_in_status(_status))
 
 
 @counters.source(CountMetric.PROFESSIONALS_VERIFIED)

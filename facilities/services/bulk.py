@@ -27,6 +27,7 @@ from core.models import District
 from core.outage import enqueue_on_commit
 from core.services import audit_record
 
+from ..counting import facilities_created_counted, facility_district_counted
 from ..enums import BulkUploadStatus, FacilityStatus, FacilityType, Ownership, Region, ServiceType, SystemOfMedicine
 from ..models import INDIA_LATITUDE, INDIA_LONGITUDE, BulkUpload, Facility
 
@@ -361,6 +362,8 @@ def _process(upload: BulkUpload) -> BulkUpload:
             if allowed is not None and existing.district_id not in allowed:
                 errors.append((row.line, "district_lgd", _("This district is not one of yours.")))
                 continue
+            if not hasattr(existing, "counted_district_id"):  # the district its counts are at (first row wins)
+                existing.counted_district_id = existing.district_id
             for name in UPDATABLE:
                 if name == "state":
                     existing.state_id = values["state_id"]
@@ -391,6 +394,7 @@ def _process(upload: BulkUpload) -> BulkUpload:
     for start in range(0, len(to_create), BATCH):
         with transaction.atomic():
             Facility.objects.bulk_create(to_create[start : start + BATCH])
+            facilities_created_counted(to_create[start : start + BATCH])  # dashboard counters, same transaction
         created += len(to_create[start : start + BATCH])
         _progress(upload, processed_rows=upload.processed_rows + len(to_create[start : start + BATCH]))
     for start in range(0, len(to_update), BATCH):
@@ -399,6 +403,9 @@ def _process(upload: BulkUpload) -> BulkUpload:
             facility.updated_at = now
         with transaction.atomic():
             Facility.objects.bulk_update(batch, [*UPDATABLE, "updated_at"])
+            for facility in batch:  # a facility moved to another district moves its counts too
+                facility_district_counted(facility=facility, old_district_id=facility.counted_district_id)
+                facility.counted_district_id = facility.district_id  # the same facility twice moves once
         updated += len(batch)
         _progress(upload, processed_rows=upload.processed_rows + len(batch))
 

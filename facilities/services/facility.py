@@ -15,7 +15,7 @@ from core.models import User
 from core.services import audit_record, password_set_link
 from core.sms import send_sms
 
-from ..counting import facility_status_counted
+from ..counting import facility_district_counted, facility_status_counted
 from ..enums import FacilityStatus, MembershipRole, VerifyDecision
 from ..models import REQUIRED_FOR_SUBMISSION, Counter, Facility, FacilityMembership, mobile_validator
 from ..selectors import facility_duplicates
@@ -92,6 +92,7 @@ def facility_create(*, actor, data: dict, request=None) -> Facility:
     facility = Facility(status=FacilityStatus.DRAFT, created_by=actor)
     _apply(facility, data)
     facility.save()
+    facility_status_counted(facility=facility, old_status=None)
     FacilityMembership.objects.create(facility=facility, user=actor, role=MembershipRole.ADMIN)
     audit_record(actor=actor, action="facility.create", target=facility, request=request)
     return facility
@@ -104,9 +105,11 @@ def facility_update(*, actor, facility: Facility, data: dict, request=None) -> F
     facility = _locked(facility)
     if not facility.is_editable:
         raise Conflict(_("Only a draft or a rejected facility can be changed."), code="not_editable")
+    old_district_id = facility.district_id
     changed = _apply(facility, data)
     if changed:
         facility.save()
+        facility_district_counted(facility=facility, old_district_id=old_district_id)
         audit_record(
             actor=actor, action="facility.update", target=facility, details={"fields": changed}, request=request
         )

@@ -207,3 +207,27 @@ def test_twenty_thousand_rows_through_a_real_worker_in_under_a_minute(celery_wor
         *[[str(index + 2), "pincode", "Enter a 6-digit pincode that does not start with 0."] for index in bad_at],
     ]
     assert Facility.objects.filter(status=FacilityStatus.VERIFIED).count() == 19_997
+
+
+@pytest.mark.django_db
+def test_bulk_created_and_moved_facilities_keep_the_dashboard_counters_exact(people):
+    from core import counters
+
+    counters.rebuild(fix=True)  # the fixture's factories bypass the services that count
+    verified_elsewhere = FacilityFactory(name="Moving Hospital", facility_type="phc", pincode="364002")
+    counters.rebuild(fix=True)
+    lines = [
+        good_line(1),
+        good_line(2, district=438, pincode="380001"),
+        f"{verified_elsewhere.facility_id},Moving Hospital,phc,G,438,Main Road,380002,,,,,,,",  # moves district
+    ]
+    upload = BulkUpload.objects.create(uploaded_by=people["state"], original_name="x.csv")
+    upload.file.save("x.csv", csv_file(lines))
+    bulk_upload_process(upload_id=upload.pk)
+    upload.refresh_from_db()
+    assert (upload.created_count, upload.updated_count, upload.error_count) == (2, 1, 0)
+    assert counters.rebuild() == []  # every counter (registered, verified, by status) equals the table
+    assert (
+        counters.totals_by_district("facilities_verified", [438])[438]
+        == Facility.objects.filter(district_id=438, status=FacilityStatus.VERIFIED).count()
+    )

@@ -1,6 +1,7 @@
 """Dashboard numbers equal direct counts of the source tables after a mixed workload run through
 the real services (enrollments, deactivation, reactivation, deletion, registrations, verification,
-rejection, suspension, closure), including a failed attempt that must leave no count."""
+rejection, suspension, closure, records linked by a job whose tasks run twice), including a failed
+attempt that must leave no count."""
 
 import pytest
 
@@ -8,9 +9,10 @@ from abha import services as abha_services
 from abha.enums import AccountStatus, OtpPurpose
 from abha.models import CURRENT_CONSENT_VERSION, AbhaAccount
 from core import counters
-from core.enums import CountMetric
+from core.enums import FACILITY_STATUS_METRICS, CountMetric, Role
 from core.exceptions import DomainError
-from core.tests.factories import DistrictOfficerFactory, StateOfficialFactory
+from core.models import District
+from core.tests.factories import DistrictOfficerFactory, StateOfficialFactory, UserFactory
 from facilities import services as facility_services
 from facilities.enums import FacilityStatus
 from facilities.models import Facility
@@ -67,7 +69,10 @@ def _direct_counts():
         CountMetric.FACILITIES_REGISTERED: Facility.objects.filter(
             status__in=[FacilityStatus.SUBMITTED, FacilityStatus.VERIFIED, FacilityStatus.SUSPENDED]
         ).count(),
-        CountMetric.FACILITIES_VERIFIED: Facility.objects.filter(status=FacilityStatus.VERIFIED).count(),
+        **{
+            FACILITY_STATUS_METRICS[status]: Facility.objects.filter(status=status).count()
+            for status in FacilityStatus.values
+        },
     }
 
 
@@ -75,7 +80,7 @@ def _counted():
     return {metric: counters.total(metric) for metric in _direct_counts()}
 
 
-def test_counters_equal_direct_counts_after_a_mixed_workload(enrol, confirm_otp):
+def test_counters_equal_direct_counts_after_a_mixed_workload(enrol, confirm_otp, api_as):
     accounts = [enrol(mobile=f"98765432{i:02d}", district_lgd=443 if i % 2 else 438) for i in range(6)]
     confirm_otp(accounts[0], OtpPurpose.DEACTIVATE)
     confirm_otp(accounts[1], OtpPurpose.DEACTIVATE)
@@ -85,6 +90,7 @@ def test_counters_equal_direct_counts_after_a_mixed_workload(enrol, confirm_otp)
 
     officer, state = DistrictOfficerFactory(), StateOfficialFactory()
     facilities = [FacilityFactory(status=FacilityStatus.DRAFT, facility_id=None) for _ in range(5)]
+    counters.rebuild(fix=True)  # the factory bypasses facility_create: count these drafts once
     manager = facilities[0].members.model  # User
     for facility in facilities:
         owner = manager.objects.create(username=f"owner-{facility.pk}")
@@ -97,9 +103,22 @@ def test_counters_equal_direct_counts_after_a_mixed_workload(enrol, confirm_otp)
         facility_services.facility_verify(actor=officer, facility=facilities[3], decision="reject", reason="")
     facility_services.facility_change_status(actor=officer, facility=facilities[1], action="suspend", reason="Audit")
     facility_services.facility_change_status(actor=officer, facility=facilities[0], action="close", reason="Moved")
+    # A draft registered through the service, then placed in a district, counts as a draft there.
+    registrant = UserFactory(role=Role.FACILITY_STAFF)
+    draft = facility_services.facility_create(actor=registrant, data={"name": "Kumbharwada Clinic"})
+    facility_services.facility_update(
+        actor=registrant, facility=draft, data={"district": District.objects.get(lgd_code=438)}
+    )
 
     assert _counted() == _direct_counts()
     assert counters.rebuild() == []
+    summary = api_as(state).get("/api/v1/dashboard/summary/").json()
+    assert summary["facilities_by_status"] == {
+        status: Facility.objects.filter(status=status).count() for status in FacilityStatus.values
+    }
+    assert summary["facilities_by_status"]["draft"] == 1  # the new one: the factory's drafts were all submitted
+    in_ahmedabad = api_as(state).get("/api/v1/dashboard/summary/?district_lgd=438").json()
+    assert in_ahmedabad["facilities_by_status"]["draft"] == 1
 
 
 def test_verified_professionals_are_counted_once_approved():
@@ -165,3 +184,109 @@ def test_scan_share_tokens_appear_on_the_dashboard_summary(api_as):
     body = api_as(StateOfficialFactory()).get("/api/v1/dashboard/summary/").json()
     assert body["tokens_today"] == body["tokens_this_month"] == 3
     assert counters.rebuild([CountMetric.SCAN_TOKENS]) == []
+
+
+def _linking_csv(rows):
+    import csv
+    import io
+
+    from records.linking.files import REQUIRED_COLUMNS
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=REQUIRED_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({column: row.get(column, "") for column in REQUIRED_COLUMNS})
+    return out.getvalue().encode()
+
+
+def test_records_linked_by_a_job_equal_a_direct_count_when_its_tasks_run_twice(
+    api_as, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A record-linking job through its real steps: the upload service, prepare, then work. Each task also
+    runs a second time (as a redelivered Celery message does), one chunk is rolled back mid-way (a worker
+    killed before its commit) and the same file is uploaded again: the dashboard's records linked stays
+    equal to a direct count of the linked records, and so does the microsite's milestone metric."""
+    import datetime
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import transaction
+    from django.utils import timezone
+
+    from abha.tests.factories import AbhaAccountFactory
+    from facilities.tests.factories import MembershipFactory
+    from microsites.enums import Metric
+    from microsites.selectors import metric_value
+    from microsites.tests.factories import MicrositeFactory
+    from records.enums import LinkingJobStatus
+    from records.linking import processing
+    from records.linking import services as linking_services
+    from records.models import HealthRecord, LinkingChunk
+
+    settings.LINKING_CHUNK_ROWS = 3
+    queued = []
+    monkeypatch.setattr("records.tasks.prepare_linking_job.delay", lambda job_id: queued.append(job_id))
+    facility = FacilityFactory(name="Sir T General Hospital", beds=10)
+    staff = MembershipFactory(facility=facility, user__role=Role.FACILITY_STAFF).user
+    patients = AbhaAccountFactory.create_batch(4)
+    visit = (timezone.localdate() - datetime.timedelta(days=3)).isoformat()
+    rows = [
+        {
+            "abha_number": patients[i % 4].abha_number,
+            "care_context_reference": f"OPD-{i}",
+            "care_context_display": "OPD visit",
+            "visit_date": visit,
+            "hi_type": "OPConsultation" if i % 2 else "Prescription",
+        }
+        for i in range(10)
+    ]
+    rows.append({**rows[0]})  # the same record twice in one file: linked once
+    rows.append({"abha_number": "91-0000-0000-0000", "care_context_reference": "OPD-X", "visit_date": visit})
+    microsite = MicrositeFactory(districts=[facility.district_id])
+
+    def direct():
+        return HealthRecord.objects.filter(patient__isnull=False, version=1).count()
+
+    def dashboard():
+        return api_as(StateOfficialFactory()).get("/api/v1/dashboard/summary/").json()["records_linked"]
+
+    with django_capture_on_commit_callbacks(execute=True):  # the upload commits and enqueues its job
+        job = linking_services.job_create(
+            actor=staff, facility=facility, uploaded_file=SimpleUploadedFile("visits.csv", _linking_csv(rows))
+        )
+    assert queued == [job.pk]  # the task itself is run below, step by step, as a worker would
+    processing.job_prepare(job_id=job.pk)
+    assert processing.job_prepare(job_id=job.pk) is None  # the prepare task delivered twice
+    chunks = list(LinkingChunk.objects.filter(job=job).order_by("index"))
+    assert len(chunks) == 4
+
+    # A worker killed mid-chunk: its transaction rolls back, with the records and their count.
+    class Killed(Exception):
+        pass
+
+    job.refresh_from_db()
+    with pytest.raises(Killed), transaction.atomic():
+        processing.process_chunk(job, chunks[0])
+        raise Killed
+    assert direct() == dashboard() == 0
+
+    processing.job_work(job_id=job.pk)
+    processing.job_work(job_id=job.pk)  # the work task delivered again: nothing left to claim
+    job.refresh_from_db()
+    assert job.status == LinkingJobStatus.DONE
+    assert job.linked == direct() == 10
+    assert dashboard() == direct()
+
+    # The same file uploaded again (a user's retry): its rows are duplicates, nothing is linked or counted twice.
+    again = linking_services.job_create(
+        actor=staff, facility=facility, uploaded_file=SimpleUploadedFile("visits.csv", _linking_csv(rows))
+    )
+    processing.job_prepare(job_id=again.pk)
+    processing.job_work(job_id=again.pk)
+    again.refresh_from_db()
+    assert (again.status, again.linked) == (LinkingJobStatus.DONE, 0)
+    assert dashboard() == direct() == 10
+    assert metric_value(microsite, Metric.RECORDS_LINKED) == 10
+    assert counters.rebuild([CountMetric.RECORDS_LINKED]) == []
+    district = api_as(StateOfficialFactory()).get(f"/api/v1/dashboard/summary/?district_lgd={facility.district_id}")
+    assert district.json()["records_linked"] == 10
