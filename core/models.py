@@ -192,6 +192,8 @@ class DailyCount(models.Model):
         indexes = [
             # Dashboard totals by district and series by day: WHERE metric = ? [AND district_lgd IN (...)] GROUP BY ...
             models.Index(fields=["metric", "district_lgd", "day"], name="dailycount_metric_district_idx"),
+            # Microsite milestones: WHERE metric IN (...) AND facility_key IN (its facilities) [AND day >= ?].
+            models.Index(fields=["metric", "facility_key", "day"], name="dailycount_metric_facility_idx"),
         ]
 
     def __str__(self):

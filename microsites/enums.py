@@ -15,6 +15,9 @@ class Metric(models.TextChoices):
     ABHA_CREATED = "abha_created", _("ABHA numbers created")
     PROFESSIONALS_VERIFIED = "professionals_verified", _("Professionals verified")
     RECORDS_LINKED = "records_linked", _("Health records linked")
+    FACILITIES_LIVE_SCAN_SHARE = "facilities_live_scan_share", _("Facilities live on Scan & Share")
+    SCAN_TOKENS = "scan_tokens", _("Scan & Share tokens")
+    INCENTIVE_TRANSACTIONS = "incentive_transactions", _("DHIS incentive-eligible transactions")
 
 
 class MilestoneStatus(models.TextChoices):

@@ -3,17 +3,21 @@
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from core import access, counters
 from core.enums import FACILITY_REGISTERED_STATES, CountMetric
 from core.models import DailyCount
-from facilities.enums import FacilityStatus
+from facilities.enums import FacilityStatus, FacilityType
 from facilities.models import Facility
 
 from .enums import Metric, MilestoneStatus
 from .models import Microsite, Milestone
+
+SCAN_SHARE_LIVE_DAYS = 30  # a facility is "live on Scan & Share" with a token in this many days, today included
 
 
 def microsites_for(user) -> QuerySet[Microsite]:
@@ -48,8 +52,100 @@ def _abha_created_in_area(microsite: Microsite) -> int:
     return in_districts + assisted_elsewhere
 
 
+def _facility_counter_sum(facilities: list[int], metrics, since=None) -> int:
+    """Sum of the counters `metrics` at these facilities (pks), from the daily counter table (one query)."""
+    if not facilities:
+        return 0
+    rows = DailyCount.objects.filter(metric__in=list(metrics), facility_key__in=facilities)
+    if since is not None:
+        rows = rows.filter(day__gte=since)
+    return rows.aggregate(n=Sum("value"))["n"] or 0
+
+
+def facilities_live_on_scan_share(facilities: list[int], today=None) -> int:
+    """How many of these facilities issued at least one Scan & Share token in the last SCAN_SHARE_LIVE_DAYS days
+    (today included), from the token counters: one query."""
+    if not facilities:
+        return 0
+    today = today or timezone.localdate()
+    return (
+        DailyCount.objects.filter(
+            metric=CountMetric.SCAN_TOKENS,
+            facility_key__in=facilities,
+            day__gt=today - datetime.timedelta(days=SCAN_SHARE_LIVE_DAYS),
+            value__gt=0,
+        )
+        .values("facility_key")
+        .distinct()
+        .count()
+    )
+
+
+# What a DHIS "transaction" is here: each health record linked to an ABHA at the facility (once per record,
+# not per amended version: the RECORDS_LINKED counter) and each Scan & Share token it issued (an ABHA-based
+# OPD registration: SCAN_TOKENS), in the facility's calendar month.
+DHIS_TRANSACTION_METRICS = (CountMetric.RECORDS_LINKED, CountMetric.SCAN_TOKENS)
+DHIS_LAB_TYPES = frozenset({FacilityType.DIAGNOSTIC_LAB, FacilityType.IMAGING_CENTRE})
+
+
+def dhis_base_and_rate(facility_type: str, beds: int) -> tuple[int, int] | None:
+    """(monthly base, rupees per transaction above it) for a facility, or None when DHIS does not cover it.
+
+    Labs and imaging centres: DHIS_LAB_BASE a month at DHIS_LAB_RATE. Other facilities with at least
+    DHIS_MIN_BEDS beds: DHIS_BASE_PER_BED x beds at DHIS_HOSPITAL_RATE. Smaller ones: not eligible.
+    """
+    if facility_type in DHIS_LAB_TYPES:
+        return settings.DHIS_LAB_BASE, settings.DHIS_LAB_RATE
+    if beds >= settings.DHIS_MIN_BEDS:
+        return settings.DHIS_BASE_PER_BED * beds, settings.DHIS_HOSPITAL_RATE
+    return None
+
+
+@dataclass(frozen=True)
+class Incentive:
+    transactions: int  # all transactions at eligible facilities
+    eligible: int  # the part above each facility's monthly base
+    amount: int  # rupees: eligible x each facility's rate
+
+
+def dhis_incentive(facilities: QuerySet[Facility], since: datetime.date | None = None) -> Incentive:
+    """DHIS-style incentive of these facilities: per facility and month, max(0, transactions - base) x rate.
+
+    Two queries: the facilities' type and beds, then the transaction counters summed per facility and
+    month (never the records or tokens tables). The scheme's overall cap per facility is not applied.
+    """
+    plans = {}
+    for pk, facility_type, beds in facilities.values_list("pk", "facility_type", "beds"):
+        plan = dhis_base_and_rate(facility_type, beds)
+        if plan is not None:
+            plans[pk] = plan
+    if not plans:
+        return Incentive(0, 0, 0)
+    rows = DailyCount.objects.filter(metric__in=DHIS_TRANSACTION_METRICS, facility_key__in=list(plans))
+    if since is not None:
+        rows = rows.filter(day__gte=since)
+    monthly = (
+        rows.annotate(month=TruncMonth("day"))
+        .values("facility_key", "month")
+        .annotate(n=Sum("value"))
+        .values_list("facility_key", "n")
+    )
+    transactions = eligible = amount = 0
+    for facility_key, count in monthly:
+        base, rate = plans[facility_key]
+        above = max(0, count - base)
+        transactions += count
+        eligible += above
+        amount += above * rate
+    return Incentive(transactions=transactions, eligible=eligible, amount=amount)
+
+
 def metric_value(microsite: Microsite, metric: str) -> int:
-    """The live value of `metric` for `microsite`: a count of its facilities, or counter sums for ABHA."""
+    """The live value of `metric` for `microsite`, over its facilities (or its area, for ABHA numbers).
+
+    Facilities registered and verified count the microsite's facilities by status (an indexed count of
+    one area's rows); everything else sums the counter tables.
+    """
     facilities = microsite_facilities(microsite)
     if metric == Metric.FACILITIES_REGISTERED:
         return facilities.filter(status__in=FACILITY_REGISTERED_STATES).count()
@@ -57,18 +153,19 @@ def metric_value(microsite: Microsite, metric: str) -> int:
         return facilities.filter(status=FacilityStatus.VERIFIED).count()
     if metric == Metric.ABHA_CREATED:
         return _abha_created_in_area(microsite)
-    if metric == Metric.RECORDS_LINKED:
-        facility_ids = list(facilities.values_list("pk", flat=True))
-        return (
-            DailyCount.objects.filter(metric=CountMetric.RECORDS_LINKED, facility_key__in=facility_ids).aggregate(
-                n=Sum("value")
-            )["n"]
-            or 0
-        )
     if metric == Metric.PROFESSIONALS_VERIFIED:
         # Professionals registered in the microsite's districts (the counter's district grain).
         district_ids = [d.pk for d in microsite.districts.all()]
         return counters.total(CountMetric.PROFESSIONALS_VERIFIED, district_ids)
+    if metric == Metric.INCENTIVE_TRANSACTIONS:
+        return dhis_incentive(facilities).eligible
+    facility_ids = list(facilities.values_list("pk", flat=True))
+    if metric == Metric.RECORDS_LINKED:
+        return _facility_counter_sum(facility_ids, [CountMetric.RECORDS_LINKED])
+    if metric == Metric.SCAN_TOKENS:
+        return _facility_counter_sum(facility_ids, [CountMetric.SCAN_TOKENS])
+    if metric == Metric.FACILITIES_LIVE_SCAN_SHARE:
+        return facilities_live_on_scan_share(facility_ids)
     raise ValueError(f"Unknown metric {metric!r}")
 
 

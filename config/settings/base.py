@@ -250,6 +250,16 @@ BTG_ACCESS_MINUTES = env_int("BTG_ACCESS_MINUTES", 60, minimum=1)
 # Scan & Share: an OPD token stays valid (and a repeat share returns it) for this many minutes.
 SCAN_TOKEN_VALIDITY_MINUTES = env_int("SCAN_TOKEN_VALIDITY_MINUTES", 30, minimum=1)
 
+# Digital Health Incentive Scheme (DHIS), the microsites' "incentive-eligible transactions": per facility and
+# month, ABHA-linked transactions above a base earn a rate in rupees. Hospitals with DHIS_MIN_BEDS beds or more:
+# base DHIS_BASE_PER_BED x beds, DHIS_HOSPITAL_RATE each; labs and imaging centres: base DHIS_LAB_BASE,
+# DHIS_LAB_RATE each; other facilities are not eligible (microsites.selectors.dhis_incentive).
+DHIS_MIN_BEDS = env_int("DHIS_MIN_BEDS", 10, minimum=1)
+DHIS_BASE_PER_BED = env_int("DHIS_BASE_PER_BED", 50, minimum=0)
+DHIS_HOSPITAL_RATE = env_int("DHIS_HOSPITAL_RATE", 20, minimum=0)
+DHIS_LAB_BASE = env_int("DHIS_LAB_BASE", 500, minimum=0)
+DHIS_LAB_RATE = env_int("DHIS_LAB_RATE", 15, minimum=0)
+
 # Record-linking jobs: the largest upload (bytes), rows per chunk (one transaction each), how many worker
 # tasks share one job, and after how long an untouched queued job is queued again by the resume sweep.
 LINKING_MAX_UPLOAD_BYTES = env_int("LINKING_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1024)

@@ -110,3 +110,60 @@ def test_leaderboard_ranks_by_share_achieved_and_marks_the_first_to_complete():
         "Behind": False,
     }
     assert rows[0].rank == 1 and rows[0].share == 1.0
+
+
+def _counted(metric, facility, n, day):
+    from core.enums import CountMetric
+
+    counters.count_add(
+        metric=getattr(CountMetric, metric),
+        district_lgd=facility.district_id,
+        facility_key=facility.pk,
+        delta=n,
+        day=day,
+    )
+
+
+def test_scan_share_metrics_count_tokens_and_facilities_live_in_the_last_30_days():
+    today = timezone.localdate()
+    microsite = MicrositeFactory(districts=[443])
+    busy, lapsed, quiet = FacilityFactory(), FacilityFactory(), FacilityFactory()
+    elsewhere = FacilityFactory(district_id=AHMADABAD, pincode="380001")
+    _counted("SCAN_TOKENS", busy, 5, today)
+    _counted("SCAN_TOKENS", busy, 2, today - datetime.timedelta(days=29))  # the 30th day back still counts
+    _counted("SCAN_TOKENS", lapsed, 4, today - datetime.timedelta(days=30))  # one day too old to be "live"
+    _counted("SCAN_TOKENS", elsewhere, 9, today)
+    assert metric_value(microsite, Metric.SCAN_TOKENS) == 11
+    assert metric_value(microsite, Metric.FACILITIES_LIVE_SCAN_SHARE) == 1
+    microsite.excluded_facilities.add(busy)
+    assert metric_value(microsite, Metric.FACILITIES_LIVE_SCAN_SHARE) == 0
+    assert metric_value(microsite, Metric.SCAN_TOKENS) == 4
+    assert quiet  # in the area, never issued a token: neither live nor counted
+
+
+def test_dhis_incentive_counts_records_and_tokens_above_each_facilitys_monthly_base(settings):
+    from facilities.enums import FacilityType
+    from microsites.selectors import Incentive, dhis_incentive, microsite_facilities
+
+    microsite = MicrositeFactory(districts=[443])
+    hospital = FacilityFactory(facility_type=FacilityType.HOSPITAL, beds=12)  # base 12 x 50 = 600, ₹20 each
+    lab = FacilityFactory(facility_type=FacilityType.DIAGNOSTIC_LAB, beds=0)  # base 500, ₹15 each
+    clinic = FacilityFactory(facility_type=FacilityType.CLINIC, beds=2)  # under 10 beds: not eligible
+    january, february = datetime.date(2026, 1, 3), datetime.date(2026, 2, 9)
+    _counted("RECORDS_LINKED", hospital, 450, january)
+    _counted("SCAN_TOKENS", hospital, 200, datetime.date(2026, 1, 28))  # 650 in January: 50 above the base
+    _counted("RECORDS_LINKED", hospital, 100, february)  # under the base: nothing
+    _counted("RECORDS_LINKED", lab, 520, january)  # 20 above
+    _counted("RECORDS_LINKED", clinic, 10_000, january)
+    facilities = microsite_facilities(microsite)
+    assert dhis_incentive(facilities) == Incentive(transactions=1270, eligible=70, amount=50 * 20 + 20 * 15)
+    assert metric_value(microsite, Metric.INCENTIVE_TRANSACTIONS) == 70
+    assert dhis_incentive(facilities, since=february) == Incentive(transactions=100, eligible=0, amount=0)
+
+    settings.DHIS_BASE_PER_BED, settings.DHIS_HOSPITAL_RATE = 10, 25  # base 120 a month: rates are settings
+    assert dhis_incentive(facilities) == Incentive(
+        transactions=1270, eligible=(650 - 120) + 0 + 20, amount=(650 - 120) * 25 + 20 * 15
+    )
+    settings.DHIS_BASE_PER_BED = 50
+    settings.DHIS_MIN_BEDS = 2  # the clinic becomes eligible: base 100
+    assert metric_value(microsite, Metric.INCENTIVE_TRANSACTIONS) == 50 + 20 + (10_000 - 100)
