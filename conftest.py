@@ -2,7 +2,9 @@
 
 import contextlib
 import importlib
+import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +20,61 @@ from core.sms import LocmemBackend
 
 ROOT = Path(__file__).resolve().parent
 SCREENSHOTS = ROOT / "var" / "screenshots"
+
+
+# --- No PII in the log output of the whole run --------------------------------------
+# Every log record of the run (the level each test sets, so DEBUG where a test asks for it) is
+# scanned for Aadhaar-shaped numbers (12 digits), full mobiles (10 digits from 6-9) and OTP texts;
+# any hit fails the run at the end, naming the logger and the line. factory_boy's own DEBUG lines
+# (the test data it builds) are not the portal's log. UUIDs are masked first: their last group
+# can be 12 digits by chance, and so are ABHA numbers (14 digits, 12 of which look like an Aadhaar).
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_ABHA_NUMBER = re.compile(r"(?<!\d)\d{2}-?\d{4}-?\d{4}-?\d{4}(?!\d)")  # 14 digits: an ABHA number, not Aadhaar
+_PII = {
+    "Aadhaar-shaped": re.compile(r"(?<!\d)\d{4}[ -]?\d{4}[ -]?\d{4}(?!\d)"),
+    "mobile-shaped": re.compile(r"(?<!\d)(?:\+?91[ -]?)?[6-9]\d{9}(?!\d)"),
+    "OTP-shaped": re.compile(r"(?<!\d)\d{6}(?!\d)[^\n]{0,40}\bOTP\b|\bOTP\b[^\n]{0,40}(?<!\d)\d{6}(?!\d)", re.I),
+}
+
+
+class _PiiLogScan(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.found: list[str] = []
+
+    def emit(self, record):
+        if record.name.startswith("factory"):
+            return
+        try:
+            text = record.getMessage() + "\n" + (self.formatException(record.exc_info) if record.exc_info else "")
+        except Exception:  # noqa: BLE001 - a record that cannot format is logging's problem, not this scan's
+            return
+        text = _ABHA_NUMBER.sub("<abha>", _UUID.sub("<uuid>", text))
+        for kind, pattern in _PII.items():
+            if pattern.search(text):
+                self.found.append(f"{kind} in {record.name}: {record.getMessage()[:160]!r}")
+
+
+PII_LOG_SCAN = _PiiLogScan()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _scan_logs_for_pii():
+    """Attached after Django configured logging (dictConfig replaces the root's handlers)."""
+    logging.getLogger().addHandler(PII_LOG_SCAN)
+    yield
+    logging.getLogger().removeHandler(PII_LOG_SCAN)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if PII_LOG_SCAN.found:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_sep("=", "PII-shaped strings in the log output of this run", red=True)
+            for line in dict.fromkeys(PII_LOG_SCAN.found):
+                reporter.write_line(f"  {line}")
+        session.exitstatus = 1
 
 
 @pytest.fixture(autouse=True)
