@@ -1,5 +1,3 @@
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from core import access
+from core.api.renderers import csv_text
 from core.enums import CountMetric
 from core.exceptions import DomainError
 
@@ -63,11 +62,9 @@ def microsite_detail(request, uuid):
 
 
 def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    """A CSV download, UTF-8 with a byte order mark (spreadsheet programs then read Gujarati and Hindi names)."""
+    response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
     return response
 
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import access
+from core.api.renderers import CSVExportMixin
 from core.enums import CountMetric
 from microsites import dashboard
 from microsites.models import Microsite
@@ -20,6 +21,12 @@ from .serializers import (
     LeaderboardRowSerializer,
     MicrositeDetailSerializer,
     MicrositeSerializer,
+    MilestoneProgressSerializer,
+)
+
+# Every table here also downloads as CSV: the same rows and columns as the JSON.
+CSV_FORMAT = OpenApiParameter(
+    "format", str, enum=["json", "csv"], required=False, description="`csv` downloads the table as a CSV file."
 )
 
 
@@ -28,18 +35,33 @@ def _require_official(user):
         raise exceptions.PermissionDenied(_("Dashboards are for district and state officials."))
 
 
-@extend_schema(summary="List microsites", tags=["microsites"])
-class MicrositeListView(generics.ListAPIView):
+@extend_schema(summary="List microsites", parameters=[CSV_FORMAT], tags=["microsites"])
+class MicrositeListView(CSVExportMixin, generics.ListAPIView):
     serializer_class = MicrositeSerializer
+    csv_columns = list(MicrositeSerializer.Meta.fields)
+
+    def csv_filename(self, data):
+        return "microsites"
 
     def get_queryset(self):
         _require_official(self.request.user)
         return microsites_for(self.request.user).select_related("state")
 
 
-class MicrositeDetailView(APIView):
+class MicrositeDetailView(CSVExportMixin, APIView):
+    csv_columns = list(MilestoneProgressSerializer().fields)
+
+    def csv_rows(self, data):
+        return data.get("milestones", [])  # the CSV is the milestones table
+
+    def csv_filename(self, data):
+        return f"{data.get('name', 'microsite')}-milestones"
+
     @extend_schema(
-        summary="A microsite with its milestones' progress", responses=MicrositeDetailSerializer, tags=["microsites"]
+        summary="A microsite with its milestones' progress (as CSV: the milestones table)",
+        parameters=[CSV_FORMAT],
+        responses=MicrositeDetailSerializer,
+        tags=["microsites"],
     )
     def get(self, request, uuid):
         _require_official(request.user)
@@ -48,9 +70,15 @@ class MicrositeDetailView(APIView):
         return Response(MicrositeDetailSerializer(microsite).data)
 
 
-class LeaderboardView(APIView):
+class LeaderboardView(CSVExportMixin, APIView):
+    csv_columns = list(LeaderboardRowSerializer().fields)
+
+    def csv_filename(self, data):
+        return "microsite-leaderboard"
+
     @extend_schema(
         summary="Microsites ranked by milestones achieved",
+        parameters=[CSV_FORMAT],
         responses=LeaderboardRowSerializer(many=True),
         tags=["microsites"],
     )
@@ -83,8 +111,18 @@ class DashboardSummaryView(APIView):
         return Response(DashboardSummarySerializer(dashboard.summary(_districts_for(request))).data)
 
 
-class DashboardDistrictsView(APIView):
-    @extend_schema(summary="ABHA coverage by district", responses=DistrictRowSerializer(many=True), tags=["dashboard"])
+class DashboardDistrictsView(CSVExportMixin, APIView):
+    csv_columns = list(DistrictRowSerializer().fields)
+
+    def csv_filename(self, data):
+        return "abha-coverage-by-district"
+
+    @extend_schema(
+        summary="ABHA coverage by district",
+        parameters=[OpenApiParameter("district_lgd", int, required=False), CSV_FORMAT],
+        responses=DistrictRowSerializer(many=True),
+        tags=["dashboard"],
+    )
     def get(self, request):
         rows = dashboard.district_rows(_districts_for(request))
         return Response(DistrictRowSerializer(rows, many=True).data)
@@ -95,7 +133,13 @@ class TimeseriesPointSerializer(serializers.Serializer):
     value = serializers.IntegerField()
 
 
-class DashboardTimeseriesView(APIView):
+class DashboardTimeseriesView(CSVExportMixin, APIView):
+    csv_columns = ["period", "value"]
+
+    def csv_filename(self, data):
+        params = self.request.query_params
+        return f"{params.get('metric', 'metric')}-by-{params.get('interval', 'day')}"
+
     @extend_schema(
         summary="Daily or monthly changes of one dashboard metric",
         parameters=[
@@ -104,6 +148,7 @@ class DashboardTimeseriesView(APIView):
             OpenApiParameter("district_lgd", int, required=False),
             OpenApiParameter("from", datetime.date, required=False),
             OpenApiParameter("to", datetime.date, required=False),
+            CSV_FORMAT,
         ],
         responses=TimeseriesPointSerializer(many=True),
         tags=["dashboard"],

@@ -40,7 +40,7 @@ def test_dashboard_is_for_officials_only(client, data):
 
 def test_state_dashboard_numbers_match_the_source_tables(client, data):
     client.force_login(StateOfficialFactory())
-    rows = list(csv.DictReader(io.StringIO(client.get("/dashboard/?format=csv").content.decode())))
+    rows = list(csv.DictReader(io.StringIO(client.get("/dashboard/?format=csv").content.decode("utf-8-sig"))))
     by_district = {row["district"]: row for row in rows}
     assert len(rows) == 33
     assert by_district["Bhavnagar"]["abha_accounts"] == "4"
@@ -52,7 +52,7 @@ def test_state_dashboard_numbers_match_the_source_tables(client, data):
 
 def test_district_officer_sees_only_their_districts(client, data):
     client.force_login(DistrictOfficerFactory())
-    rows = list(csv.DictReader(io.StringIO(client.get("/dashboard/?format=csv").content.decode())))
+    rows = list(csv.DictReader(io.StringIO(client.get("/dashboard/?format=csv").content.decode("utf-8-sig"))))
     assert [row["district"] for row in rows] == ["Bhavnagar"]
     page = client.get("/microsites/").content.decode()
     assert "Bhavnagar" in page and "Ahmedabad" not in page
@@ -140,7 +140,9 @@ def test_api_timeseries_by_day_and_month(api_as, data):
 
 def test_dashboard_filters_by_district_and_microsite(client, data):
     client.force_login(StateOfficialFactory())
-    rows = list(csv.DictReader(io.StringIO(client.get("/dashboard/?district=438&format=csv").content.decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/dashboard/?district=438&format=csv").content.decode("utf-8-sig")))
+    )
     assert [(row["district"], row["abha_accounts"]) for row in rows] == [("Ahmadabad", "2")]
     page = client.get(f"/dashboard/?microsite={data['bhavnagar'].uuid}")
     assert page.status_code == 200
@@ -149,11 +151,18 @@ def test_dashboard_filters_by_district_and_microsite(client, data):
 
 def test_dashboard_trend_and_leaderboard_csv(client, data):
     client.force_login(StateOfficialFactory())
+    download = client.get("/dashboard/?format=csv&table=leaderboard")
+    assert download.content.startswith("\ufeff".encode())  # spreadsheet programs then read it as UTF-8
+    assert download["Content-Disposition"] == 'attachment; filename="microsite-leaderboard.csv"'
     trend = list(
-        csv.reader(io.StringIO(client.get("/dashboard/?format=csv&table=trend&interval=day").content.decode()))
+        csv.reader(
+            io.StringIO(client.get("/dashboard/?format=csv&table=trend&interval=day").content.decode("utf-8-sig"))
+        )
     )
     assert trend == [["period", "abha_created"], [timezone.localdate().isoformat(), "6"]]
-    board = list(csv.DictReader(io.StringIO(client.get("/dashboard/?format=csv&table=leaderboard").content.decode())))
+    board = list(
+        csv.DictReader(io.StringIO(client.get("/dashboard/?format=csv&table=leaderboard").content.decode("utf-8-sig")))
+    )
     assert {row["microsite"] for row in board} == {"Bhavnagar", "Ahmedabad"}
 
 
@@ -165,3 +174,72 @@ def test_dashboard_rejects_bad_filters_with_messages(client, data):
     errors = page.context["form"].errors
     assert set(errors) == {"district", "date_to"}  # another district is not a choice for this officer
     assert page.context["summary"]["abha_accounts"] == 4  # the officer's own district, unfiltered
+
+
+def _csv(response):
+    """The rows of a CSV download, after checking it is one (UTF-8 with a byte order mark, as an attachment)."""
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.content.startswith("\ufeff".encode())
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_api_tables_download_as_csv_with_the_json_columns(api_as, data):
+    client = api_as(StateOfficialFactory())
+    Milestone.objects.create(
+        microsite=data["bhavnagar"], metric=Metric.FACILITIES_VERIFIED, target=2, due_date=datetime.date(2025, 6, 1)
+    )
+    cases = [
+        ("/api/v1/dashboard/districts/", "abha-coverage-by-district.csv"),
+        ("/api/v1/dashboard/timeseries/?metric=abha_created&interval=month", "abha_created-by-month.csv"),
+        ("/api/v1/microsites/", "microsites.csv"),
+        ("/api/v1/microsites/leaderboard/", "microsite-leaderboard.csv"),
+        (f"/api/v1/microsites/{data['bhavnagar'].uuid}/", "bhavnagar-milestones.csv"),
+    ]
+    for url, filename in cases:
+        as_json = client.get(url).json()
+        response = client.get(url + ("&" if "?" in url else "?") + "format=csv")
+        rows = _csv(response)
+        assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
+        expected = as_json
+        if isinstance(as_json, dict):  # a page of microsites, or a microsite whose table is its milestones
+            expected = as_json["results"] if "results" in as_json else as_json["milestones"]
+        assert len(rows) == len(expected), url
+        assert list(rows[0]) == list(expected[0]), url  # the same columns, in the same order
+        assert rows[0] == {key: _as_cell(value) for key, value in expected[0].items()}, url
+    districts = _csv(client.get("/api/v1/dashboard/districts/?format=csv"))
+    assert {row["name"]: row["abha_accounts"] for row in districts}["Bhavnagar"] == "4"
+    listing = _csv(client.get("/api/v1/microsites/?format=csv"))
+    assert [row["districts"] for row in listing] == ["438", "443"]  # all rows, not one page
+
+
+def _as_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(str(item) for item in value)
+    return str(value)
+
+
+def test_api_csv_keeps_errors_in_the_json_error_shape(api_as, data):
+    officer = api_as(DistrictOfficerFactory())
+    denied = officer.get("/api/v1/dashboard/districts/?district_lgd=438&format=csv")
+    assert denied.status_code == 403
+    assert denied["Content-Type"] == "application/json"
+    assert denied.json()["error"]["code"]
+    empty = api_as(StateOfficialFactory()).get("/api/v1/dashboard/timeseries/?metric=scan_tokens&format=csv")
+    assert empty.content.decode("utf-8-sig").splitlines() == ["period,value"]  # no rows: still the header
+
+
+def test_microsite_page_links_its_milestones_csv(client, data):
+    Milestone.objects.create(
+        microsite=data["bhavnagar"], metric=Metric.SCAN_TOKENS, target=10, due_date=datetime.date(2025, 6, 1)
+    )
+    client.force_login(StateOfficialFactory())
+    page = client.get(f"/microsites/{data['bhavnagar'].uuid}/").content.decode()
+    link = f"/api/v1/microsites/{data['bhavnagar'].uuid}/?format=csv"
+    assert link in page
+    rows = _csv(client.get(link))  # the session signs the API request in too
+    assert [(row["metric"], row["value"], row["target"]) for row in rows] == [("scan_tokens", "0", "10")]
