@@ -13,6 +13,10 @@ from django.utils import timezone
 _BATCH = 5000
 
 
+class JsonText(str):
+    """A JSONField value already serialised (e.g. records.linking.documents.index_document): COPied as is."""
+
+
 def reserve_ids(model: type[models.Model], count: int) -> int:
     """Reserve `count` consecutive primary keys and return the first (offline bulk loads only)."""
     table = model._meta.db_table
@@ -51,7 +55,10 @@ def _default_filler(field):
 
 
 def insert_rows(model: type[models.Model], rows: Iterable[dict]) -> int:
-    """Insert `rows` (dicts keyed by field attname, e.g. `district_id`) and return how many."""
+    """Insert `rows` (dicts keyed by field attname, e.g. `district_id`) and return how many.
+
+    JSON fields take Python values, or `JsonText` for text that is already JSON (copied unchanged).
+    """
     iterator = iter(rows)
     first = next(iterator, None)
     if first is None:
@@ -63,11 +70,9 @@ def insert_rows(model: type[models.Model], rows: Iterable[dict]) -> int:
 
     def values(row, for_copy=False):
         out = [row[name] if fill is None else fill() for name, fill, _ in plan]
-        if for_copy and json_fields:
-            # COPY's text format takes JSON as text.
-            out = [
-                json.dumps(v) if is_json and v is not None else v for v, (_, _, is_json) in zip(out, plan, strict=True)
-            ]
+        if json_fields:
+            # COPY's text format takes JSON as text; bulk_create wants the Python value.
+            out = [_json_value(v, for_copy) if is_json else v for v, (_, _, is_json) in zip(out, plan, strict=True)]
         return out
 
     count = 0
@@ -88,6 +93,14 @@ def insert_rows(model: type[models.Model], rows: Iterable[dict]) -> int:
             batch = []
     model.objects.bulk_create(batch)
     return count + len(batch)
+
+
+def _json_value(value, for_copy: bool):
+    if value is None:
+        return None
+    if isinstance(value, JsonText):
+        return str(value) if for_copy else json.loads(value)
+    return json.dumps(value) if for_copy else value
 
 
 def _chain(first, rest):
