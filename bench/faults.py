@@ -450,11 +450,15 @@ def scenario_linking(stack, args, check):
             "SELECT count(*), count(DISTINCT (r.care_context_id, r.record_key)) FROM records_healthrecord r "
             "JOIN records_carecontext c ON c.id = r.care_context_id WHERE c.reference LIKE 'FLT%%'"
         ).fetchone()
+        job_id = conn.execute("SELECT id FROM records_linkingjob WHERE uuid = %s", [job["uuid"]]).fetchone()[0]
         attempts = conn.execute(
-            "SELECT count(*), sum(attempts), count(*) FILTER (WHERE status <> 'done') FROM records_linkingchunk"
+            "SELECT count(*), sum(attempts), count(*) FILTER (WHERE status <> 'done') FROM records_linkingchunk "
+            "WHERE job_id = %s",
+            [job_id],
         ).fetchone()
         errors = conn.execute(
-            "SELECT code, count(*) FROM records_linkingrowerror GROUP BY code ORDER BY 2 DESC"
+            "SELECT code, count(*) FROM records_linkingrowerror WHERE job_id = %s GROUP BY code ORDER BY 2 DESC",
+            [job_id],
         ).fetchall()
     print(f"  care contexts {contexts}, records {records}, chunks (count, attempts, not done) {attempts}")
     print(f"  row errors by code: {dict(errors)}")
