@@ -462,6 +462,7 @@ def scenario_linking(stack, args, check):
         ).fetchall()
     print(f"  care contexts {contexts}, records {records}, chunks (count, attempts, not done) {attempts}")
     print(f"  row errors by code: {dict(errors)}")
+    check("row errors are exactly the file's bad rows, by kind", dict(errors) == facts["bad"])
     linked = facts["linked"] + facts["needs_review"]
     check("each linked row once in the database", contexts == (linked, linked), f"care contexts {contexts}")
     check("each record once", records[0] == records[1] == facts["linked"], f"records {records}")
