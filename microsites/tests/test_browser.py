@@ -1,6 +1,9 @@
 """The state dashboard and a microsite in a real browser, in all three languages."""
 
+import csv
+import io
 import re
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +60,108 @@ def test_state_official_sees_the_dashboard_and_adds_a_milestone(live_server, pag
         page.goto(live_server.url + "/dashboard/")
         page.get_by_role("link", name=re.compile("coverage by district")).click()
     assert download.value.suggested_filename == "abha-coverage-by-district.csv"
+
+
+def test_official_drills_into_a_district_and_a_microsite_and_sees_a_milestone_move_when_records_are_linked(
+    live_server, page, screenshot, monkeypatch
+):
+    """Issue 8's "done when", in Gujarati on a phone: a district, then a microsite from the leaderboard; a
+    records-linked milestone is defined, records are linked by a record-linking job, the milestone is
+    achieved; the district table and the milestones download as CSV files."""
+    import datetime
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone, translation
+
+    from core.enums import Role
+    from facilities.tests.factories import MembershipFactory
+    from microsites.enums import MilestoneStatus
+    from microsites.tests.test_counter_correctness import _linking_csv
+    from records.linking import processing
+    from records.linking import services as linking_services
+
+    monkeypatch.setattr("records.tasks.prepare_linking_job.delay", lambda job_id: None)  # run below, in-process
+    StateOfficialFactory(username="meera", first_name="Meera", last_name="Desai")
+    patients = AbhaAccountFactory.create_batch(3)  # Bhavnagar
+    AbhaAccountFactory.create_batch(2, district_id=438, pincode="380001")
+    hospital = FacilityFactory(name="Sir T General Hospital")
+    staff = MembershipFactory(facility=hospital, user__role=Role.FACILITY_STAFF).user
+    today = timezone.localdate()
+    microsite = MicrositeFactory(
+        name="Bhavnagar",
+        districts=[443],
+        start_date=today - datetime.timedelta(days=60),
+        deadline=today + datetime.timedelta(days=210),
+    )
+    MicrositeFactory(name="Ahmedabad", districts=[438])
+    counters.rebuild(fix=True)  # factories bypass the services that keep the counters
+    with translation.override("gu"):
+        achieved, at_risk = str(MilestoneStatus.ACHIEVED.label), str(MilestoneStatus.AT_RISK.label)
+    page.set_viewport_size({"width": 390, "height": 844})
+    _sign_in(page, live_server)
+    page.goto(live_server.url + "/dashboard/")
+    page.locator("button[name=language][value=gu]").click()
+    page.wait_for_load_state()
+
+    # Drill into Bhavnagar district: its headline and a one-bar chart.
+    page.locator("#id_district").select_option("443")
+    page.locator("form.filters button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "district=443" in page.url
+    assert page.locator(".headline .figure").first.inner_text() == "3"
+    assert page.locator(".bar-chart rect").count() == 1
+    screenshot(page, "dashboard-district-gu-phone")
+    with page.expect_download() as download:
+        page.locator("a[href*='table=districts']").click()
+    content = Path(download.value.path()).read_bytes()
+    assert content.startswith("\ufeff".encode()) and b",3," in content
+
+    # Into the microsite from the leaderboard; define a milestone: 3 records linked within 100 days.
+    page.get_by_role("link", name="Bhavnagar", exact=True).click()
+    page.wait_for_url(re.compile(f"/microsites/{microsite.uuid}/"))
+    page.locator("#id_metric").select_option("records_linked")
+    page.locator("#id_target").fill("3")
+    page.locator("#id_due_date").fill((today + datetime.timedelta(days=100)).isoformat())
+    page.locator("form button[type=submit].primary").click()
+    page.wait_for_load_state()
+    assert page.locator(".milestone .badge").inner_text() == at_risk  # nothing linked yet
+    screenshot(page, "microsite-milestone-before-gu-phone")
+
+    # The hospital links three visits with a record-linking job (the worker's steps, run here).
+    rows = [
+        {
+            "abha_number": patient.abha_number,
+            "care_context_reference": f"OPD-{i}",
+            "care_context_display": "OPD visit",
+            "visit_date": (today - datetime.timedelta(days=2)).isoformat(),
+            "hi_type": "OPConsultation",
+        }
+        for i, patient in enumerate(patients)
+    ]
+    job = linking_services.job_create(
+        actor=staff, facility=hospital, uploaded_file=SimpleUploadedFile("visits.csv", _linking_csv(rows))
+    )
+    processing.job_prepare(job_id=job.pk)
+    processing.job_work(job_id=job.pk)
+
+    page.reload()
+    assert page.locator(".milestone .badge").inner_text() == achieved
+    assert page.locator(".milestone [role=progressbar]").get_attribute("aria-valuenow") == "100"
+    screenshot(page, "microsite-milestone-achieved-gu-phone")
+    with page.expect_download() as download:
+        page.locator("a[href*='format=csv']").click()
+    assert download.value.suggested_filename == "bhavnagar-milestones.csv"
+    text = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert (row["metric"], row["target"], row["value"], row["percent"], row["status"]) == (
+        "records_linked",
+        "3",
+        "3",
+        "100",
+        "achieved",
+    )
+
+    # Back on the state dashboard the records appear in the headline and the leaderboard.
+    page.goto(live_server.url + "/dashboard/")
+    assert page.locator(".headline .figure").nth(2).inner_text() == "3"
+    screenshot(page, "dashboard-after-linking-gu-phone")
