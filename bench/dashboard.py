@@ -1,12 +1,14 @@
-"""Dashboard latency against data size: summary and districts endpoints at a small and a large scale.
+"""Dashboard latency against data size: summary, districts and microsite endpoints at a small and a large scale.
 
 Creates its own PostgreSQL database on the server in DATABASE_URL (make bench starts one), fills it
-with `generate_scale`, serves it with gunicorn (2 sync workers, production settings) and times the
-API over loopback with a few concurrent clients. Prints p50/p95 per endpoint and scale, the ratio
-large/small (goal <= 1.5), and the size of the database and of the counter table.
+with `generate_scale` (ABHA accounts, facilities, professionals, linked records and Scan & Share
+tokens; records, professionals and tokens in proportion to the accounts at the small scale), adds
+four microsites with a milestone on every metric, serves it with gunicorn (2 sync workers, production
+settings) and times the API over loopback with a few concurrent clients. Prints p50/p95 per endpoint
+and scale, the ratio large/small (goal <= 1.5), and the size of the database and of the counter tables.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... \\
-        .venv/bin/python bench/dashboard.py --small 100000 --large 10000000
+        .venv/bin/python bench/dashboard.py --small 100000 --large 10000000 --records 5000000
 """
 
 import argparse
@@ -24,12 +26,32 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
-COUNTER_SIZE_SQL = "SELECT pg_size_pretty(pg_total_relation_size('core_dailycount'))"
+COUNTER_SIZE_SQL = (
+    "SELECT pg_size_pretty(pg_total_relation_size('core_dailycount') + pg_total_relation_size('core_countertotal'))"
+)
 ENDPOINTS = [
     "/api/v1/dashboard/summary/",
     "/api/v1/dashboard/districts/",
     "/api/v1/dashboard/summary/?district_lgd=443",
+    "/api/v1/microsites/leaderboard/",
+    "/api/v1/microsites/{bhavnagar}/",
 ]
+# Four microsites (as in the demo) with a milestone on every metric, so the leaderboard computes them all.
+MICROSITES_CODE = """
+import datetime
+from core.models import District, State
+from microsites.enums import Category, Metric
+from microsites.models import Microsite, Milestone
+for name, lgd in [("Bhavnagar", 443), ("Ahmedabad", 438), ("Surat", 459), ("Rajkot", 457)]:
+    site, made = Microsite.objects.get_or_create(name=name, defaults={
+        "state": State.objects.get(pk=24), "category": Category.A,
+        "start_date": datetime.date(2025, 1, 1), "deadline": datetime.date(2025, 10, 1)})
+    site.districts.set(District.objects.filter(pk=lgd))
+    for metric in Metric.values:
+        Milestone.objects.get_or_create(microsite=site, metric=metric, due_date=site.deadline,
+                                        defaults={"target": 1000})
+print(Microsite.objects.get(name="Bhavnagar").uuid)
+"""
 
 
 def manage(env, *args, capture=False):
@@ -113,16 +135,21 @@ def measure(env, label):
                 urllib.request.Request(base + ENDPOINTS[0], headers={"Authorization": f"Token {token}"})
             ).read()
         )
-        results = {path: timed_requests(base, token, path) for path in ENDPOINTS}
+        bhavnagar = manage(env, "shell", "-c", MICROSITES_CODE, capture=True).stdout.strip().splitlines()[-1]
+        results = {path: timed_requests(base, token, path.format(bhavnagar=bhavnagar)) for path in ENDPOINTS}
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(f"\n[{label}] abha_accounts={body['abha_accounts']:,} coverage={body['abha_coverage_percent']}%")
+    print(
+        f"\n[{label}] abha_accounts={body['abha_accounts']:,} coverage={body['abha_coverage_percent']}% "
+        f"records_linked={body['records_linked']:,} professionals_verified={body['professionals_verified']:,} "
+        f"facilities_verified={body['facilities_verified']:,}"
+    )
     for path, (p50, p95) in results.items():
         print(f"  {path:48s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms")
     print(
         f"  database size {psql(env, 'SELECT pg_size_pretty(pg_database_size(current_database()))')}, "
-        f"counter table {psql(env, COUNTER_SIZE_SQL)} "
+        f"counter tables {psql(env, COUNTER_SIZE_SQL)} "
         f"({psql(env, 'SELECT count(*) FROM core_dailycount')} rows)"
     )
     return results
@@ -133,6 +160,9 @@ def main():
     parser.add_argument("--small", type=int, default=100_000)
     parser.add_argument("--large", type=int, default=10_000_000)
     parser.add_argument("--facilities", type=int, default=20_000)
+    parser.add_argument("--professionals", type=int, default=50_000, help="at the large scale")
+    parser.add_argument("--records", type=int, default=5_000_000, help="at the large scale")
+    parser.add_argument("--tokens", type=int, default=1_000_000, help="at the large scale")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -157,15 +187,31 @@ def main():
     admin_url = urlunparse(parts._replace(path="/postgres"))  # the maintenance database always exists
     admin_sql(admin_url, "DROP DATABASE IF EXISTS bench_dashboard", "CREATE DATABASE bench_dashboard")
     manage(env, "migrate", "-v0")
+    share = args.small / args.large  # the small scale gets the same mix, in proportion
+    small_rest = {name: round(getattr(args, name) * share) for name in ("professionals", "records", "tokens")}
     started = time.perf_counter()
     manage(env, "generate_scale", "--abha", str(args.small), "--facilities", str(args.facilities))
+    manage(env, "generate_scale", *(f"--{name}={value}" for name, value in small_rest.items()))
     print(
-        f"generated {args.small:,} accounts + {args.facilities:,} facilities in {time.perf_counter() - started:.0f} s"
+        f"generated {args.small:,} accounts + {args.facilities:,} facilities + "
+        + ", ".join(f"{value:,} {name}" for name, value in small_rest.items())
+        + f" in {time.perf_counter() - started:.0f} s"
     )
+    manage(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')")
     small = measure(env, f"{args.small:,} ABHA accounts")
     started = time.perf_counter()
     manage(env, "generate_scale", "--abha", str(args.large - args.small), "--seed", "2")
     print(f"generated {args.large - args.small:,} more accounts in {time.perf_counter() - started:.0f} s")
+    rest = {name: getattr(args, name) - value for name, value in small_rest.items()}
+    started = time.perf_counter()
+    manage(env, "generate_scale", "--seed", "3", *(f"--{name}={value}" for name, value in rest.items()))
+    print(
+        "generated "
+        + ", ".join(f"{value:,} more {name}" for name, value in rest.items())
+        + f" in {time.perf_counter() - started:.0f} s"
+    )
+    drift = manage(env, "rebuild_counters", capture=True).stdout.strip()
+    print(f"rebuild_counters: {drift.splitlines()[-1] if drift else '(no output)'}")
     manage(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')")
     large = measure(env, f"{args.large:,} ABHA accounts")
     print("\nratio large/small p95 (goal <= 1.5):")
