@@ -196,7 +196,7 @@ def test_consent_inbox(live_server, page, viewport, screenshot):
             data_erase_at=timezone.now() + dt.timedelta(days=30),
         )
 
-    record_services.consent_grant(actor=patient.user, request_uuid=ask().uuid)
+    _granted, artefacts = record_services.consent_grant(actor=patient.user, request_uuid=ask().uuid)
     pending = ask()
     _sign_in(page, live_server, patient.user)
     page.goto(live_server.url + "/records/me/consents/")
@@ -205,6 +205,13 @@ def test_consent_inbox(live_server, page, viewport, screenshot):
     assert_accessible(page, f"consents-2-answer-{viewport}", screenshot)
     page.goto(live_server.url + "/records/me/access-log/")
     assert_accessible(page, f"consents-3-access-log-{viewport}", screenshot)
+    page.goto(live_server.url + "/records/me/")
+    assert_accessible(page, f"consents-4-my-records-{viewport}", screenshot)
+    # The doctor reads what was granted.
+    page.context.clear_cookies()
+    _sign_in(page, live_server, doctor)
+    page.goto(f"{live_server.url}/records/artefacts/{artefacts[0].uuid}/")
+    assert_accessible(page, f"consents-5-doctor-reads-{viewport}", screenshot)
 
 
 def test_facility_registration_wizard(live_server, page, viewport, screenshot):
