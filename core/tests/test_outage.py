@@ -8,6 +8,7 @@ so the request_started/request_finished connection handling (CONN_MAX_AGE, CONN_
 import io
 import json
 import socket
+import time
 from contextlib import contextmanager
 
 import psycopg
@@ -16,9 +17,18 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import OperationalError, connection
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
+from core.api import throttles
 from core.outage import RETRY_AFTER_SECONDS
 from core.tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _throttles_count_again_after_the_test():
+    """The API throttles pause for a few seconds after a cache failure (per process): not into the next test."""
+    yield
+    throttles._skip_until = 0.0
 
 
 def _closed_port() -> int:
@@ -67,6 +77,18 @@ def _admin_dsn() -> str:
 def _terminate_backend(pid: int) -> None:
     with psycopg.connect(_admin_dsn(), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+@contextmanager
+def _silent_server():
+    """A port that accepts TCP connections (the kernel's backlog) and never answers: a hung or firewalled host."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
 
 
 @contextmanager
@@ -122,13 +144,51 @@ def test_a_connection_killed_between_requests_is_replaced_without_an_error(token
     assert _wsgi("GET", "/api/v1/me/", headers=auth)[0] == 200
 
 
+def test_a_database_that_never_answers_gives_a_503_after_the_connect_timeout(token):
+    assert connection.settings_dict["OPTIONS"]["connect_timeout"] == 5  # DB_CONNECT_TIMEOUT's default
+    auth = {"Authorization": f"Token {token}"}
+    real_port = connection.settings_dict["PORT"]
+    connection.close()
+    with _silent_server() as port:
+        connection.settings_dict["PORT"] = str(port)
+        connection.settings_dict["OPTIONS"]["connect_timeout"] = 1
+        started = time.monotonic()
+        try:
+            status, headers, _ = _wsgi("GET", "/api/v1/me/", headers=auth)
+        finally:
+            connection.settings_dict["PORT"] = real_port
+            connection.settings_dict["OPTIONS"]["connect_timeout"] = 5
+    assert status == 503 and headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert time.monotonic() - started < 4  # not held until gunicorn's worker timeout
+    assert _wsgi("GET", "/api/v1/me/", headers=auth)[0] == 200
+
+
+def _redis_cache(port: int, timeout: int = 5) -> dict:
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
+        }
+    }
+
+
 @contextmanager
 def _cache_down():
-    location = f"redis://127.0.0.1:{_closed_port()}/0"
-    with override_settings(
-        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}
-    ):
+    with override_settings(CACHES=_redis_cache(_closed_port())):
         yield
+
+
+@pytest.mark.django_db
+def test_a_cache_that_never_answers_costs_its_timeout_then_throttles_let_requests_through(api_as, settings):
+    assert settings.CACHES["default"]["OPTIONS"] == {"socket_connect_timeout": 5, "socket_timeout": 5}
+    client = api_as(UserFactory())
+    with _silent_server() as port, override_settings(CACHES=_redis_cache(port, timeout=1)):
+        started = time.monotonic()
+        assert client.get("/api/v1/me/").status_code == 200
+        assert time.monotonic() - started < 4
+        body = {"mobile": "9876543210", "consent_version": "2025-04"}
+        assert APIClient().post("/api/v1/abha/enrolment/otp/", body, format="json").status_code == 503
 
 
 @pytest.mark.django_db
