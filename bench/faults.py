@@ -11,7 +11,10 @@ settings) and a Celery worker (2 processes), all on loopback, then:
    without gaps, every token a client was given is in the database, and the worker runs tasks again.
 2. Redis stopped for 30 s during the same load: scans go on (the API rate throttles stay open without the cache),
    an OTP request gets 503 + Retry-After (its rate limit stays closed), /healthz says 503; afterwards the same
-   token checks, and the worker reconnects to the broker and runs tasks again.
+   token checks, and the worker reconnects to the broker and runs tasks again. A linking upload meanwhile is
+   accepted (202) and finished by the resume sweep.
+   2b. Redis hung (SIGSTOP) for 20 s: connections are accepted but nothing answers; requests must not hang until
+   gunicorn kills its worker (REDIS_TIMEOUT bounds each wait), /healthz and OTP answer 503, scans go on.
 3. SIGKILL of the worker's pool processes while they run a facility bulk upload: the main process requeues the
    task (tasks ack late, reject on worker loss) and the job finishes with every row exactly once.
    3b. SIGKILL of the whole worker (main process and pool) mid-upload, then a new worker started as a supervisor
@@ -273,6 +276,38 @@ def scenario_redis_down(stack, pool, keys, args, check):
         check("... and is completed by the resume sweep", got == expected, f"{got} vs {expected}")
 
 
+def scenario_redis_hung(stack, pool, keys, args, check):
+    print(f"\n2b. Redis hung (SIGSTOP: connections accepted, nothing answers) for {args.redis_hung:.0f} s")
+    result = _start_clients(pool, stack.port, keys, args.clients, args.warm + args.redis_hung + args.after)
+    time.sleep(args.warm)
+    down_at = time.time()
+    stack.redis_pause()
+    try:
+        otp = {"mobile": "9876500002", "consent_version": "2025-04"}
+        for label, method, path, body in (
+            ("/healthz while hung", "GET", "/healthz", None),
+            ("OTP request while hung", "POST", "/api/v1/abha/enrolment/otp/", otp),
+        ):
+            asked = time.time()
+            _probe(stack, label, method, path, body, expect_status=503, check=check)
+            print(f"    answered in {time.time() - asked:.1f} s (REDIS_TIMEOUT 5 s; not held until gunicorn's 30 s)")
+        time.sleep(max(0.0, args.redis_hung - (time.time() - down_at)))
+    finally:
+        stack.redis_resume()
+    up_at = time.time()
+    healthy = _wait_healthy(stack, up_at)
+    events = [event for events in result.get() for event in events]
+    print(f"  Redis hung {up_at - down_at:.1f} s; /healthz 200 again after {healthy or float('nan'):.2f} s")
+    check("/healthz recovers", healthy is not None)
+    acknowledged = _summarise(events, down_at, up_at, check)
+    slow = sorted(e[1] - e[0] for e in events if e[0] >= down_at and e[1] <= up_at + 10)
+    if slow:
+        print(f"  slowest answers while hung: {', '.join(f'{s:.1f}' for s in slow[-3:])} s")
+    _check_tokens(stack, acknowledged, check)
+    took = stack.worker_roundtrip("faults-after-redis-hung")
+    check("the worker runs a task again", took is not None, f"{took:.1f} s" if took else "")
+
+
 def scenario_worker_sigkill(stack, args, check, *, whole_worker: bool):
     """SIGKILL mid bulk upload: the pool processes only (the main process sees them die and requeues the task at
     once), or the whole worker (main process and pool, as a crash of its machine): a new worker is started, as a
@@ -476,13 +511,16 @@ def main():
     parser.add_argument("--after", type=float, default=8, help="seconds of load after Redis is back")
     parser.add_argument("--pg-down", type=float, default=5, help="seconds PostgreSQL stays stopped")
     parser.add_argument("--redis-down", type=float, default=30, help="seconds Redis stays stopped")
+    parser.add_argument("--redis-hung", type=float, default=20, help="seconds Redis stays SIGSTOPped")
     parser.add_argument("--bulk-rows", type=int, default=20000)
     parser.add_argument("--kill-at-rows", type=int, default=4000, help="SIGKILL once this many rows are written")
     parser.add_argument("--bulk-timeout", type=float, default=300)
-    parser.add_argument("--citizens", type=int, default=4000)
+    parser.add_argument("--citizens", type=int, default=6000)
     parser.add_argument("--linking-rows", type=int, default=200000)
     parser.add_argument("--linking-timeout", type=float, default=600)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["pg", "redis", "pool", "worker", "linking"])
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["pg", "redis", "redis-hung", "pool", "worker", "linking"]
+    )
     args = parser.parse_args()
 
     check = Checks()
@@ -499,11 +537,13 @@ def main():
         took = stack.worker_roundtrip("faults-start")
         check("the worker runs tasks", took is not None)
         with multiprocessing.Pool(args.clients) as pool:
-            half = len(keys) // 2
+            third = len(keys) // 3
             if "pg" not in args.skip:
-                scenario_postgres_restart(stack, pool, keys[:half], args, check)
+                scenario_postgres_restart(stack, pool, keys[:third], args, check)
             if "redis" not in args.skip:
-                scenario_redis_down(stack, pool, keys[half:], args, check)
+                scenario_redis_down(stack, pool, keys[third : 2 * third], args, check)
+            if "redis-hung" not in args.skip:
+                scenario_redis_hung(stack, pool, keys[2 * third :], args, check)
         if "pool" not in args.skip:
             scenario_worker_sigkill(stack, args, check, whole_worker=False)
         if "worker" not in args.skip:

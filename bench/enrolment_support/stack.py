@@ -119,6 +119,13 @@ class Stack:
                 return
             time.sleep(0.05)
 
+    def redis_pause(self):
+        """SIGSTOP: connections are still accepted (the kernel's backlog) but nothing answers, as with a hung host."""
+        os.kill(int((self.dir / "redis.pid").read_text()), signal.SIGSTOP)
+
+    def redis_resume(self):
+        os.kill(int((self.dir / "redis.pid").read_text()), signal.SIGCONT)
+
     # --- Django: settings, manage.py, gunicorn, the Celery worker ---------------------------------
     @property
     def env(self) -> dict:

@@ -105,14 +105,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttling, OTP rate limits) ----------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+# Seconds to wait for a Redis (cache or broker) that does not answer: then throttles let requests through, OTP
+# limits answer 503, and a task is left for its sweep, instead of a request hanging until gunicorn kills its worker.
+REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 5, minimum=1)
 if REDIS_URL:
-    # Seconds to wait for a Redis that does not answer: then throttles let requests through, OTP limits answer 503.
-    _redis_timeout = env_int("REDIS_TIMEOUT", 5, minimum=1)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": _redis_timeout, "socket_timeout": _redis_timeout},
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         }
     }
 else:
@@ -179,7 +180,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     # A task whose worker died is redelivered after this many seconds (acks_late below).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60),
+        # Without a socket timeout a publish to a broker that stopped answering waits forever (kombu's docs).
+        "socket_timeout": REDIS_TIMEOUT,
+        "socket_connect_timeout": REDIS_TIMEOUT,
+    }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

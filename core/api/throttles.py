@@ -13,8 +13,9 @@ from rest_framework import throttling
 
 logger = logging.getLogger(__name__)
 
-# After a failure, skip the cache for this long (per process) instead of failing on every request.
-_PAUSE_SECONDS = 5.0
+# After a failure, skip the cache for this long (per process) instead of failing on every request: a Redis that
+# hangs costs a request REDIS_TIMEOUT seconds, so once per pause, not every time.
+_PAUSE_SECONDS = 30.0
 _skip_until = 0.0
 
 
