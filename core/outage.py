@@ -3,6 +3,7 @@
 The API answers in its error shape, pages with a small translated page that needs neither the database nor the
 session. Nothing here keeps state: Django opens a fresh database connection on the next request
 (`CONN_HEALTH_CHECKS`), and redis-py and kombu reconnect on their next call, so the portal recovers without a restart.
+A server that accepts connections but never answers is bounded by DB_CONNECT_TIMEOUT and REDIS_TIMEOUT (settings).
 """
 
 import logging
@@ -85,8 +86,12 @@ def enqueue_on_commit(task, *args) -> None:
 
     def send():
         try:
-            task.delay(*args)
-        except (kombu.exceptions.OperationalError, redis.exceptions.ConnectionError) as error:
+            task.delay(*args)  # tests replace .delay to keep tasks in-process
+        except (
+            kombu.exceptions.OperationalError,
+            redis.exceptions.ConnectionError,
+            redis.exceptions.TimeoutError,
+        ) as error:
             logger.warning(
                 "Task %s%r not sent, the broker is unreachable (%s); the sweep re-sends it", task.name, args, error
             )

@@ -1,7 +1,7 @@
 """DRF's request-rate throttles, open while the cache is unreachable.
 
 The anon/user rates shed load from a runaway client; refusing every API call because Redis restarted would be worse
-than counting nothing for a few seconds. Security limits stay closed: the login throttle and the OTP rate limits
+than counting nothing for half a minute. Security limits stay closed: the login throttle and the OTP rate limits
 raise, and the outage middleware answers 503 (`core/outage.py`).
 """
 
