@@ -153,15 +153,15 @@ def _linking_job_view(user, job):
     return _sees_all_facilities(user) or job.facility_id in member_facility_ids(user)
 
 
+# Reviews carry the names in the facility's file and its candidates' details: only the facility's own people
+# decide them (a state official may upload for a facility, but its staff know their patients).
 @access.scoper(LinkingReview)
 def _linking_review_scope(user, queryset):
-    if _sees_all_facilities(user):
-        return queryset
     return queryset.filter(facility_id__in=member_facility_ids(user))
 
 
 @access.rule(LinkingReview, "view")
 def _linking_review_view(user, review):
     if review is None:
-        return _sees_all_facilities(user) or bool(member_facility_ids(user))
-    return _sees_all_facilities(user) or review.facility_id in member_facility_ids(user)
+        return bool(member_facility_ids(user))
+    return review.facility_id in member_facility_ids(user)

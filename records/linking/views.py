@@ -124,13 +124,21 @@ def linking_home(request):
     return render(request, "records/linking_home.html", context)
 
 
+def _job_context(request, job) -> dict:
+    return {
+        "job": job,
+        "may_cancel": services.may_upload_for(request.user, job.facility),
+        "may_review": job.facility_id in member_facility_ids(request.user),
+    }
+
+
 @login_required
 def linking_job(request, uuid):
     job = _job(request, uuid)
     return render(
         request,
         "records/linking_job.html",
-        {"job": job, "may_cancel": services.may_upload_for(request.user, job.facility)},
+        _job_context(request, job),
     )
 
 
@@ -141,7 +149,7 @@ def linking_progress(request, uuid):
     return render(
         request,
         "records/_linking_progress.html",
-        {"job": job, "may_cancel": services.may_upload_for(request.user, job.facility)},
+        _job_context(request, job),
     )
 
 
