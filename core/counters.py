@@ -28,6 +28,13 @@ ON CONFLICT (metric, district_lgd) DO UPDATE SET value = core_countertotal.value
 """
 
 
+# PostgreSQL does both upserts in one statement (one round trip per counted event: every token, enrollment...).
+_UPSERT_BOTH = f"""
+WITH daily AS ({_UPSERT.strip()})
+{_UPSERT_TOTAL.strip()}
+"""
+
+
 def count_add(
     *,
     metric: str,
@@ -38,9 +45,14 @@ def count_add(
 ) -> None:
     """Add `delta` to one counter row (one upsert). Call it inside the transaction of the event."""
     day = day or timezone.localdate()
+    daily = [metric, day, district_lgd or 0, facility_key or 0, delta]
+    total = [metric, district_lgd or 0, delta]
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT, [metric, day, district_lgd or 0, facility_key or 0, delta])
-        cursor.execute(_UPSERT_TOTAL, [metric, district_lgd or 0, delta])
+        if connection.vendor == "postgresql":
+            cursor.execute(_UPSERT_BOTH, daily + total)
+        else:
+            cursor.execute(_UPSERT, daily)
+            cursor.execute(_UPSERT_TOTAL, total)
 
 
 def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
