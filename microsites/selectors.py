@@ -36,7 +36,23 @@ def microsite_facilities(microsite: Microsite) -> QuerySet[Facility]:
     return Facility.objects.filter(area).exclude(pk__in=microsite.excluded_facilities.values("pk"))
 
 
-def _abha_created_in_area(microsite: Microsite) -> int:
+@dataclass(frozen=True)
+class FacilityFacts:
+    """What the milestone metrics need of one of the microsite's facilities."""
+
+    pk: int
+    status: str
+    facility_type: str
+    beds: int
+
+
+def microsite_facility_facts(microsite: Microsite) -> list[FacilityFacts]:
+    """The microsite's facilities with their status, type and beds: one query, shared by all its metrics."""
+    rows = microsite_facilities(microsite).values_list("pk", "status", "facility_type", "beds")
+    return [FacilityFacts(*row) for row in rows]
+
+
+def _abha_created_in_area(microsite: Microsite, facility_ids: list[int]) -> int:
     """ABHA numbers created for people of the microsite's districts, or assisted at its facilities.
 
     Read from the counter table (two sums), never by counting the accounts table.
@@ -44,7 +60,6 @@ def _abha_created_in_area(microsite: Microsite) -> int:
     district_ids = [d.pk for d in microsite.districts.all()]
     rows = DailyCount.objects.filter(metric=CountMetric.ABHA_CREATED)
     in_districts = rows.filter(district_lgd__in=district_ids).aggregate(n=Sum("value"))["n"] or 0
-    facility_ids = list(microsite_facilities(microsite).values_list("pk", flat=True))
     assisted_elsewhere = (
         rows.filter(facility_key__in=facility_ids).exclude(district_lgd__in=district_ids).aggregate(n=Sum("value"))["n"]
         or 0
@@ -108,14 +123,22 @@ class Incentive:
     amount: int  # rupees: eligible x each facility's rate
 
 
-def dhis_incentive(facilities: QuerySet[Facility], since: datetime.date | None = None) -> Incentive:
+def dhis_incentive(
+    facilities: QuerySet[Facility] | list[FacilityFacts], since: datetime.date | None = None
+) -> Incentive:
     """DHIS-style incentive of these facilities: per facility and month, max(0, transactions - base) x rate.
 
-    Two queries: the facilities' type and beds, then the transaction counters summed per facility and
-    month (never the records or tokens tables). The scheme's overall cap per facility is not applied.
+    One query for the transaction counters summed per facility and month (never the records or tokens
+    tables), and one for the facilities' type and beds when given a QuerySet. The scheme's overall
+    cap per facility is not applied.
     """
+    if isinstance(facilities, QuerySet):
+        facilities = [
+            FacilityFacts(pk, "", kind, beds)
+            for pk, kind, beds in facilities.values_list("pk", "facility_type", "beds")
+        ]
     plans = {}
-    for pk, facility_type, beds in facilities.values_list("pk", "facility_type", "beds"):
+    for pk, facility_type, beds in ((f.pk, f.facility_type, f.beds) for f in facilities):
         plan = dhis_base_and_rate(facility_type, beds)
         if plan is not None:
             plans[pk] = plan
@@ -140,26 +163,28 @@ def dhis_incentive(facilities: QuerySet[Facility], since: datetime.date | None =
     return Incentive(transactions=transactions, eligible=eligible, amount=amount)
 
 
-def metric_value(microsite: Microsite, metric: str) -> int:
+def metric_value(microsite: Microsite, metric: str, facts: list[FacilityFacts] | None = None) -> int:
     """The live value of `metric` for `microsite`, over its facilities (or its area, for ABHA numbers).
 
-    Facilities registered and verified count the microsite's facilities by status (an indexed count of
-    one area's rows); everything else sums the counter tables.
+    `facts` (microsite_facility_facts) may be passed in when several metrics of one microsite are computed.
+    Facilities registered and verified come from the facilities' statuses; everything else sums the
+    counter tables (one or two queries), never the accounts, records or tokens tables.
     """
-    facilities = microsite_facilities(microsite)
+    if facts is None:
+        facts = microsite_facility_facts(microsite)
+    facility_ids = [f.pk for f in facts]
     if metric == Metric.FACILITIES_REGISTERED:
-        return facilities.filter(status__in=FACILITY_REGISTERED_STATES).count()
+        return sum(1 for f in facts if f.status in FACILITY_REGISTERED_STATES)
     if metric == Metric.FACILITIES_VERIFIED:
-        return facilities.filter(status=FacilityStatus.VERIFIED).count()
+        return sum(1 for f in facts if f.status == FacilityStatus.VERIFIED)
     if metric == Metric.ABHA_CREATED:
-        return _abha_created_in_area(microsite)
+        return _abha_created_in_area(microsite, facility_ids)
     if metric == Metric.PROFESSIONALS_VERIFIED:
         # Professionals registered in the microsite's districts (the counter's district grain).
         district_ids = [d.pk for d in microsite.districts.all()]
         return counters.total(CountMetric.PROFESSIONALS_VERIFIED, district_ids)
     if metric == Metric.INCENTIVE_TRANSACTIONS:
-        return dhis_incentive(facilities).eligible
-    facility_ids = list(facilities.values_list("pk", flat=True))
+        return dhis_incentive(facts).eligible
     if metric == Metric.RECORDS_LINKED:
         return _facility_counter_sum(facility_ids, [CountMetric.RECORDS_LINKED])
     if metric == Metric.SCAN_TOKENS:
@@ -205,10 +230,17 @@ def milestone_progress(milestone: Milestone, value: int, today: datetime.date | 
     return Progress(milestone=milestone, value=value, percent=percent, status=status, projected=projected)
 
 
-def microsite_progress(microsite: Microsite, today: datetime.date | None = None) -> list[Progress]:
-    """Progress of every milestone; each metric is counted once, however many milestones use it."""
+def microsite_progress(
+    microsite: Microsite, today: datetime.date | None = None, facts: list[FacilityFacts] | None = None
+) -> list[Progress]:
+    """Progress of every milestone; each metric is counted once, however many milestones use it.
+
+    One query for the microsite's facilities, then one or two on the counters per metric used.
+    """
     milestones = list(microsite.milestones.all())
-    values = {metric: metric_value(microsite, metric) for metric in {m.metric for m in milestones}}
+    if facts is None:
+        facts = microsite_facility_facts(microsite)
+    values = {metric: metric_value(microsite, metric, facts) for metric in {m.metric for m in milestones}}
     return [milestone_progress(m, values[m.metric], today) for m in milestones]
 
 
@@ -232,7 +264,8 @@ def leaderboard(microsites) -> list[LeaderboardRow]:
     """
     rows = []
     for microsite in microsites:
-        progress = microsite_progress(microsite)
+        facts = microsite_facility_facts(microsite)
+        progress = microsite_progress(microsite, facts=facts)
         achieved = [p for p in progress if p.status == MilestoneStatus.ACHIEVED]
         total = len(progress)
         completed_at = None
@@ -245,8 +278,8 @@ def leaderboard(microsites) -> list[LeaderboardRow]:
                 "achieved": len(achieved),
                 "total": total,
                 "share": len(achieved) / total if total else 0.0,
-                "records_linked": metric_value(microsite, Metric.RECORDS_LINKED),
-                "facilities_verified": metric_value(microsite, Metric.FACILITIES_VERIFIED),
+                "records_linked": metric_value(microsite, Metric.RECORDS_LINKED, facts),
+                "facilities_verified": metric_value(microsite, Metric.FACILITIES_VERIFIED, facts),
                 "completed_at": completed_at,
             }
         )

@@ -12,7 +12,7 @@ from core.exceptions import DomainError, NotAllowed
 from core.services import audit_record
 
 from .models import MICROSITE_MONTHS, Microsite, Milestone
-from .selectors import metric_value
+from .selectors import metric_value, microsite_facility_facts
 
 
 def default_deadline(start_date: datetime.date) -> datetime.date:
@@ -113,7 +113,8 @@ def milestones_refresh(*, microsite: Microsite, now: datetime.datetime | None = 
     now = now or timezone.now()
     stamped = 0
     pending = list(microsite.milestones.filter(achieved_at__isnull=True))
-    values = {metric: metric_value(microsite, metric) for metric in {m.metric for m in pending}}
+    facts = microsite_facility_facts(microsite) if pending else []
+    values = {metric: metric_value(microsite, metric, facts) for metric in {m.metric for m in pending}}
     for milestone in pending:
         if values[milestone.metric] >= milestone.target:
             stamped += Milestone.objects.filter(pk=milestone.pk, achieved_at__isnull=True).update(achieved_at=now)

@@ -9,6 +9,8 @@ import csv
 import io
 
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.settings import api_settings
 
@@ -65,6 +67,13 @@ class CSVRenderer(BaseRenderer):
 class CSVExportMixin:
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     csv_columns: list[str] = []
+
+    def perform_content_negotiation(self, request, force=False):
+        # An unknown ?format= is a 400 on the parameter (DRF answers 404, as if the table did not exist).
+        wanted = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE)
+        if wanted and not force and wanted not in {renderer.format for renderer in self.get_renderers()}:
+            raise exceptions.ValidationError({"format": [_("Use json or csv.")]})
+        return super().perform_content_negotiation(request, force)
 
     def _wants_csv(self) -> bool:
         renderer = getattr(self.request, "accepted_renderer", None)

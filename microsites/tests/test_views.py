@@ -229,6 +229,8 @@ def test_api_csv_keeps_errors_in_the_json_error_shape(api_as, data):
     assert denied.status_code == 403
     assert denied["Content-Type"] == "application/json"
     assert denied.json()["error"]["code"]
+    unknown = officer.get("/api/v1/dashboard/districts/?format=xml")
+    assert unknown.status_code == 400 and set(unknown.json()["error"]["fields"]) == {"format"}
     empty = api_as(StateOfficialFactory()).get("/api/v1/dashboard/timeseries/?metric=scan_tokens&format=csv")
     assert empty.content.decode("utf-8-sig").splitlines() == ["period,value"]  # no rows: still the header
 
@@ -243,3 +245,48 @@ def test_microsite_page_links_its_milestones_csv(client, data):
     assert link in page
     rows = _csv(client.get(link))  # the session signs the API request in too
     assert [(row["metric"], row["value"], row["target"]) for row in rows] == [("scan_tokens", "0", "10")]
+
+
+BIG_TABLES = (
+    "abha_abhaaccount",
+    "facilities_facility",
+    "facilities_professional",
+    "facilities_scantoken",
+    "records_healthrecord",
+    "records_carecontext",
+)
+
+
+def test_dashboard_summary_and_districts_read_only_the_counters(api_as, data):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_as(StateOfficialFactory())
+    client.get("/api/v1/dashboard/summary/")  # sign-in, throttle and session queries settle first
+    for url in ("/api/v1/dashboard/summary/", "/api/v1/dashboard/districts/?district_lgd=443"):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        touched = [q["sql"] for q in queries.captured_queries if any(t in q["sql"] for t in BIG_TABLES)]
+        assert touched == [], url
+
+
+def test_leaderboard_queries_grow_by_a_fixed_number_per_microsite(api_as, data):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for microsite in data.values():
+        for metric in Metric.values:
+            Milestone.objects.create(microsite=microsite, metric=metric, target=5, due_date=datetime.date(2025, 6, 1))
+    client = api_as(StateOfficialFactory())
+    client.get("/api/v1/microsites/leaderboard/")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v1/microsites/leaderboard/").status_code == 200
+        return len(queries.captured_queries)
+
+    two = count()
+    MicrositeFactory(name="Surat", districts=[459]).milestones.create(
+        metric=Metric.RECORDS_LINKED, target=5, due_date=datetime.date(2025, 6, 1)
+    )
+    assert count() - two <= 8  # facilities (one query), each metric's counters, the districts
