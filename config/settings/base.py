@@ -204,6 +204,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.PortalAutoSchema",  # adds the error responses (core/api/schema.py)
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.negotiation.FormatAwareNegotiation",  # unknown ?format=: a 400
     # DRF's anon/user throttles that let requests through while the cache (Redis) is down (core/api/throttles.py).
     "DEFAULT_THROTTLE_CLASSES": [
         "core.api.throttles.AnonRateThrottle",
