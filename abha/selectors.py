@@ -20,6 +20,10 @@ def account_for_user(user) -> AbhaAccount | None:
     """The signed-in citizen's own account (one query), or None for anyone else."""
     if not user.is_authenticated:
         return None
+    descriptor = getattr(type(user), "abha", None)  # request.user may be a lazy wrapper: then just query
+    if descriptor is not None and descriptor.is_cached(user):  # loaded with the API token (abha.api.authentication)
+        account = getattr(user, "abha", None)
+        return account if account is not None and account.status != AccountStatus.DELETED else None
     return (
         AbhaAccount.objects.exclude(status=AccountStatus.DELETED)
         .select_related("district", "state")

@@ -368,3 +368,28 @@ def test_lookups_use_the_indexes(owner):
     assert "abha_abhaaccount_abha_number" in by_number
     by_mobile = AbhaAccount.objects.on_mobile(owner.mobile).explain()
     assert "abha_mobile_idx" in by_mobile
+
+
+def test_a_token_loads_the_citizens_account_in_the_same_query(api_as, django_assert_num_queries):
+    """abha.api.authentication: the account (with district and state) comes with the token; a deleted one does not."""
+    from django.test.client import RequestFactory
+    from rest_framework.authtoken.models import Token
+
+    from abha.api.authentication import TokenWithAccountAuthentication
+    from abha.enums import AccountStatus
+    from abha.selectors import account_for_user
+
+    account = AbhaAccountFactory()
+    key = Token.objects.create(user=account.user).key
+    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {key}")
+    with django_assert_num_queries(1):
+        user, _token = TokenWithAccountAuthentication().authenticate(request)
+        assert account_for_user(user) == account and account_for_user(user).district.name
+    AbhaAccount.objects.filter(pk=account.pk).update(status=AccountStatus.DELETED)
+    user, _token = TokenWithAccountAuthentication().authenticate(request)
+    assert account_for_user(user) is None
+    staff = UserFactory(role=Role.FACILITY_STAFF)
+    staff_request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")
+    user, _token = TokenWithAccountAuthentication().authenticate(staff_request)
+    with django_assert_num_queries(0):
+        assert account_for_user(user) is None
