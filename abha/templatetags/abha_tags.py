@@ -7,5 +7,5 @@ register = template.Library()
 
 @register.filter
 def gender_label(code) -> str:
-    """"F" -> "Female" in the reader's language (snapshots and files keep the code, not a translated word)."""
+    """ "F" -> "Female" in the reader's language (snapshots and files keep the code, not a translated word)."""
     return str(dict(Gender.choices).get(code, code or ""))
