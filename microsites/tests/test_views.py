@@ -266,7 +266,13 @@ def test_dashboard_summary_and_districts_read_only_the_counters(api_as, data):
     for url in ("/api/v1/dashboard/summary/", "/api/v1/dashboard/districts/?district_lgd=443"):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
-        touched = [q["sql"] for q in queries.captured_queries if any(t in q["sql"] for t in BIG_TABLES)]
+        # The API token's own look-up joins the caller's ABHA account by user (one row by a unique key, see
+        # abha.api.authentication); every other query must stay off the big tables.
+        touched = [
+            q["sql"]
+            for q in queries.captured_queries
+            if any(t in q["sql"] for t in BIG_TABLES) and not q["sql"].startswith('SELECT "authtoken_token"')
+        ]
         assert touched == [], url
 
 
