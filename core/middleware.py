@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from .enums import Role
@@ -68,3 +69,22 @@ class RejectNulBytesMiddleware:
         if "\x00" in request.path or "%00" in query or "\x00" in query:
             raise BadRequest("NUL byte in the path or the query string")
         return self.get_response(request)
+
+
+class PrivateNoStoreMiddleware:
+    """Pages and API answers for a signed-in person are `Cache-Control: private, no-store`.
+
+    They hold identity and health data: no browser cache, back-forward cache or proxy may keep a copy that outlives
+    the session or a consent (a read under consent is refused once it ends; a cached copy would not be). Static
+    files never reach this (whitenoise answers them earlier); a view that sets its own Cache-Control keeps it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

@@ -275,7 +275,13 @@ def _audit_read(*, actor, patient: AbhaAccount, basis: str, records: list, facil
 
 
 @transaction.atomic
-def artefact_records_read(*, actor, artefact_uuid, record_uuid=None, request=None) -> RecordRead:
+class NotForStorage(NotAllowed):
+    code = "view_only_consent"
+
+
+def artefact_records_read(
+    *, actor, artefact_uuid, record_uuid=None, request=None, to_store: bool = False
+) -> RecordRead:
     """The records an artefact covers, for the doctor who requested it; the read is audited.
 
     Queries: the artefact, the doctor's membership, the frequency count (only when limited),
@@ -301,6 +307,9 @@ def artefact_records_read(*, actor, artefact_uuid, record_uuid=None, request=Non
     now = timezone.now()
     if artefact.status != ArtefactStatus.GRANTED or artefact.data_erase_at <= now:
         raise ConsentInactive(_("This consent is not active (revoked, expired or not granted)."))
+    if to_store and artefact.access_mode != AccessMode.STORE:
+        # A downloaded copy outlives the consent: only a consent granted for storing allows one.
+        raise NotForStorage(_("This consent allows viewing the records here, not downloading a copy."))
     if artefact.frequency_repeats:
         window = FREQUENCY_WINDOWS[artefact.frequency_unit] * artefact.frequency_value
         reads = AuditEvent.objects.filter(

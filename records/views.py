@@ -252,7 +252,7 @@ def artefact_record_bundle(request, uuid, record_uuid):
     """The raw FHIR bundle of one covered record, as a download (an audited read like the page)."""
     try:
         read = services.artefact_records_read(
-            actor=request.user, artefact_uuid=uuid, record_uuid=record_uuid, request=request
+            actor=request.user, artefact_uuid=uuid, record_uuid=record_uuid, request=request, to_store=True
         )
     except services.NotFound:
         raise Http404 from None

@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.middleware.StaffIdleTimeoutMiddleware",
+    "core.middleware.PrivateNoStoreMiddleware",  # signed-in answers hold personal data: never cached
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so it sees a view's exception first: an unreachable database, cache or broker becomes a 503.

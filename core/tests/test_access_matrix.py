@@ -228,7 +228,7 @@ def _build_world():
     )
 
     # Consents: one granted (an artefact for doctor_consent), one pending; an emergency access.
-    def consent_request():
+    def consent_request(access_mode="VIEW"):
         return record_services.consent_request_create(
             actor=w.doctor_consent,
             patient_identifier=w.a_address,
@@ -237,9 +237,10 @@ def _build_world():
             date_from=dt.date(2025, 1, 1),
             date_to=dt.date(2025, 3, 31),
             data_erase_at=timezone.now() + dt.timedelta(days=30),
+            access_mode=access_mode,
         )
 
-    granted = consent_request()
+    granted = consent_request("STORE")  # STORE: its doctor may also download a copy of a record
     _request, artefacts = record_services.consent_grant(actor=w.citizen_a, request_uuid=granted.uuid)
     w.artefact = artefacts[0]
     w.pending = consent_request()
