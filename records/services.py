@@ -274,11 +274,11 @@ def _audit_read(*, actor, patient: AbhaAccount, basis: str, records: list, facil
     )
 
 
-@transaction.atomic
 class NotForStorage(NotAllowed):
     code = "view_only_consent"
 
 
+@transaction.atomic
 def artefact_records_read(
     *, actor, artefact_uuid, record_uuid=None, request=None, to_store: bool = False
 ) -> RecordRead:
