@@ -134,6 +134,7 @@ def test_consent_flow_in_the_browser(live_server, browser, contexts, screenshot,
     doctor_page.fill("#id_date_to", "2025-03-31")
     until = timezone.localtime() + dt.timedelta(days=30)
     doctor_page.fill("#id_data_erase_at", until.strftime("%Y-%m-%dT%H:%M"))
+    doctor_page.select_option("#id_access_mode", "STORE")  # to download a copy below, the consent must allow it
     screenshot(doctor_page, "records-request-new-desktop")
     doctor_page.click("main button[type=submit]")
     doctor_page.wait_for_url(live_server.url + "/records/requests/")
@@ -144,6 +145,7 @@ def test_consent_flow_in_the_browser(live_server, browser, contexts, screenshot,
     citizen.goto(live_server.url + "/records/me/consents/")
     assert citizen.locator("html").get_attribute("lang") == "gu"
     assert "Anjali Mehta" in citizen.locator(".consent-sentence").first.inner_text()
+    assert citizen.locator(".consent-store").count() >= 1  # told that a copy may be kept, and until when
     screenshot(citizen, "records-consent-inbox-gu-phone")
     assert _fits(citizen)
     citizen.click("a[href*='/records/me/consents/']")
