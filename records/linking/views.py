@@ -124,33 +124,25 @@ def linking_home(request):
     return render(request, "records/linking_home.html", context)
 
 
-def _job_context(request, job) -> dict:
-    return {
+def _render_job(request, uuid, template: str):
+    job = _job(request, uuid)
+    context = {
         "job": job,
         "may_cancel": services.may_upload_for(request.user, job.facility),
         "may_review": job.facility_id in member_facility_ids(request.user),
     }
+    return render(request, template, context)
 
 
 @login_required
 def linking_job(request, uuid):
-    job = _job(request, uuid)
-    return render(
-        request,
-        "records/linking_job.html",
-        _job_context(request, job),
-    )
+    return _render_job(request, uuid, "records/linking_job.html")
 
 
 @login_required
 def linking_progress(request, uuid):
     """The progress card alone: htmx swaps it in every second while the job is open."""
-    job = _job(request, uuid)
-    return render(
-        request,
-        "records/_linking_progress.html",
-        _job_context(request, job),
-    )
+    return _render_job(request, uuid, "records/_linking_progress.html")
 
 
 @login_required

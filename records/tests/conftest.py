@@ -88,3 +88,13 @@ def world(db):
         other_citizen=other_citizen.user,
         records=records,
     )
+
+
+@pytest.fixture
+def contexts():
+    """Browser contexts opened by a browser test (records/tests/browser.py), closed at the end so the live server's
+    threads release the database."""
+    opened = []
+    yield opened
+    for context in opened:
+        context.close()

@@ -10,9 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
 from abha.tests.factories import AbhaAccountFactory
@@ -23,39 +20,13 @@ from facilities.tests.factories import FacilityFactory, MembershipFactory
 from records.enums import HiType
 from records.models import ConsentArtefact
 
+from .browser import signed_in as _signed_in
 from .factories import DATA, request_consent
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture
-def contexts():
-    """Browser contexts, closed at the end so the live server's threads release the database."""
-    opened = []
-    yield opened
-    for context in opened:
-        context.close()
-
-
-def _signed_in(contexts, browser, live_server, user, viewport, language="en"):
-    """A browser context with a session for `user` (as force_login would make) and a language."""
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    context = browser.new_context(viewport=viewport)
-    contexts.append(context)
-    context.add_cookies(
-        [
-            {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url},
-            {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url},
-        ]
-    )
-    return context.new_page()
 
 
 def _add_record(page, live_server, tmp_path, *, patient, reference, date, hi_type):

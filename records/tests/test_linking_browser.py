@@ -7,9 +7,6 @@ import io
 import time
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 
 from abha.tests.factories import AbhaAccountFactory
 from conftest import start_celery_worker, stop_celery_worker
@@ -19,18 +16,15 @@ from records.enums import LinkingReviewStatus
 from records.linking.synthetic import BAD_COLUMNS, write_linking_file
 from records.models import HealthRecord, LinkingJob, LinkingReview
 
+from .browser import (
+    fits_phone,
+    signed_in,
+)
+
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture
-def contexts():
-    opened = []
-    yield opened
-    for context in opened:
-        context.close()
 
 
 @pytest.fixture
@@ -39,27 +33,6 @@ def small_chunk_worker(transactional_db, tmp_path):
     process = start_celery_worker(tmp_path / "worker.log", extra_env={"LINKING_CHUNK_ROWS": "500"})
     yield process
     stop_celery_worker(process)
-
-
-def signed_in(contexts, browser, live_server, user, viewport, language="en"):
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    context = browser.new_context(viewport=viewport, accept_downloads=True)
-    contexts.append(context)
-    context.add_cookies(
-        [
-            {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url},
-            {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url},
-        ]
-    )
-    return context.new_page()
-
-
-def fits_phone(page):
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def test_upload_watch_progress_download_errors_review_and_the_citizen_sees_records(
