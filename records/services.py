@@ -738,13 +738,14 @@ LINK_OTP_MINUTES = 10
 LINK_OTP_ATTEMPTS = 5
 
 
-def _normal_name(value: str) -> str:
+def normal_name(value: str) -> str:
+    """Names compared for matching: lower case, dots as spaces, single spaces."""
     return " ".join(value.lower().replace(".", " ").split())
 
 
 def _match(account: AbhaAccount, care_context: CareContext) -> str:
-    names = {_normal_name(account.full_name), _normal_name(f"{account.first_name} {account.last_name}")}
-    return LinkMatch.STRONG if _normal_name(care_context.patient_name) in names else LinkMatch.WEAK
+    names = {normal_name(account.full_name), normal_name(f"{account.first_name} {account.last_name}")}
+    return LinkMatch.STRONG if normal_name(care_context.patient_name) in names else LinkMatch.WEAK
 
 
 def link_candidates(account: AbhaAccount, facility: Facility) -> list[tuple[CareContext, str]]:

@@ -1,6 +1,5 @@
 """Record-linking jobs API: upload (202 + job URL), progress, the error report, cancel, reviews."""
 
-from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -108,11 +107,7 @@ class TooLarge(DomainError):
 
 def _refuse_oversized(request) -> None:
     """Refuse a too-large upload from its Content-Length, before its body is read."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > settings.LINKING_MAX_UPLOAD_BYTES + 1024 * 1024:  # the form's own fields fit in 1 MB
+    if files.upload_too_large(request):
         message = files.too_large_message()
         raise TooLarge(message, fields={"file": [message]})
 

@@ -155,6 +155,16 @@ def check_upload(uploaded_file, name: str) -> tuple[str, list[str] | None]:
     return file_format, check_csv_header(head)
 
 
+def upload_too_large(request) -> bool:
+    """True when the request's Content-Length says its upload is over the limit: checked before the body is read
+    (the form's own fields fit in the 1 MB allowed on top). A missing or garbled length is left to Django."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > max_upload_bytes() + 1024 * 1024
+
+
 def too_large_message() -> str:
     return _("The file is larger than %(size)s MB. Split it into smaller files.") % {
         "size": max_upload_bytes() // (1024 * 1024)

@@ -40,6 +40,7 @@ from core.services import audit_record
 from ..enums import LinkingChunkStatus, LinkingFileFormat, LinkingJobStatus
 from ..fhir import bundle_sha256, document_bundle, summarize
 from ..models import CareContext, HealthRecord, LinkingChunk, LinkingJob, LinkingReview, LinkingRowError
+from ..services import normal_name
 from . import files, rows
 from .documents import escaped, index_document
 
@@ -255,10 +256,6 @@ def _full_name(first: str, middle: str, last: str) -> str:
     return " ".join(part for part in (first, middle, last) if part)
 
 
-def _normal(value: str) -> str:
-    return " ".join(value.lower().replace(".", " ").split())
-
-
 def _match_patients(batch: list[rows.LinkRow]) -> None:
     """Set `patient_id` (certain), `candidates` (needs review) or an error on each row. Three queries a chunk."""
     fields = ("id", "status", "first_name", "middle_name", "last_name", "abha_number")
@@ -301,10 +298,10 @@ def _match_patients(batch: list[rows.LinkRow]) -> None:
 def _match_demographics(row: rows.LinkRow, accounts: list) -> None:
     """Certain only when exactly one account on the mobile has the same name, gender and year of birth;
     accounts that share the mobile and part of the rest go to a person; nothing close is an error."""
-    name = _normal(row.name)
+    name = normal_name(row.name)
     exact, close = [], []
     for account in accounts:
-        names = {_normal(_full_name(*account[2:5])), _normal(_full_name(account[2], "", account[4]))}
+        names = {normal_name(_full_name(*account[2:5])), normal_name(_full_name(account[2], "", account[4]))}
         same_name = name in names
         same_person_facts = account[7] == row.gender and account[8] == row.year_of_birth
         if same_name and same_person_facts:

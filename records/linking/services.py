@@ -21,12 +21,8 @@ from facilities.models import Facility
 
 from ..enums import LinkingJobStatus, LinkingReviewStatus
 from ..models import CareContext, HealthRecord, LinkingJob, LinkingReview
+from ..services import NotFound
 from . import files
-
-
-class NotFound(DomainError):
-    status = 404
-    code = "not_found"
 
 
 def may_upload_for(actor, facility: Facility) -> bool:

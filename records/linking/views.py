@@ -92,28 +92,28 @@ def linking_home(request):
     """Upload a batch; this facility's recent jobs."""
     _require_linking_user(request)
     facilities = list(_upload_facilities(request.user)[:1])
-    form = UploadForm(request.POST or None, request.FILES or None, facilities=_upload_facilities(request.user))
-    if request.method == "POST":
-        too_large = int(request.META.get("CONTENT_LENGTH") or 0) > settings.LINKING_MAX_UPLOAD_BYTES + 1024 * 1024
-        if too_large:
-            form = UploadForm(None, facilities=_upload_facilities(request.user))
-            form.add_error(None, files.too_large_message())
-        elif form.is_valid():
-            try:
-                job = services.job_create(
-                    actor=request.user,
-                    facility=form.cleaned_data["facility"],
-                    uploaded_file=form.cleaned_data["file"],
-                    request=request,
-                )
-            except DomainError as error:
-                for field, problems in (error.fields or {"__all__": [error.message]}).items():
-                    for problem in problems:
-                        form.add_error(field if field in form.fields else None, problem)
-            else:
-                return redirect("records:linking_job", job.uuid)
+    too_large = request.method == "POST" and files.upload_too_large(request)
+    if too_large:  # refused from the Content-Length alone: the form stays unbound, so the body is never read
+        form = UploadForm(None, facilities=_upload_facilities(request.user))
+    else:
+        form = UploadForm(request.POST or None, request.FILES or None, facilities=_upload_facilities(request.user))
+    if form.is_bound and form.is_valid():
+        try:
+            job = services.job_create(
+                actor=request.user,
+                facility=form.cleaned_data["facility"],
+                uploaded_file=form.cleaned_data["file"],
+                request=request,
+            )
+        except DomainError as error:
+            for field, problems in (error.fields or {"__all__": [error.message]}).items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            return redirect("records:linking_job", job.uuid)
     context = {
         "form": form,
+        "upload_error": files.too_large_message() if too_large else "",
         "facilities": facilities,
         "jobs": selectors.jobs_for(request.user, limit=30),
         "pending_reviews": selectors.reviews_for(request.user, limit=1),

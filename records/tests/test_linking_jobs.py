@@ -609,3 +609,12 @@ def test_a_citizen_with_many_linked_records_reads_them_a_page_at_a_time(hospital
     seen = [event.details["records"] for event in reads[:3]]
     assert [len(page) for page in seen] == [20, 20, 5]
     assert len({uuid for page in seen for uuid in page}) == 45
+
+
+def test_the_upload_page_refuses_a_file_over_the_limit_with_a_message(hospital, client, settings):
+    facility, staff = hospital
+    settings.LINKING_MAX_UPLOAD_BYTES = 2048
+    client.force_login(staff)
+    page = client.post(reverse("records:linking"), {"facility": facility.pk, "file": upload(b"x" * (2 * 1024 * 1024))})
+    assert page.status_code == 200 and "larger than" in page.content.decode()
+    assert not LinkingJob.objects.exists()
