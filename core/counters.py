@@ -28,11 +28,9 @@ ON CONFLICT (metric, district_lgd) DO UPDATE SET value = core_countertotal.value
 """
 
 
-# PostgreSQL does both upserts in one statement (one round trip per counted event: every token, enrollment...).
-_UPSERT_BOTH = f"""
-WITH daily AS ({_UPSERT.strip()})
-{_UPSERT_TOTAL.strip()}
-"""
+# PostgreSQL does both upserts in one round trip per counted event (every token, enrollment...) with the SQL
+# function of migration core 0007, which one-statement write paths call too.
+_COUNT_ADD_FUNCTION = "SELECT core_count_add(%s::text, %s::date, %s::integer, %s::bigint, %s::bigint)"
 
 
 def count_add(
@@ -46,13 +44,12 @@ def count_add(
     """Add `delta` to one counter row (one upsert). Call it inside the transaction of the event."""
     day = day or timezone.localdate()
     daily = [metric, day, district_lgd or 0, facility_key or 0, delta]
-    total = [metric, district_lgd or 0, delta]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(_UPSERT_BOTH, daily + total)
+            cursor.execute(_COUNT_ADD_FUNCTION, daily)
         else:
             cursor.execute(_UPSERT, daily)
-            cursor.execute(_UPSERT_TOTAL, total)
+            cursor.execute(_UPSERT_TOTAL, [metric, district_lgd or 0, delta])
 
 
 def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
