@@ -19,7 +19,7 @@ from facilities.models import ScanToken
 from facilities.scanshare import services
 from facilities.tests.factories import CounterFactory, FacilityFactory, MembershipFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("share_path")]
 IST = zoneinfo.ZoneInfo("Asia/Kolkata")
 
 
@@ -316,3 +316,11 @@ def test_the_facility_page_links_its_staff_to_the_counter_queue(desk, client):
     queue = reverse("facilities:scan_queue", args=[desk["facility"].uuid])
     client.force_login(desk["staff"])
     assert queue in client.get(reverse("facilities:detail", args=[desk["facility"].uuid])).text
+
+
+def test_a_share_costs_few_queries(desk, share_path, django_assert_max_num_queries):
+    """The morning rush: on PostgreSQL a share is the profile's ABHA address and one SQL call."""
+    issue(desk["asha"])  # the counter's sequence row exists, as it does after the day's first patient
+    with django_assert_max_num_queries({"one_call": 2, "orm": 12}[share_path]):
+        token, created = issue(desk["ravi"])
+    assert (token.number, created, token.counter.code, token.facility.facility_id) == (2, True, "OPD1", "IN2410000123")

@@ -3,6 +3,7 @@
 Every counter's numbers must be exactly 1..n (no duplicates, no gaps), and one person gets one token per window.
 """
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -10,11 +11,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from unittest import mock
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from abha.tests.factories import AbhaAccountFactory
 from core.enums import Role
@@ -22,7 +22,7 @@ from facilities.models import ScanSequence, ScanToken
 from facilities.scanshare import services
 from facilities.tests.factories import CounterFactory, FacilityFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("share_path")]
 ROOT = Path(__file__).resolve().parents[2]
 HIP_ID = "IN2410000777"
 
@@ -76,13 +76,27 @@ def test_repeat_shares_at_once_give_one_token_per_person(counter):
     assert ScanSequence.objects.get(counter=counter).last == 6  # numbers taken by a repeat were given back
 
 
+@contextlib.contextmanager
+def _audit_refusing_inserts():
+    """A failure late in a share (its audit row cannot be written), on either write path."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_audit_down() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit down'; END $$ "
+            "LANGUAGE plpgsql; CREATE TRIGGER test_audit_down BEFORE INSERT ON core_auditevent "
+            "FOR EACH ROW EXECUTE FUNCTION test_audit_down()"
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER test_audit_down ON core_auditevent; DROP FUNCTION test_audit_down()")
+
+
 def test_a_failed_share_gives_its_number_back(counter):
     first, second = _citizens(2)
-    with (
-        mock.patch.object(services, "audit_record", side_effect=RuntimeError("audit down")),
-        pytest.raises(RuntimeError),
-    ):
+    with _audit_refusing_inserts(), pytest.raises(DatabaseError, match="audit down"):
         services.token_issue(account=first, actor=first.user, hip_id=HIP_ID, counter_code="OPD1")
+    assert not ScanToken.objects.exists()
     assert services.token_issue(account=second, actor=second.user, hip_id=HIP_ID, counter_code="OPD1")[0].number == 1
 
 
