@@ -29,7 +29,7 @@ MUTED = (74, 85, 101)
 
 def qr_payload(account: AbhaAccount) -> dict:
     """The JSON that ABDM apps read from an ABHA card's QR (keys exactly as ABDM publishes them)."""
-    primary = account.addresses.filter(is_primary=True).first()
+    primary = account.primary_address
     return {
         "hidn": account.abha_number_display,
         "hid": primary.full if primary else "",
@@ -123,7 +123,7 @@ def card_image(account: AbhaAccount) -> Image.Image:
 
     qr_size, qr_x, qr_y = 300, WIDTH - 300 - 36, 126
     image.paste(_qr_image(qr_payload(account), qr_size), (qr_x, qr_y))
-    primary = account.addresses.filter(is_primary=True).first()
+    primary = account.primary_address
     rows = [
         (_("ABHA Number"), account.abha_number_display, 46),
         (_("Name"), account.full_name, 34),

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.functional import cached_property
 
 from core.models import BaseModel, District, State
 
@@ -116,6 +117,12 @@ class AbhaAccount(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.status == AccountStatus.ACTIVE
+
+    @cached_property
+    def primary_address(self) -> "AbhaAddress | None":
+        """The primary ABHA address, read once per instance like the account's own fields (the API's token
+        authentication loads it with the account)."""
+        return self.addresses.filter(is_primary=True).first()
 
 
 class AbhaAddressQuerySet(models.QuerySet):

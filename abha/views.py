@@ -309,7 +309,7 @@ def enrol_done(request):
     account = _enrolled_account(request)
     if account is None:
         return redirect("abha:enrol_start")
-    primary = account.addresses.filter(is_primary=True).first()
+    primary = account.primary_address
     context = {"account": account, "primary": primary, "next_url": request.session.get(ENROL_NEXT)}
     return render(request, "abha/enrol_done.html", context)
 

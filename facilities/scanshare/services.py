@@ -92,7 +92,7 @@ def profile_snapshot(account, *, today: datetime.date | None = None) -> dict:
     One query (the primary ABHA address); `account.district` should be select_related.
     """
     today = today or timezone.localdate()
-    primary = account.addresses.filter(is_primary=True).first()
+    primary = account.primary_address
     place = ", ".join(part for part in (account.address, account.district.name if account.district_id else "") if part)
     return {
         "name": account.full_name,
