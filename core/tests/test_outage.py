@@ -166,7 +166,7 @@ def test_a_database_that_never_answers_gives_a_503_after_the_connect_timeout(tok
 def _redis_cache(port: int, timeout: int = 5) -> dict:
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.PooledRedisCache",
             "LOCATION": f"redis://127.0.0.1:{port}/0",
             "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
         }
