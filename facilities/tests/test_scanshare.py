@@ -18,6 +18,7 @@ from core.models import AuditEvent, DailyCount
 from facilities.enums import FacilityStatus, MembershipRole, TokenStatus
 from facilities.models import ScanToken
 from facilities.scanshare import services
+from facilities.scanshare.api import TokenOutSerializer
 from facilities.tests.factories import CounterFactory, FacilityFactory, MembershipFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("share_path")]
@@ -153,6 +154,8 @@ def test_api_share_returns_201_then_200_with_the_same_body(desk, api_as):
     assert {"token_number", "counter", "facility", "expires_at", "status"} <= set(body)
     assert (body["token_number"], body["counter"]["code"], body["status"]) == (1, "OPD1", "waiting")
     assert body["facility"]["hip_id"] == "IN2410000123"
+    token = ScanToken.objects.select_related("facility", "counter").get()
+    assert body == TokenOutSerializer(token).data  # the body built by hand is what the documented serializer says
 
 
 @pytest.mark.parametrize(
