@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from .models import CounterTotal, DailyCount
+from .models import CounterTotal, DailyCount, FacilityTotal
 
 Row = tuple[datetime.date, int, int, int]  # day, district LGD, facility key, value
 _sources: dict[str, Callable[[], Iterable[Row]]] = {}
@@ -26,10 +26,15 @@ _UPSERT_TOTAL = """
 INSERT INTO core_countertotal (metric, district_lgd, value) VALUES (%s, %s, %s)
 ON CONFLICT (metric, district_lgd) DO UPDATE SET value = core_countertotal.value + excluded.value
 """
+_UPSERT_FACILITY_TOTAL = """
+INSERT INTO core_facilitytotal (metric, facility_key, district_lgd, value) VALUES (%s, %s, %s, %s)
+ON CONFLICT (metric, facility_key, district_lgd) DO UPDATE SET value = core_facilitytotal.value + excluded.value
+"""
 
 
-# PostgreSQL does both upserts in one round trip per counted event (every token, enrollment...) with the SQL
-# function of migration core 0007, which one-statement write paths call too.
+# PostgreSQL does the upserts (daily row, district total, facility total) in one round trip per counted event
+# (every token, enrollment...) with the SQL function of migrations core 0007/0008, which one-statement write
+# paths call too.
 _COUNT_ADD_FUNCTION = "SELECT core_count_add(%s::text, %s::date, %s::integer, %s::bigint, %s::bigint)"
 
 
@@ -41,7 +46,7 @@ def count_add(
     delta: int = 1,
     day: datetime.date | None = None,
 ) -> None:
-    """Add `delta` to one counter row (one upsert). Call it inside the transaction of the event."""
+    """Add `delta` to one counter row and its running totals. Call it inside the transaction of the event."""
     day = day or timezone.localdate()
     daily = [metric, day, district_lgd or 0, facility_key or 0, delta]
     with connection.cursor() as cursor:
@@ -50,6 +55,8 @@ def count_add(
         else:
             cursor.execute(_UPSERT, daily)
             cursor.execute(_UPSERT_TOTAL, [metric, district_lgd or 0, delta])
+            if facility_key:
+                cursor.execute(_UPSERT_FACILITY_TOTAL, [metric, facility_key, district_lgd or 0, delta])
 
 
 def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
@@ -64,6 +71,10 @@ def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
         if connection.vendor != "postgresql":
             cursor.executemany(_UPSERT, params)
             cursor.executemany(_UPSERT_TOTAL, [(m, district, value) for m, _, district, _, value in params])
+            cursor.executemany(
+                _UPSERT_FACILITY_TOTAL,
+                [(m, facility, district, value) for m, _, district, facility, value in params if facility],
+            )
             return
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS counts_in (metric text, day date, district_lgd int, "
@@ -83,6 +94,13 @@ def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
             "INSERT INTO core_countertotal (metric, district_lgd, value) "
             "SELECT metric, district_lgd, SUM(value) FROM counts_in GROUP BY metric, district_lgd "
             "ON CONFLICT (metric, district_lgd) DO UPDATE SET value = core_countertotal.value + excluded.value"
+        )
+        cursor.execute(
+            "INSERT INTO core_facilitytotal (metric, facility_key, district_lgd, value) "
+            "SELECT metric, facility_key, district_lgd, SUM(value) FROM counts_in WHERE facility_key <> 0 "
+            "GROUP BY metric, facility_key, district_lgd "
+            "ON CONFLICT (metric, facility_key, district_lgd) "
+            "DO UPDATE SET value = core_facilitytotal.value + excluded.value"
         )
         cursor.execute("TRUNCATE counts_in")
 
@@ -175,11 +193,21 @@ def _district_totals(rows: Iterable[Row]) -> dict[int, int]:
     return totals
 
 
-def rebuild(metrics: Iterable[str] | None = None, *, fix: bool = False) -> list[dict]:
-    """Recompute each metric from its source; return drift per (metric, district) and, if `fix`, rewrite.
+def _facility_totals(rows: Iterable[Row]) -> dict[tuple[int, int], int]:
+    totals: dict[tuple[int, int], int] = defaultdict(int)
+    for _, district, facility, value in rows:
+        if facility:
+            totals[(facility, district or 0)] += value
+    return totals
 
-    Drift is judged on district totals (what the dashboards show): an incremental counter may hold a
-    change on the day it happened where the source recomputes it on the creation day.
+
+def rebuild(metrics: Iterable[str] | None = None, *, fix: bool = False) -> list[dict]:
+    """Recompute each metric from its source; return drift and, if `fix`, rewrite the counters.
+
+    Drift is judged on district totals (what the dashboards show), with the daily rows summed and the running
+    total per district, and on the running totals per facility (what microsite milestones show; these rows
+    have a `facility_key`). An incremental counter may hold a change on the day it happened where the source
+    recomputes it on the creation day, so single days are not compared.
     """
     drift = []
     for metric in metrics or registered_metrics():
@@ -203,6 +231,26 @@ def rebuild(metrics: Iterable[str] | None = None, *, fix: bool = False) -> list[
                         "source": expected.get(district, 0),
                     }
                 )
+        expected_by_facility = _facility_totals(truth)
+        by_facility = {
+            (facility, district): value
+            for facility, district, value in FacilityTotal.objects.filter(metric=metric).values_list(
+                "facility_key", "district_lgd", "value"
+            )
+        }
+        for facility, district in sorted(set(expected_by_facility) | set(by_facility)):
+            counted = by_facility.get((facility, district), 0)
+            source_value = expected_by_facility.get((facility, district), 0)
+            if counted != source_value:
+                drift.append(
+                    {
+                        "metric": metric,
+                        "district_lgd": district,
+                        "facility_key": facility,
+                        "counted": counted,
+                        "source": source_value,
+                    }
+                )
         if fix:
             with transaction.atomic():
                 CounterTotal.objects.filter(metric=metric).delete()
@@ -212,6 +260,15 @@ def rebuild(metrics: Iterable[str] | None = None, *, fix: bool = False) -> list[
                         for district, value in expected.items()
                         if value
                     ]
+                )
+                FacilityTotal.objects.filter(metric=metric).delete()
+                FacilityTotal.objects.bulk_create(
+                    [
+                        FacilityTotal(metric=metric, facility_key=facility, district_lgd=district, value=value)
+                        for (facility, district), value in expected_by_facility.items()
+                        if value
+                    ],
+                    batch_size=5000,
                 )
                 DailyCount.objects.filter(metric=metric).delete()
                 DailyCount.objects.bulk_create(

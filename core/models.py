@@ -215,3 +215,28 @@ class CounterTotal(models.Model):
 
     def __str__(self):
         return f"{self.metric} d{self.district_lgd}: {self.value}"
+
+
+class FacilityTotal(models.Model):
+    """Running total of a DailyCount metric per facility (and district), kept by the same upserts.
+
+    Microsite milestones and the leaderboard read these instead of summing a facility's daily rows.
+    The district stays in the grain because one facility's rows may name several: the citizen's district
+    for ABHA numbers created with a facility's help, the old and new district of a facility that moved.
+    Events without a facility (facility_key 0) have no row here: CounterTotal holds them.
+    """
+
+    metric = models.CharField(max_length=40)
+    facility_key = models.PositiveBigIntegerField()
+    district_lgd = models.PositiveIntegerField(default=0)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "facility_key", "district_lgd"], name="facilitytotal_one_per_facility"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.metric} f{self.facility_key} d{self.district_lgd}: {self.value}"

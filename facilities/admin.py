@@ -19,6 +19,12 @@ class FacilityAdmin(ScopedAdmin):
     readonly_fields = ["facility_id", "status"]
     inlines = [MembershipInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The dashboard counters follow a facility's status and district through the services only (see
+        # facilities.counting): an existing facility's district is not changed here, whoever signs in.
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "district"] if obj is not None else fields
+
 
 @admin.register(Professional)
 class ProfessionalAdmin(ScopedAdmin):
@@ -26,6 +32,11 @@ class ProfessionalAdmin(ScopedAdmin):
     list_filter = ["status", "category", "council", "district"]
     search_fields = ["name", "hpr_id", "registration_number"]
     readonly_fields = ["hpr_id", "status", "verified_at", "verified_by", "submitted_at", "user"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # As for facilities: verified professionals are counted at their district by the services only.
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "district"] if obj is not None else fields
 
 
 @admin.register(Counter)

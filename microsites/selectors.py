@@ -1,16 +1,20 @@
 """Reads for microsites: their facilities, live metric values, milestone progress and the leaderboard."""
 
 import datetime
+from collections import Counter as Tally
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
+from django.db.models.query import prefetch_related_objects
 from django.utils import timezone
 
-from core import access, counters
+from core import access
 from core.enums import FACILITY_REGISTERED_STATES, CountMetric
-from core.models import DailyCount
+from core.models import CounterTotal, DailyCount, FacilityTotal
 from facilities.enums import FacilityStatus, FacilityType
 from facilities.models import Facility
 
@@ -38,62 +42,12 @@ def microsite_facilities(microsite: Microsite) -> QuerySet[Facility]:
 
 @dataclass(frozen=True)
 class FacilityFacts:
-    """What the milestone metrics need of one of the microsite's facilities."""
+    """What the DHIS incentive needs of a facility (dhis_incentive takes a list of them, or a QuerySet)."""
 
     pk: int
     status: str
     facility_type: str
     beds: int
-
-
-def microsite_facility_facts(microsite: Microsite) -> list[FacilityFacts]:
-    """The microsite's facilities with their status, type and beds: one query, shared by all its metrics."""
-    rows = microsite_facilities(microsite).values_list("pk", "status", "facility_type", "beds")
-    return [FacilityFacts(*row) for row in rows]
-
-
-def _abha_created_in_area(microsite: Microsite, facility_ids: list[int]) -> int:
-    """ABHA numbers created for people of the microsite's districts, or assisted at its facilities.
-
-    Read from the counter table (two sums), never by counting the accounts table.
-    """
-    district_ids = [d.pk for d in microsite.districts.all()]
-    rows = DailyCount.objects.filter(metric=CountMetric.ABHA_CREATED)
-    in_districts = rows.filter(district_lgd__in=district_ids).aggregate(n=Sum("value"))["n"] or 0
-    assisted_elsewhere = (
-        rows.filter(facility_key__in=facility_ids).exclude(district_lgd__in=district_ids).aggregate(n=Sum("value"))["n"]
-        or 0
-    )
-    return in_districts + assisted_elsewhere
-
-
-def _facility_counter_sum(facilities: list[int], metrics, since=None) -> int:
-    """Sum of the counters `metrics` at these facilities (pks), from the daily counter table (one query)."""
-    if not facilities:
-        return 0
-    rows = DailyCount.objects.filter(metric__in=list(metrics), facility_key__in=facilities)
-    if since is not None:
-        rows = rows.filter(day__gte=since)
-    return rows.aggregate(n=Sum("value"))["n"] or 0
-
-
-def facilities_live_on_scan_share(facilities: list[int], today=None) -> int:
-    """How many of these facilities issued at least one Scan & Share token in the last SCAN_SHARE_LIVE_DAYS days
-    (today included), from the token counters: one query."""
-    if not facilities:
-        return 0
-    today = today or timezone.localdate()
-    return (
-        DailyCount.objects.filter(
-            metric=CountMetric.SCAN_TOKENS,
-            facility_key__in=facilities,
-            day__gt=today - datetime.timedelta(days=SCAN_SHARE_LIVE_DAYS),
-            value__gt=0,
-        )
-        .values("facility_key")
-        .distinct()
-        .count()
-    )
 
 
 # What a DHIS "transaction" is here: each health record linked to an ABHA at the facility (once per record,
@@ -137,13 +91,28 @@ def dhis_incentive(
             FacilityFacts(pk, "", kind, beds)
             for pk, kind, beds in facilities.values_list("pk", "facility_type", "beds")
         ]
+    by_facility = _dhis_by_facility(_dhis_plans((f.pk, f.facility_type, f.beds) for f in facilities), since)
+    return Incentive(
+        transactions=sum(i.transactions for i in by_facility.values()),
+        eligible=sum(i.eligible for i in by_facility.values()),
+        amount=sum(i.amount for i in by_facility.values()),
+    )
+
+
+def _dhis_plans(facilities) -> dict[int, tuple[int, int]]:
+    """pk -> (monthly base, rate) of the facilities DHIS covers, from (pk, facility_type, beds)."""
     plans = {}
-    for pk, facility_type, beds in ((f.pk, f.facility_type, f.beds) for f in facilities):
+    for pk, facility_type, beds in facilities:
         plan = dhis_base_and_rate(facility_type, beds)
         if plan is not None:
             plans[pk] = plan
+    return plans
+
+
+def _dhis_by_facility(plans: dict[int, tuple[int, int]], since=None) -> dict[int, Incentive]:
+    """Each facility's incentive, from its transaction counters summed per month (one query)."""
     if not plans:
-        return Incentive(0, 0, 0)
+        return {}
     rows = DailyCount.objects.filter(metric__in=DHIS_TRANSACTION_METRICS, facility_key__in=list(plans))
     if since is not None:
         rows = rows.filter(day__gte=since)
@@ -153,45 +122,345 @@ def dhis_incentive(
         .annotate(n=Sum("value"))
         .values_list("facility_key", "n")
     )
-    transactions = eligible = amount = 0
+    found: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for facility_key, count in monthly:
         base, rate = plans[facility_key]
         above = max(0, count - base)
-        transactions += count
-        eligible += above
-        amount += above * rate
-    return Incentive(transactions=transactions, eligible=eligible, amount=amount)
+        totals = found[facility_key]
+        totals[0] += count
+        totals[1] += above
+        totals[2] += above * rate
+    return {pk: Incentive(*totals) for pk, totals in found.items()}
 
 
-def metric_value(microsite: Microsite, metric: str, facts: list[FacilityFacts] | None = None) -> int:
-    """The live value of `metric` for `microsite`, over its facilities (or its area, for ABHA numbers).
+# Milestone metrics read from the running totals per facility (core.FacilityTotal), all time.
+FACILITY_TOTAL_METRICS = {
+    Metric.RECORDS_LINKED: CountMetric.RECORDS_LINKED,
+    Metric.SCAN_TOKENS: CountMetric.SCAN_TOKENS,
+}
 
-    `facts` (microsite_facility_facts) may be passed in when several metrics of one microsite are computed.
-    Facilities registered and verified come from the facilities' statuses; everything else sums the
-    counter tables (one or two queries), never the accounts, records or tokens tables.
+
+@dataclass(frozen=True)
+class _Area:
+    """What decides a microsite's facilities: districts, pincodes, inclusions and exclusions (pks)."""
+
+    districts: frozenset
+    pincodes: frozenset
+    included: frozenset
+    excluded: frozenset
+
+    def covers(self, district_id, pincode) -> bool:
+        return district_id in self.districts or pincode in self.pincodes
+
+
+def _areas(microsites: list[Microsite]) -> dict[int, _Area]:
+    """Each microsite's area, from its three many-to-many tables: three queries whatever their number."""
+    ids = [m.pk for m in microsites]
+    links = {}
+    for name, target in (
+        ("districts", "district_id"),
+        ("included_facilities", "facility_id"),
+        ("excluded_facilities", "facility_id"),
+    ):
+        through = getattr(Microsite, name).through
+        rows = defaultdict(set)
+        for microsite_id, target_id in through.objects.filter(microsite_id__in=ids).values_list("microsite_id", target):
+            rows[microsite_id].add(target_id)
+        links[name] = rows
+    return {
+        m.pk: _Area(
+            districts=frozenset(links["districts"][m.pk]),
+            pincodes=frozenset(m.pincodes or []),
+            included=frozenset(links["included_facilities"][m.pk]),
+            excluded=frozenset(links["excluded_facilities"][m.pk]),
+        )
+        for m in microsites
+    }
+
+
+class _Cells:
+    """Facility figures summed per cell: (district, pincode), the pincode only where some microsite names it.
+
+    A microsite's area is a union of cells (its districts, its pincodes), corrected by its inclusions and
+    exclusions, which are kept per facility (`special`). Each figure is a key of a Tally.
     """
-    if facts is None:
-        facts = microsite_facility_facts(microsite)
-    facility_ids = [f.pk for f in facts]
-    if metric == Metric.FACILITIES_REGISTERED:
-        return sum(1 for f in facts if f.status in FACILITY_REGISTERED_STATES)
-    if metric == Metric.FACILITIES_VERIFIED:
-        return sum(1 for f in facts if f.status == FacilityStatus.VERIFIED)
-    if metric == Metric.ABHA_CREATED:
-        return _abha_created_in_area(microsite, facility_ids)
-    if metric == Metric.PROFESSIONALS_VERIFIED:
-        # Professionals registered in the microsite's districts (the counter's district grain).
-        district_ids = [d.pk for d in microsite.districts.all()]
-        return counters.total(CountMetric.PROFESSIONALS_VERIFIED, district_ids)
-    if metric == Metric.INCENTIVE_TRANSACTIONS:
-        return dhis_incentive(facts).eligible
-    if metric == Metric.RECORDS_LINKED:
-        return _facility_counter_sum(facility_ids, [CountMetric.RECORDS_LINKED])
-    if metric == Metric.SCAN_TOKENS:
-        return _facility_counter_sum(facility_ids, [CountMetric.SCAN_TOKENS])
-    if metric == Metric.FACILITIES_LIVE_SCAN_SHARE:
-        return facilities_live_on_scan_share(facility_ids)
-    raise ValueError(f"Unknown metric {metric!r}")
+
+    def __init__(self, areas: dict[int, _Area]):
+        self.districts = sorted({d for a in areas.values() for d in a.districts})
+        self.pincodes = sorted({p for a in areas.values() for p in a.pincodes})
+        self.district_set, self.pincode_set = set(self.districts), set(self.pincodes)
+        self.special_ids = sorted({pk for a in areas.values() for pk in a.included | a.excluded})
+        self.cells: dict[tuple, Tally] = defaultdict(Tally)
+        self.special: dict[int, Tally] = defaultdict(Tally)
+        # Where each included or excluded facility is, and its status (one query).
+        self.special_place: dict[int, tuple] = {}
+        self.special_status: dict[int, str] = {}
+        if self.special_ids:
+            rows = Facility.objects.filter(pk__in=self.special_ids).values_list(
+                "pk", "district_id", "pincode", "status"
+            )
+            for pk, district, pincode, status in rows:
+                self.special_place[pk] = (district, pincode)
+                self.special_status[pk] = status
+
+    @property
+    def empty(self) -> bool:
+        return not self.districts and not self.pincodes
+
+    def area_q(self) -> Q:
+        return Q(district_id__in=self.districts) | Q(pincode__in=self.pincodes)
+
+    def cell_of(self, district_id, pincode) -> tuple:
+        return (district_id, pincode if pincode in self.pincode_set else "")
+
+    def sql(self, alias: str = "f") -> tuple[str, list, str, list]:
+        """SQL for the cell's pincode column and for "in some microsite's area", each with its parameters."""
+        if self.pincodes:
+            marks = ", ".join(["%s"] * len(self.pincodes))
+            cell = f"CASE WHEN {alias}.pincode IN ({marks}) THEN {alias}.pincode ELSE '' END"
+            cell_params = list(self.pincodes)
+        else:
+            cell, cell_params = "''", []
+        conditions, params = [], []
+        if self.districts:
+            conditions.append(f"{alias}.district_id IN ({', '.join(['%s'] * len(self.districts))})")
+            params += self.districts
+        if self.pincodes:
+            conditions.append(f"{alias}.pincode IN ({', '.join(['%s'] * len(self.pincodes))})")
+            params += self.pincodes
+        return cell, cell_params, " OR ".join(conditions), params
+
+    def total(self, area: _Area) -> Tally:
+        """The figures over one microsite's area, from the district sums, its pincodes' cells and its corrections."""
+        found = Tally()
+        for district in area.districts:
+            found.update(self.by_district.get(district, ()))
+        for pincode in area.pincodes:
+            for district, tally in self.by_pincode.get(pincode, ()):
+                if district not in area.districts:
+                    found.update(tally)
+        for pk in area.included - area.excluded:
+            place = self.special_place.get(pk)
+            if place is not None and not area.covers(*place):
+                found.update(self.special[pk])
+        for pk in area.excluded:
+            place = self.special_place.get(pk)
+            if place is not None and area.covers(*place):
+                found.subtract(self.special[pk])
+        return found
+
+    def index(self) -> None:
+        self.by_district: dict[int, Tally] = defaultdict(Tally)
+        self.by_pincode: dict[str, list[tuple[int, Tally]]] = defaultdict(list)
+        for (district, pincode), tally in self.cells.items():
+            self.by_district[district].update(tally)
+            if pincode:
+                self.by_pincode[pincode].append((district, tally))
+
+
+def _facility_figures(cells: _Cells) -> None:
+    """Facilities registered and verified per cell: one grouped query on the facility table."""
+    registered = Count("pk", filter=Q(status__in=FACILITY_REGISTERED_STATES))
+    verified = Count("pk", filter=Q(status=FacilityStatus.VERIFIED))
+    if not cells.empty:
+        pincode = Value("")
+        if cells.pincodes:
+            pincode = Case(When(pincode__in=cells.pincodes, then=F("pincode")), default=Value(""))
+        rows = (
+            Facility.objects.filter(cells.area_q())
+            .annotate(cell_pincode=pincode)
+            .values("district_id", "cell_pincode")
+            .annotate(registered=registered, verified=verified)
+            .values_list("district_id", "cell_pincode", "registered", "verified")
+        )
+        for district, pincode_value, registered_count, verified_count in rows:
+            tally = cells.cells[(district, pincode_value)]
+            tally["registered"] += registered_count
+            tally["verified"] += verified_count
+    for pk, status in cells.special_status.items():
+        cells.special[pk]["registered"] += status in FACILITY_REGISTERED_STATES
+        cells.special[pk]["verified"] += status == FacilityStatus.VERIFIED
+
+
+def _facility_totals(cells: _Cells, metrics: list[str]) -> None:
+    """The running totals per facility of `metrics`, summed per cell and per district of the event (ABHA numbers
+    created are counted at the citizen's district): one grouped query, one more for included/excluded ones."""
+    if not cells.empty:
+        cell, cell_params, area, area_params = cells.sql()
+        marks = ", ".join(["%s"] * len(metrics))
+        sql = (
+            f"SELECT f.district_id, {cell}, t.metric, t.district_lgd, SUM(t.value) "  # noqa: S608 - only placeholders
+            f"FROM {FacilityTotal._meta.db_table} t JOIN {Facility._meta.db_table} f ON f.id = t.facility_key "
+            f"WHERE t.metric IN ({marks}) AND ({area}) GROUP BY 1, 2, 3, 4"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*cell_params, *metrics, *area_params])
+            for district, pincode, metric, event_district, value in cursor.fetchall():
+                cells.cells[(district, pincode)][("total", metric, event_district)] += value
+    if cells.special_ids:
+        rows = FacilityTotal.objects.filter(metric__in=metrics, facility_key__in=cells.special_ids).values_list(
+            "facility_key", "metric", "district_lgd", "value"
+        )
+        for pk, metric, event_district, value in rows:
+            cells.special[pk][("total", metric, event_district)] += value
+
+
+def _live_on_scan_share(cells: _Cells, today: datetime.date) -> None:
+    """Facilities with a token in the last SCAN_SHARE_LIVE_DAYS days, per cell, from those days' counter rows."""
+    since = today - datetime.timedelta(days=SCAN_SHARE_LIVE_DAYS)
+    if not cells.empty:
+        cell, cell_params, area, area_params = cells.sql()
+        sql = (
+            f"SELECT f.district_id, {cell}, COUNT(DISTINCT d.facility_key) "  # noqa: S608 - only placeholders
+            f"FROM {DailyCount._meta.db_table} d JOIN {Facility._meta.db_table} f ON f.id = d.facility_key "
+            f"WHERE d.metric = %s AND d.day > %s AND d.value > 0 AND ({area}) GROUP BY 1, 2"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*cell_params, CountMetric.SCAN_TOKENS, since, *area_params])
+            for district, pincode, live in cursor.fetchall():
+                cells.cells[(district, pincode)]["live"] += live
+    if cells.special_ids:
+        live = DailyCount.objects.filter(
+            metric=CountMetric.SCAN_TOKENS, facility_key__in=cells.special_ids, day__gt=since, value__gt=0
+        )
+        for pk in set(live.values_list("facility_key", flat=True)):
+            cells.special[pk]["live"] += 1
+
+
+def _incentives(cells: _Cells) -> None:
+    """DHIS-eligible transactions per cell, from the monthly transactions of the facilities that may earn any.
+
+    A facility earns only in a month with more transactions than its base, so only if its running total (records
+    linked plus tokens, counters that only grow) is above that base: one grouped query on the running totals picks
+    those, one on the daily counters of just those facilities sums their months. Most facilities never get there,
+    so the daily rows read stay few at any data size.
+    """
+    _, _, area, params = cells.sql()
+    conditions = [f"({area})"] if area else []
+    if cells.special_ids:
+        conditions.append(f"f.id IN ({', '.join(['%s'] * len(cells.special_ids))})")
+        params = [*params, *cells.special_ids]
+    if not conditions:
+        return
+    labs = sorted(DHIS_LAB_TYPES)
+    lab_marks = ", ".join(["%s"] * len(labs))
+    sql = (
+        "SELECT f.id, f.district_id, f.pincode, f.facility_type, f.beds "  # noqa: S608 - only placeholders
+        f"FROM {Facility._meta.db_table} f JOIN {FacilityTotal._meta.db_table} t ON t.facility_key = f.id "
+        f"WHERE t.metric IN (%s, %s) AND ({' OR '.join(conditions)}) "
+        f"AND (f.facility_type IN ({lab_marks}) OR f.beds >= %s) "
+        "GROUP BY f.id, f.district_id, f.pincode, f.facility_type, f.beds "
+        f"HAVING SUM(t.value) > CASE WHEN f.facility_type IN ({lab_marks}) THEN %s ELSE %s * f.beds END"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                *DHIS_TRANSACTION_METRICS,
+                *params,
+                *labs,
+                settings.DHIS_MIN_BEDS,
+                *labs,
+                settings.DHIS_LAB_BASE,
+                settings.DHIS_BASE_PER_BED,
+            ],
+        )
+        candidates = cursor.fetchall()
+    places = {pk: (district, pincode) for pk, district, pincode, _, _ in candidates}
+    plans = _dhis_plans((pk, facility_type, beds) for pk, _, _, facility_type, beds in candidates)
+    special = set(cells.special_ids)
+    for pk, incentive in _dhis_by_facility(plans).items():
+        district, pincode = places[pk]
+        if district in cells.district_set or pincode in cells.pincode_set:
+            cells.cells[cells.cell_of(district, pincode)]["dhis"] += incentive.eligible
+        if pk in special:
+            cells.special[pk]["dhis"] += incentive.eligible
+
+
+def microsite_metric_values(microsites, metrics, today: datetime.date | None = None) -> dict[int, dict[str, int]]:
+    """The live value of each of `metrics` for each microsite (pk -> metric -> value), over its facilities (or its
+    area, for ABHA numbers and professionals).
+
+    A fixed number of grouped queries whatever the number of microsites: their areas (three), the facility table
+    grouped by district and pincode (facilities registered and verified), the running totals per facility (records
+    linked, tokens, ABHA numbers assisted at a facility) and per district (ABHA numbers, professionals), plus the
+    last 30 days of token counters for "live on Scan & Share" and the monthly transaction counters of the covered
+    facilities for the DHIS incentive, each only when asked for. Never the accounts, records or tokens tables.
+    """
+    microsites = list(microsites)
+    metrics = set(metrics)
+    if not microsites:
+        return {}
+    areas = _areas(microsites)
+    cells = _Cells(areas)
+    if metrics & {Metric.FACILITIES_REGISTERED, Metric.FACILITIES_VERIFIED}:
+        _facility_figures(cells)
+    total_metrics = sorted(
+        {FACILITY_TOTAL_METRICS[m] for m in metrics if m in FACILITY_TOTAL_METRICS}
+        | ({CountMetric.ABHA_CREATED} if Metric.ABHA_CREATED in metrics else set())
+    )
+    if total_metrics:
+        _facility_totals(cells, total_metrics)
+    if Metric.FACILITIES_LIVE_SCAN_SHARE in metrics:
+        _live_on_scan_share(cells, today or timezone.localdate())
+    if Metric.INCENTIVE_TRANSACTIONS in metrics:
+        _incentives(cells)
+    district_metrics = [
+        metric
+        for metric, wanted in (
+            (CountMetric.ABHA_CREATED, Metric.ABHA_CREATED),
+            (CountMetric.PROFESSIONALS_VERIFIED, Metric.PROFESSIONALS_VERIFIED),
+        )
+        if wanted in metrics
+    ]
+    by_district: dict[str, dict[int, int]] = defaultdict(dict)
+    if district_metrics and cells.districts:
+        rows = CounterTotal.objects.filter(metric__in=district_metrics, district_lgd__in=cells.districts)
+        for metric, district, value in rows.values_list("metric", "district_lgd", "value"):
+            by_district[metric][district] = value
+    cells.index()
+
+    values = {}
+    for microsite in microsites:
+        area = areas[microsite.pk]
+        found = cells.total(area)
+
+        def summed(metric, found=found):
+            return sum(v for key, v in found.items() if isinstance(key, tuple) and key[1] == metric)
+
+        result = {}
+        for metric in metrics:
+            if metric == Metric.FACILITIES_REGISTERED:
+                result[metric] = found["registered"]
+            elif metric == Metric.FACILITIES_VERIFIED:
+                result[metric] = found["verified"]
+            elif metric in FACILITY_TOTAL_METRICS:
+                result[metric] = summed(FACILITY_TOTAL_METRICS[metric])
+            elif metric == Metric.ABHA_CREATED:
+                # Created for people of its districts, plus assisted at its facilities for people living elsewhere.
+                in_districts = sum(by_district[CountMetric.ABHA_CREATED].get(d, 0) for d in area.districts)
+                assisted_elsewhere = sum(
+                    v
+                    for key, v in found.items()
+                    if isinstance(key, tuple) and key[1] == CountMetric.ABHA_CREATED and key[2] not in area.districts
+                )
+                result[metric] = in_districts + assisted_elsewhere
+            elif metric == Metric.PROFESSIONALS_VERIFIED:
+                # Professionals registered in the microsite's districts (the counter's district grain).
+                result[metric] = sum(by_district[CountMetric.PROFESSIONALS_VERIFIED].get(d, 0) for d in area.districts)
+            elif metric == Metric.INCENTIVE_TRANSACTIONS:
+                result[metric] = found["dhis"]
+            elif metric == Metric.FACILITIES_LIVE_SCAN_SHARE:
+                result[metric] = found["live"]
+            else:
+                raise ValueError(f"Unknown metric {metric!r}")
+        values[microsite.pk] = result
+    return values
+
+
+def metric_value(microsite: Microsite, metric: str) -> int:
+    """The live value of `metric` for `microsite` (see microsite_metric_values)."""
+    return microsite_metric_values([microsite], [metric])[microsite.pk][metric]
 
 
 @dataclass(frozen=True)
@@ -231,16 +500,16 @@ def milestone_progress(milestone: Milestone, value: int, today: datetime.date | 
 
 
 def microsite_progress(
-    microsite: Microsite, today: datetime.date | None = None, facts: list[FacilityFacts] | None = None
+    microsite: Microsite, today: datetime.date | None = None, values: dict[str, int] | None = None
 ) -> list[Progress]:
     """Progress of every milestone; each metric is counted once, however many milestones use it.
 
-    One query for the microsite's facilities, then one or two on the counters per metric used.
+    `values` (metric -> value, from microsite_metric_values) may be passed in; else they are read, in a fixed
+    number of queries.
     """
     milestones = list(microsite.milestones.all())
-    if facts is None:
-        facts = microsite_facility_facts(microsite)
-    values = {metric: metric_value(microsite, metric, facts) for metric in {m.metric for m in milestones}}
+    if values is None:
+        values = microsite_metric_values([microsite], {m.metric for m in milestones}, today)[microsite.pk]
     return [milestone_progress(m, values[m.metric], today) for m in milestones]
 
 
@@ -260,12 +529,17 @@ class LeaderboardRow:
 def leaderboard(microsites) -> list[LeaderboardRow]:
     """Ranked by share of milestones achieved, then records linked, then facilities verified, then name.
 
+    A fixed number of queries whatever the number of microsites (see microsite_metric_values).
+
     The microsite that achieved all its milestones earliest is marked `first_to_complete`.
     """
+    microsites = list(microsites)
+    prefetch_related_objects(microsites, "milestones")
+    wanted = {m.metric for microsite in microsites for m in microsite.milestones.all()}
+    values = microsite_metric_values(microsites, wanted | {Metric.RECORDS_LINKED, Metric.FACILITIES_VERIFIED})
     rows = []
     for microsite in microsites:
-        facts = microsite_facility_facts(microsite)
-        progress = microsite_progress(microsite, facts=facts)
+        progress = microsite_progress(microsite, values=values[microsite.pk])
         achieved = [p for p in progress if p.status == MilestoneStatus.ACHIEVED]
         total = len(progress)
         completed_at = None
@@ -278,8 +552,8 @@ def leaderboard(microsites) -> list[LeaderboardRow]:
                 "achieved": len(achieved),
                 "total": total,
                 "share": len(achieved) / total if total else 0.0,
-                "records_linked": metric_value(microsite, Metric.RECORDS_LINKED, facts),
-                "facilities_verified": metric_value(microsite, Metric.FACILITIES_VERIFIED, facts),
+                "records_linked": values[microsite.pk][Metric.RECORDS_LINKED],
+                "facilities_verified": values[microsite.pk][Metric.FACILITIES_VERIFIED],
                 "completed_at": completed_at,
             }
         )

@@ -12,7 +12,7 @@ from core.exceptions import DomainError, NotAllowed
 from core.services import audit_record
 
 from .models import MICROSITE_MONTHS, Microsite, Milestone
-from .selectors import metric_value, microsite_facility_facts
+from .selectors import microsite_metric_values
 
 
 def default_deadline(start_date: datetime.date) -> datetime.date:
@@ -104,7 +104,9 @@ def milestone_template_apply(
     return added
 
 
-def milestones_refresh(*, microsite: Microsite, now: datetime.datetime | None = None) -> int:
+def milestones_refresh(
+    *, microsite: Microsite, now: datetime.datetime | None = None, values: dict[str, int] | None = None
+) -> int:
     """Stamp `achieved_at` on milestones whose metric has reached the target; returns how many were stamped.
 
     Idempotent: the conditional update only touches milestones not yet stamped, so a retried task
@@ -113,8 +115,8 @@ def milestones_refresh(*, microsite: Microsite, now: datetime.datetime | None = 
     now = now or timezone.now()
     stamped = 0
     pending = list(microsite.milestones.filter(achieved_at__isnull=True))
-    facts = microsite_facility_facts(microsite) if pending else []
-    values = {metric: metric_value(microsite, metric, facts) for metric in {m.metric for m in pending}}
+    if values is None and pending:
+        values = microsite_metric_values([microsite], {m.metric for m in pending})[microsite.pk]
     for milestone in pending:
         if values[milestone.metric] >= milestone.target:
             stamped += Milestone.objects.filter(pk=milestone.pk, achieved_at__isnull=True).update(achieved_at=now)

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from core import counters
-from core.models import DailyCount
+from core.models import CounterTotal, DailyCount, FacilityTotal
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 1, 15)
@@ -38,10 +38,12 @@ def test_rebuild_reports_drift_and_fixes_it(monkeypatch):
     assert drift == [
         {"metric": "test_metric", "district_lgd": 438, "counted": 0, "daily": 0, "source": 2},
         {"metric": "test_metric", "district_lgd": 443, "counted": 4, "daily": 4, "source": 5},
+        {"metric": "test_metric", "district_lgd": 438, "facility_key": 3, "counted": 0, "source": 2},
     ]
     counters.rebuild(["test_metric"], fix=True)
     assert counters.rebuild(["test_metric"]) == []
     assert counters.totals_by_district("test_metric") == {443: 5, 438: 2}
+    assert _facility_totals("test_metric") == {(3, 438): 2}
 
 
 def test_running_totals_follow_the_daily_rows():
@@ -58,3 +60,64 @@ def test_rebuild_counters_command_reports(capsys):
     call_command("rebuild_counters", "--fix")
     call_command("rebuild_counters")
     assert "No drift" in capsys.readouterr().out
+
+
+def _facility_totals(metric):
+    return {
+        (facility, district): value
+        for facility, district, value in FacilityTotal.objects.filter(metric=metric).values_list(
+            "facility_key", "district_lgd", "value"
+        )
+    }
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_facility_totals_follow_every_write_path(vendor, monkeypatch):
+    """count_add (the SQL function on PostgreSQL, plain upserts on SQLite) and count_add_many (COPY on PostgreSQL,
+    executemany on SQLite) keep the running totals per facility; events without a facility have none."""
+    from django.db import connection
+
+    monkeypatch.setattr(connection, "vendor", vendor)  # the SQLite statements are plain SQL PostgreSQL runs too
+    counters.count_add(metric="m", district_lgd=443, facility_key=7, day=DAY, delta=3)
+    counters.count_add(metric="m", district_lgd=443, facility_key=7, day=DAY + datetime.timedelta(days=1))
+    counters.count_add(metric="m", district_lgd=438, facility_key=7, day=DAY)  # the same facility, another district
+    counters.count_add(metric="m", district_lgd=443, day=DAY, delta=5)  # no facility
+    counters.count_add_many(metric="m", rows=[(DAY, 443, 7, 2), (DAY, 443, 8, 1), (DAY, 443, 8, -1), (DAY, 438, 0, 9)])
+    counters.count_add(metric="other", district_lgd=443, facility_key=7, day=DAY)
+    assert _facility_totals("m") == {(7, 443): 6, (7, 438): 1, (8, 443): 0}
+    assert _facility_totals("other") == {(7, 443): 1}
+    daily = DailyCount.objects.filter(metric="m", facility_key__gt=0)
+    assert sum(daily.values_list("value", flat=True)) == sum(_facility_totals("m").values())
+    assert dict(CounterTotal.objects.filter(metric="m").values_list("district_lgd", "value")) == {443: 11, 438: 10}
+
+
+def test_the_sql_function_keeps_the_facility_totals():
+    """Scan & Share's one-statement write path calls core_count_add itself."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT core_count_add('m', %s, 443, 7, 2)", [DAY])
+        cursor.execute("SELECT core_count_add('m', %s, 443, 0, 1)", [DAY])
+    assert _facility_totals("m") == {(7, 443): 2}
+
+
+def test_rebuild_reports_and_fixes_drift_in_the_facility_totals(monkeypatch, capsys):
+    truth = [(DAY, 443, 7, 5), (DAY, 443, 8, 1), (DAY, 438, 0, 2)]
+    monkeypatch.setitem(counters._sources, "test_metric", lambda: truth)
+    for day, district, facility, value in truth:
+        counters.count_add(metric="test_metric", district_lgd=district, facility_key=facility, day=day, delta=value)
+    assert counters.rebuild(["test_metric"]) == []
+    # The facility totals drift (a write that bypassed count_add), the district figures do not.
+    FacilityTotal.objects.filter(metric="test_metric", facility_key=7).update(value=3)
+    FacilityTotal.objects.create(metric="test_metric", facility_key=9, district_lgd=443, value=2)
+    assert counters.rebuild(["test_metric"]) == [
+        {"metric": "test_metric", "district_lgd": 443, "facility_key": 7, "counted": 3, "source": 5},
+        {"metric": "test_metric", "district_lgd": 443, "facility_key": 9, "counted": 2, "source": 0},
+    ]
+    call_command("rebuild_counters", "--metric", "test_metric")
+    assert "drift test_metric district 443 facility 7: counted 3, source 5" in capsys.readouterr().out
+    call_command("rebuild_counters", "--metric", "test_metric", "--fix")
+    assert counters.rebuild(["test_metric"]) == []
+    assert _facility_totals("test_metric") == {(7, 443): 5, (8, 443): 1}

@@ -290,3 +290,158 @@ def test_records_linked_by_a_job_equal_a_direct_count_when_its_tasks_run_twice(
     assert counters.rebuild([CountMetric.RECORDS_LINKED]) == []
     district = api_as(StateOfficialFactory()).get(f"/api/v1/dashboard/summary/?district_lgd={facility.district_id}")
     assert district.json()["records_linked"] == 10
+
+
+def test_microsite_metrics_and_facility_totals_equal_direct_counts_after_a_mixed_workload(
+    enrol, sms_outbox, django_capture_on_commit_callbacks
+):
+    """Records linked (and amended), Scan & Share tokens, self and assisted enrollments, verifications, a
+    suspension and a draft moved to another district, all through the services: the running totals per facility
+    equal direct counts of the source tables, and so does every milestone metric of microsites whose areas mix
+    districts, pincodes, inclusions and exclusions, read for all of them at once (the leaderboard's path) or one
+    at a time."""
+    import copy
+    import datetime
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from abha.tests.factories import AbhaAccountFactory
+    from core.models import FacilityTotal
+    from facilities.enums import RegistryStatus
+    from facilities.models import Professional, ScanToken
+    from facilities.scanshare.services import token_issue
+    from facilities.tests.factories import CounterFactory, MembershipFactory, ProfessionalFactory
+    from microsites.enums import Metric
+    from microsites.selectors import (
+        dhis_incentive,
+        leaderboard,
+        metric_value,
+        microsite_facilities,
+        microsite_metric_values,
+    )
+    from microsites.tests.factories import MicrositeFactory
+    from records import services as record_services
+    from records.models import HealthRecord
+    from records.tests.factories import load_bundle
+
+    officer = DistrictOfficerFactory()
+    hospital = FacilityFactory(district_id=443, pincode="364001", beds=12)
+    suspended = FacilityFactory(district_id=443, pincode="364002")
+    by_pincode = FacilityFactory(district_id=438, pincode="380009", facility_type="diagnostic_lab")
+    included = FacilityFactory(district_id=438, pincode="380001")
+    patients = AbhaAccountFactory.create_batch(3, district_id=443)
+    counters.rebuild(fix=True)  # the factories bypass the services: count their rows once
+    facility_services.facility_change_status(actor=officer, facility=suspended, action="suspend", reason="Audit")
+    registrant = UserFactory(role=Role.FACILITY_STAFF)
+    draft = facility_services.facility_create(actor=registrant, data={"name": "Kumbharwada Clinic"})
+    facility_services.facility_update(
+        actor=registrant, facility=draft, data={"district": District.objects.get(lgd_code=443)}
+    )
+
+    # ABHA numbers: self enrolled in each district, and assisted at a facility for people of either district.
+    enrol(mobile="9876500001", district_lgd=443)
+    enrol(mobile="9876500002", district_lgd=438)
+    helper = MembershipFactory(facility=by_pincode, user__role=Role.FACILITY_STAFF).user
+    for mobile, district in [("9876500003", 443), ("9876500004", 438), ("9876500005", 459)]:
+        with django_capture_on_commit_callbacks(execute=True):
+            txn = abha_services.enrolment_start(
+                mobile=mobile, consent_version=CURRENT_CONSENT_VERSION, actor=helper, facility=by_pincode
+            )
+        abha_services.otp_verify(txn_id=txn.uuid, otp=_last_otp(sms_outbox, mobile), purpose=OtpPurpose.ENROL)
+        abha_services.enrolment_complete(txn_id=txn.uuid, data={**DETAILS, "district_lgd": district})
+
+    # Records linked at three facilities, one amended (a new version counts nothing).
+    bundle = load_bundle("Prescription")
+    for facility, references in [(hospital, 3), (by_pincode, 2), (included, 1), (suspended, 1)]:
+        staff = MembershipFactory(facility=facility, user__role=Role.FACILITY_STAFF).user
+        for i in range(references):
+            common = {
+                "actor": staff,
+                "facility": facility,
+                "patient": patients[i % 3],
+                "reference": f"OPD-{i}",
+                "display": "OPD visit",
+                "date": datetime.date(2026, 1, 5),
+                "hi_type": "Prescription",
+            }
+            record_services.record_add(bundle=bundle, **common)
+            if i == 0:
+                amended = copy.deepcopy(bundle)
+                amended["entry"][0]["resource"]["title"] = "Prescription (corrected)"
+                record_services.record_add(bundle=amended, **common)
+
+    # Scan & Share tokens at two counters.
+    for facility in (hospital, included):
+        counter = CounterFactory(facility=facility, code="OPD1")
+        for patient in patients[: 2 if facility is hospital else 1]:
+            token_issue(account=patient, actor=patient.user, hip_id=counter.facility.facility_id, counter_code="OPD1")
+
+    professional = ProfessionalFactory(status="submitted", district_id=443)
+    facility_services.professional_verify(actor=officer, professional=professional, decision="approve")
+
+    assert counters.rebuild() == []  # district totals, daily rows and facility totals all equal the sources
+
+    def facility_totals(metric):
+        totals = {}
+        for facility, value in FacilityTotal.objects.filter(metric=metric).values_list("facility_key", "value"):
+            totals[facility] = totals.get(facility, 0) + value
+        return {facility: value for facility, value in totals.items() if value}
+
+    linked = HealthRecord.objects.filter(patient__isnull=False, version=1)
+    assert facility_totals(CountMetric.RECORDS_LINKED) == {
+        f.pk: linked.filter(facility=f).count() for f in Facility.objects.all() if linked.filter(facility=f).exists()
+    }
+    assert facility_totals(CountMetric.SCAN_TOKENS) == {hospital.pk: 2, included.pk: 1}
+    assert facility_totals(CountMetric.ABHA_CREATED) == {
+        by_pincode.pk: AbhaAccount.objects.filter(assisted_facility=by_pincode).count()
+    }
+
+    first = MicrositeFactory(name="Bhavnagar and Pincode 380009", districts=[443])
+    first.pincodes = ["380009"]
+    first.save()
+    first.included_facilities.add(included)
+    first.excluded_facilities.add(suspended)
+    second = MicrositeFactory(name="Ahmedabad", districts=[438])
+    second.excluded_facilities.add(included, hospital)  # hospital is not in its area: nothing to take away
+    third = MicrositeFactory(name="Surat by inclusion", districts=[459])
+    third.included_facilities.add(hospital, by_pincode)
+    third.excluded_facilities.add(by_pincode)  # excluded wins over included
+    microsites = [first, second, third]
+
+    today = timezone.localdate()
+
+    def direct(microsite, metric):
+        facilities = microsite_facilities(microsite)
+        districts = list(microsite.districts.values_list("pk", flat=True))
+        return {
+            Metric.FACILITIES_REGISTERED: facilities.filter(status__in=["submitted", "verified", "suspended"]).count(),
+            Metric.FACILITIES_VERIFIED: facilities.filter(status=FacilityStatus.VERIFIED).count(),
+            Metric.RECORDS_LINKED: linked.filter(facility__in=facilities).count(),
+            Metric.SCAN_TOKENS: ScanToken.objects.filter(facility__in=facilities).count(),
+            Metric.FACILITIES_LIVE_SCAN_SHARE: ScanToken.objects.filter(
+                facility__in=facilities, day__gt=today - datetime.timedelta(days=30)
+            )
+            .values("facility")
+            .distinct()
+            .count(),
+            Metric.ABHA_CREATED: AbhaAccount.objects.filter(
+                Q(district_id__in=districts) | Q(assisted_facility__in=facilities)
+            ).count(),
+            Metric.PROFESSIONALS_VERIFIED: Professional.objects.filter(
+                status=RegistryStatus.VERIFIED, district_id__in=districts
+            ).count(),
+            Metric.INCENTIVE_TRANSACTIONS: dhis_incentive(facilities).eligible,
+        }[metric]
+
+    expected = {m.pk: {metric: direct(m, metric) for metric in Metric.values} for m in microsites}
+    assert microsite_metric_values(microsites, Metric.values) == expected
+    assert {m.pk: {metric: metric_value(m, metric) for metric in Metric.values} for m in microsites} == expected
+    assert expected[first.pk][Metric.RECORDS_LINKED] == 3 + 2 + 1  # hospital, by pincode, included
+    assert expected[first.pk][Metric.ABHA_CREATED] == 3 + 1 + 1 + 2  # of 443, and assisted at by_pincode
+    assert expected[second.pk][Metric.RECORDS_LINKED] == 2
+    assert expected[third.pk][Metric.SCAN_TOKENS] == 2
+    board = {row.microsite.pk: row for row in leaderboard(microsites)}
+    for microsite in microsites:
+        assert board[microsite.pk].records_linked == expected[microsite.pk][Metric.RECORDS_LINKED]
+        assert board[microsite.pk].facilities_verified == expected[microsite.pk][Metric.FACILITIES_VERIFIED]

@@ -21,8 +21,9 @@ class Command(BaseCommand):
             raise SystemExit(2)
         drift = counters.rebuild(metric, fix=fix)
         for row in drift:
+            facility = f" facility {row['facility_key']}" if "facility_key" in row else ""
             self.stdout.write(
-                f"drift {row['metric']} district {row['district_lgd']}: counted {row['counted']}, "
+                f"drift {row['metric']} district {row['district_lgd']}{facility}: counted {row['counted']}, "
                 f"source {row['source']}"
             )
         checked = ", ".join(metric or counters.registered_metrics())

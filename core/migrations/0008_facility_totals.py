@@ -1,0 +1,82 @@
+"""Running totals per facility (core.FacilityTotal) for microsite milestones and the leaderboard.
+
+`core_count_add` (migration 0007) is replaced, with the same signature, by one that also keeps them: Scan &
+Share's one-statement write path and `core.counters.count_add` keep all three counter tables in one call.
+Existing daily rows are summed into the new table.
+"""
+
+from django.db import migrations, models
+
+FORWARD = """
+CREATE OR REPLACE FUNCTION core_count_add(
+    p_metric text, p_day date, p_district integer, p_facility bigint, p_delta bigint
+) RETURNS void AS $$
+BEGIN
+    INSERT INTO core_dailycount (metric, day, district_lgd, facility_key, value)
+    VALUES (p_metric, p_day, p_district, p_facility, p_delta)
+    ON CONFLICT (metric, day, district_lgd, facility_key) DO UPDATE SET value = core_dailycount.value + excluded.value;
+    INSERT INTO core_countertotal (metric, district_lgd, value) VALUES (p_metric, p_district, p_delta)
+    ON CONFLICT (metric, district_lgd) DO UPDATE SET value = core_countertotal.value + excluded.value;
+    IF p_facility <> 0 THEN
+        INSERT INTO core_facilitytotal (metric, facility_key, district_lgd, value)
+        VALUES (p_metric, p_facility, p_district, p_delta)
+        ON CONFLICT (metric, facility_key, district_lgd)
+        DO UPDATE SET value = core_facilitytotal.value + excluded.value;
+    END IF;
+END;
+$$ LANGUAGE plpgsql;
+"""
+# The function of migration 0007.
+BACKWARD = """
+CREATE OR REPLACE FUNCTION core_count_add(
+    p_metric text, p_day date, p_district integer, p_facility bigint, p_delta bigint
+) RETURNS void AS $$
+BEGIN
+    INSERT INTO core_dailycount (metric, day, district_lgd, facility_key, value)
+    VALUES (p_metric, p_day, p_district, p_facility, p_delta)
+    ON CONFLICT (metric, day, district_lgd, facility_key) DO UPDATE SET value = core_dailycount.value + excluded.value;
+    INSERT INTO core_countertotal (metric, district_lgd, value) VALUES (p_metric, p_district, p_delta)
+    ON CONFLICT (metric, district_lgd) DO UPDATE SET value = core_countertotal.value + excluded.value;
+END;
+$$ LANGUAGE plpgsql;
+"""
+BACKFILL = """
+INSERT INTO core_facilitytotal (metric, facility_key, district_lgd, value)
+SELECT metric, facility_key, district_lgd, SUM(value) FROM core_dailycount WHERE facility_key <> 0
+GROUP BY metric, facility_key, district_lgd HAVING SUM(value) <> 0
+"""
+
+
+def forward(apps, schema_editor):
+    schema_editor.execute(BACKFILL, params=None)
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FORWARD, params=None)
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(BACKWARD, params=None)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('core', '0007_count_add_function'),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='FacilityTotal',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('metric', models.CharField(max_length=40)),
+                ('facility_key', models.PositiveBigIntegerField()),
+                ('district_lgd', models.PositiveIntegerField(default=0)),
+                ('value', models.BigIntegerField(default=0)),
+            ],
+            options={
+                'constraints': [models.UniqueConstraint(fields=('metric', 'facility_key', 'district_lgd'), name='facilitytotal_one_per_facility')],
+            },
+        ),
+        migrations.RunPython(forward, backward),
+    ]
