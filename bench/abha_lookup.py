@@ -97,10 +97,18 @@ def timed(base, token, identifiers, expect, clients=4):
     return latencies[len(latencies) // 2] * 1000, latencies[int(len(latencies) * 0.99) - 1] * 1000, len(latencies)
 
 
+COUNT = "from abha.models import AbhaAccount; print(AbhaAccount.objects.count())"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--accounts", type=int, default=10_000_000)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--database",
+        help="measure on this existing database generated with generate_scale (e.g. bench_dashboard kept by "
+        "`bench/dashboard.py --keep`) instead of generating --accounts afresh",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     redis_url = os.environ.get("REDIS_URL", "")
@@ -110,13 +118,15 @@ def main():
 
     parts = urlparse(url)
     admin_url = urlunparse(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS bench_abha_lookup")
-        conn.execute("CREATE DATABASE bench_abha_lookup")
+    database = args.database or "bench_abha_lookup"
+    if not args.database:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS bench_abha_lookup")
+            conn.execute("CREATE DATABASE bench_abha_lookup")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "DATABASE_URL": urlunparse(parts._replace(path="/bench_abha_lookup")),
+        "DATABASE_URL": urlunparse(parts._replace(path=f"/{database}")),
         "SECRET_KEY": secrets.token_urlsafe(50),
         "AADHAAR_HASH_KEY": secrets.token_urlsafe(32),
         "SECURE_SSL_REDIRECT": "false",
@@ -128,10 +138,13 @@ def main():
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     manage(env, "migrate", "-v0")
-    started = time.perf_counter()
-    manage(env, "generate_scale", "--abha", str(args.accounts), "--facilities", "10")
-    print(f"generated {args.accounts:,} ABHA accounts in {time.perf_counter() - started:.0f} s")
-    manage(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')")
+    if not args.database:
+        started = time.perf_counter()
+        manage(env, "generate_scale", "--abha", str(args.accounts), "--facilities", "10")
+        print(f"generated {args.accounts:,} ABHA accounts in {time.perf_counter() - started:.0f} s")
+        manage(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')")
+    count = manage(env, "shell", "-c", COUNT, capture=True).stdout.strip().splitlines()[-1]
+    args.accounts = int(count)
     lines = manage(env, "shell", "-c", SETUP, capture=True).stdout.strip().splitlines()
     token, numbers = lines[-2], lines[-1].split(",")
     probe = socket.socket()
@@ -167,7 +180,7 @@ def main():
     print("(each look-up is audited; clients share the 2 cores with the server and PostgreSQL)")
     print("The selector alone (database round trips, no HTTP, no audit), one process:")
     print(manage(env, "shell", "-c", IN_PROCESS.format(numbers=numbers), capture=True).stdout.rstrip())
-    if not args.keep:
+    if not args.keep and not args.database:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute("DROP DATABASE bench_abha_lookup")
 
