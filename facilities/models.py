@@ -490,12 +490,16 @@ class ScanTokenQuerySet(models.QuerySet):
 class ScanToken(BaseModel):
     """An OPD token issued when a patient shares their ABHA profile at a counter (Scan & Share)."""
 
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="scan_tokens")
-    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="tokens")
+    # No single-column index on the three keys below: each leads one of the composite indexes in Meta, and every
+    # index is one more write per token at the morning rush.
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="scan_tokens", db_index=False)
+    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="tokens", db_index=False)
     day = models.DateField()
     number = models.PositiveIntegerField()
     # abha builds on facilities, so the patient is named by label (facilities never imports abha models).
-    patient = models.ForeignKey("abha.AbhaAccount", on_delete=models.PROTECT, related_name="scan_tokens")
+    patient = models.ForeignKey(
+        "abha.AbhaAccount", on_delete=models.PROTECT, related_name="scan_tokens", db_index=False
+    )
     profile = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=TokenStatus.choices, default=TokenStatus.WAITING)
     issued_at = models.DateTimeField()
