@@ -127,7 +127,8 @@ class AuditEvent(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     # PROTECT: people are deactivated or anonymised, never deleted from under their audit trail.
-    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # No index of its own: "audit_actor_idx" (actor, -at) leads with it, and every write in the portal adds a row.
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False)
     actor_label = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=100)
     target_type = models.CharField(max_length=100, blank=True)
