@@ -4,7 +4,9 @@ ABHA address, in one query.
 Most citizen endpoints (Scan & Share, records, consents) start from the caller's account. At the morning rush a
 Scan & Share is a handful of milliseconds, and the ORM spent ~2 ms compiling this five-table join on every request:
 so the SQL is written once (its columns from the models' fields, so it follows migrations) and the rows become
-model instances the ORM's way (`Model.from_db`, with each field's `from_db_value`).
+model instances the ORM's way (`Model.from_db`, with each field's `from_db_value`). On PostgreSQL the statement
+is bound on the server, so psycopg prepares it after a few runs: PostgreSQL plans the join once per connection
+instead of on every request (planning took ~0.5 ms, running it 0.07 ms).
 """
 
 from functools import cache
@@ -57,11 +59,23 @@ def _instances(row) -> list:
     return found
 
 
+def _cursor():
+    """Django's cursor (queries logged and wrapped as usual) but, on PostgreSQL, binding on the server: psycopg then
+    prepares a statement it has run `prepare_threshold` (5) times on the connection. Django's own cursors bind on
+    the client, which psycopg never prepares."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+
+
 class TokenWithAccountAuthentication(TokenAuthentication):
     model = Token
 
     def authenticate_credentials(self, key):
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(_sql(), [key])
             row = cursor.fetchone()
         if row is None:

@@ -72,3 +72,14 @@ def test_a_deleted_account_is_not_the_callers_account_and_a_bad_token_is_a_401()
     client.credentials(HTTP_AUTHORIZATION="Token " + "f" * 40)
     response = client.get("/api/v1/abha/me/")
     assert response.status_code == 401
+
+
+def test_postgresql_prepares_the_query_so_it_is_planned_once_per_connection():
+    from django.db import connection
+
+    key = Token.objects.create(user=AbhaAccountFactory().user).key
+    for _ in range(6):  # psycopg prepares a statement on its 5th run on a connection
+        _authenticate(key)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%authtoken_token%"])
+        assert cursor.fetchone()[0] == 1

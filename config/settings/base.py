@@ -99,6 +99,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The ORM binds parameters on the client, which psycopg never prepares; the few hot statements written by hand
+    # on a server-binding cursor (the API's token authentication) are prepared on their 5th run on a connection.
+    # Set DB_PREPARE_THRESHOLD=0 to turn that off behind a pooler in transaction mode (pgbouncer < 1.21).
+    _prepare_threshold = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = _prepare_threshold or None
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database host that does not answer (hung, firewalled) fails the connection after this many seconds, which
     # core/outage.py answers with a 503, instead of holding a gunicorn worker until gunicorn kills it.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
