@@ -466,7 +466,8 @@ class BulkUpload(BaseModel):
 class ScanSequence(models.Model):
     """The last token number handed out at one counter on one local day (Asia/Kolkata).
 
-    Only `facilities.scanshare.services.token_issue` writes it, with one atomic upsert
+    Only `facilities.scanshare.services.token_issue` writes it (on PostgreSQL inside the SQL function of migration
+    facilities 0010), with one atomic upsert
     (`... ON CONFLICT DO UPDATE SET last = last + 1 RETURNING last`) in the token's own transaction: the row lock
     serialises a counter's shares across processes, so numbers are unique and gap-free.
     """
