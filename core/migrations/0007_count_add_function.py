@@ -5,6 +5,8 @@ delta)`. `core.counters.count_add` calls it, and so do write paths done in one s
 
 from django.db import migrations
 
+from core.migration_steps import postgresql_only
+
 FORWARD = """
 CREATE OR REPLACE FUNCTION core_count_add(
     p_metric text, p_day date, p_district integer, p_facility bigint, p_delta bigint
@@ -21,16 +23,6 @@ $$ LANGUAGE plpgsql;
 BACKWARD = "DROP FUNCTION IF EXISTS core_count_add(text, date, integer, bigint, bigint);"
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("core", "0006_dailycount_facility_index")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [postgresql_only(FORWARD, BACKWARD)]

@@ -6,6 +6,8 @@ the same expression answers it without a scan. SQLite (`make run`) has no pg_trg
 
 from django.db import migrations
 
+from core.migration_steps import postgresql_only
+
 CREATE = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     # Query: directory and duplicate search, name__icontains=q.
@@ -14,19 +16,7 @@ CREATE = [
 DROP = ["DROP INDEX IF EXISTS facility_name_trgm_idx"]
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in CREATE:
-            schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in DROP:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("facilities", "0002_registry_fields_and_counters")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgresql_only(CREATE, DROP)]

@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from core.migration_steps import postgresql_only
+
 CREATE = (
     # Query: directory search, name__icontains=q over verified professionals.
     "CREATE INDEX IF NOT EXISTS professional_name_trgm_idx "
@@ -9,18 +11,11 @@ CREATE = (
 )
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        schema_editor.execute(CREATE)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP INDEX IF EXISTS professional_name_trgm_idx")
-
-
 class Migration(migrations.Migration):
     dependencies = [("facilities", "0004_professional_registry")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [
+        postgresql_only(
+            ["CREATE EXTENSION IF NOT EXISTS pg_trgm", CREATE], "DROP INDEX IF EXISTS professional_name_trgm_idx"
+        )
+    ]

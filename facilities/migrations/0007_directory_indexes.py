@@ -3,19 +3,14 @@
 from django.conf import settings
 from django.db import migrations, models
 
-
-def _systems_gin(apps, schema_editor):
-    # Query: directory filter systems_of_medicine @> '["ayurveda"]' (jsonb containment; PostgreSQL only).
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            "CREATE INDEX IF NOT EXISTS facility_systems_gin_idx ON facilities_facility "
-            "USING gin (systems_of_medicine jsonb_path_ops)"
-        )
+from core.migration_steps import postgresql_only
 
 
-def _drop_systems_gin(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP INDEX IF EXISTS facility_systems_gin_idx")
+# Query: directory filter systems_of_medicine @> '["ayurveda"]' (jsonb containment; PostgreSQL only).
+SYSTEMS_GIN = (
+    "CREATE INDEX IF NOT EXISTS facility_systems_gin_idx ON facilities_facility "
+    "USING gin (systems_of_medicine jsonb_path_ops)"
+)
 
 
 class Migration(migrations.Migration):
@@ -50,5 +45,5 @@ class Migration(migrations.Migration):
             model_name="professional",
             index=models.Index(fields=["status", "district", "name", "id"], name="professional_dir_district_idx"),
         ),
-        migrations.RunPython(_systems_gin, _drop_systems_gin),
+        postgresql_only(SYSTEMS_GIN, "DROP INDEX IF EXISTS facility_systems_gin_idx"),
     ]

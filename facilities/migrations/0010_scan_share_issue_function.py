@@ -11,6 +11,8 @@ after the upsert sees a concurrent share by the same person that committed while
 
 from django.db import migrations
 
+from core.migration_steps import postgresql_only
+
 FORWARD = """
 CREATE OR REPLACE FUNCTION facilities_scan_open_token(p_patient bigint, p_counter bigint, p_now timestamptz)
 RETURNS bigint AS $$
@@ -91,16 +93,6 @@ DROP FUNCTION IF EXISTS facilities_scan_open_token(bigint, bigint, timestamptz);
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("facilities", "0009_scan_share"), ("core", "0007_count_add_function")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [postgresql_only(FORWARD, BACKWARD)]
