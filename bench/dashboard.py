@@ -27,7 +27,8 @@ from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTER_SIZE_SQL = (
-    "SELECT pg_size_pretty(pg_total_relation_size('core_dailycount') + pg_total_relation_size('core_countertotal'))"
+    "SELECT pg_size_pretty(pg_total_relation_size('core_dailycount') + pg_total_relation_size('core_countertotal')"
+    " + pg_total_relation_size('core_facilitytotal'))"
 )
 ENDPOINTS = [
     "/api/v1/dashboard/summary/",
@@ -156,7 +157,8 @@ def measure(env, label):
     print(
         f"  database size {psql(env, 'SELECT pg_size_pretty(pg_database_size(current_database()))')}, "
         f"counter tables {psql(env, COUNTER_SIZE_SQL)} "
-        f"({psql(env, 'SELECT count(*) FROM core_dailycount')} rows)"
+        f"({psql(env, 'SELECT count(*) FROM core_dailycount')} daily rows, "
+        f"{psql(env, 'SELECT count(*) FROM core_facilitytotal')} facility totals)"
     )
     return results
 

@@ -296,7 +296,7 @@ def _facility_totals(cells: _Cells, metrics: list[str]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(sql, [*cell_params, *metrics, *area_params])
             for district, pincode, metric, event_district, value in cursor.fetchall():
-                cells.cells[(district, pincode)][("total", metric, event_district)] += value
+                cells.cells[(district, pincode)][("total", metric, event_district)] += int(value)  # SUM: numeric
     if cells.special_ids:
         rows = FacilityTotal.objects.filter(metric__in=metrics, facility_key__in=cells.special_ids).values_list(
             "facility_key", "metric", "district_lgd", "value"
@@ -310,10 +310,11 @@ def _live_on_scan_share(cells: _Cells, today: datetime.date) -> None:
     since = today - datetime.timedelta(days=SCAN_SHARE_LIVE_DAYS)
     if not cells.empty:
         cell, cell_params, area, area_params = cells.sql()
+        # The facilities with a token row in the window (a semi-join: each counted once, no sort of the rows).
         sql = (
-            f"SELECT f.district_id, {cell}, COUNT(DISTINCT d.facility_key) "  # noqa: S608 - only placeholders
-            f"FROM {DailyCount._meta.db_table} d JOIN {Facility._meta.db_table} f ON f.id = d.facility_key "
-            f"WHERE d.metric = %s AND d.day > %s AND d.value > 0 AND ({area}) GROUP BY 1, 2"
+            f"SELECT f.district_id, {cell}, COUNT(*) FROM {Facility._meta.db_table} f "  # noqa: S608 - only placeholders
+            f"WHERE f.id IN (SELECT d.facility_key FROM {DailyCount._meta.db_table} d "
+            f"WHERE d.metric = %s AND d.day > %s AND d.value > 0) AND ({area}) GROUP BY 1, 2"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*cell_params, CountMetric.SCAN_TOKENS, since, *area_params])
@@ -323,7 +324,7 @@ def _live_on_scan_share(cells: _Cells, today: datetime.date) -> None:
         live = DailyCount.objects.filter(
             metric=CountMetric.SCAN_TOKENS, facility_key__in=cells.special_ids, day__gt=since, value__gt=0
         )
-        for pk in set(live.values_list("facility_key", flat=True)):
+        for pk in live.values_list("facility_key", flat=True).distinct():
             cells.special[pk]["live"] += 1
 
 
@@ -533,6 +534,8 @@ def leaderboard(microsites) -> list[LeaderboardRow]:
 
     The microsite that achieved all its milestones earliest is marked `first_to_complete`.
     """
+    if isinstance(microsites, QuerySet):  # its rows need the milestones only (not microsites_for's districts)
+        microsites = microsites.prefetch_related(None).prefetch_related("milestones")
     microsites = list(microsites)
     prefetch_related_objects(microsites, "milestones")
     wanted = {m.metric for microsite in microsites for m in microsite.milestones.all()}

@@ -435,7 +435,9 @@ def test_microsite_metrics_and_facility_totals_equal_direct_counts_after_a_mixed
         }[metric]
 
     expected = {m.pk: {metric: direct(m, metric) for metric in Metric.values} for m in microsites}
-    assert microsite_metric_values(microsites, Metric.values) == expected
+    values = microsite_metric_values(microsites, Metric.values)
+    assert values == expected
+    assert all(type(value) is int for by_metric in values.values() for value in by_metric.values())
     assert {m.pk: {metric: metric_value(m, metric) for metric in Metric.values} for m in microsites} == expected
     assert expected[first.pk][Metric.RECORDS_LINKED] == 3 + 2 + 1  # hospital, by pincode, included
     assert expected[first.pk][Metric.ABHA_CREATED] == 3 + 1 + 1 + 2  # of 443, and assisted at by_pincode
