@@ -5,7 +5,11 @@ Share's one-statement write path and `core.counters.count_add` keep all three co
 Existing daily rows are summed into the new table.
 """
 
+from importlib import import_module
+
 from django.db import migrations, models
+
+from core.migration_steps import postgresql_only
 
 FORWARD = """
 CREATE OR REPLACE FUNCTION core_count_add(
@@ -26,36 +30,13 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 """
-# The function of migration 0007.
-BACKWARD = """
-CREATE OR REPLACE FUNCTION core_count_add(
-    p_metric text, p_day date, p_district integer, p_facility bigint, p_delta bigint
-) RETURNS void AS $$
-BEGIN
-    INSERT INTO core_dailycount (metric, day, district_lgd, facility_key, value)
-    VALUES (p_metric, p_day, p_district, p_facility, p_delta)
-    ON CONFLICT (metric, day, district_lgd, facility_key) DO UPDATE SET value = core_dailycount.value + excluded.value;
-    INSERT INTO core_countertotal (metric, district_lgd, value) VALUES (p_metric, p_district, p_delta)
-    ON CONFLICT (metric, district_lgd) DO UPDATE SET value = core_countertotal.value + excluded.value;
-END;
-$$ LANGUAGE plpgsql;
-"""
+# Back to the function of migration 0007.
+BACKWARD = import_module("core.migrations.0007_count_add_function").FORWARD
 BACKFILL = """
 INSERT INTO core_facilitytotal (metric, facility_key, district_lgd, value)
 SELECT metric, facility_key, district_lgd, SUM(value) FROM core_dailycount WHERE facility_key <> 0
 GROUP BY metric, facility_key, district_lgd HAVING SUM(value) <> 0
 """
-
-
-def forward(apps, schema_editor):
-    schema_editor.execute(BACKFILL, params=None)
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
 
 
 class Migration(migrations.Migration):
@@ -78,5 +59,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('metric', 'facility_key', 'district_lgd'), name='facilitytotal_one_per_facility')],
             },
         ),
-        migrations.RunPython(forward, backward),
+        migrations.RunSQL(BACKFILL, reverse_sql=migrations.RunSQL.noop),
+        postgresql_only(FORWARD, BACKWARD),
     ]
