@@ -16,14 +16,13 @@ class FacilityAdmin(ScopedAdmin):
     list_display = ["name", "facility_id", "status", "district", "facility_type", "created_at"]
     list_filter = ["status", "facility_type", "ownership", "district"]
     search_fields = ["name", "facility_id", "pincode"]
-    readonly_fields = ["facility_id", "status"]
+    # The dashboard counters follow a facility's registration, status and district through the services only (see
+    # facilities.counting): facilities are registered in the portal, and their district is not changed here.
+    readonly_fields = ["facility_id", "status", "district"]
     inlines = [MembershipInline]
 
-    def get_readonly_fields(self, request, obj=None):
-        # The dashboard counters follow a facility's status and district through the services only (see
-        # facilities.counting): an existing facility's district is not changed here, whoever signs in.
-        fields = super().get_readonly_fields(request, obj)
-        return [*fields, "district"] if obj is not None else fields
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Professional)
@@ -31,12 +30,11 @@ class ProfessionalAdmin(ScopedAdmin):
     list_display = ["name", "hpr_id", "category", "council", "registration_number", "status", "district"]
     list_filter = ["status", "category", "council", "district"]
     search_fields = ["name", "hpr_id", "registration_number"]
-    readonly_fields = ["hpr_id", "status", "verified_at", "verified_by", "submitted_at", "user"]
+    # As for facilities: professionals register in the portal and are counted at their district by the services.
+    readonly_fields = ["hpr_id", "status", "verified_at", "verified_by", "submitted_at", "user", "district"]
 
-    def get_readonly_fields(self, request, obj=None):
-        # As for facilities: verified professionals are counted at their district by the services only.
-        fields = super().get_readonly_fields(request, obj)
-        return [*fields, "district"] if obj is not None else fields
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Counter)

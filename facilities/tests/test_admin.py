@@ -1,5 +1,5 @@
-"""The admin cannot move a facility or a professional to another district, nor change a status: the services
-are the only write path for both, and they keep the dashboard counters (core.counters) in step."""
+"""The admin cannot add a facility or a professional, move one to another district, nor change a status: the
+services are the only write path for both, and they keep the dashboard counters (core.counters) in step."""
 
 import pytest
 
@@ -31,10 +31,13 @@ def test_an_existing_facilitys_district_and_status_are_read_only_in_the_admin(su
     assert "district" not in form.fields and "status" not in form.fields
 
 
-def test_a_new_facility_still_chooses_its_district_in_the_admin(superuser_client):
-    page = superuser_client.get("/admin/facilities/facility/add/")
-    if page.status_code == 200:  # when the admin may add facilities at all
-        assert "district" in page.context["adminform"].form.fields
+def test_facilities_and_professionals_are_not_added_in_the_admin(superuser_client):
+    """They register in the portal, whose services count them; an admin-made row would be missing from the
+    dashboards."""
+    for model in ("facility", "professional"):
+        assert superuser_client.get(f"/admin/facilities/{model}/add/").status_code == 403
+        changelist = superuser_client.get(f"/admin/facilities/{model}/")
+        assert changelist.status_code == 200 and not changelist.context["has_add_permission"]
 
 
 def test_an_existing_professionals_district_is_read_only_in_the_admin(superuser_client):
