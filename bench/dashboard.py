@@ -163,6 +163,13 @@ def measure(env, label):
     return results
 
 
+def print_ratio(large, small):
+    print("\nratio large/small p95 (goal <= 1.5):")
+    for path in ENDPOINTS:
+        print(f"  {path:48s} {large[path][1] / small[path][1]:.2f}")
+    print("(client threads and gunicorn share the same 2 cores)")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--small", type=int, default=100_000)
@@ -172,6 +179,13 @@ def main():
     parser.add_argument("--records", type=int, default=5_000_000, help="at the large scale")
     parser.add_argument("--tokens", type=int, default=1_000_000, help="at the large scale")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    parser.add_argument(
+        "--measure",
+        nargs="+",
+        metavar="DATABASE",
+        help="generate nothing: migrate and measure these databases kept by --keep, smallest first, and print the "
+        "ratio of the last to the first (to measure a change without generating 1 crore accounts again)",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -193,6 +207,17 @@ def main():
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     admin_url = urlunparse(parts._replace(path="/postgres"))  # the maintenance database always exists
+    if args.measure:
+        measured = []
+        for database in args.measure:
+            here = {**env, "DATABASE_URL": urlunparse(parts._replace(path=f"/{database}"))}
+            manage(here, "migrate", "-v0")
+            manage(
+                here, "shell", "-c", "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')"
+            )
+            measured.append(measure(here, database))
+        print_ratio(measured[-1], measured[0])
+        return
     admin_sql(admin_url, "DROP DATABASE IF EXISTS bench_dashboard", "CREATE DATABASE bench_dashboard")
     manage(env, "migrate", "-v0")
     share = args.small / args.large  # the small scale gets the same mix, in proportion
@@ -222,10 +247,7 @@ def main():
     print(f"rebuild_counters: {drift.splitlines()[-1] if drift else '(no output)'}")
     manage(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')")
     large = measure(env, f"{args.large:,} ABHA accounts")
-    print("\nratio large/small p95 (goal <= 1.5):")
-    for path in ENDPOINTS:
-        print(f"  {path:48s} {large[path][1] / small[path][1]:.2f}")
-    print("(client threads and gunicorn share the same 2 cores)")
+    print_ratio(large, small)
     if not args.keep:
         admin_sql(admin_url, "DROP DATABASE bench_dashboard")
 
