@@ -1,3 +1,5 @@
+import threading
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import models
@@ -92,3 +94,24 @@ def test_generate_scale_links_records_issues_tokens_and_registers_professionals_
         )
         assert created and token.number == sequences[(today_token.counter_id, today_token.day)] + 1
     assert counters.rebuild([CountMetric.SCAN_TOKENS]) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_chunks_are_written_on_a_second_connection_with_exact_counters(monkeypatch):
+    """The command's own run (not a test's transaction): each chunk is written by a second thread while the next is
+    made."""
+    from microsites.management.commands import generate_scale
+
+    threads = set()
+    write = generate_scale._write_abha_chunk
+
+    def recording(*args):
+        threads.add(threading.get_ident())
+        write(*args)
+
+    monkeypatch.setattr(generate_scale, "_write_abha_chunk", recording)
+    call_command("generate_scale", "--abha", "2500", "--chunk", "1000")
+    assert threads and threading.get_ident() not in threads
+    assert AbhaAccount.objects.count() == 2500 == AbhaAddress.objects.count()
+    assert counters.total(CountMetric.ABHA_CREATED) == 2500
+    assert counters.rebuild() == []

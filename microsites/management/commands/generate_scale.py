@@ -16,6 +16,7 @@ import datetime
 import random
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from itertools import accumulate
 
 from django.conf import settings
@@ -249,6 +250,7 @@ class Command(BaseCommand):
         cumulative = list(accumulate(shares))
         # Asia/Kolkata has no daylight saving: one offset turns every timestamp into its local day.
         local_offset = timezone.localtime(now).utcoffset()
+        writer = _ChunkWriter()
         while done < count:
             size = min(chunk, count - done)
             users, accounts, addresses = [], [], []
@@ -306,14 +308,10 @@ class Command(BaseCommand):
                 created[(day, district.pk, 0)] += 1
                 if status == AccountStatus.ACTIVE:
                     active[(day, district.pk, 0)] += 1
-            with transaction.atomic():
-                insert_rows(User, users)
-                insert_rows(AbhaAccount, accounts)
-                insert_rows(AbhaAddress, addresses)
-                _add_counts(CountMetric.ABHA_CREATED, created)
-                _add_counts(CountMetric.ABHA_ACTIVE, active)
+            writer.submit(_write_abha_chunk, users, accounts, addresses, created, active)
             done += size
             self.stdout.write(f"  {done:,} / {count:,} ABHA accounts")
+        writer.finish()
 
     def _professionals(self, rng, weights, count, chunk):
         districts = [d for d, _ in weights]
@@ -605,6 +603,53 @@ def _next_synthetic_serial() -> int:
         .first()
     )
     return int(highest[2:13]) + 1 if highest else 0
+
+
+def _write_abha_chunk(users, accounts, addresses, created, active) -> None:
+    with transaction.atomic():
+        insert_rows(User, users)
+        insert_rows(AbhaAccount, accounts)
+        insert_rows(AbhaAddress, addresses)
+        _add_counts(CountMetric.ABHA_CREATED, created)
+        _add_counts(CountMetric.ABHA_ACTIVE, active)
+
+
+class _ChunkWriter:
+    """Writes each chunk (one transaction) on a second thread, with its own database connection, while the caller
+    makes the next one; one chunk in flight. Making rows is Python and writing them is mostly PostgreSQL, so the
+    two overlap on the machine's two cores (1 crore ABHA accounts: ~10,000 -> ~13,000 rows/s here).
+
+    Inside a transaction (a test's), chunks are written inline: every row must land on the caller's connection.
+    """
+
+    def __init__(self):
+        self._pool = None if connection.in_atomic_block else ThreadPoolExecutor(max_workers=1)
+        self._pending = None
+
+    def submit(self, write, *args) -> None:
+        if self._pool is None:
+            write(*args)
+            return
+        self._wait()
+        self._pending = self._pool.submit(write, *args)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()  # a failed chunk stops the run here, with its error
+
+    def finish(self) -> None:
+        if self._pool is None:
+            return
+        try:
+            self._wait()
+        finally:
+            self._pool.submit(_close_connection).result()
+            self._pool.shutdown()
+
+
+def _close_connection() -> None:
+    connection.close()  # run on the writer's thread: its own connection (`connection` is per thread)
 
 
 def _add_counts(metric, grouped: Counter) -> None:
