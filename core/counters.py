@@ -1,4 +1,8 @@
-"""Exact dashboard counters (core.models.DailyCount), so dashboards never count the big tables.
+"""Exact dashboard counters, so dashboards never count the big tables.
+
+Four tables, kept together by every change: DailyCount (metric x day x district x facility, the grain of
+record), DistrictDailyCount (the same summed over facilities: date ranges and trends), CounterTotal (running total
+per district) and FacilityTotal (running total per facility: microsites).
 
 Services call `count_add` inside the transaction that makes the change. Each app registers, per
 metric, a *source*: a function returning the rows the counter table should hold, computed from
@@ -13,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from .models import CounterTotal, DailyCount, FacilityTotal
+from .models import CounterTotal, DailyCount, DistrictDailyCount, FacilityTotal
 
 Row = tuple[datetime.date, int, int, int]  # day, district LGD, facility key, value
 _sources: dict[str, Callable[[], Iterable[Row]]] = {}
@@ -21,6 +25,10 @@ _sources: dict[str, Callable[[], Iterable[Row]]] = {}
 _UPSERT = """
 INSERT INTO core_dailycount (metric, day, district_lgd, facility_key, value) VALUES (%s, %s, %s, %s, %s)
 ON CONFLICT (metric, day, district_lgd, facility_key) DO UPDATE SET value = core_dailycount.value + excluded.value
+"""
+_UPSERT_DISTRICT_DAY = """
+INSERT INTO core_districtdailycount (metric, day, district_lgd, value) VALUES (%s, %s, %s, %s)
+ON CONFLICT (metric, day, district_lgd) DO UPDATE SET value = core_districtdailycount.value + excluded.value
 """
 _UPSERT_TOTAL = """
 INSERT INTO core_countertotal (metric, district_lgd, value) VALUES (%s, %s, %s)
@@ -32,9 +40,8 @@ ON CONFLICT (metric, facility_key, district_lgd) DO UPDATE SET value = core_faci
 """
 
 
-# PostgreSQL does the upserts (daily row, district total, facility total) in one round trip per counted event
-# (every token, enrollment...) with the SQL function of migrations core 0007/0008, which one-statement write
-# paths call too.
+# PostgreSQL does the four upserts in one round trip per counted event (every token, enrollment...) with the SQL
+# function of migrations core 0007/0008/0010, which one-statement write paths call too.
 _COUNT_ADD_FUNCTION = "SELECT core_count_add(%s::text, %s::date, %s::integer, %s::bigint, %s::bigint)"
 
 
@@ -54,6 +61,7 @@ def count_add(
             cursor.execute(_COUNT_ADD_FUNCTION, daily)
         else:
             cursor.execute(_UPSERT, daily)
+            cursor.execute(_UPSERT_DISTRICT_DAY, [metric, day, district_lgd or 0, delta])
             cursor.execute(_UPSERT_TOTAL, [metric, district_lgd or 0, delta])
             if facility_key:
                 cursor.execute(_UPSERT_FACILITY_TOTAL, [metric, facility_key, district_lgd or 0, delta])
@@ -70,6 +78,9 @@ def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             cursor.executemany(_UPSERT, params)
+            cursor.executemany(
+                _UPSERT_DISTRICT_DAY, [(m, day, district, value) for m, day, district, _, value in params]
+            )
             cursor.executemany(_UPSERT_TOTAL, [(m, district, value) for m, _, district, _, value in params])
             cursor.executemany(
                 _UPSERT_FACILITY_TOTAL,
@@ -89,6 +100,12 @@ def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
             "GROUP BY metric, day, district_lgd, facility_key "
             "ON CONFLICT (metric, day, district_lgd, facility_key) "
             "DO UPDATE SET value = core_dailycount.value + excluded.value"
+        )
+        cursor.execute(
+            "INSERT INTO core_districtdailycount (metric, day, district_lgd, value) "
+            "SELECT metric, day, district_lgd, SUM(value) FROM counts_in GROUP BY metric, day, district_lgd "
+            "ON CONFLICT (metric, day, district_lgd) "
+            "DO UPDATE SET value = core_districtdailycount.value + excluded.value"
         )
         cursor.execute(
             "INSERT INTO core_countertotal (metric, district_lgd, value) "
@@ -122,13 +139,13 @@ def registered_metrics() -> list[str]:
 def totals_by_district(
     metric: str, district_ids: Iterable[int] | None = None, until: datetime.date | None = None
 ) -> dict[int, int]:
-    """Sum of `metric` per district: the running totals, or the daily rows up to `until` (one query)."""
+    """Sum of `metric` per district: the running totals, or the district's days up to `until` (one query)."""
     if until is None:
         totals = CounterTotal.objects.filter(metric=metric)
         if district_ids is not None:
             totals = totals.filter(district_lgd__in=list(district_ids))
         return dict(totals.values_list("district_lgd", "value"))
-    rows = DailyCount.objects.filter(metric=metric)
+    rows = DistrictDailyCount.objects.filter(metric=metric)
     if district_ids is not None:
         rows = rows.filter(district_lgd__in=list(district_ids))
     if until is not None:
@@ -153,7 +170,8 @@ def total(
     since: datetime.date | None = None,
     until: datetime.date | None = None,
 ) -> int:
-    rows = DailyCount.objects.filter(metric=metric)
+    """Sum of `metric` over the districts between two days (one query on the per-district days)."""
+    rows = DistrictDailyCount.objects.filter(metric=metric)
     if district_ids is not None:
         rows = rows.filter(district_lgd__in=list(district_ids))
     if since is not None:
@@ -172,7 +190,7 @@ def series(
     interval: str = "day",
 ) -> list[tuple[datetime.date, int]]:
     """(period start, sum) for each day or month with a non-zero change, oldest first."""
-    rows = DailyCount.objects.filter(metric=metric)
+    rows = DistrictDailyCount.objects.filter(metric=metric)
     if district_ids is not None:
         rows = rows.filter(district_lgd__in=list(district_ids))
     if since is not None:
@@ -193,6 +211,13 @@ def _district_totals(rows: Iterable[Row]) -> dict[int, int]:
     return totals
 
 
+def _district_day_totals(rows: Iterable[Row]) -> dict[tuple[datetime.date, int], int]:
+    totals: dict[tuple[datetime.date, int], int] = defaultdict(int)
+    for day, district, _, value in rows:
+        totals[(day, district or 0)] += value
+    return totals
+
+
 def _facility_totals(rows: Iterable[Row]) -> dict[tuple[int, int], int]:
     totals: dict[tuple[int, int], int] = defaultdict(int)
     for _, district, facility, value in rows:
@@ -204,10 +229,10 @@ def _facility_totals(rows: Iterable[Row]) -> dict[tuple[int, int], int]:
 def rebuild(metrics: Iterable[str] | None = None, *, fix: bool = False) -> list[dict]:
     """Recompute each metric from its source; return drift and, if `fix`, rewrite the counters.
 
-    Drift is judged on district totals (what the dashboards show), with the daily rows summed and the running
-    total per district, and on the running totals per facility (what microsite milestones show; these rows
-    have a `facility_key`). An incremental counter may hold a change on the day it happened where the source
-    recomputes it on the creation day, so single days are not compared.
+    Drift is judged on district totals (what the dashboards show), with the daily rows summed, the district's
+    days summed and the running total per district, and on the running totals per facility (what microsite
+    milestones show; these rows have a `facility_key`). An incremental counter may hold a change on the day it
+    happened where the source recomputes it on the creation day, so single days are not compared.
     """
     drift = []
     for metric in metrics or registered_metrics():
@@ -220,15 +245,23 @@ def rebuild(metrics: Iterable[str] | None = None, *, fix: bool = False) -> list[
             .values_list("district_lgd", "total")
         )
         totals = totals_by_district(metric)
-        for district in sorted(set(expected) | set(actual) | set(totals)):
-            if not expected.get(district, 0) == actual.get(district, 0) == totals.get(district, 0):
+        by_days = dict(
+            DistrictDailyCount.objects.filter(metric=metric)
+            .values("district_lgd")
+            .annotate(total=Sum("value"))
+            .values_list("district_lgd", "total")
+        )
+        for district in sorted(set(expected) | set(actual) | set(totals) | set(by_days)):
+            source_value = expected.get(district, 0)
+            if not source_value == actual.get(district, 0) == totals.get(district, 0) == by_days.get(district, 0):
                 drift.append(
                     {
                         "metric": metric,
                         "district_lgd": district,
                         "counted": totals.get(district, 0),
                         "daily": actual.get(district, 0),
-                        "source": expected.get(district, 0),
+                        "days": by_days.get(district, 0),
+                        "source": source_value,
                     }
                 )
         expected_by_facility = _facility_totals(truth)
@@ -266,6 +299,15 @@ def rebuild(metrics: Iterable[str] | None = None, *, fix: bool = False) -> list[
                     [
                         FacilityTotal(metric=metric, facility_key=facility, district_lgd=district, value=value)
                         for (facility, district), value in expected_by_facility.items()
+                        if value
+                    ],
+                    batch_size=5000,
+                )
+                DistrictDailyCount.objects.filter(metric=metric).delete()
+                DistrictDailyCount.objects.bulk_create(
+                    [
+                        DistrictDailyCount(metric=metric, day=day, district_lgd=district, value=value)
+                        for (day, district), value in _district_day_totals(truth).items()
                         if value
                     ],
                     batch_size=5000,

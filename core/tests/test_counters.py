@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from core import counters
-from core.models import CounterTotal, DailyCount, FacilityTotal
+from core.models import CounterTotal, DailyCount, DistrictDailyCount, FacilityTotal
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 1, 15)
@@ -36,8 +36,8 @@ def test_rebuild_reports_drift_and_fixes_it(monkeypatch):
     counters.count_add(metric="test_metric", district_lgd=443, day=DAY, delta=4)
     drift = counters.rebuild(["test_metric"])
     assert drift == [
-        {"metric": "test_metric", "district_lgd": 438, "counted": 0, "daily": 0, "source": 2},
-        {"metric": "test_metric", "district_lgd": 443, "counted": 4, "daily": 4, "source": 5},
+        {"metric": "test_metric", "district_lgd": 438, "counted": 0, "daily": 0, "days": 0, "source": 2},
+        {"metric": "test_metric", "district_lgd": 443, "counted": 4, "daily": 4, "days": 4, "source": 5},
         {"metric": "test_metric", "district_lgd": 438, "facility_key": 3, "counted": 0, "source": 2},
     ]
     counters.rebuild(["test_metric"], fix=True)
@@ -121,3 +121,46 @@ def test_rebuild_reports_and_fixes_drift_in_the_facility_totals(monkeypatch, cap
     call_command("rebuild_counters", "--metric", "test_metric", "--fix")
     assert counters.rebuild(["test_metric"]) == []
     assert _facility_totals("test_metric") == {(7, 443): 5, (8, 443): 1}
+
+
+def _district_days(metric):
+    return {
+        (day, district): value
+        for day, district, value in DistrictDailyCount.objects.filter(metric=metric).values_list(
+            "day", "district_lgd", "value"
+        )
+    }
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_district_days_are_the_daily_rows_summed_over_facilities_on_every_write_path(vendor, monkeypatch):
+    """What the dashboard's date ranges and trends read (a few rows per day, not one per facility and day)."""
+    from django.db import connection
+
+    monkeypatch.setattr(connection, "vendor", vendor)
+    later = DAY + datetime.timedelta(days=1)
+    counters.count_add(metric="m", district_lgd=443, facility_key=7, day=DAY, delta=3)
+    counters.count_add(metric="m", district_lgd=443, facility_key=8, day=DAY)
+    counters.count_add(metric="m", district_lgd=443, day=later, delta=-1)
+    counters.count_add_many(metric="m", rows=[(DAY, 443, 9, 2), (later, 438, 0, 5), (later, 438, 7, 1)])
+    assert _district_days("m") == {(DAY, 443): 6, (later, 443): -1, (later, 438): 6}
+    summed = {}
+    for day, district, value in DailyCount.objects.filter(metric="m").values_list("day", "district_lgd", "value"):
+        summed[(day, district)] = summed.get((day, district), 0) + value
+    assert summed == _district_days("m")
+    assert counters.total("m", [443], since=DAY, until=DAY) == 6
+    assert counters.series("m", [438], interval="day") == [(later, 6)]
+
+
+def test_rebuild_reports_and_fixes_drift_in_the_district_days(monkeypatch):
+    truth = [(DAY, 443, 7, 5), (DAY, 438, 0, 2)]
+    monkeypatch.setitem(counters._sources, "test_metric", lambda: truth)
+    for day, district, facility, value in truth:
+        counters.count_add(metric="test_metric", district_lgd=district, facility_key=facility, day=day, delta=value)
+    DistrictDailyCount.objects.filter(metric="test_metric", district_lgd=443).update(value=4)
+    assert counters.rebuild(["test_metric"]) == [
+        {"metric": "test_metric", "district_lgd": 443, "counted": 5, "daily": 5, "days": 4, "source": 5}
+    ]
+    counters.rebuild(["test_metric"], fix=True)
+    assert counters.rebuild(["test_metric"]) == []
+    assert _district_days("test_metric") == {(DAY, 443): 5, (DAY, 438): 2}
