@@ -67,8 +67,11 @@ def _cursor():
         return connection.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
+    # As Django's own connection.cursor(): a connection that died between requests is replaced (health check).
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
-    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
 
 
 class TokenWithAccountAuthentication(TokenAuthentication):

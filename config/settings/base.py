@@ -104,7 +104,6 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Set DB_PREPARE_THRESHOLD=0 to turn that off behind a pooler in transaction mode (pgbouncer < 1.21).
     _prepare_threshold = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = _prepare_threshold or None
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database host that does not answer (hung, firewalled) fails the connection after this many seconds, which
     # core/outage.py answers with a 503, instead of holding a gunicorn worker until gunicorn kills it.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
