@@ -141,6 +141,7 @@ def test_citizen_manages_the_account_in_the_browser(live_server, page, screensho
     screenshot(page, "abha-home-hi-phone")
 
     page.locator("a[href='/abha/me/addresses/add/']").click()
+    page.wait_for_url("**/abha/me/addresses/add/")
     page.locator("input[name=abha_address]").fill("asha.hindi")
     page.wait_for_selector("#address-status.abha-ok")
     page.locator("input[name=make_primary]").check()

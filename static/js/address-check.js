@@ -8,18 +8,30 @@
   var choice = status.dataset.select ? document.getElementById(status.dataset.select) : null;
   if (!input) return;
   var timer = null;
+
+  function check() {
+    var value = input.value.trim();
+    if (!value) { status.textContent = ""; return; }
+    fetch(status.dataset.checkUrl + "?abha_address=" + encodeURIComponent(value), {credentials: "same-origin"})
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.json();
+      })
+      .then(function (body) {
+        if (input.value.trim() !== value) return;  // an older answer: the citizen typed on
+        status.textContent = body.message;
+        status.className = body.available ? "help abha-ok" : "field-error";
+      })
+      // No answer (offline, throttled): say nothing; the form checks again on submit.
+      .catch(function () { status.textContent = ""; status.className = "help"; });
+  }
+
   input.addEventListener("input", function () {
     if (choice) choice.checked = true;
     clearTimeout(timer);
-    var value = input.value.trim();
-    if (!value) { status.textContent = ""; return; }
-    timer = setTimeout(function () {
-      fetch(status.dataset.checkUrl + "?abha_address=" + encodeURIComponent(value), {credentials: "same-origin"})
-        .then(function (response) { return response.json(); })
-        .then(function (body) {
-          status.textContent = body.message;
-          status.className = body.available ? "help abha-ok" : "field-error";
-        });
-    }, 300);
+    if (!input.value.trim()) { status.textContent = ""; return; }
+    timer = setTimeout(check, 300);
   });
+  // Text typed before this script ran (a slow page) or restored by the back button.
+  if (input.value.trim()) check();
 })();
