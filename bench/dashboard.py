@@ -26,10 +26,8 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
-COUNTER_SIZE_SQL = (
-    "SELECT pg_size_pretty(pg_total_relation_size('core_dailycount') + pg_total_relation_size('core_countertotal')"
-    " + pg_total_relation_size('core_facilitytotal'))"
-)
+COUNTER_TABLES = ("core_dailycount", "core_districtdailycount", "core_countertotal", "core_facilitytotal")
+COUNTER_SIZE_SQL = "SELECT pg_size_pretty(" + " + ".join(f"pg_total_relation_size('{t}')" for t in COUNTER_TABLES) + ")"
 ENDPOINTS = [
     "/api/v1/dashboard/summary/",
     "/api/v1/dashboard/districts/",
@@ -158,6 +156,7 @@ def measure(env, label):
         f"  database size {psql(env, 'SELECT pg_size_pretty(pg_database_size(current_database()))')}, "
         f"counter tables {psql(env, COUNTER_SIZE_SQL)} "
         f"({psql(env, 'SELECT count(*) FROM core_dailycount')} daily rows, "
+        f"{psql(env, 'SELECT count(*) FROM core_districtdailycount')} district daily rows, "
         f"{psql(env, 'SELECT count(*) FROM core_facilitytotal')} facility totals)"
     )
     return results

@@ -2,7 +2,7 @@
 
 Four tables, kept together by every change: DailyCount (metric x day x district x facility, the grain of
 record), DistrictDailyCount (the same summed over facilities: date ranges and trends), CounterTotal (running total
-per district) and FacilityTotal (running total per facility: microsites).
+per district) and FacilityTotal (running total per facility, and the latest day with a positive change: microsites).
 
 Services call `count_add` inside the transaction that makes the change. Each app registers, per
 metric, a *source*: a function returning the rows the counter table should hold, computed from
@@ -21,6 +21,7 @@ from .models import CounterTotal, DailyCount, DistrictDailyCount, FacilityTotal
 
 Row = tuple[datetime.date, int, int, int]  # day, district LGD, facility key, value
 _sources: dict[str, Callable[[], Iterable[Row]]] = {}
+_exact_days: set[str] = set()  # metrics whose source gives each change on the day it was counted
 
 _UPSERT = """
 INSERT INTO core_dailycount (metric, day, district_lgd, facility_key, value) VALUES (%s, %s, %s, %s, %s)
@@ -34,14 +35,17 @@ _UPSERT_TOTAL = """
 INSERT INTO core_countertotal (metric, district_lgd, value) VALUES (%s, %s, %s)
 ON CONFLICT (metric, district_lgd) DO UPDATE SET value = core_countertotal.value + excluded.value
 """
+# SQLite's MAX(a, b) is NULL when either is: the CASE keeps the later of the two days, either may be NULL.
 _UPSERT_FACILITY_TOTAL = """
-INSERT INTO core_facilitytotal (metric, facility_key, district_lgd, value) VALUES (%s, %s, %s, %s)
-ON CONFLICT (metric, facility_key, district_lgd) DO UPDATE SET value = core_facilitytotal.value + excluded.value
+INSERT INTO core_facilitytotal (metric, facility_key, district_lgd, value, last_day) VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (metric, facility_key, district_lgd) DO UPDATE SET value = core_facilitytotal.value + excluded.value,
+last_day = CASE WHEN excluded.last_day IS NULL OR core_facilitytotal.last_day > excluded.last_day
+THEN core_facilitytotal.last_day ELSE excluded.last_day END
 """
 
 
 # PostgreSQL does the four upserts in one round trip per counted event (every token, enrollment...) with the SQL
-# function of migrations core 0007/0008/0010, which one-statement write paths call too.
+# function of migrations core 0007/0008/0010/0011, which one-statement write paths call too.
 _COUNT_ADD_FUNCTION = "SELECT core_count_add(%s::text, %s::date, %s::integer, %s::bigint, %s::bigint)"
 
 
@@ -64,7 +68,9 @@ def count_add(
             cursor.execute(_UPSERT_DISTRICT_DAY, [metric, day, district_lgd or 0, delta])
             cursor.execute(_UPSERT_TOTAL, [metric, district_lgd or 0, delta])
             if facility_key:
-                cursor.execute(_UPSERT_FACILITY_TOTAL, [metric, facility_key, district_lgd or 0, delta])
+                cursor.execute(
+                    _UPSERT_FACILITY_TOTAL, [metric, facility_key, district_lgd or 0, delta, day if delta > 0 else None]
+                )
 
 
 def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
@@ -84,7 +90,11 @@ def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
             cursor.executemany(_UPSERT_TOTAL, [(m, district, value) for m, _, district, _, value in params])
             cursor.executemany(
                 _UPSERT_FACILITY_TOTAL,
-                [(m, facility, district, value) for m, _, district, facility, value in params if facility],
+                [
+                    (m, facility, district, value, day if value > 0 else None)
+                    for m, day, district, facility, value in params
+                    if facility
+                ],
             )
             return
         cursor.execute(
@@ -113,20 +123,27 @@ def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
             "ON CONFLICT (metric, district_lgd) DO UPDATE SET value = core_countertotal.value + excluded.value"
         )
         cursor.execute(
-            "INSERT INTO core_facilitytotal (metric, facility_key, district_lgd, value) "
-            "SELECT metric, facility_key, district_lgd, SUM(value) FROM counts_in WHERE facility_key <> 0 "
-            "GROUP BY metric, facility_key, district_lgd "
+            "INSERT INTO core_facilitytotal (metric, facility_key, district_lgd, value, last_day) "
+            "SELECT metric, facility_key, district_lgd, SUM(value), MAX(day) FILTER (WHERE value > 0) FROM counts_in "
+            "WHERE facility_key <> 0 GROUP BY metric, facility_key, district_lgd "
             "ON CONFLICT (metric, facility_key, district_lgd) "
-            "DO UPDATE SET value = core_facilitytotal.value + excluded.value"
+            "DO UPDATE SET value = core_facilitytotal.value + excluded.value, "
+            "last_day = GREATEST(core_facilitytotal.last_day, excluded.last_day)"
         )
         cursor.execute("TRUNCATE counts_in")
 
 
-def source(metric: str):
-    """Register `fn() -> iterable of (day, district_lgd, facility_key, value)` as the truth for `metric`."""
+def source(metric: str, *, exact_days: bool = False):
+    """Register `fn() -> iterable of (day, district_lgd, facility_key, value)` as the truth for `metric`.
+
+    `exact_days`: the source gives each change on the day `count_add` counted it (a token's day), so `rebuild`
+    can check the days too (FacilityTotal.last_day), not only the sums.
+    """
 
     def register(fn):
         _sources[metric] = fn
+        if exact_days:
+            _exact_days.add(metric)
         return fn
 
     return register
@@ -218,12 +235,17 @@ def _district_day_totals(rows: Iterable[Row]) -> dict[tuple[datetime.date, int],
     return totals
 
 
-def _facility_totals(rows: Iterable[Row]) -> dict[tuple[int, int], int]:
+def _facility_totals(rows: Iterable[Row]) -> dict[tuple[int, int], tuple[int, datetime.date | None]]:
+    """(facility, district) -> (running total, latest day with a positive change)."""
     totals: dict[tuple[int, int], int] = defaultdict(int)
-    for _, district, facility, value in rows:
+    last_days: dict[tuple[int, int], datetime.date] = {}
+    for day, district, facility, value in rows:
         if facility:
-            totals[(facility, district or 0)] += value
-    return totals
+            key = (facility, district or 0)
+            totals[key] += value
+            if value > 0 and (key not in last_days or day > last_days[key]):
+                last_days[key] = day
+    return {key: (value, last_days.get(key)) for key, value in totals.items()}
 
 
 def rebuild(metrics: Iterable[str] | None = None, *, fix: bool = False) -> list[dict]:
@@ -266,24 +288,26 @@ def rebuild(metrics: Iterable[str] | None = None, *, fix: bool = False) -> list[
                 )
         expected_by_facility = _facility_totals(truth)
         by_facility = {
-            (facility, district): value
-            for facility, district, value in FacilityTotal.objects.filter(metric=metric).values_list(
-                "facility_key", "district_lgd", "value"
+            (facility, district): (value, last_day)
+            for facility, district, value, last_day in FacilityTotal.objects.filter(metric=metric).values_list(
+                "facility_key", "district_lgd", "value", "last_day"
             )
         }
         for facility, district in sorted(set(expected_by_facility) | set(by_facility)):
-            counted = by_facility.get((facility, district), 0)
-            source_value = expected_by_facility.get((facility, district), 0)
-            if counted != source_value:
-                drift.append(
-                    {
-                        "metric": metric,
-                        "district_lgd": district,
-                        "facility_key": facility,
-                        "counted": counted,
-                        "source": source_value,
-                    }
-                )
+            counted, counted_day = by_facility.get((facility, district), (0, None))
+            source_value, source_day = expected_by_facility.get((facility, district), (0, None))
+            days_differ = metric in _exact_days and counted_day != source_day
+            if counted != source_value or days_differ:
+                found = {
+                    "metric": metric,
+                    "district_lgd": district,
+                    "facility_key": facility,
+                    "counted": counted,
+                    "source": source_value,
+                }
+                if days_differ:
+                    found.update(counted_last_day=counted_day, source_last_day=source_day)
+                drift.append(found)
         if fix:
             with transaction.atomic():
                 CounterTotal.objects.filter(metric=metric).delete()
@@ -297,8 +321,10 @@ def rebuild(metrics: Iterable[str] | None = None, *, fix: bool = False) -> list[
                 FacilityTotal.objects.filter(metric=metric).delete()
                 FacilityTotal.objects.bulk_create(
                     [
-                        FacilityTotal(metric=metric, facility_key=facility, district_lgd=district, value=value)
-                        for (facility, district), value in expected_by_facility.items()
+                        FacilityTotal(
+                            metric=metric, facility_key=facility, district_lgd=district, value=value, last_day=last_day
+                        )
+                        for (facility, district), (value, last_day) in expected_by_facility.items()
                         if value
                     ],
                     batch_size=5000,

@@ -253,6 +253,9 @@ class FacilityTotal(models.Model):
     facility_key = models.PositiveBigIntegerField()
     district_lgd = models.PositiveIntegerField(default=0)
     value = models.BigIntegerField(default=0)
+    # The latest day with a positive change: "live on Scan & Share" (a token in the last 30 days) reads one row
+    # per facility here instead of the facility's daily rows of the window, which grow with the tokens.
+    last_day = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [

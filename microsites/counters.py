@@ -65,7 +65,7 @@ def _professionals_verified():
     return _grouped(professionals.annotate(when=Coalesce("verified_at", "created_at")), "when")
 
 
-@counters.source(CountMetric.SCAN_TOKENS)
+@counters.source(CountMetric.SCAN_TOKENS, exact_days=True)
 def _scan_tokens():
     # A token's `day` is already its local (Asia/Kolkata) day, the day count_add used when it was issued.
     rows = (

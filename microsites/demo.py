@@ -20,6 +20,9 @@ DEMO_MICROSITES = [
     ("Rajkot", [457], Category.B, "Rajkot Digital Health Mission Unit", datetime.date(2023, 10, 1)),
 ]
 METRICS = [Metric.FACILITIES_REGISTERED, Metric.FACILITIES_VERIFIED, Metric.ABHA_CREATED]
+# An ABHA milestone every microsite shares, reached in this order (the leaderboard marks the first).
+RACE_DUE = datetime.date(2024, 3, 31)
+RACE_ORDER = ["Bhavnagar", "Ahmedabad", "Surat", "Rajkot"]
 
 
 def seed(*, out, **_) -> dict:
@@ -49,5 +52,21 @@ def seed(*, out, **_) -> dict:
             )
             milestones_refresh(microsite=microsite, now=achieved_on)
         microsites.append(microsite)
+    _abha_race(microsites)
     out.write(f"  microsites: {', '.join(m.name for m in microsites)}")
     return {"microsites": microsites}
+
+
+def _abha_race(microsites) -> None:
+    """One shared "ABHA numbers created" target, reached by the microsites in RACE_ORDER a fortnight apart."""
+    values = {microsite.name: metric_value(microsite, Metric.ABHA_CREATED) for microsite in microsites}
+    target = max(1, min(values.values()))
+    for microsite in sorted(microsites, key=lambda m: RACE_ORDER.index(m.name)):
+        _, created = Milestone.objects.get_or_create(
+            microsite=microsite, metric=Metric.ABHA_CREATED, due_date=RACE_DUE, defaults={"target": target}
+        )
+        if created:
+            reached_on = RACE_DUE - datetime.timedelta(days=80 - 14 * RACE_ORDER.index(microsite.name))
+            milestones_refresh(
+                microsite=microsite, now=timezone.make_aware(datetime.datetime.combine(reached_on, datetime.time(11)))
+            )

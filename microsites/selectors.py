@@ -306,23 +306,24 @@ def _facility_totals(cells: _Cells, metrics: list[str]) -> None:
 
 
 def _live_on_scan_share(cells: _Cells, today: datetime.date) -> None:
-    """Facilities with a token in the last SCAN_SHARE_LIVE_DAYS days, per cell, from those days' counter rows."""
+    """Facilities with a token in the last SCAN_SHARE_LIVE_DAYS days, per cell, from the latest token day kept
+    with each facility's running total (one row per facility, whatever the number of tokens)."""
     since = today - datetime.timedelta(days=SCAN_SHARE_LIVE_DAYS)
     if not cells.empty:
         cell, cell_params, area, area_params = cells.sql()
-        # The facilities with a token row in the window (a semi-join: each counted once, no sort of the rows).
+        # A semi-join: a facility with rows under two districts (it moved) is counted once.
         sql = (
             f"SELECT f.district_id, {cell}, COUNT(*) FROM {Facility._meta.db_table} f "  # noqa: S608 - only placeholders
-            f"WHERE f.id IN (SELECT d.facility_key FROM {DailyCount._meta.db_table} d "
-            f"WHERE d.metric = %s AND d.day > %s AND d.value > 0) AND ({area}) GROUP BY 1, 2"
+            f"WHERE f.id IN (SELECT t.facility_key FROM {FacilityTotal._meta.db_table} t "
+            f"WHERE t.metric = %s AND t.last_day > %s) AND ({area}) GROUP BY 1, 2"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*cell_params, CountMetric.SCAN_TOKENS, since, *area_params])
             for district, pincode, live in cursor.fetchall():
                 cells.cells[(district, pincode)]["live"] += live
     if cells.special_ids:
-        live = DailyCount.objects.filter(
-            metric=CountMetric.SCAN_TOKENS, facility_key__in=cells.special_ids, day__gt=since, value__gt=0
+        live = FacilityTotal.objects.filter(
+            metric=CountMetric.SCAN_TOKENS, facility_key__in=cells.special_ids, last_day__gt=since
         )
         for pk in live.values_list("facility_key", flat=True).distinct():
             cells.special[pk]["live"] += 1
@@ -385,7 +386,7 @@ def microsite_metric_values(microsites, metrics, today: datetime.date | None = N
     A fixed number of grouped queries whatever the number of microsites: their areas (three), the facility table
     grouped by district and pincode (facilities registered and verified), the running totals per facility (records
     linked, tokens, ABHA numbers assisted at a facility) and per district (ABHA numbers, professionals), plus the
-    last 30 days of token counters for "live on Scan & Share" and the monthly transaction counters of the covered
+    latest token day per facility for "live on Scan & Share" and the monthly transaction counters of the covered
     facilities for the DHIS incentive, each only when asked for. Never the accounts, records or tokens tables.
     """
     microsites = list(microsites)
@@ -515,6 +516,49 @@ def microsite_progress(
 
 
 @dataclass(frozen=True)
+class FirstToReach:
+    """A microsite was the first of its state to reach a target that other microsites also race for."""
+
+    metric: str
+    target: int
+    achieved_at: datetime.datetime
+
+    @property
+    def metric_label(self):
+        return Metric(self.metric).label
+
+
+def firsts_csv_cell(firsts) -> str:
+    """One CSV cell for a leaderboard row's firsts: "records_linked 200000 2026-03-01; ..." (metric, target, day)."""
+    return "; ".join(
+        f"{first.metric} {first.target} {timezone.localdate(first.achieved_at).isoformat()}" for first in firsts
+    )
+
+
+def firsts_to_reach() -> dict[int, list[FirstToReach]]:
+    """Microsite pk -> the milestones (metric and target) it reached first in its state, among those that at least
+    two microsites of the state have ("first to link 2 lakh records"). Two queries on the milestones, whose
+    `achieved_at` (stamped once, when first reached) orders the race; a tie goes to the microsite created first."""
+    raced = set(
+        Milestone.objects.values("microsite__state_id", "metric", "target")
+        .annotate(runners=Count("microsite", distinct=True))
+        .filter(runners__gte=2)
+        .values_list("microsite__state_id", "metric", "target")
+    )
+    reached = Milestone.objects.filter(achieved_at__isnull=False).order_by("achieved_at", "microsite_id", "due_date")
+    firsts: dict[int, list[FirstToReach]] = defaultdict(list)
+    won = set()
+    for state, microsite, metric, target, achieved_at in reached.values_list(
+        "microsite__state_id", "microsite_id", "metric", "target", "achieved_at"
+    ):
+        race = (state, metric, target)
+        if race in raced and race not in won:
+            won.add(race)
+            firsts[microsite].append(FirstToReach(metric=metric, target=target, achieved_at=achieved_at))
+    return firsts
+
+
+@dataclass(frozen=True)
 class LeaderboardRow:
     rank: int
     microsite: Microsite
@@ -525,6 +569,7 @@ class LeaderboardRow:
     facilities_verified: int
     completed_at: datetime.datetime | None
     first_to_complete: bool = False
+    firsts: tuple[FirstToReach, ...] = ()
 
 
 def leaderboard(microsites) -> list[LeaderboardRow]:
@@ -532,7 +577,9 @@ def leaderboard(microsites) -> list[LeaderboardRow]:
 
     A fixed number of queries whatever the number of microsites (see microsite_metric_values).
 
-    The microsite that achieved all its milestones earliest is marked `first_to_complete`.
+    The microsite that achieved all its milestones earliest is marked `first_to_complete`; each row lists the
+    targets its microsite reached first in the state (`firsts`, see firsts_to_reach), also when the leaderboard
+    shows only some microsites (a district's).
     """
     if isinstance(microsites, QuerySet):  # its rows need the milestones only (not microsites_for's districts)
         microsites = microsites.prefetch_related(None).prefetch_related("milestones")
@@ -563,6 +610,10 @@ def leaderboard(microsites) -> list[LeaderboardRow]:
     rows.sort(key=lambda r: (-r["share"], -r["records_linked"], -r["facilities_verified"], r["microsite"].name))
     completed = [r for r in rows if r["completed_at"]]
     first = min(completed, key=lambda r: r["completed_at"]) if completed else None
+    firsts = firsts_to_reach() if rows else {}
     return [
-        LeaderboardRow(rank=index, first_to_complete=row is first, **row) for index, row in enumerate(rows, start=1)
+        LeaderboardRow(
+            rank=index, first_to_complete=row is first, firsts=tuple(firsts.get(row["microsite"].pk, ())), **row
+        )
+        for index, row in enumerate(rows, start=1)
     ]

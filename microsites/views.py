@@ -15,7 +15,7 @@ from . import charts
 from . import dashboard as dashboard_selectors
 from .forms import DashboardFilterForm, MilestoneForm
 from .models import Microsite
-from .selectors import leaderboard, microsite_facilities, microsite_progress, microsites_for
+from .selectors import firsts_csv_cell, leaderboard, microsite_facilities, microsite_progress, microsites_for
 from .services import milestone_add
 
 
@@ -108,9 +108,20 @@ def dashboard(request):
                     "milestones_total",
                     "records_linked",
                     "facilities_verified",
+                    "first_to_complete",
+                    "firsts",
                 ],
                 [
-                    (r.rank, r.microsite.name, r.achieved, r.total, r.records_linked, r.facilities_verified)
+                    (
+                        r.rank,
+                        r.microsite.name,
+                        r.achieved,
+                        r.total,
+                        r.records_linked,
+                        r.facilities_verified,
+                        "true" if r.first_to_complete else "false",
+                        firsts_csv_cell(r.firsts),
+                    )
                     for r in board
                 ],
             )

@@ -158,3 +158,80 @@ def test_rebuild_reports_and_fixes_drift_in_the_district_days(monkeypatch):
     counters.rebuild(["test_metric"], fix=True)
     assert counters.rebuild(["test_metric"]) == []
     assert _district_days("test_metric") == {(DAY, 443): 5, (DAY, 438): 2}
+
+
+def _last_days(metric):
+    rows = FacilityTotal.objects.filter(metric=metric).values_list("facility_key", "district_lgd", "last_day")
+    return {(facility, district): last_day for facility, district, last_day in rows}
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_facility_totals_keep_the_latest_day_with_a_positive_change_on_every_write_path(vendor, monkeypatch):
+    """What "live on Scan & Share" reads: a later day moves it forward, an earlier day or a negative change never
+    moves it, a facility that only lost counts has none."""
+    from django.db import connection
+
+    monkeypatch.setattr(connection, "vendor", vendor)
+    later, latest = DAY + datetime.timedelta(days=3), DAY + datetime.timedelta(days=9)
+    counters.count_add(metric="m", district_lgd=443, facility_key=7, day=later)
+    counters.count_add(metric="m", district_lgd=443, facility_key=7, day=DAY, delta=2)  # an older day
+    counters.count_add(metric="m", district_lgd=443, facility_key=7, day=latest, delta=-1)  # a removal
+    counters.count_add(metric="m", district_lgd=443, facility_key=8, day=DAY, delta=-1)
+    counters.count_add_many(
+        metric="m", rows=[(DAY, 438, 7, 1), (latest, 438, 7, -1), (later, 443, 9, 2), (latest, 443, 9, 1)]
+    )
+    counters.count_add_many(metric="m", rows=[(DAY, 443, 9, 4)])  # an older day in a later load
+    assert _last_days("m") == {(7, 443): later, (8, 443): None, (7, 438): DAY, (9, 443): latest}
+
+
+def test_the_sql_function_keeps_the_latest_day():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT core_count_add('m', %s, 443, 7, 1)", [DAY + datetime.timedelta(days=1)])
+        cursor.execute("SELECT core_count_add('m', %s, 443, 7, 1)", [DAY])
+        cursor.execute("SELECT core_count_add('m', %s, 443, 7, -1)", [DAY + datetime.timedelta(days=5)])
+    assert _last_days("m") == {(7, 443): DAY + datetime.timedelta(days=1)}
+
+
+def test_rebuild_checks_the_latest_days_of_metrics_counted_on_their_exact_day(monkeypatch, capsys):
+    truth = [(DAY, 443, 7, 5), (DAY + datetime.timedelta(days=2), 443, 7, 1)]
+    monkeypatch.setitem(counters._sources, "test_metric", lambda: truth)
+    monkeypatch.setattr(counters, "_exact_days", {"test_metric"})
+    for day, district, facility, value in truth:
+        counters.count_add(metric="test_metric", district_lgd=district, facility_key=facility, day=day, delta=value)
+    assert counters.rebuild(["test_metric"]) == []
+    FacilityTotal.objects.filter(metric="test_metric").update(last_day=DAY)  # the sums still agree
+    assert counters.rebuild(["test_metric"]) == [
+        {
+            "metric": "test_metric",
+            "district_lgd": 443,
+            "facility_key": 7,
+            "counted": 6,
+            "source": 6,
+            "counted_last_day": DAY,
+            "source_last_day": DAY + datetime.timedelta(days=2),
+        }
+    ]
+    call_command("rebuild_counters", "--metric", "test_metric")
+    assert "last day counted 2026-01-15, source 2026-01-17" in capsys.readouterr().out
+    call_command("rebuild_counters", "--metric", "test_metric", "--fix")
+    assert _last_days("test_metric") == {(7, 443): DAY + datetime.timedelta(days=2)}
+    # Metrics whose source dates a change differently from its counting day are checked on sums only.
+    monkeypatch.setattr(counters, "_exact_days", set())
+    FacilityTotal.objects.filter(metric="test_metric").update(last_day=DAY)
+    assert counters.rebuild(["test_metric"]) == []
+
+
+def test_the_migration_fills_the_latest_days_from_the_daily_rows():
+    from importlib import import_module
+
+    from django.db import connection
+
+    backfill = import_module("core.migrations.0011_facilitytotal_last_day").BACKFILL
+    counters.count_add_many(metric="m", rows=[(DAY, 443, 7, 2), (DAY + datetime.timedelta(days=4), 443, 7, -1)])
+    counters.count_add_many(metric="m", rows=[(DAY + datetime.timedelta(days=1), 438, 7, 1), (DAY, 443, 8, -1)])
+    FacilityTotal.objects.update(last_day=None)  # rows as migration 0008 left them
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
+    assert _last_days("m") == {(7, 443): DAY, (7, 438): DAY + datetime.timedelta(days=1), (8, 443): None}

@@ -31,6 +31,12 @@ class MicrositeDetailSerializer(MicrositeSerializer):
         fields = [*MicrositeSerializer.Meta.fields, "milestones"]
 
 
+class FirstToReachSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    target = serializers.IntegerField()
+    achieved_at = serializers.DateTimeField()
+
+
 class LeaderboardRowSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     uuid = serializers.UUIDField(source="microsite.uuid")
@@ -40,6 +46,9 @@ class LeaderboardRowSerializer(serializers.Serializer):
     records_linked = serializers.IntegerField()
     facilities_verified = serializers.IntegerField()
     first_to_complete = serializers.BooleanField()
+    firsts = FirstToReachSerializer(
+        many=True, help_text="Targets this microsite reached first in its state, among those other microsites share"
+    )
 
 
 class DashboardSummarySerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ from core.api.renderers import CSVExportMixin
 from core.enums import CountMetric
 from microsites import dashboard
 from microsites.models import Microsite
-from microsites.selectors import leaderboard, microsite_progress, microsites_for
+from microsites.selectors import firsts_csv_cell, leaderboard, microsite_progress, microsites_for
 
 from .serializers import (
     DashboardSummarySerializer,
@@ -82,9 +82,14 @@ class LeaderboardView(CSVExportMixin, APIView):
         responses=LeaderboardRowSerializer(many=True),
         tags=["microsites"],
     )
+    def csv_rows(self, data):
+        # A cell per row for its firsts (JSON has a list of objects).
+        return [{**row, "firsts": firsts_csv_cell(ranked.firsts)} for row, ranked in zip(data, self.board, strict=True)]
+
     def get(self, request):
         _require_official(request.user)
-        return Response(LeaderboardRowSerializer(leaderboard(microsites_for(request.user)), many=True).data)
+        self.board = leaderboard(microsites_for(request.user))
+        return Response(LeaderboardRowSerializer(self.board, many=True).data)
 
 
 def _districts_for(request):

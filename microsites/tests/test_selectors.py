@@ -112,6 +112,32 @@ def test_leaderboard_ranks_by_share_achieved_and_marks_the_first_to_complete():
     assert rows[0].rank == 1 and rows[0].share == 1.0
 
 
+def test_the_first_to_reach_a_target_other_microsites_share_is_marked_whatever_the_leaderboard_shows():
+    first, second, alone = MicrositeFactory(name="First"), MicrositeFactory(name="Second"), MicrositeFactory()
+    not_yet = MicrositeFactory(name="Not yet")
+    due = datetime.date(2025, 9, 1)
+
+    def milestone(microsite, target, day=None, metric=Metric.RECORDS_LINKED):
+        achieved = datetime.datetime(2025, 5, day, tzinfo=datetime.UTC) if day else None
+        Milestone.objects.create(microsite=microsite, metric=metric, target=target, due_date=due, achieved_at=achieved)
+
+    milestone(second, 200000, day=9)
+    milestone(first, 200000, day=2)
+    milestone(not_yet, 200000)
+    milestone(alone, 5, day=1)  # reached, but nobody else races for it
+    milestone(first, 10, day=4, metric=Metric.FACILITIES_VERIFIED)  # a tie: the microsite created first wins
+    milestone(second, 10, day=4, metric=Metric.FACILITIES_VERIFIED)
+    rows = {row.microsite.name: row for row in leaderboard([first, second, alone, not_yet])}
+    assert [(f.metric, f.target) for f in rows["First"].firsts] == [
+        (Metric.RECORDS_LINKED, 200000),
+        (Metric.FACILITIES_VERIFIED, 10),
+    ]
+    assert rows["Second"].firsts == rows["Not yet"].firsts == rows[alone.name].firsts == ()
+    # A district's leaderboard without the winner marks nobody; with it, the same first.
+    assert leaderboard([second, not_yet])[0].firsts == ()
+    assert len(leaderboard([first])[0].firsts) == 2
+
+
 def _counted(metric, facility, n, day):
     from core.enums import CountMetric
 

@@ -166,6 +166,39 @@ def test_dashboard_trend_and_leaderboard_csv(client, data):
     assert {row["microsite"] for row in board} == {"Bhavnagar", "Ahmedabad"}
 
 
+def test_leaderboard_marks_the_first_to_reach_a_shared_target_in_the_page_api_and_csv(client, api_as, data):
+    """ "First to link 2 lakh records": both microsites race for the same target; the one that reached it first
+    is marked, on the dashboard, in the API's JSON and in both CSVs."""
+    due = datetime.date(2025, 9, 1)
+    for microsite, day in [(data["bhavnagar"], 20), (data["ahmedabad"], 3)]:
+        Milestone.objects.create(
+            microsite=microsite,
+            metric=Metric.RECORDS_LINKED,
+            target=200000,
+            due_date=due,
+            achieved_at=datetime.datetime(2025, 5, day, 6, tzinfo=datetime.UTC),
+        )
+    official = StateOfficialFactory()
+    board = {row["name"]: row for row in api_as(official).get("/api/v1/microsites/leaderboard/").json()}
+    assert board["Ahmedabad"]["firsts"] == [
+        {"metric": "records_linked", "target": 200000, "achieved_at": "2025-05-03T11:30:00+05:30"}
+    ]
+    assert board["Bhavnagar"]["firsts"] == []
+    api_csv = api_as(official).get("/api/v1/microsites/leaderboard/?format=csv").content.decode("utf-8-sig")
+    assert {row["name"]: row["firsts"] for row in csv.DictReader(io.StringIO(api_csv))} == {
+        "Bhavnagar": "",
+        "Ahmedabad": "records_linked 200000 2025-05-03",
+    }
+    client.force_login(official)
+    page_csv = client.get("/dashboard/?format=csv&table=leaderboard").content.decode("utf-8-sig")
+    assert {row["microsite"]: row["firsts"] for row in csv.DictReader(io.StringIO(page_csv))} == {
+        "Bhavnagar": "",
+        "Ahmedabad": "records_linked 200000 2025-05-03",
+    }
+    page = client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "First to reach 200,000 Health records linked" in page.content.decode()
+
+
 def test_dashboard_rejects_bad_filters_with_messages(client, data):
     officer = DistrictOfficerFactory()
     client.force_login(officer)
@@ -289,7 +322,8 @@ def _with_every_metric(microsite):
 
 def test_leaderboard_queries_do_not_grow_with_the_number_of_microsites(api_as, data):
     """One set of grouped queries for all microsites (their areas, the facility table grouped by district and
-    pincode, the running totals, the last 30 days of tokens, the DHIS months), whatever their number."""
+    pincode, the running totals, the latest token days, the DHIS months, the milestone races), whatever their
+    number."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

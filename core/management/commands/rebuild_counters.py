@@ -22,9 +22,14 @@ class Command(BaseCommand):
         drift = counters.rebuild(metric, fix=fix)
         for row in drift:
             facility = f" facility {row['facility_key']}" if "facility_key" in row else ""
+            days = (
+                f"; last day counted {row['counted_last_day']}, source {row['source_last_day']}"
+                if "counted_last_day" in row
+                else ""
+            )
             self.stdout.write(
                 f"drift {row['metric']} district {row['district_lgd']}{facility}: counted {row['counted']}, "
-                f"source {row['source']}"
+                f"source {row['source']}{days}"
             )
         checked = ", ".join(metric or counters.registered_metrics())
         if not drift:
