@@ -156,6 +156,7 @@ STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 30, minimum=1)
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("hi", _("Hindi")), ("gu", _("Gujarati"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]  # Indian digit grouping (lakh, crore) in all three languages
 # Django ships no language info for Gujarati; add it so the switcher can name it in its own script.
 locale.LANG_INFO.setdefault("gu", {"bidi": False, "code": "gu", "name": "Gujarati", "name_local": "ગુજરાતી"})
 TIME_ZONE = "Asia/Kolkata"

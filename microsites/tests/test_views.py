@@ -196,7 +196,7 @@ def test_leaderboard_marks_the_first_to_reach_a_shared_target_in_the_page_api_an
         "Ahmedabad": "records_linked 200000 2025-05-03",
     }
     page = client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="en")
-    assert "First to reach 200,000 Health records linked" in page.content.decode()
+    assert "First to reach 2,00,000 Health records linked" in page.content.decode()
 
 
 def test_dashboard_rejects_bad_filters_with_messages(client, data):
