@@ -3,6 +3,8 @@
 # services_start (exports DATABASE_URL, REDIS_URL, CELERY_BROKER_URL) and services_stop.
 # PostgreSQL refuses to run as root, so as root it runs as the `postgres` user, with its
 # data directory under /tmp (that user cannot enter /root).
+# SERVICES_PG_SETTINGS adds server settings ("-c name=value ..."): the benchmarks give PostgreSQL the memory and
+# WAL room a database server has (scripts/bench.sh); the test suite keeps the small defaults.
 
 _free_port() {
   "${PYTHON_BIN:-python3}" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -28,7 +30,7 @@ services_start() {
   (cd /tmp && "${as_pg[@]}" "$pgbin/initdb" -D "$SERVICES_DIR/pg/data" -U postgres --auth=trust -E UTF8 --no-locale >"$SERVICES_DIR/initdb.log" 2>&1) \
     || { cat "$SERVICES_DIR/initdb.log" >&2; return 1; }
   (cd /tmp && "${as_pg[@]}" "$pgbin/pg_ctl" -D "$SERVICES_DIR/pg/data" -l "$SERVICES_DIR/pg/log" -w -t 30 \
-    -o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$SERVICES_DIR/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$SERVICES_DIR/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${SERVICES_PG_SETTINGS:-}" \
     start >/dev/null) || { cat "$SERVICES_DIR/pg/log" >&2; return 1; }
   SERVICES_PGBIN=$pgbin
   export SERVICES_PGBIN
