@@ -55,3 +55,22 @@ def test_po_files_cover_every_string_in_the_code(tmp_path):
         regenerated = copy / "locale" / language / "LC_MESSAGES" / "django.po"
         missing = [msgid for msgid, msgstr, _ in _entries(regenerated) if msgid and not msgstr]
         assert not missing, f"strings without a {language} translation: {missing[:5]}"
+
+
+@pytest.mark.parametrize(
+    "language, shown",
+    [("en", "5 Oct 2026 · 2,00,000"), ("hi", "5 अक्ट 2026 · 2,00,000"), ("gu", "5 ઑક્ટો 2026 · 2,00,000")],
+)
+def test_dates_and_numbers_read_as_the_language_and_india_write_them(language, shown):
+    """Django ships no Gujarati: its month names come from locale/gu (core/month_names.py). Numbers use Indian
+    digit grouping (lakh, crore) in every language (config/formats/)."""
+    import datetime
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    with translation.override(language):
+        rendered = Template('{% load humanize %}{{ day|date:"j M Y" }} · {{ n|intcomma }}').render(
+            Context({"day": datetime.date(2026, 10, 5), "n": 200000})
+        )
+    assert rendered == shown
