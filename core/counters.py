@@ -76,7 +76,8 @@ def count_add(
 def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
     """Add many (day, district, facility, delta) changes at once (bulk loads).
 
-    On PostgreSQL the rows are COPied into a temporary table and merged with one set-based upsert.
+    On PostgreSQL the rows are COPied into a temporary table and merged with one set-based upsert per table, in key
+    order: two loads at once (generate_scale's writers) lock shared rows in the same order, so they never deadlock.
     """
     params = [(metric, day, district or 0, facility or 0, delta) for day, district, facility, delta in rows]
     if not params:
@@ -107,26 +108,27 @@ def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
         cursor.execute(
             "INSERT INTO core_dailycount (metric, day, district_lgd, facility_key, value) "
             "SELECT metric, day, district_lgd, facility_key, SUM(value) FROM counts_in "
-            "GROUP BY metric, day, district_lgd, facility_key "
+            "GROUP BY metric, day, district_lgd, facility_key ORDER BY metric, day, district_lgd, facility_key "
             "ON CONFLICT (metric, day, district_lgd, facility_key) "
             "DO UPDATE SET value = core_dailycount.value + excluded.value"
         )
         cursor.execute(
             "INSERT INTO core_districtdailycount (metric, day, district_lgd, value) "
             "SELECT metric, day, district_lgd, SUM(value) FROM counts_in GROUP BY metric, day, district_lgd "
-            "ON CONFLICT (metric, day, district_lgd) "
+            "ORDER BY metric, day, district_lgd ON CONFLICT (metric, day, district_lgd) "
             "DO UPDATE SET value = core_districtdailycount.value + excluded.value"
         )
         cursor.execute(
             "INSERT INTO core_countertotal (metric, district_lgd, value) "
             "SELECT metric, district_lgd, SUM(value) FROM counts_in GROUP BY metric, district_lgd "
+            "ORDER BY metric, district_lgd "
             "ON CONFLICT (metric, district_lgd) DO UPDATE SET value = core_countertotal.value + excluded.value"
         )
         cursor.execute(
             "INSERT INTO core_facilitytotal (metric, facility_key, district_lgd, value, last_day) "
             "SELECT metric, facility_key, district_lgd, SUM(value), MAX(day) FILTER (WHERE value > 0) FROM counts_in "
             "WHERE facility_key <> 0 GROUP BY metric, facility_key, district_lgd "
-            "ON CONFLICT (metric, facility_key, district_lgd) "
+            "ORDER BY metric, facility_key, district_lgd ON CONFLICT (metric, facility_key, district_lgd) "
             "DO UPDATE SET value = core_facilitytotal.value + excluded.value, "
             "last_day = GREATEST(core_facilitytotal.last_day, excluded.last_day)"
         )

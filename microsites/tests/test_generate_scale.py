@@ -98,8 +98,9 @@ def test_generate_scale_links_records_issues_tokens_and_registers_professionals_
 
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_chunks_are_written_on_a_second_connection_with_exact_counters(monkeypatch):
-    """The command's own run (not a test's transaction): each chunk is written by a second thread while the next is
-    made."""
+    """The command's own run (not a test's transaction): chunks are written by two writer threads, each on its own
+    connection, while the next is made; both upsert the same counter rows without deadlocking, and the counters
+    come out exact."""
     from microsites.management.commands import generate_scale
 
     threads = set()
@@ -110,8 +111,8 @@ def test_outside_a_transaction_chunks_are_written_on_a_second_connection_with_ex
         write(*args)
 
     monkeypatch.setattr(generate_scale, "_write_abha_chunk", recording)
-    call_command("generate_scale", "--abha", "2500", "--chunk", "1000")
+    call_command("generate_scale", "--abha", "6000", "--chunk", "500")
     assert threads and threading.get_ident() not in threads
-    assert AbhaAccount.objects.count() == 2500 == AbhaAddress.objects.count()
-    assert counters.total(CountMetric.ABHA_CREATED) == 2500
+    assert AbhaAccount.objects.count() == 6000 == AbhaAddress.objects.count()
+    assert counters.total(CountMetric.ABHA_CREATED) == 6000
     assert counters.rebuild() == []

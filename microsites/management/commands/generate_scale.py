@@ -14,6 +14,7 @@ transaction, so they stay exact (check with rebuild_counters).
 
 import datetime
 import random
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -615,41 +616,47 @@ def _write_abha_chunk(users, accounts, addresses, created, active) -> None:
 
 
 class _ChunkWriter:
-    """Writes each chunk (one transaction) on a second thread, with its own database connection, while the caller
-    makes the next one; one chunk in flight. Making rows is Python and writing them is mostly PostgreSQL, so the
-    two overlap on the machine's two cores (1 crore ABHA accounts: ~10,000 -> ~13,000 rows/s here).
+    """Writes chunks (one transaction each) on WRITERS threads, each with its own database connection, while the
+    caller makes the next one. Making rows is Python; writing them is PostgreSQL (COPY and the indexes), one backend
+    per connection: with two writers both cores stay busy (1 crore ABHA accounts: one connection ~10,500 rows/s, one
+    writer thread ~10,300 at that size, see bench/README.md). Chunks touch the same counter rows; count_add_many
+    upserts them in key order, so two writers wait for each other there but never deadlock.
 
     Inside a transaction (a test's), chunks are written inline: every row must land on the caller's connection.
     """
 
+    WRITERS = 2
+
     def __init__(self):
-        self._pool = None if connection.in_atomic_block else ThreadPoolExecutor(max_workers=1)
-        self._pending = None
+        self._pool = None if connection.in_atomic_block else ThreadPoolExecutor(max_workers=self.WRITERS)
+        self._pending = []
 
     def submit(self, write, *args) -> None:
         if self._pool is None:
             write(*args)
             return
-        self._wait()
-        self._pending = self._pool.submit(write, *args)
-
-    def _wait(self) -> None:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            pending.result()  # a failed chunk stops the run here, with its error
+        if len(self._pending) >= self.WRITERS:
+            self._pending.pop(0).result()  # a failed chunk stops the run here, with its error
+        self._pending.append(self._pool.submit(write, *args))
 
     def finish(self) -> None:
         if self._pool is None:
             return
         try:
-            self._wait()
+            while self._pending:
+                self._pending.pop(0).result()
         finally:
-            self._pool.submit(_close_connection).result()
+            # One close per writer thread (the barrier holds each thread until all have taken one).
+            barrier = threading.Barrier(self.WRITERS)
+            closes = [self._pool.submit(_close_connection, barrier) for _ in range(self.WRITERS)]
+            for close in closes:
+                close.result()
             self._pool.shutdown()
 
 
-def _close_connection() -> None:
-    connection.close()  # run on the writer's thread: its own connection (`connection` is per thread)
+def _close_connection(barrier) -> None:
+    connection.close()  # run on a writer's thread: its own connection (`connection` is per thread)
+    barrier.wait(timeout=60)
 
 
 def _add_counts(metric, grouped: Counter) -> None:
