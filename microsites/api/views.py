@@ -76,16 +76,16 @@ class LeaderboardView(CSVExportMixin, APIView):
     def csv_filename(self, data):
         return "microsite-leaderboard"
 
+    def csv_rows(self, data):
+        # A cell per row for its firsts (JSON has a list of objects).
+        return [{**row, "firsts": firsts_csv_cell(ranked.firsts)} for row, ranked in zip(data, self.board, strict=True)]
+
     @extend_schema(
         summary="Microsites ranked by milestones achieved",
         parameters=[CSV_FORMAT],
         responses=LeaderboardRowSerializer(many=True),
         tags=["microsites"],
     )
-    def csv_rows(self, data):
-        # A cell per row for its firsts (JSON has a list of objects).
-        return [{**row, "firsts": firsts_csv_cell(ranked.firsts)} for row, ranked in zip(data, self.board, strict=True)]
-
     def get(self, request):
         _require_official(request.user)
         self.board = leaderboard(microsites_for(request.user))
