@@ -618,8 +618,8 @@ def _write_abha_chunk(users, accounts, addresses, created, active) -> None:
 class _ChunkWriter:
     """Writes chunks (one transaction each) on WRITERS threads, each with its own database connection, while the
     caller makes the next one. Making rows is Python; writing them is PostgreSQL (COPY and the indexes), one backend
-    per connection: with two writers both cores stay busy (1 crore ABHA accounts: one connection ~10,500 rows/s, one
-    writer thread ~10,300 at that size, see bench/README.md). Chunks touch the same counter rows; count_add_many
+    per connection: with two writers both cores stay busy (1 crore ABHA accounts: one writer 9,485 rows/s, two
+    13,655 rows/s, see bench/README.md). Chunks touch the same counter rows; count_add_many
     upserts them in key order, so two writers wait for each other there but never deadlock.
 
     Inside a transaction (a test's), chunks are written inline: every row must land on the caller's connection.
