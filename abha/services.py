@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from core import access
 from core.counters import count_add
 from core.enums import CountMetric, Role
-from core.exceptions import Conflict, DomainError, NotAllowed
+from core.exceptions import Conflict, DomainError, NotAllowed, NotFound, Throttled
 from core.models import District, User
 from core.services import audit_record
 from core.sms import SmsDeliveryError, mask_mobile, send_sms
@@ -59,16 +59,6 @@ ENROLMENT_TTL = timedelta(minutes=30)
 MAX_ABHA_PER_MOBILE = 6
 NUMBER_ATTEMPTS = 5
 GENDER_ALIASES = {"T": Gender.OTHER, "D": Gender.UNDISCLOSED}
-
-
-class NotFound(DomainError):
-    status = 404
-    code = "not_found"
-
-
-class Throttled(DomainError):
-    status = 429
-    code = "throttled"
 
 
 # --- OTP plumbing -------------------------------------------------------------------------

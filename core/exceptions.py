@@ -35,3 +35,17 @@ class LockedOut(DomainError):
 
     status = 429
     code = "locked_out"
+
+
+class NotFound(DomainError):
+    """The object does not exist, or the actor may not know that it does."""
+
+    status = 404
+    code = "not_found"
+
+
+class Throttled(DomainError):
+    """Too many requests in the current window; `retry_after` says when the window ends."""
+
+    status = 429
+    code = "throttled"

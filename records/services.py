@@ -22,7 +22,7 @@ from abha.selectors import account_by_identifier
 from core import access
 from core.counters import count_add
 from core.enums import CountMetric
-from core.exceptions import Conflict, DomainError, NotAllowed
+from core.exceptions import Conflict, DomainError, NotAllowed, NotFound, Throttled
 from core.models import AuditEvent
 from core.services import audit_record
 from core.sms import send_sms
@@ -63,16 +63,6 @@ FREQUENCY_WINDOWS = {
 
 class ConsentInactive(NotAllowed):
     code = "consent_inactive"
-
-
-class NotFound(DomainError):
-    status = 404
-    code = "not_found"
-
-
-class Throttled(DomainError):
-    status = 429
-    code = "throttled"
 
 
 class FrequencyExceeded(DomainError):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from abha.selectors import account_for_user
 from core import access
-from core.exceptions import DomainError
+from core.exceptions import DomainError, NotFound
 from facilities.access_rules import member_facility_ids
 from facilities.enums import FacilityStatus, MembershipRole
 from facilities.models import Facility, ScanToken
@@ -235,7 +235,7 @@ def doctor_requests(request):
 def artefact_records(request, uuid):
     try:
         read = services.artefact_records_read(actor=request.user, artefact_uuid=uuid, request=request)
-    except services.NotFound:
+    except NotFound:
         raise Http404 from None
     except DomainError as error:
         return render(request, "records/refused.html", {"error": error}, status=error.status)
@@ -254,7 +254,7 @@ def artefact_record_bundle(request, uuid, record_uuid):
         read = services.artefact_records_read(
             actor=request.user, artefact_uuid=uuid, record_uuid=record_uuid, request=request, to_store=True
         )
-    except services.NotFound:
+    except NotFound:
         raise Http404 from None
     except DomainError as error:
         return render(request, "records/refused.html", {"error": error}, status=error.status)
@@ -292,7 +292,7 @@ def btg_new(request):
 def btg_records(request, uuid):
     try:
         read = services.btg_records_read(actor=request.user, grant_uuid=uuid, request=request)
-    except services.NotFound:
+    except NotFound:
         raise Http404 from None
     except DomainError as error:
         return render(request, "records/refused.html", {"error": error}, status=error.status)
@@ -369,7 +369,7 @@ def artefact_revoke(request, uuid):
     _citizen_account(request)
     try:
         services.artefact_revoke(actor=request.user, artefact_uuid=uuid, request=request)
-    except services.NotFound:
+    except NotFound:
         raise Http404 from None
     except DomainError as error:
         messages.error(request, error.message)
@@ -392,7 +392,7 @@ def link_review(request, uuid):
         link = services.link_review(
             actor=request.user, link_uuid=uuid, approve=request.POST.get("approve") == "1", request=request
         )
-    except services.NotFound:
+    except NotFound:
         raise Http404 from None
     except DomainError as error:
         if error.status == 403:

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from core import access
 from core.api.schema import errors
-from core.exceptions import DomainError, NotAllowed
+from core.exceptions import DomainError, NotAllowed, NotFound
 from core.services import client_ip
 from core.sms import mask_mobile
 
@@ -290,5 +290,5 @@ class LookupView(APIView):
             account = None  # a deactivated ABHA is hidden from hospitals until its owner reactivates it
         services.lookup_audit(actor=request.user, account=account, identifier=identifier, request=request)
         if account is None:
-            raise services.NotFound(_("No ABHA was found for what you entered."), code="abha_not_found")
+            raise NotFound(_("No ABHA was found for what you entered."), code="abha_not_found")
         return Response(s.LookupOut(account).data)

@@ -13,7 +13,7 @@ from abha.models import AbhaAccount
 from core import access
 from core.counters import count_add
 from core.enums import CountMetric
-from core.exceptions import Conflict, DomainError, NotAllowed
+from core.exceptions import Conflict, DomainError, NotAllowed, NotFound
 from core.outage import enqueue_on_commit
 from core.services import audit_record
 from facilities.enums import FacilityStatus
@@ -21,7 +21,6 @@ from facilities.models import Facility
 
 from ..enums import LinkingJobStatus, LinkingReviewStatus
 from ..models import CareContext, HealthRecord, LinkingJob, LinkingReview
-from ..services import NotFound
 from . import files
 
 
