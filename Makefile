@@ -25,13 +25,10 @@ messages: venv
 	@scripts/system_packages.sh gettext
 	$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=var -v0
 
-## make run: embedded default (SQLite + filesystem broker), demo data, web + worker + beat -----
+## make run: embedded PostgreSQL + Redis from pip wheels (data in var/), demo data, web + worker + beat -----
 run: venv messages
 	@scripts/system_packages.sh --optional fonts-noto-core
-	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py seed_demo
-	@echo "Serving http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web server, worker and beat)"
-	$(VENV)/bin/honcho -f Procfile.dev start -p $(PORT)
+	scripts/run.sh
 
 ## make test: throwaway PostgreSQL + Redis on loopback, the whole suite, then stop them ------
 test: venv-dev

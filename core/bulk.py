@@ -1,4 +1,4 @@
-"""Fast bulk inserts for synthetic scale data: PostgreSQL COPY, or bulk_create elsewhere.
+"""Fast bulk inserts for synthetic scale data with PostgreSQL COPY.
 
 Columns a row does not give get the model field's default (callables called per row), the current
 time for auto timestamps, NULL for nullable fields or "" for blank text. Used by generate_scale.
@@ -9,8 +9,6 @@ from collections.abc import Iterable
 
 from django.db import connection, models
 from django.utils import timezone
-
-_BATCH = 5000
 
 
 class JsonText(str):
@@ -23,8 +21,7 @@ def reserve_ids(model: type[models.Model], count: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 - table name from model meta
         start = cursor.fetchone()[0] + 1
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, start + count - 1])
+        cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, start + count - 1])
     return start
 
 
@@ -68,39 +65,29 @@ def insert_rows(model: type[models.Model], rows: Iterable[dict]) -> int:
 
     plan = [(field.attname, fill, field.attname in json_fields) for field, fill in fillers]
 
-    def values(row, for_copy=False):
+    def values(row):
         out = [row[name] if fill is None else fill() for name, fill, _ in plan]
         if json_fields:
-            # COPY's text format takes JSON as text; bulk_create wants the Python value.
-            out = [_json_value(v, for_copy) if is_json else v for v, (_, _, is_json) in zip(out, plan, strict=True)]
+            # COPY's text format takes JSON as text.
+            out = [_json_text(v) if is_json else v for v, (_, _, is_json) in zip(out, plan, strict=True)]
         return out
 
     count = 0
-    if connection.vendor == "postgresql":
-        columns = ", ".join(connection.ops.quote_name(f.column) for f, _ in fillers)
-        table = connection.ops.quote_name(model._meta.db_table)
-        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in _chain(first, iterator):
-                copy.write_row(values(row, for_copy=True))
-                count += 1
-        return count
-    batch = []
-    for row in _chain(first, iterator):
-        batch.append(model(**{f.attname: v for (f, _), v in zip(fillers, values(row), strict=True)}))
-        if len(batch) >= _BATCH:
-            model.objects.bulk_create(batch)
-            count += len(batch)
-            batch = []
-    model.objects.bulk_create(batch)
-    return count + len(batch)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f, _ in fillers)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in _chain(first, iterator):
+            copy.write_row(values(row))
+            count += 1
+    return count
 
 
-def _json_value(value, for_copy: bool):
+def _json_text(value):
     if value is None:
         return None
     if isinstance(value, JsonText):
-        return str(value) if for_copy else json.loads(value)
-    return json.dumps(value) if for_copy else value
+        return str(value)
+    return json.dumps(value)
 
 
 def _chain(first, rest):

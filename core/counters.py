@@ -23,29 +23,9 @@ Row = tuple[datetime.date, int, int, int]  # day, district LGD, facility key, va
 _sources: dict[str, Callable[[], Iterable[Row]]] = {}
 _exact_days: set[str] = set()  # metrics whose source gives each change on the day it was counted
 
-_UPSERT = """
-INSERT INTO core_dailycount (metric, day, district_lgd, facility_key, value) VALUES (%s, %s, %s, %s, %s)
-ON CONFLICT (metric, day, district_lgd, facility_key) DO UPDATE SET value = core_dailycount.value + excluded.value
-"""
-_UPSERT_DISTRICT_DAY = """
-INSERT INTO core_districtdailycount (metric, day, district_lgd, value) VALUES (%s, %s, %s, %s)
-ON CONFLICT (metric, day, district_lgd) DO UPDATE SET value = core_districtdailycount.value + excluded.value
-"""
-_UPSERT_TOTAL = """
-INSERT INTO core_countertotal (metric, district_lgd, value) VALUES (%s, %s, %s)
-ON CONFLICT (metric, district_lgd) DO UPDATE SET value = core_countertotal.value + excluded.value
-"""
-# SQLite's MAX(a, b) is NULL when either is: the CASE keeps the later of the two days, either may be NULL.
-_UPSERT_FACILITY_TOTAL = """
-INSERT INTO core_facilitytotal (metric, facility_key, district_lgd, value, last_day) VALUES (%s, %s, %s, %s, %s)
-ON CONFLICT (metric, facility_key, district_lgd) DO UPDATE SET value = core_facilitytotal.value + excluded.value,
-last_day = CASE WHEN excluded.last_day IS NULL OR core_facilitytotal.last_day > excluded.last_day
-THEN core_facilitytotal.last_day ELSE excluded.last_day END
-"""
-
-
-# PostgreSQL does the four upserts in one round trip per counted event (every token, enrollment...) with the SQL
-# function of migrations core 0007/0008/0010/0011, which one-statement write paths call too.
+# The four upserts (daily row, district day, running total, facility total) in one round trip per counted event
+# (every token, enrollment...): the SQL function of migrations core 0007/0008/0010/0011, which one-statement write
+# paths (the Scan & Share function) call too.
 _COUNT_ADD_FUNCTION = "SELECT core_count_add(%s::text, %s::date, %s::integer, %s::bigint, %s::bigint)"
 
 
@@ -61,43 +41,19 @@ def count_add(
     day = day or timezone.localdate()
     daily = [metric, day, district_lgd or 0, facility_key or 0, delta]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(_COUNT_ADD_FUNCTION, daily)
-        else:
-            cursor.execute(_UPSERT, daily)
-            cursor.execute(_UPSERT_DISTRICT_DAY, [metric, day, district_lgd or 0, delta])
-            cursor.execute(_UPSERT_TOTAL, [metric, district_lgd or 0, delta])
-            if facility_key:
-                cursor.execute(
-                    _UPSERT_FACILITY_TOTAL, [metric, facility_key, district_lgd or 0, delta, day if delta > 0 else None]
-                )
+        cursor.execute(_COUNT_ADD_FUNCTION, daily)
 
 
 def count_add_many(*, metric: str, rows: Iterable[Row]) -> None:
     """Add many (day, district, facility, delta) changes at once (bulk loads).
 
-    On PostgreSQL the rows are COPied into a temporary table and merged with one set-based upsert per table, in key
+    The rows are COPied into a temporary table and merged with one set-based upsert per table, in key
     order: two loads at once (generate_scale's writers) lock shared rows in the same order, so they never deadlock.
     """
     params = [(metric, day, district or 0, facility or 0, delta) for day, district, facility, delta in rows]
     if not params:
         return
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.executemany(_UPSERT, params)
-            cursor.executemany(
-                _UPSERT_DISTRICT_DAY, [(m, day, district, value) for m, day, district, _, value in params]
-            )
-            cursor.executemany(_UPSERT_TOTAL, [(m, district, value) for m, _, district, _, value in params])
-            cursor.executemany(
-                _UPSERT_FACILITY_TOTAL,
-                [
-                    (m, facility, district, value, day if value > 0 else None)
-                    for m, day, district, facility, value in params
-                    if facility
-                ],
-            )
-            return
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS counts_in (metric text, day date, district_lgd int, "
             "facility_key bigint, value bigint) ON COMMIT DELETE ROWS"

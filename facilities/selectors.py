@@ -4,7 +4,6 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.functions import Upper
 
@@ -198,11 +197,8 @@ def professional_list(*, user, district_lgd=None, category=None, status=None, q=
 
 
 def _has_system(queryset, system: str):
-    """Facilities whose JSON list of systems holds `system` (jsonb containment on PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        return queryset.filter(systems_of_medicine__contains=[system])
-    # SQLite has no JSON containment lookup; the list is stored as JSON text with quoted codes.
-    return queryset.filter(systems_of_medicine__icontains=f'"{system}"')
+    """Facilities whose JSON list of systems holds `system` (jsonb containment, a GIN index: facilities 0007)."""
+    return queryset.filter(systems_of_medicine__contains=[system])
 
 
 # A name search counts exactly up to this many matches; beyond, the directory says "more than 1,000" and asks

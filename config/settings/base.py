@@ -8,6 +8,8 @@ from django.conf import locale
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config import embedded
+
 from .env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -33,9 +35,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     # Order matters to seed_demo: each app's demo.py may use what the ones above it created.
+    # It is also the import direction: an app imports only apps above it (docs/ARCHITECTURE.md).
     "core",
     "facilities",
     "abha",
+    "scanshare",
     "records",
     "microsites",
 ]
@@ -80,56 +84,40 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
-# The embedded default is a SQLite file in WAL mode. Every transaction takes the write
-# lock up front (IMMEDIATE) and waits up to 20 s for it, so a few dozen concurrent users
-# queue instead of failing with "database is locked" mid-transaction.
-_SQLITE_DEFAULT = f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
+# PostgreSQL everywhere. Unset, DATABASE_URL means the embedded server of `make run` (config/embedded.py: a
+# PostgreSQL from a pip wheel, data under var/postgres, on a Unix socket); production sets it (prod.py requires it).
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", _SQLITE_DEFAULT),
+        env_str("DATABASE_URL", "") or embedded.database_url(VAR_DIR),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
-    }
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # The ORM binds parameters on the client, which psycopg never prepares; the few hot statements written by hand
-    # on a server-binding cursor (the API's token authentication) are prepared on their 5th run on a connection.
-    # Set DB_PREPARE_THRESHOLD=0 to turn that off behind a pooler in transaction mode (pgbouncer < 1.21).
-    _prepare_threshold = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = _prepare_threshold or None
-    # A database host that does not answer (hung, firewalled) fails the connection after this many seconds, which
-    # core/outage.py answers with a 503, instead of holding a gunicorn worker until gunicorn kills it.
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...): the portal runs on no other.")
+# The ORM binds parameters on the client, which psycopg never prepares; the few hot statements written by hand
+# on a server-binding cursor (the API's token authentication) are prepared on their 5th run on a connection.
+# Set DB_PREPARE_THRESHOLD=0 to turn that off behind a pooler in transaction mode (pgbouncer < 1.21).
+_prepare_threshold = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = _prepare_threshold or None
+# A database host that does not answer (hung, firewalled) fails the connection after this many seconds, which
+# core/outage.py answers with a 503, instead of holding a gunicorn worker until gunicorn kills it.
+DATABASES["default"]["OPTIONS"]["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttling, OTP rate limits) ----------------------------------
-REDIS_URL = env_str("REDIS_URL", "")
+# Redis everywhere. Unset, REDIS_URL means the embedded Redis of `make run` (config/embedded.py, a Unix socket).
+REDIS_URL = env_str("REDIS_URL", "") or embedded.redis_url(VAR_DIR)
 # Seconds to wait for a Redis (cache or broker) that does not answer: then throttles let requests through, OTP
 # limits answer 503, and a task is left for its sweep, instead of a request hanging until gunicorn kills its worker.
 REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 5, minimum=1)
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "core.cache.PooledRedisCache",  # Django's, without a new client object per call
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
-        }
+CACHES = {
+    "default": {
+        "BACKEND": "core.cache.PooledRedisCache",  # Django's, without a new client object per call
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
     }
-else:
-    # Shared by all processes of one machine, so throttles hold across runserver and workers.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    }
+}
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "core.User"
@@ -175,24 +163,15 @@ STORAGES = {
 }
 
 # --- Celery ---------------------------------------------------------------
-# Default broker needs no server: kombu's filesystem transport under var/.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "celery" / "queue"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "processed_folder": str(VAR_DIR / "celery" / "processed"),
-        "store_processed": False,
-    }
-else:
+# Redis is the broker in every mode: unset, the embedded Redis of `make run` (its database 1).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or embedded.broker_url(VAR_DIR)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A task whose worker died is redelivered after this many seconds (acks_late below).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60),
-        # Without a socket timeout a publish to a broker that stopped answering waits forever (kombu's docs).
-        "socket_timeout": REDIS_TIMEOUT,
-        "socket_connect_timeout": REDIS_TIMEOUT,
-    }
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60),
+    # Without a socket timeout a publish to a broker that stopped answering waits forever (kombu's docs).
+    "socket_timeout": REDIS_TIMEOUT,
+    "socket_connect_timeout": REDIS_TIMEOUT,
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

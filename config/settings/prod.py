@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403 - settings modules extend the shared base by design
-from .base import CELERY_BROKER_URL, REDIS_URL, SMS_BACKEND
+from .base import SMS_BACKEND
 from .env import env_bool, env_int, env_str
 
 DEBUG = env_bool("DEBUG", False)
@@ -15,10 +15,10 @@ if len(AADHAAR_HASH_KEY) < 32:
     raise ImproperlyConfigured("AADHAAR_HASH_KEY must be at least 32 characters.")
 if SMS_BACKEND in {"locmem"}:
     raise ImproperlyConfigured("SMS_BACKEND=locmem is for tests only.")
-if not REDIS_URL:
-    raise ImproperlyConfigured("Set REDIS_URL: production throttles and caches must be shared by all workers.")
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    raise ImproperlyConfigured("Set CELERY_BROKER_URL to redis://... in production.")
+# The embedded servers of `make run` are for one machine's demo: production names its own servers.
+for _name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
+    if not env_str(_name, ""):
+        raise ImproperlyConfigured(f"Set {_name}: production runs on its own PostgreSQL and Redis servers.")
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,8 +1,6 @@
-"""On PostgreSQL, the database itself refuses UPDATE and DELETE on the audit log."""
+"""The database itself refuses UPDATE and DELETE on the audit log."""
 
 from django.db import migrations
-
-from core.migration_steps import postgresql_only
 
 FORWARD = """
 CREATE OR REPLACE FUNCTION core_auditevent_append_only() RETURNS trigger AS $$
@@ -22,4 +20,4 @@ DROP FUNCTION IF EXISTS core_auditevent_append_only();
 
 class Migration(migrations.Migration):
     dependencies = [("core", "0002_geography_and_population")]
-    operations = [postgresql_only(FORWARD, BACKWARD)]
+    operations = [migrations.RunSQL([FORWARD], [BACKWARD])]

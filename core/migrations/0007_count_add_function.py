@@ -1,11 +1,9 @@
-"""On PostgreSQL, one SQL function adds to a dashboard counter: `core_count_add(metric, day, district, facility,
+"""One SQL function adds to a dashboard counter: `core_count_add(metric, day, district, facility,
 delta)`. `core.counters.count_add` calls it, and so do write paths done in one statement (Scan & Share's
 `facilities_scan_share_issue`), so every counted event keeps all the counter tables the same way.
 """
 
 from django.db import migrations
-
-from core.migration_steps import postgresql_only
 
 FORWARD = """
 CREATE OR REPLACE FUNCTION core_count_add(
@@ -25,4 +23,4 @@ BACKWARD = "DROP FUNCTION IF EXISTS core_count_add(text, date, integer, bigint, 
 
 class Migration(migrations.Migration):
     dependencies = [("core", "0006_dailycount_facility_index")]
-    operations = [postgresql_only(FORWARD, BACKWARD)]
+    operations = [migrations.RunSQL([FORWARD], [BACKWARD])]

@@ -8,8 +8,6 @@ from importlib import import_module
 
 from django.db import migrations, models
 
-from core.migration_steps import postgresql_only
-
 FORWARD = """
 CREATE OR REPLACE FUNCTION core_count_add(
     p_metric text, p_day date, p_district integer, p_facility bigint, p_delta bigint
@@ -61,5 +59,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunSQL(BACKFILL, reverse_sql=migrations.RunSQL.noop),
-        postgresql_only(FORWARD, BACKWARD),
+        migrations.RunSQL([FORWARD], [BACKWARD]),
     ]

@@ -8,8 +8,6 @@ from importlib import import_module
 
 from django.db import migrations, models
 
-from core.migration_steps import postgresql_only
-
 FORWARD = """
 CREATE OR REPLACE FUNCTION core_count_add(
     p_metric text, p_day date, p_district integer, p_facility bigint, p_delta bigint
@@ -35,7 +33,7 @@ $$ LANGUAGE plpgsql;
 """
 # Back to the function of migration 0010.
 BACKWARD = import_module("core.migrations.0010_district_daily_counts").FORWARD
-# UPDATE ... FROM: PostgreSQL, and SQLite since 3.33.
+# UPDATE ... FROM (PostgreSQL).
 BACKFILL = """
 UPDATE core_facilitytotal SET last_day = latest.day
 FROM (
@@ -60,5 +58,5 @@ class Migration(migrations.Migration):
             field=models.DateField(blank=True, null=True),
         ),
         migrations.RunSQL(BACKFILL, reverse_sql=migrations.RunSQL.noop),
-        postgresql_only(FORWARD, BACKWARD),
+        migrations.RunSQL([FORWARD], [BACKWARD]),
     ]

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from config import embedded
 from config.settings import env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,24 +79,35 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
-def test_production_refuses_the_filesystem_broker():
-    result = _manage("check", extra_env={**PROD_ENV, "CELERY_BROKER_URL": "filesystem://"})
+@pytest.mark.parametrize("name", ["DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"])
+def test_production_refuses_to_fall_back_to_the_embedded_servers(name):
+    result = _manage("check", extra_env={k: v for k, v in PROD_ENV.items() if k != name}, drop=(name,))
     assert result.returncode != 0
-    assert "CELERY_BROKER_URL" in result.stderr
+    assert name in result.stderr
 
 
-def test_embedded_sqlite_default_uses_wal_and_immediate_transactions(tmp_path):
+def test_production_refuses_a_database_other_than_postgresql():
+    result = _manage("check", extra_env={**PROD_ENV, "DATABASE_URL": "sqlite:///tmp/portal.sqlite3"})
+    assert result.returncode != 0
+    assert "must point at PostgreSQL" in result.stderr
+
+
+def test_dev_defaults_are_the_embedded_postgresql_and_redis_under_var(tmp_path):
     code = (
         "from django.conf import settings; d = settings.DATABASES['default'];"
-        "print(d['ENGINE'], d['OPTIONS']['transaction_mode'], d['OPTIONS']['timeout'], d['OPTIONS']['init_command'])"
+        "print(d['ENGINE'], d['HOST'], d['NAME']);"
+        "print(settings.CACHES['default']['LOCATION']); print(settings.CELERY_BROKER_URL)"
     )
-    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
     environment.update(DJANGO_SETTINGS_MODULE="config.settings.dev", VAR_DIR=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert "sqlite3 IMMEDIATE 20 PRAGMA journal_mode=WAL" in result.stdout
+    database, cache, broker = result.stdout.splitlines()[-3:]
+    assert database == f"django.db.backends.postgresql {embedded.pg_socket_dir(tmp_path)} portal"
+    assert cache == f"unix://{embedded.redis_socket(tmp_path)}?db=0"
+    assert broker == f"redis+socket://{embedded.redis_socket(tmp_path)}?virtual_host=1"
     # The dev secret is generated once into var/ and kept.
     assert (tmp_path / "secret_key").read_text() == (tmp_path / "secret_key").read_text().strip()
     assert len((tmp_path / "secret_key").read_text()) >= 50

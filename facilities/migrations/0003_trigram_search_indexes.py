@@ -1,12 +1,10 @@
-"""Trigram indexes for the directory's name search (PostgreSQL only).
+"""Trigram indexes for the directory's name search (pg_trgm).
 
 Django's `icontains` becomes `UPPER(name::text) LIKE UPPER('%q%')` on PostgreSQL; a GIN trigram index on
-the same expression answers it without a scan. SQLite (`make run`) has no pg_trgm and keeps a plain scan.
+the same expression answers it without a scan.
 """
 
 from django.db import migrations
-
-from core.migration_steps import postgresql_only
 
 CREATE = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
@@ -19,4 +17,4 @@ DROP = ["DROP INDEX IF EXISTS facility_name_trgm_idx"]
 class Migration(migrations.Migration):
     dependencies = [("facilities", "0002_registry_fields_and_counters")]
 
-    operations = [postgresql_only(CREATE, DROP)]
+    operations = [migrations.RunSQL(CREATE, DROP)]

@@ -2,8 +2,6 @@
 
 from django.db import migrations
 
-from core.migration_steps import postgresql_only
-
 CREATE = (
     # Query: directory search, name__icontains=q over verified professionals.
     "CREATE INDEX IF NOT EXISTS professional_name_trgm_idx "
@@ -15,7 +13,7 @@ class Migration(migrations.Migration):
     dependencies = [("facilities", "0004_professional_registry")]
 
     operations = [
-        postgresql_only(
-            ["CREATE EXTENSION IF NOT EXISTS pg_trgm", CREATE], "DROP INDEX IF EXISTS professional_name_trgm_idx"
+        migrations.RunSQL(
+            ["CREATE EXTENSION IF NOT EXISTS pg_trgm", CREATE], ["DROP INDEX IF EXISTS professional_name_trgm_idx"]
         )
     ]

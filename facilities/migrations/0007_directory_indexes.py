@@ -3,10 +3,8 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from core.migration_steps import postgresql_only
 
-
-# Query: directory filter systems_of_medicine @> '["ayurveda"]' (jsonb containment; PostgreSQL only).
+# Query: directory filter systems_of_medicine @> '["ayurveda"]' (jsonb containment).
 SYSTEMS_GIN = (
     "CREATE INDEX IF NOT EXISTS facility_systems_gin_idx ON facilities_facility "
     "USING gin (systems_of_medicine jsonb_path_ops)"
@@ -45,5 +43,5 @@ class Migration(migrations.Migration):
             model_name="professional",
             index=models.Index(fields=["status", "district", "name", "id"], name="professional_dir_district_idx"),
         ),
-        postgresql_only(SYSTEMS_GIN, "DROP INDEX IF EXISTS facility_systems_gin_idx"),
+        migrations.RunSQL([SYSTEMS_GIN], ["DROP INDEX IF EXISTS facility_systems_gin_idx"]),
     ]

@@ -9,8 +9,7 @@ Crash safety comes from three things:
   unique, and rows go in with `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`, so a re-upload or two
   overlapping uploads link nothing twice and the rows not returned are counted as duplicates.
 
-On PostgreSQL a chunk's rows go into a temporary staging table with COPY; on SQLite (`make run`) with
-executemany. The SQL after that is the same.
+A chunk's rows go into a temporary staging table with COPY; set-based SQL links them from there.
 """
 
 import datetime as dt
@@ -353,11 +352,11 @@ _STAGE_COLUMNS = (
 )
 _STAGE_TABLE = """
 CREATE TEMP TABLE linking_stage (
-    row_number integer, patient_id bigint, cc_uuid {uuid}, rec_uuid {uuid}, reference varchar(64),
+    row_number integer, patient_id bigint, cc_uuid uuid, rec_uuid uuid, reference varchar(64),
     display varchar(200), visit_date date, hi_type varchar(24), record_key varchar(128), title varchar(200),
     bundle text, summary text, sha varchar(64), p_name varchar(200), p_mobile varchar(10), p_gender varchar(1),
     p_yob smallint, first_of_reference boolean, first_of_record boolean
-){on_commit}
+) ON COMMIT DROP
 """
 
 
@@ -411,29 +410,18 @@ def _stage_values(job: LinkingJob, row: rows.LinkRow, seen_refs: set, seen_recor
 
 
 def _stage(values: list[tuple]) -> None:
-    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         # Dropped after use too; this covers a caller's outer transaction (savepoints) holding an old one.
         cursor.execute("DROP TABLE IF EXISTS linking_stage")
-        cursor.execute(
-            _STAGE_TABLE.format(
-                uuid="uuid" if postgres else "char(32)", on_commit=" ON COMMIT DROP" if postgres else ""
-            )
-        )
-        if postgres:
-            with cursor.cursor.copy(f"COPY linking_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(values[0]))
-            cursor.executemany(f"INSERT INTO linking_stage ({_STAGE_COLUMNS}) VALUES ({marks})", values)  # noqa: S608
+        cursor.execute(_STAGE_TABLE)
+        with cursor.cursor.copy(f"COPY linking_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
 
 
 def _link_staged(job: LinkingJob, now) -> tuple[list[int], dict[int, int]]:
     """Insert care contexts and records from the staging table. Returns (rows whose reference belongs to
     another patient, {row number: care context id} for the rows whose record was inserted)."""
-    postgres = connection.vendor == "postgresql"
-    as_json = "CAST({} AS jsonb)" if postgres else "{}"
     now_value = connection.ops.adapt_datetimefield_value(now)
     cc_table, record_table = CareContext._meta.db_table, HealthRecord._meta.db_table
     with connection.cursor() as cursor:
@@ -466,7 +454,7 @@ def _link_staged(job: LinkingJob, now) -> tuple[list[int], dict[int, int]]:
                 hi_type, record_key, record_date, version, is_current, supersedes_id, title, bundle, summary,
                 bundle_sha256, created_by_id)
             SELECT s.rec_uuid, %s, %s, c.id, c.facility_id, c.patient_id, s.hi_type, s.record_key, c.date, 1, TRUE,
-                NULL, s.title, {as_json.format("s.bundle")}, {as_json.format("s.summary")}, s.sha, %s
+                NULL, s.title, CAST(s.bundle AS jsonb), CAST(s.summary AS jsonb), s.sha, %s
             FROM linking_stage s JOIN {cc_table} c ON c.facility_id = %s AND c.reference = s.reference
             WHERE s.first_of_record
             ON CONFLICT DO NOTHING

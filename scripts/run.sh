@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make run`: the embedded PostgreSQL and Redis (config/embedded.py, data under var/), migrations, demo data, then
+# web, Celery worker and beat under honcho. Ctrl-C stops all five. DATABASE_URL / REDIS_URL point at other servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PORT=${PORT:-8000}
+export PORT
+
+"$PY" -m config.embedded check-port "$PORT"
+exports=$("$PY" -m config.embedded start) || exit 1
+eval "$exports"
+# Stop the embedded servers whichever way this script ends (Ctrl-C, a failed migration, honcho exiting).
+trap '"$PY" -m config.embedded stop' EXIT
+trap 'exit 130' INT TERM
+
+"$PY" manage.py migrate --noinput -v0
+"$PY" manage.py seed_demo
+echo "Serving http://127.0.0.1:$PORT/  (Ctrl-C stops the web server, worker, beat, PostgreSQL and Redis)"
+.venv/bin/honcho -f Procfile.dev start -p "$PORT"
