@@ -5,7 +5,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import views as core_views
-from facilities.scanshare import views as scan_views
+from facilities import urls as facilities_urls
+from scanshare import urls as scanshare_urls
+from scanshare import views as scanshare_views
 
 admin.site.site_header = "ABDM State Portal"
 admin.site.site_title = "ABDM State Portal"
@@ -24,12 +26,14 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
     path("api/v1/", include("facilities.api.urls")),
     path("api/v1/", include("abha.api.urls")),
+    path("api/v1/", include("scanshare.api.urls")),
     path("api/v1/", include("microsites.api.urls")),
     path("api/v1/", include("records.api.urls")),
     path("api/v1/", include("core.api.urls")),
-    path("facilities/", include("facilities.urls")),
+    # Scan & Share's pages keep the /facilities/ paths and `facilities:` names they were published with.
+    path("facilities/", include((facilities_urls.urlpatterns + scanshare_urls.urlpatterns, "facilities"))),
     # The counter QR's public address (facilities/posters.py): /scan/?hip-id=<facility ID>&counter-id=<code>
-    path("scan/", scan_views.scan, name="scan"),
+    path("scan/", scanshare_views.scan, name="scan"),
     path("admin/", admin.site.urls),
     path("abha/", include("abha.urls")),
     path("records/", include("records.urls")),

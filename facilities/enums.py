@@ -119,17 +119,3 @@ class BulkUploadStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
-
-
-class TokenStatus(models.TextChoices):
-    """A Scan & Share OPD token: waiting -> called -> done, or no-show / expired."""
-
-    WAITING = "waiting", _("Waiting")
-    CALLED = "called", _("Called")
-    DONE = "done", _("Done")
-    NO_SHOW = "no_show", _("No-show")
-    EXPIRED = "expired", _("Expired")
-
-
-# A token still in the queue (a repeat share within validity returns it).
-OPEN_TOKEN_STATES = frozenset({TokenStatus.WAITING, TokenStatus.CALLED})

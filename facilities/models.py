@@ -12,7 +12,6 @@ from core.models import BaseModel, District, State
 
 from .enums import (
     DOCTOR_SYSTEMS,
-    OPEN_TOKEN_STATES,
     BulkUploadStatus,
     Council,
     FacilityStatus,
@@ -27,7 +26,6 @@ from .enums import (
     RegistryStatus,
     ServiceType,
     SystemOfMedicine,
-    TokenStatus,
     WorkStatus,
 )
 
@@ -458,73 +456,3 @@ class BulkUpload(BaseModel):
         if self.status == BulkUploadStatus.DONE:
             return 100
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
-
-
-# --- Scan & Share (facilities/scanshare) --------------------------------------------------
-
-
-class ScanSequence(models.Model):
-    """The last token number handed out at one counter on one local day (Asia/Kolkata).
-
-    Only `facilities.scanshare.services.token_issue` writes it (on PostgreSQL inside the SQL function of migration
-    facilities 0010), with one atomic upsert
-    (`... ON CONFLICT DO UPDATE SET last = last + 1 RETURNING last`) in the token's own transaction: the row lock
-    serialises a counter's shares across processes, so numbers are unique and gap-free.
-    """
-
-    counter = models.ForeignKey(Counter, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["counter", "day"], name="scan_sequence_unique_counter_day")]
-
-    def __str__(self):
-        return f"{self.counter_id} {self.day}: {self.last}"
-
-
-class ScanTokenQuerySet(models.QuerySet):
-    def open(self):
-        return self.filter(status__in=OPEN_TOKEN_STATES)
-
-
-class ScanToken(BaseModel):
-    """An OPD token issued when a patient shares their ABHA profile at a counter (Scan & Share)."""
-
-    # No single-column index on the three keys below: each leads one of the composite indexes in Meta, and every
-    # index is one more write per token at the morning rush.
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="scan_tokens", db_index=False)
-    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="tokens", db_index=False)
-    day = models.DateField()
-    number = models.PositiveIntegerField()
-    # abha builds on facilities, so the patient is named by label (facilities never imports abha models).
-    patient = models.ForeignKey(
-        "abha.AbhaAccount", on_delete=models.PROTECT, related_name="scan_tokens", db_index=False
-    )
-    profile = models.JSONField(default=dict)
-    status = models.CharField(max_length=10, choices=TokenStatus.choices, default=TokenStatus.WAITING)
-    issued_at = models.DateTimeField()
-    valid_until = models.DateTimeField()
-    called_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-
-    objects = ScanTokenQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["day", "counter", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["facility", "counter", "day", "number"], name="scan_token_unique_number"),
-            models.CheckConstraint(condition=Q(number__gte=1), name="scan_token_number_positive"),
-        ]
-        indexes = [
-            # Repeat-share check: the patient's open token at this counter.
-            models.Index(fields=["patient", "counter", "-issued_at"], name="scan_token_patient_idx"),
-            # The counter queue: today's tokens of a counter by number.
-            models.Index(fields=["counter", "day", "status"], name="scan_token_queue_idx"),
-        ]
-
-    def __str__(self):
-        return f"{self.counter.code} #{self.number} ({self.day})"

@@ -1,6 +1,5 @@
 from django.urls import path, register_converter
 
-from .scanshare import views as scan_views
 from .views import facility as views
 from .views import professional as professional_views
 
@@ -34,13 +33,6 @@ urlpatterns = [
         professional_views.confirm_affiliation,
         name="professional_confirm",
     ),
-    path("scan/help/", scan_views.scan_help, name="scan_help"),
-    path("scan/history/", scan_views.scan_history, name="scan_history"),
-    path("scan/tokens/<uuid:uuid>/", scan_views.scan_token, name="scan_token"),
-    path("scan/tokens/<uuid:uuid>/<slug:step>/", scan_views.scan_token_step, name="scan_token_step"),
-    path("<uuid:uuid>/scan-queue/", scan_views.scan_queue, name="scan_queue"),
-    path("<uuid:uuid>/scan-queue/<str:code>/next/", scan_views.scan_call_next, name="scan_call_next"),
-    path("<uuid:uuid>/scan-display/<str:code>/", scan_views.scan_display, name="scan_display"),
     path("bulk/", views.bulk, name="bulk"),
     path("bulk/<uuid:uuid>/", views.bulk_detail, name="bulk_detail"),
     path("bulk/<uuid:uuid>/status/", views.bulk_status, name="bulk_status"),

@@ -8,8 +8,9 @@ from abha.models import AbhaAccount
 from core import counters
 from core.enums import FACILITY_REGISTERED_STATES, FACILITY_STATUS_METRICS, CountMetric
 from facilities.enums import FacilityStatus, RegistryStatus
-from facilities.models import Facility, Professional, ScanToken
+from facilities.models import Facility, Professional
 from records.models import HealthRecord
+from scanshare.models import ScanToken
 
 
 def _grouped(queryset, day_field):

@@ -18,7 +18,8 @@ from core import access
 from core.exceptions import DomainError, NotFound
 from facilities.access_rules import member_facility_ids
 from facilities.enums import FacilityStatus, MembershipRole
-from facilities.models import Facility, ScanToken
+from facilities.models import Facility
+from scanshare.models import ScanToken
 
 from . import selectors, services
 from .enums import ConsentStatus, HiType, LinkStatus

@@ -1,7 +1,5 @@
 from django.urls import path
 
-from facilities.scanshare import api as scan_api
-
 from . import directory, professionals, views
 
 urlpatterns = [
@@ -52,13 +50,4 @@ urlpatterns = [
         professionals.AffiliationConfirmView.as_view(),
         name="api-professional-affiliation-confirm",
     ),
-    path("scan-share/", scan_api.ShareView.as_view(), name="api-scan-share"),
-    path("scan-share/<uuid:uuid>/call/", scan_api.TokenStepView.as_view(step="call"), name="api-scan-share-call"),
-    path("scan-share/<uuid:uuid>/done/", scan_api.TokenStepView.as_view(step="done"), name="api-scan-share-done"),
-    path(
-        "scan-share/<uuid:uuid>/no-show/",
-        scan_api.TokenStepView.as_view(step="no_show"),
-        name="api-scan-share-no-show",
-    ),
-    path("facilities/<uuid:uuid>/queue/", scan_api.QueueView.as_view(), name="api-facility-queue"),
 ]

@@ -54,14 +54,3 @@ DRAFT_DATA = {
 @pytest.fixture
 def draft_data():
     return dict(DRAFT_DATA)
-
-
-@pytest.fixture(params=["one_call", "orm"])
-def share_path(request, monkeypatch):
-    """Runs a Scan & Share test on both write paths: PostgreSQL's one SQL call (migration facilities 0010) and the
-    ORM steps that SQLite (`make run`) uses, which must behave the same."""
-    from facilities.scanshare import services
-
-    if request.param == "orm":
-        monkeypatch.setattr(services, "_token_issue_in_one_call", services._token_issue_orm)
-    return request.param

@@ -175,8 +175,8 @@ def test_linked_records_are_counted_once_per_record_not_per_version():
 
 def test_scan_share_tokens_appear_on_the_dashboard_summary(api_as):
     from abha.tests.factories import AbhaAccountFactory
-    from facilities.scanshare.services import token_issue
     from facilities.tests.factories import CounterFactory
+    from scanshare.services import token_issue
 
     counter = CounterFactory(facility=FacilityFactory(), code="OPD1")
     for patient in AbhaAccountFactory.create_batch(3):
@@ -309,8 +309,7 @@ def test_microsite_metrics_and_facility_totals_equal_direct_counts_after_a_mixed
     from abha.tests.factories import AbhaAccountFactory
     from core.models import FacilityTotal
     from facilities.enums import RegistryStatus
-    from facilities.models import Professional, ScanToken
-    from facilities.scanshare.services import token_issue
+    from facilities.models import Professional
     from facilities.tests.factories import CounterFactory, MembershipFactory, ProfessionalFactory
     from microsites.enums import Metric
     from microsites.selectors import (
@@ -324,6 +323,8 @@ def test_microsite_metrics_and_facility_totals_equal_direct_counts_after_a_mixed
     from records import services as record_services
     from records.models import HealthRecord
     from records.tests.factories import load_bundle
+    from scanshare.models import ScanToken
+    from scanshare.services import token_issue
 
     officer = DistrictOfficerFactory()
     hospital = FacilityFactory(district_id=443, pincode="364001", beds=12)

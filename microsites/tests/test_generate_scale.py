@@ -45,10 +45,11 @@ def test_generate_scale_links_records_issues_tokens_and_registers_professionals_
     from django.db.models import Count, Max
 
     from facilities.enums import FacilityStatus
-    from facilities.models import Professional, ScanSequence, ScanToken
-    from facilities.scanshare.services import token_issue
+    from facilities.models import Professional
     from records.fhir import bundle_sha256, summarize
     from records.models import CareContext, HealthRecord
+    from scanshare.models import ScanSequence, ScanToken
+    from scanshare.services import token_issue
 
     call_command("generate_scale", "--abha", "3000", "--facilities", "300", "--chunk", "700")
     call_command("generate_scale", "--records", "2500", "--tokens", "1500", "--professionals", "800", "--chunk", "700")

@@ -284,7 +284,7 @@ BIG_TABLES = (
     "abha_abhaaccount",
     "facilities_facility",
     "facilities_professional",
-    "facilities_scantoken",
+    "scanshare_scantoken",
     "records_healthrecord",
     "records_carecontext",
 )

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('abha', '0002_otp_purposes_and_label'),
-        ('facilities', '0009_scan_share'),
+        ('facilities', '0008_registration_number_message'),
         ('records', '0004_consent_request_requester_hpr_id'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

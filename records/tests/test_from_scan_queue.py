@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from abha.tests.factories import AbhaAccountFactory
 from facilities.enums import MembershipRole
-from facilities.scanshare.services import token_issue
 from facilities.tests.factories import CounterFactory, FacilityFactory, MembershipFactory
+from scanshare.services import token_issue
 
 pytestmark = pytest.mark.django_db
 

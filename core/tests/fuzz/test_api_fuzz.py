@@ -22,11 +22,11 @@ from abha.tests.factories import AbhaAccountFactory
 from core.enums import Role
 from core.tests.factories import DistrictOfficerFactory, StateOfficialFactory, UserFactory
 from facilities.enums import FacilityStatus, MembershipRole
-from facilities.scanshare import services as scanshare_services
 from facilities.tests.factories import CounterFactory, FacilityFactory, MembershipFactory, ProfessionalFactory
 from microsites.tests.factories import MicrositeFactory
 from records import services as records_services
 from records.tests.factories import add_record, request_consent
+from scanshare import services as scanshare_services
 
 pytestmark = pytest.mark.fuzz
 

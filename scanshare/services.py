@@ -6,24 +6,19 @@ import re
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import access
-from core.counters import count_add
-from core.enums import CountMetric
-from core.exceptions import Conflict, DomainError, NotAllowed
+from core.exceptions import Conflict, DomainError, NotAllowed, NotFound
 from core.services import audit_record, client_ip
-from facilities.enums import OPEN_TOKEN_STATES, FacilityStatus, TokenStatus
-from facilities.models import Counter, Facility, ScanSequence, ScanToken
+from facilities.enums import FacilityStatus
+from facilities.models import Counter, Facility
+
+from .enums import TokenStatus
+from .models import ScanToken
 
 HIP_ID = re.compile(r"^IN[0-9]{10}$")
-
-
-class NotFound(DomainError):
-    status = 404
-    code = "not_found"
 
 
 def validity() -> datetime.timedelta:
@@ -107,76 +102,23 @@ def profile_snapshot(account, *, today: datetime.date | None = None) -> dict:
     }
 
 
-def _next_number(counter_id: int, day: datetime.date) -> int:
-    """Upserts the counter's row for `day` and returns the new last number.
-
-    The row lock taken by the upsert lasts until the caller's transaction ends, so two shares at one counter are
-    serialised here across processes and numbers are gap-free (a rolled-back share gives its number back).
-    """
-    table = ScanSequence._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (counter_id, day, last) VALUES (%s, %s, 1) "  # noqa: S608 (table name from Meta)
-            f"ON CONFLICT (counter_id, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [counter_id, day],
-        )
-        return cursor.fetchone()[0]
-
-
-def _give_back(counter_id: int, day: datetime.date) -> None:
-    """Returns the number just taken (we still hold the row lock, so nobody took a later one)."""
-    ScanSequence.objects.filter(counter_id=counter_id, day=day).update(last=F("last") - 1)
-
-
-def _open_token_id(account, counter, now) -> int | None:
-    """The patient's open, still valid token at `counter` (its id: a light query, run twice per share)."""
-    return (
-        ScanToken.objects.filter(patient=account, counter=counter, status__in=OPEN_TOKEN_STATES, valid_until__gt=now)
-        .order_by("-issued_at")
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
-def _repeat(token_id: int) -> tuple[ScanToken, bool]:
-    return ScanToken.objects.select_related("facility", "counter").get(pk=token_id), False
-
-
 def token_issue(*, account, actor, hip_id: str, counter_code: str, request=None) -> tuple[ScanToken, bool]:
     """Shares `account`'s profile at a counter and returns (token, created); `actor` is the citizen's own user.
 
     A repeat share at the same counter while the earlier token is open and valid returns that token
     (created=False). Otherwise the counter's ScanSequence row gives the next number, and the token, its audit row
-    and the dashboard count are written in the same transaction. On PostgreSQL all of it is one SQL call (the
-    morning rush: see migration facilities 0010); elsewhere (SQLite) the same steps run through the ORM.
+    and the dashboard count are written in the same transaction. All of it is one SQL call,
+    `scanshare_share_issue` (the morning rush: see migration scanshare 0002): two queries in all with the
+    profile's ABHA address; more only to say what is wrong with a bad QR.
     """
     if actor.pk != account.user_id:
         raise NotAllowed(_("Only the patient can share their own profile."), code="not_own_account")
-    if connection.vendor == "postgresql":
-        return _token_issue_in_one_call(
-            account=account, actor=actor, hip_id=hip_id, counter_code=counter_code, request=request
-        )
-    return _token_issue_orm(account=account, actor=actor, hip_id=hip_id, counter_code=counter_code, request=request)
-
-
-def _inactive_account() -> NotAllowed:
-    return NotAllowed(_("Your ABHA is not active, so it cannot be shared. Reactivate it first."), code="abha_inactive")
-
-
-_ISSUE = (
-    "SELECT * FROM facilities_scan_share_issue(%s::text, %s::text, %s::bigint, %s::bigint, %s::text, "
-    "%s::timestamptz, %s::date, %s::timestamptz, %s::jsonb, %s::inet)"
-)
-
-
-def _token_issue_in_one_call(*, account, actor, hip_id, counter_code, request) -> tuple[ScanToken, bool]:
     hip_id, counter_code = _qr_parts(hip_id, counter_code)
     if not account.is_active:
-        counter_for_scan(hip_id=hip_id, counter_code=counter_code)  # a bad QR is said first, as on the ORM path
+        counter_for_scan(hip_id=hip_id, counter_code=counter_code)  # a bad QR is said first
         raise _inactive_account()
     now = timezone.now()
     day = timezone.localdate(now)
-    profile = profile_snapshot(account, today=day)
     params = [
         hip_id,
         counter_code,
@@ -186,17 +128,34 @@ def _token_issue_in_one_call(*, account, actor, hip_id, counter_code, request) -
         now,
         day,
         now + validity(),
-        json.dumps(profile),
+        json.dumps(profile_snapshot(account, today=day)),
         client_ip(request),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_ISSUE, params)
-        row = cursor.fetchone()
+    row = _issue(params)
     if row is None:  # not an active counter of a verified facility: say what is wrong
         counter_for_scan(hip_id=hip_id, counter_code=counter_code)
-        # The counter was opened a moment ago, between the two looks: the ORM path takes it from here.
-        return _token_issue_orm(account=account, actor=actor, hip_id=hip_id, counter_code=counter_code, request=request)
+        # The counter was opened a moment ago, between the two looks: share again.
+        row = _issue(params)
+        if row is None:
+            raise Conflict(_("This counter is being changed. Please scan again."), code="counter_inactive")
     return _token_from_row(row, account)
+
+
+def _inactive_account() -> NotAllowed:
+    return NotAllowed(_("Your ABHA is not active, so it cannot be shared. Reactivate it first."), code="abha_inactive")
+
+
+_ISSUE = (
+    "SELECT * FROM scanshare_share_issue(%s::text, %s::text, %s::bigint, %s::bigint, %s::text, "
+    "%s::timestamptz, %s::date, %s::timestamptz, %s::jsonb, %s::inet)"
+)
+
+
+def _issue(params: list) -> tuple | None:
+    """One call of the SQL function (its own transaction unless the caller has one): the token's row or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ISSUE, params)
+        return cursor.fetchone()
 
 
 def _loaded(model, **values):
@@ -246,45 +205,6 @@ def _token_from_row(row, account) -> tuple[ScanToken, bool]:
     )
     token.facility, token.counter, token.patient = facility, counter, account
     return token, created
-
-
-@transaction.atomic
-def _token_issue_orm(*, account, actor, hip_id: str, counter_code: str, request=None) -> tuple[ScanToken, bool]:
-    """token_issue through the ORM: about eleven queries in one transaction."""
-    counter = counter_for_scan(hip_id=hip_id, counter_code=counter_code)
-    facility = counter.facility
-    if not account.is_active:
-        raise _inactive_account()
-    now = timezone.now()
-    existing = _open_token_id(account, counter, now)
-    if existing is not None:
-        return _repeat(existing)
-    day = timezone.localdate(now)
-    number = _next_number(counter.pk, day)
-    # Holding the counter's row lock: a concurrent share by the same person has committed or waits behind us.
-    existing = _open_token_id(account, counter, now)
-    if existing is not None:
-        _give_back(counter.pk, day)
-        return _repeat(existing)
-    token = ScanToken.objects.create(
-        facility=facility,
-        counter=counter,
-        day=day,
-        number=number,
-        patient=account,
-        profile=profile_snapshot(account, today=day),
-        issued_at=now,
-        valid_until=now + validity(),
-    )
-    audit_record(
-        actor=actor,
-        action="scan_share.share",
-        target=token,
-        details={"facility": facility.facility_id, "counter": counter.code, "number": number},
-        request=request,
-    )
-    count_add(metric=CountMetric.SCAN_TOKENS, district_lgd=facility.district_id, facility_key=facility.pk)
-    return token, True
 
 
 # --- Staff at the counter ---------------------------------------------------------------------

@@ -20,9 +20,10 @@ from abha.models import OtpTransaction
 from core import access
 from core.exceptions import DomainError
 from core.services import client_ip
-from facilities.models import Counter, Facility, ScanToken
+from facilities.models import Counter, Facility
 
 from . import selectors, services
+from .models import ScanToken
 
 SCAN_LOGIN_TXN = "scan_login_txn"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -31,7 +32,7 @@ STEPS = {"call": "call", "done": "done", "no-show": "no_show"}
 
 def scan_help(request):
     """How Scan & Share works: what to scan, what is shared, what the token means."""
-    return render(request, "facilities/scan_help.html", {"validity": services.validity().seconds // 60})
+    return render(request, "scanshare/scan_help.html", {"validity": services.validity().seconds // 60})
 
 
 def _scan_url(hip_id: str, counter_code: str) -> str:
@@ -64,7 +65,7 @@ def _choose_account(request, txn, context):
             login(request, account.user, backend=BACKEND)
         request.session.pop(SCAN_LOGIN_TXN, None)
         return redirect(back)
-    return render(request, "facilities/scan.html", {**context, "step": "choose", "form": form})
+    return render(request, "scanshare/scan.html", {**context, "step": "choose", "form": form})
 
 
 def _sign_in(request, context):
@@ -84,7 +85,7 @@ def _sign_in(request, context):
             else:
                 request.session[SCAN_LOGIN_TXN] = str(txn.uuid)
                 return redirect(back)
-        return render(request, "facilities/scan.html", {**context, "step": "signin", "form": form})
+        return render(request, "scanshare/scan.html", {**context, "step": "signin", "form": form})
     if txn.verified_at:
         return _choose_account(request, txn, context)
     form = OtpForm(_posted(request, "otp"))
@@ -106,7 +107,7 @@ def _sign_in(request, context):
             txn.refresh_from_db()
             return _choose_account(request, txn, context)
     context.update(step="otp", form=form, mobile="XXXXXX" + txn.mobile[-4:])
-    return render(request, "facilities/scan.html", context)
+    return render(request, "scanshare/scan.html", context)
 
 
 @never_cache
@@ -123,13 +124,13 @@ def scan(request):
     try:
         counter = services.counter_for_scan(hip_id=hip_id, counter_code=counter_code)
     except DomainError as error:
-        return render(request, "facilities/scan.html", {"problem": error.message}, status=error.status)
+        return render(request, "scanshare/scan.html", {"problem": error.message}, status=error.status)
     context = {"counter": counter, "facility": counter.facility, "scan_url": _scan_url(hip_id, counter.code)}
     account = abha_selectors.account_for_user(request.user)
     if account is None:
         if request.user.is_authenticated:
             context["staff_signed_in"] = True
-            return render(request, "facilities/scan.html", context)
+            return render(request, "scanshare/scan.html", context)
         return _sign_in(request, context)
     if request.method == "POST" and "share" in request.POST:
         try:
@@ -138,10 +139,10 @@ def scan(request):
             )
         except DomainError as error:
             context["problem"] = error.message
-            return render(request, "facilities/scan.html", context, status=error.status)
+            return render(request, "scanshare/scan.html", context, status=error.status)
         return redirect("facilities:scan_token", uuid=token.uuid)
     context.update(step="share", account=account, profile=services.profile_snapshot(account))
-    return render(request, "facilities/scan.html", context)
+    return render(request, "scanshare/scan.html", context)
 
 
 def _own_token(request, uuid) -> ScanToken:
@@ -155,7 +156,7 @@ def _own_token(request, uuid) -> ScanToken:
 @never_cache
 def scan_token(request, uuid):
     """The patient's token: large number, counter, validity and time."""
-    return render(request, "facilities/scan_token.html", {"token": _own_token(request, uuid)})
+    return render(request, "scanshare/scan_token.html", {"token": _own_token(request, uuid)})
 
 
 @never_cache
@@ -164,7 +165,7 @@ def scan_history(request):
     account = abha_selectors.account_for_user(request.user)
     if account is None:
         return redirect("abha:signin")
-    return render(request, "facilities/scan_history.html", {"tokens": selectors.citizen_shares(account)})
+    return render(request, "scanshare/scan_history.html", {"tokens": selectors.citizen_shares(account)})
 
 
 # --- Staff -----------------------------------------------------------------------------------
@@ -200,7 +201,7 @@ def scan_queue(request, uuid):
     facility = _staff_facility(request, uuid)
     context = _queue_context(request, facility)
     context["counts"] = selectors.daily_counts(facility=facility)
-    template = "facilities/_scan_queue_rows.html" if request.htmx else "facilities/scan_queue.html"
+    template = "scanshare/_scan_queue_rows.html" if request.htmx else "scanshare/scan_queue.html"
     return render(request, template, context)
 
 
@@ -243,5 +244,5 @@ def scan_display(request, uuid, code):
     facility = _staff_facility(request, uuid)
     counter = get_object_or_404(Counter, facility=facility, code=code)
     context = {"facility": facility, "counter": counter, **selectors.display_board(facility=facility, counter=counter)}
-    template = "facilities/_scan_display_board.html" if request.htmx else "facilities/scan_display.html"
+    template = "scanshare/_scan_display_board.html" if request.htmx else "scanshare/scan_display.html"
     return render(request, template, context)

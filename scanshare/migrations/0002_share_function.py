@@ -1,28 +1,25 @@
-"""On PostgreSQL, a Scan & Share is one SQL call: `facilities_scan_share_issue(...)`.
+"""A Scan & Share is one SQL call: `scanshare_share_issue(...)`, which `scanshare.services.token_issue` makes.
 
 The morning rush at a hospital's OPD is hundreds of shares a minute at a few counters; in one round trip the
 function finds the counter, returns the patient's open token for a repeat share, or takes the next number (the
 counter's ScanSequence row lock serialises a counter across processes, so numbers are gap-free), inserts the
-token and its audit row and adds to the dashboard counter. It does exactly what the ORM path in
-`facilities.scanshare.services` does (the SQLite default of `make run` uses that), and both are tested alike.
+token and its audit row and adds to the dashboard counter (`core_count_add`, migration core 0007).
 Each statement in a VOLATILE PL/pgSQL function takes a fresh snapshot (READ COMMITTED), so the repeat-share check
 after the upsert sees a concurrent share by the same person that committed while this one waited for the lock.
 """
 
 from django.db import migrations
 
-from core.migration_steps import postgresql_only
-
 FORWARD = """
-CREATE OR REPLACE FUNCTION facilities_scan_open_token(p_patient bigint, p_counter bigint, p_now timestamptz)
+CREATE OR REPLACE FUNCTION scanshare_open_token(p_patient bigint, p_counter bigint, p_now timestamptz)
 RETURNS bigint AS $$
-    SELECT id FROM facilities_scantoken
+    SELECT id FROM scanshare_scantoken
      WHERE patient_id = p_patient AND counter_id = p_counter AND status IN ('waiting', 'called')
        AND valid_until > p_now
      ORDER BY issued_at DESC LIMIT 1;
 $$ LANGUAGE sql VOLATILE;
 
-CREATE OR REPLACE FUNCTION facilities_scan_share_issue(
+CREATE OR REPLACE FUNCTION scanshare_share_issue(
     p_hip_id text, p_counter_code text, p_patient bigint, p_actor bigint, p_actor_label text,
     p_now timestamptz, p_day date, p_valid_until timestamptz, p_profile jsonb, p_ip inet
 ) RETURNS TABLE (
@@ -47,18 +44,18 @@ BEGIN
         RETURN;  -- no row: the caller works out what is wrong with the QR and says so
     END IF;
 
-    v_token_id := facilities_scan_open_token(p_patient, v_counter.id, p_now);
+    v_token_id := scanshare_open_token(p_patient, v_counter.id, p_now);
     IF v_token_id IS NULL THEN
-        INSERT INTO facilities_scansequence AS s (counter_id, day, last) VALUES (v_counter.id, p_day, 1)
+        INSERT INTO scanshare_scansequence AS s (counter_id, day, last) VALUES (v_counter.id, p_day, 1)
         ON CONFLICT (counter_id, day) DO UPDATE SET last = s.last + 1
         RETURNING s.last INTO v_number;
         -- Holding the counter's row lock: a concurrent share by the same person has committed or waits behind us.
-        v_token_id := facilities_scan_open_token(p_patient, v_counter.id, p_now);
+        v_token_id := scanshare_open_token(p_patient, v_counter.id, p_now);
         IF v_token_id IS NOT NULL THEN
-            UPDATE facilities_scansequence AS s SET last = s.last - 1
+            UPDATE scanshare_scansequence AS s SET last = s.last - 1
              WHERE s.counter_id = v_counter.id AND s.day = p_day;  -- give the number back
         ELSE
-            INSERT INTO facilities_scantoken AS t (
+            INSERT INTO scanshare_scantoken AS t (
                 uuid, created_at, updated_at, facility_id, counter_id, day, number, patient_id, profile, status,
                 issued_at, valid_until
             ) VALUES (
@@ -67,11 +64,11 @@ BEGIN
             ) RETURNING t.id INTO v_token_id;
             INSERT INTO core_auditevent (
                 uuid, at, actor_id, actor_label, action, target_type, target_id, target_label, details, ip_address
-            ) SELECT gen_random_uuid(), p_now, p_actor, p_actor_label, 'scan_share.share', 'facilities.scantoken',
+            ) SELECT gen_random_uuid(), p_now, p_actor, p_actor_label, 'scan_share.share', 'scanshare.scantoken',
                      t.uuid::text, format('%s #%s (%s)', v_counter.code, v_number, p_day),
                      jsonb_build_object('facility', v_counter.hip_id, 'counter', v_counter.code, 'number', v_number),
                      p_ip
-                FROM facilities_scantoken t WHERE t.id = v_token_id;
+                FROM scanshare_scantoken t WHERE t.id = v_token_id;
             PERFORM core_count_add('scan_tokens', p_day, v_counter.district_lgd, v_counter.facility_pk, 1);
             v_created := true;
         END IF;
@@ -81,18 +78,18 @@ BEGIN
         SELECT v_created, t.id, t.uuid, t.number::integer, t.status::text, t.day, t.issued_at, t.valid_until,
                t.profile::text, v_counter.id, v_counter.uuid, v_counter.code::text, v_counter.name::text,
                v_counter.facility_pk, v_counter.facility_uuid, v_counter.hip_id::text, v_counter.facility_name::text
-          FROM facilities_scantoken t WHERE t.id = v_token_id;
+          FROM scanshare_scantoken t WHERE t.id = v_token_id;
 END;
 $$ LANGUAGE plpgsql VOLATILE;
 """
 BACKWARD = """
-DROP FUNCTION IF EXISTS facilities_scan_share_issue(
+DROP FUNCTION IF EXISTS scanshare_share_issue(
     text, text, bigint, bigint, text, timestamptz, date, timestamptz, jsonb, inet
 );
-DROP FUNCTION IF EXISTS facilities_scan_open_token(bigint, bigint, timestamptz);
+DROP FUNCTION IF EXISTS scanshare_open_token(bigint, bigint, timestamptz);
 """
 
 
 class Migration(migrations.Migration):
-    dependencies = [("facilities", "0009_scan_share"), ("core", "0007_count_add_function")]
-    operations = [postgresql_only(FORWARD, BACKWARD)]
+    dependencies = [("scanshare", "0001_initial"), ("core", "0007_count_add_function")]
+    operations = [migrations.RunSQL(FORWARD, BACKWARD)]

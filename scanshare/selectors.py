@@ -2,24 +2,21 @@
 
 import datetime
 
-from django.apps import apps
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from facilities.enums import TokenStatus
-from facilities.models import Counter, Facility, ScanToken
+from facilities.models import Counter, Facility
+
+from .enums import TokenStatus
+from .models import ScanToken
 
 
 def _returning():
-    """True when the patient had an earlier token at this facility, or a care context there (records app)."""
+    """True when the patient had an earlier token at this facility."""
     earlier = ScanToken.objects.filter(
         facility=OuterRef("facility"), patient=OuterRef("patient"), issued_at__lt=OuterRef("issued_at")
     )
-    returning = Exists(earlier)
-    if apps.is_installed("records"):
-        care_context = apps.get_model("records", "CareContext")
-        returning |= Exists(care_context.objects.filter(facility=OuterRef("facility"), patient=OuterRef("patient")))
-    return returning
+    return Exists(earlier)
 
 
 def queue_tokens(*, facility: Facility, counter: Counter | None = None, day: datetime.date | None = None):

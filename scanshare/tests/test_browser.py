@@ -6,10 +6,11 @@ import pytest
 
 from abha.tests.factories import AbhaAccountFactory
 from core.enums import Role
-from facilities.enums import MembershipRole, TokenStatus
-from facilities.models import ScanToken
+from facilities.enums import MembershipRole
 from facilities.posters import share_url
 from facilities.tests.factories import CounterFactory, FacilityFactory, MembershipFactory
+from scanshare.enums import TokenStatus
+from scanshare.models import ScanToken
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,15 +13,16 @@ from abha.models import AbhaAccount
 from abha.tests.factories import AbhaAccountFactory
 from core import counters
 from core.enums import CountMetric, Role
-from core.exceptions import Conflict, DomainError, NotAllowed
+from core.exceptions import Conflict, DomainError, NotAllowed, NotFound
 from core.models import AuditEvent, DailyCount
-from facilities.enums import FacilityStatus, MembershipRole, TokenStatus
-from facilities.models import ScanToken
-from facilities.scanshare import services
-from facilities.scanshare.api import TokenOutSerializer
+from facilities.enums import FacilityStatus, MembershipRole
 from facilities.tests.factories import CounterFactory, FacilityFactory, MembershipFactory
+from scanshare import services
+from scanshare.api.serializers import TokenOutSerializer
+from scanshare.enums import TokenStatus
+from scanshare.models import ScanToken
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("share_path")]
+pytestmark = pytest.mark.django_db
 IST = zoneinfo.ZoneInfo("Asia/Kolkata")
 
 
@@ -82,9 +83,9 @@ def test_numbers_start_again_at_one_after_midnight_in_kolkata(desk):
 @pytest.mark.parametrize(
     ("change", "hip_id", "code", "error", "error_code"),
     [
-        (None, "IN2499999999", "OPD1", services.NotFound, "unknown_facility"),
+        (None, "IN2499999999", "OPD1", NotFound, "unknown_facility"),
         (None, "https://evil.example/x", "OPD1", DomainError, "foreign_qr"),
-        (None, "IN2410000123", "XRAY9", services.NotFound, "unknown_counter"),
+        (None, "IN2410000123", "XRAY9", NotFound, "unknown_counter"),
         (None, "IN2410000123", "", DomainError, "scan_incomplete"),
         ("inactive_counter", "IN2410000123", "OPD1", Conflict, "counter_inactive"),
         ("unverified", "IN2410000123", "OPD1", Conflict, "facility_not_verified"),
@@ -322,11 +323,11 @@ def test_the_facility_page_links_its_staff_to_the_counter_queue(desk, client):
     assert queue in client.get(reverse("facilities:detail", args=[desk["facility"].uuid])).text
 
 
-def test_a_share_costs_few_queries(desk, share_path, django_assert_max_num_queries):
-    """The morning rush: on PostgreSQL a share is the profile's ABHA address and one SQL call (the API's token
-    authentication has loaded the account with its district)."""
+def test_a_share_costs_few_queries(desk, django_assert_max_num_queries):
+    """The morning rush: a share is the profile's ABHA address and one SQL call (the API's token authentication
+    has loaded the account with its district)."""
     issue(desk["asha"])  # the counter's sequence row exists, as it does after the day's first patient
     ravi = AbhaAccount.objects.select_related("user", "district").get(pk=desk["ravi"].pk)
-    with django_assert_max_num_queries({"one_call": 2, "orm": 12}[share_path]):
+    with django_assert_max_num_queries(2):
         token, created = issue(ravi)
     assert (token.number, created, token.counter.code, token.facility.facility_id) == (2, True, "OPD1", "IN2410000123")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ScanshareConfig(AppConfig):
+    name = "scanshare"
+    verbose_name = "Scan & Share"
