@@ -46,7 +46,6 @@ from core.models import AuditEvent, District
 from core.tests.factories import AHMADABAD, BHAVNAGAR, DistrictOfficerFactory, StateOfficialFactory, UserFactory
 from facilities.enums import FacilityStatus, MembershipRole
 from facilities.models import Affiliation, BulkUpload
-from facilities.scanshare import services as scan_services
 from facilities.tests.conftest import DRAFT_DATA
 from facilities.tests.factories import CounterFactory, FacilityFactory, MembershipFactory, ProfessionalFactory
 from microsites.tests.factories import MicrositeFactory
@@ -55,6 +54,7 @@ from records.enums import HiType, LinkingFileFormat, LinkMatch, LinkStatus
 from records.linking.files import REQUIRED_COLUMNS
 from records.models import LinkingJob, LinkingReview, LinkingRowError, LinkRequest
 from records.tests.factories import bundle_for
+from scanshare import services as scan_services
 
 ROLES = (
     "anon",

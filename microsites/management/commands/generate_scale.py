@@ -41,14 +41,15 @@ from facilities.enums import (
     ProfessionalCategory,
     RegistrationType,
     RegistryStatus,
-    TokenStatus,
     WorkStatus,
 )
 from facilities.models import Counter as OpdCounter
-from facilities.models import Facility, Professional, ScanSequence, ScanToken
+from facilities.models import Facility, Professional
 from records.enums import HiType
 from records.linking.documents import escaped, index_document
 from records.models import CareContext, HealthRecord
+from scanshare.enums import TokenStatus
+from scanshare.models import ScanSequence, ScanToken
 
 FIRST_NAMES = [
     "Aarav",
