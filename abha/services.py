@@ -6,17 +6,10 @@ SMS goes out in `transaction.on_commit`, so an OTP is never sent for a rolled-ba
 """
 
 import calendar
-import hashlib
-import hmac
-import logging
-import math
-import secrets
-import time
 import uuid
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
@@ -25,13 +18,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core import access
+from core import access, ratelimit
 from core.counters import count_add
 from core.enums import CountMetric, Role
-from core.exceptions import Conflict, DomainError, NotAllowed, NotFound, Throttled
+from core.exceptions import Conflict, DomainError, NotAllowed, NotFound
 from core.models import District, User
+from core.otp import otp_issue, otp_matches, otp_throttle, wrong_otp_count, wrong_otps_refuse
 from core.services import audit_record
-from core.sms import SmsDeliveryError, mask_mobile, send_sms
+from core.sms import mask_mobile, send_on_commit
 
 from .enums import AccountStatus, Channel, Gender, OtpPurpose
 from .identifiers import (
@@ -48,8 +42,6 @@ from .identifiers import (
 )
 from .models import CURRENT_CONSENT_VERSION, AbhaAccount, AbhaAddress, OtpTransaction
 
-logger = logging.getLogger(__name__)
-
 OTP_TTL = timedelta(minutes=10)
 OTP_RESEND_AFTER = timedelta(seconds=60)
 OTP_MAX_RESENDS = 3
@@ -64,92 +56,26 @@ GENDER_ALIASES = {"T": Gender.OTHER, "D": Gender.UNDISCLOSED}
 # --- OTP plumbing -------------------------------------------------------------------------
 
 
-def _otp_digest(txn: OtpTransaction, otp: str) -> str:
-    message = f"{txn.uuid}:{otp}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
-
-
-def _parse_rate(rate: str) -> tuple[int, int]:
-    count, period = rate.split("/")
-    return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
-
-
-def _throttle(kind: str, value: str, rate: str) -> None:
-    """Fixed-window counter in the shared cache; the value (a mobile or IP) is hashed in the key."""
-    limit, seconds = _parse_rate(rate)
-    window = int(time.time() // seconds)
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{value}".encode()).hexdigest()[:32]
-    key = f"abha:otp:{kind}:{digest}:{window}"
-    cache.add(key, 0, timeout=seconds)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=seconds)
-        count = 1
-    if count > limit:
-        raise Throttled(
-            _("Too many OTP requests. Please wait a while and try again."),
-            retry_after=math.ceil(seconds - time.time() % seconds),
-        )
-
-
-def _wrong_otp_key(ip: str) -> tuple[str, int, int]:
-    """The cache key counting wrong OTPs from `ip` in the current window, the limit and the window's seconds."""
-    limit, seconds = _parse_rate(settings.OTP_IP_WRONG_RATE)
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()[:32]
-    return f"abha:otp:wrong-ip:{digest}:{int(time.time() // seconds)}", limit, seconds
-
-
-def _refuse_ip_after_wrong_otps(ip: str | None) -> None:
-    """One address that keeps entering wrong OTPs is guessing across many mobiles (each transaction locks
-    after 5, each mobile gets 5 transactions an hour): after OTP_IP_WRONG_RATE it is refused until the
-    window ends."""
-    if ip:
-        key, limit, seconds = _wrong_otp_key(ip)
-        if (cache.get(key) or 0) >= limit:
-            raise Throttled(
-                _("Too many wrong OTPs from this network. Please wait a while and try again."),
-                retry_after=math.ceil(seconds - time.time() % seconds),
-            )
-
-
-def _count_wrong_otp(ip: str | None) -> None:
-    if ip:
-        key, _limit, seconds = _wrong_otp_key(ip)
-        cache.add(key, 0, timeout=seconds)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=seconds)
-
-
 def _throttle_otp(*, mobile: str, ip: str | None) -> None:
-    _throttle("mobile", mobile, settings.OTP_MOBILE_RATE)
+    """OTP_MOBILE_RATE per mobile and OTP_IP_RATE per client address (fixed windows; values hashed in the keys)."""
+    otp_throttle(f"abha:otp:mobile:{ratelimit.hashed(mobile)}", rate=settings.OTP_MOBILE_RATE)
     if ip:
-        _throttle("ip", ip, settings.OTP_IP_RATE)
+        otp_throttle(f"abha:otp:ip:{ratelimit.hashed(ip)}", rate=settings.OTP_IP_RATE)
 
 
 def _new_otp(txn: OtpTransaction) -> str:
     """Sets a fresh OTP on `txn` (hash, send time, expiry) and returns it for sending only."""
-    otp = f"{secrets.randbelow(10**6):06d}"
+    otp, txn.otp_hash = otp_issue(str(txn.uuid))
     now = timezone.now()
-    txn.otp_hash = _otp_digest(txn, otp)
     txn.sent_at = now
     txn.expires_at = now + OTP_TTL
     return otp
 
 
 def _send_otp_after_commit(mobile: str, otp: str) -> None:
+    # A failed delivery leaves the transaction standing: core.sms retries it, and the citizen can ask again.
     text = gettext("%(otp)s is your ABHA OTP. It is valid for 10 minutes. Do not share it with anyone.") % {"otp": otp}
-
-    def deliver():
-        try:
-            send_sms(to=mobile, text=text)
-        except SmsDeliveryError:
-            # The transaction stands; the citizen can ask for the OTP again.
-            logger.warning("OTP SMS to %s could not be delivered", mask_mobile(mobile))
-
-    transaction.on_commit(deliver)
+    send_on_commit(to=mobile, text=text)
 
 
 def _uuid_or_none(value) -> uuid.UUID | None:
@@ -262,7 +188,7 @@ def otp_verify(*, txn_id, otp: str, purpose: str, ip: str | None = None) -> OtpT
     Not one atomic block on purpose: the failed-attempt count must be saved even though the
     call then raises. Raises DomainError codes otp_invalid, otp_expired, otp_locked, throttled.
     """
-    _refuse_ip_after_wrong_otps(ip)
+    wrong_otps_refuse(ip)
     error = None
     with transaction.atomic():
         txn = _txn_locked(txn_id, purpose)
@@ -275,10 +201,10 @@ def otp_verify(*, txn_id, otp: str, purpose: str, ip: str | None = None) -> OtpT
             error = Conflict(_("Too many wrong OTPs. Please start again."), code="otp_locked")
         elif now > txn.expires_at:
             error = DomainError(_("This OTP has expired. Ask for a new one."), code="otp_expired")
-        elif not hmac.compare_digest(_otp_digest(txn, str(otp or "").strip()), txn.otp_hash):
+        elif not otp_matches(str(txn.uuid), otp, txn.otp_hash):
             txn.failed_attempts += 1
             txn.save(update_fields=["failed_attempts", "updated_at"])
-            _count_wrong_otp(ip)
+            wrong_otp_count(ip)
             left = OTP_MAX_ATTEMPTS - txn.failed_attempts
             if left:
                 message = _("The OTP is not correct. Attempts left: %(left)s.") % {"left": left}

@@ -1,6 +1,5 @@
 """Writes owned by core: the audit log, population denominators, the worker heartbeat, the sign-in lockout."""
 
-import hashlib
 import math
 import time
 
@@ -10,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import ratelimit
 from .exceptions import LockedOut
 from .models import AuditEvent, District, PopulationFigure, State, User, WorkerHeartbeat
 
@@ -108,14 +108,10 @@ def _clock() -> float:
 
 def _login_scopes(username: str, request) -> list[tuple[str, str, int]]:
     """(scope, hashed key part, failure limit) for the username and, when known, the caller's IP."""
-
-    def digest(value: str) -> str:
-        return hashlib.sha256(f"{settings.SECRET_KEY}:{value}".encode()).hexdigest()[:32]
-
-    scopes = [("account", digest(username.strip().casefold()), settings.LOGIN_ACCOUNT_MAX_FAILURES)]
+    scopes = [("account", ratelimit.hashed(username.strip().casefold()), settings.LOGIN_ACCOUNT_MAX_FAILURES)]
     ip = client_ip(request)
     if ip:
-        scopes.append(("ip", digest(ip), settings.LOGIN_IP_MAX_FAILURES))
+        scopes.append(("ip", ratelimit.hashed(ip), settings.LOGIN_IP_MAX_FAILURES))
     return scopes
 
 
@@ -140,16 +136,11 @@ def login_failure_record(*, username: str, request) -> None:
     window = settings.LOGIN_LOCKOUT_MINUTES * 60
     for scope, key, limit in _login_scopes(username, request):
         counter = f"auth:login:fail:{scope}:{key}"
-        cache.add(counter, 0, timeout=window)
-        try:
-            failures = cache.incr(counter)
-        except ValueError:  # expired between add and incr
-            cache.set(counter, 1, timeout=window)
-            failures = 1
+        failures = ratelimit.hit(counter, seconds=window, from_first_hit=True)
         if failures < limit:
             continue
         cache.set(f"auth:login:lock:{scope}:{key}", _clock() + window, timeout=window)
-        cache.delete(counter)
+        ratelimit.clear(counter, seconds=window, from_first_hit=True)
         account = User.objects.filter(**{User.USERNAME_FIELD: username}).first() if scope == "account" else None
         audit_record(
             actor=None,
@@ -163,4 +154,4 @@ def login_failure_record(*, username: str, request) -> None:
 def login_success_record(*, username: str, request) -> None:
     """A successful sign-in forgets the username's failures (one cache delete); the IP's count stays."""
     scope, key, _limit = _login_scopes(username, request)[0]
-    cache.delete(f"auth:login:fail:{scope}:{key}")
+    ratelimit.clear(f"auth:login:fail:{scope}:{key}", seconds=settings.LOGIN_LOCKOUT_MINUTES * 60, from_first_hit=True)

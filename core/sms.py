@@ -3,17 +3,22 @@
 SMS_BACKEND is a short name (console, file, locmem, http) or a dotted path to a class with
 `send(to, text)`. Message texts carry OTPs, so they are never logged, at any level; the log shows
 the masked number. To read an OTP in development use the `file` backend's outbox.
+
+Services send with `send_on_commit`: after their transaction commits, and a gateway error never turns the
+committed write into an error page (the `core.sms_send` task tries again a few times).
 """
 
 import json
 import logging
 import sys
 import threading
-import urllib.error
 import urllib.request
 from pathlib import Path
 
+import kombu.exceptions
+import redis.exceptions
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -103,7 +108,7 @@ class HttpGatewayBackend:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) checked in __init__
                 if response.status >= 300:
                     raise SmsDeliveryError(f"Gateway answered {response.status}.")
-        except (urllib.error.URLError, TimeoutError) as error:
+        except OSError as error:  # URLError (HTTPError too), timeouts, and a connection reset while reading the answer
             raise SmsDeliveryError(f"Gateway unreachable: {error}") from error
 
 
@@ -120,3 +125,48 @@ def send_sms(*, to: str, text: str) -> None:
     """
     get_backend().send(to, text)
     logger.info("SMS sent to %s", mask_mobile(to))
+
+
+# The first background try waits this many seconds, each later one twice as long (core.sms_send: 5, 10, 20 s). An OTP
+# then arrives well within its 10 minutes, and before the citizen may ask for a new one (60 s): a later message would
+# carry an OTP that no longer works.
+SMS_RETRY_DELAY = 5
+BROKER_ERRORS = (kombu.exceptions.OperationalError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+def send_on_commit(*, to: str, text: str) -> None:
+    """Send `text` to `to` once the surrounding transaction commits (at once outside one).
+
+    The write has committed by then, so a failed delivery must not fail the request: it is logged (the masked
+    number, never the text) and handed to the `core.sms_send` task, which tries again with backoff. When the
+    broker is unreachable too, the message is dropped with a warning, as core.outage.enqueue_on_commit does
+    (a citizen can ask for the OTP again).
+    """
+
+    def deliver():
+        try:
+            send_sms(to=to, text=text)
+        except Exception as error:  # noqa: BLE001 - after the commit any backend failure is retried, never a 500
+            logger.warning("SMS to %s not delivered (%s); retrying in the background", mask_mobile(to), _reason(error))
+            _retry_in_background(to, text)
+
+    transaction.on_commit(deliver)
+
+
+def _retry_in_background(to: str, text: str) -> None:
+    from .tasks import sms_send
+
+    try:
+        sms_send.apply_async(kwargs={"to": to, "text": text}, countdown=SMS_RETRY_DELAY, kwargsrepr=task_kwargsrepr(to))
+    except BROKER_ERRORS as error:
+        logger.warning("SMS to %s dropped: the broker is unreachable (%s)", mask_mobile(to), type(error).__name__)
+
+
+def task_kwargsrepr(to: str) -> str:
+    """What Celery logs and keeps as the sms_send task's arguments: the masked number; the text carries an OTP."""
+    return repr({"to": mask_mobile(to), "text": "(not shown)"})
+
+
+def _reason(error: Exception) -> str:
+    """What the log may say about a failure: our gateway errors carry no text; any other error only its class."""
+    return str(error) if isinstance(error, SmsDeliveryError) else type(error).__name__

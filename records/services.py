@@ -6,13 +6,9 @@ concurrent grants one wins and the other gets Conflict (409).
 """
 
 import datetime as dt
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,10 +18,11 @@ from abha.selectors import account_by_identifier
 from core import access
 from core.counters import count_add
 from core.enums import CountMetric
-from core.exceptions import Conflict, DomainError, NotAllowed, NotFound, Throttled
+from core.exceptions import Conflict, DomainError, NotAllowed, NotFound
 from core.models import AuditEvent
+from core.otp import otp_issue, otp_matches, otp_throttle
 from core.services import audit_record
-from core.sms import send_sms
+from core.sms import send_on_commit
 from facilities.enums import FacilityStatus, MembershipRole
 from facilities.models import Facility, FacilityMembership, Professional
 
@@ -117,7 +114,7 @@ def _notify(consent_request: ConsentRequest, event: str) -> None:
             "patient": consent_request.patient_address,
             "status": event,
         }
-        transaction.on_commit(lambda: send_sms(to=mobile, text=text))
+        send_on_commit(to=mobile, text=text)
 
 
 # --- Records -----------------------------------------------------------------------------
@@ -756,19 +753,12 @@ LINK_OTPS_PER_HOUR = 5
 
 def _link_throttle(account: AbhaAccount) -> None:
     """At most LINK_OTPS_PER_HOUR linking OTPs per account per hour (a fixed window in the cache)."""
-    key = f"records:link-otp:{account.pk}:{int(timezone.now().timestamp() // 3600)}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    if count > LINK_OTPS_PER_HOUR:
-        raise Throttled(_("Too many OTP requests. Please wait a while and try again."))
+    otp_throttle(f"records:link-otp:{account.pk}", rate=f"{LINK_OTPS_PER_HOUR}/hour")
 
 
-def _link_digest(link: LinkRequest, otp: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), f"link:{link.uuid}:{otp}".encode(), hashlib.sha256).hexdigest()
+def _link_subject(link: LinkRequest) -> str:
+    """What a linking OTP's digest is bound to (`link:` keeps it apart from ABHA OTP transactions)."""
+    return f"link:{link.uuid}"
 
 
 @transaction.atomic
@@ -789,14 +779,13 @@ def link_start(*, actor, facility: Facility, care_context_uuids: list, request=N
         )
     match = LinkMatch.STRONG if all(m == LinkMatch.STRONG for _cc, m in chosen) else LinkMatch.WEAK
     _link_throttle(account)
-    otp = f"{secrets.randbelow(10**6):06d}"
     link = LinkRequest(
         patient=account,
         facility=facility,
         match=match,
         otp_expires_at=timezone.now() + dt.timedelta(minutes=LINK_OTP_MINUTES),
     )
-    link.otp_hash = _link_digest(link, otp)
+    otp, link.otp_hash = otp_issue(_link_subject(link))
     link.save()
     link.care_contexts.set([cc for cc, _m in chosen])
     audit_record(
@@ -806,8 +795,7 @@ def link_start(*, actor, facility: Facility, care_context_uuids: list, request=N
         details={"facility": facility.facility_id, "match": match},
     )
     text = _("%(otp)s is your OTP to link your health records. Do not share it with anyone.") % {"otp": otp}
-    mobile = account.mobile
-    transaction.on_commit(lambda: send_sms(to=mobile, text=text))
+    send_on_commit(to=account.mobile, text=text)
     return link
 
 
@@ -840,7 +828,7 @@ def link_confirm(*, actor, link_uuid, otp: str, request=None) -> LinkRequest:
         raise Conflict(_("This link request is already complete."))
     if link.otp_expires_at <= timezone.now():
         raise Conflict(_("The OTP has expired. Please start again."), code="otp_expired")
-    if not hmac.compare_digest(link.otp_hash, _link_digest(link, str(otp or "").strip())):
+    if not otp_matches(_link_subject(link), otp, link.otp_hash):
         link.failed_attempts += 1
         if link.failed_attempts >= LINK_OTP_ATTEMPTS:
             link.status = LinkStatus.FAILED

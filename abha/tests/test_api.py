@@ -11,6 +11,7 @@ from abha.services import MAX_ABHA_PER_MOBILE
 from core.enums import Role
 from core.models import AuditEvent, User
 from core.tests.factories import StateOfficialFactory, UserFactory
+from core.tests.sms_backends import gateway_down
 from facilities.enums import MembershipRole
 from facilities.models import FacilityMembership
 from facilities.tests.factories import FacilityFactory
@@ -393,3 +394,12 @@ def test_a_token_loads_the_citizens_account_in_the_same_query(api_as, django_ass
     user, _token = TokenWithAccountAuthentication().authenticate(staff_request)
     with django_assert_num_queries(0):
         assert account_for_user(user) is None
+
+
+def test_an_sms_gateway_down_after_commit_still_answers_201_and_keeps_the_transaction(
+    otp_api, settings, monkeypatch, sms_outbox
+):
+    retries = gateway_down(settings, monkeypatch)
+    txn_id = otp_api.start("9876543210")  # 201: the gateway's failure does not fail the committed request
+    assert OtpTransaction.objects.filter(uuid=txn_id, mobile="9876543210").exists()
+    assert sms_outbox == [] and [retry["to"] for retry in retries] == ["9876543210"]

@@ -43,9 +43,11 @@ from abha.models import CURRENT_CONSENT_VERSION
 from abha.tests.factories import AbhaAccountFactory
 from core.enums import Role
 from core.models import AuditEvent, District
+from core.otp import otp_digest
 from core.tests.factories import AHMADABAD, BHAVNAGAR, DistrictOfficerFactory, StateOfficialFactory, UserFactory
 from facilities.enums import FacilityStatus, MembershipRole
 from facilities.models import Affiliation, BulkUpload
+from facilities.scanshare import services as scan_services
 from facilities.tests.conftest import DRAFT_DATA
 from facilities.tests.factories import CounterFactory, FacilityFactory, MembershipFactory, ProfessionalFactory
 from microsites.tests.factories import MicrositeFactory
@@ -54,7 +56,6 @@ from records.enums import HiType, LinkingFileFormat, LinkMatch, LinkStatus
 from records.linking.files import REQUIRED_COLUMNS
 from records.models import LinkingJob, LinkingReview, LinkingRowError, LinkRequest
 from records.tests.factories import bundle_for
-from scanshare import services as scan_services
 
 ROLES = (
     "anon",
@@ -300,7 +301,7 @@ def _link(w, status):
         status=status,
         otp_expires_at=timezone.now() + dt.timedelta(minutes=10),
     )
-    link.otp_hash = record_services._link_digest(link, PIN)
+    link.otp_hash = otp_digest(f"link:{link.uuid}", PIN)
     link.save()
     link.care_contexts.set([w.unlinked.care_context])
     return link

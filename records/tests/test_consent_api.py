@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from core.tests.factories import StateOfficialFactory
+from core.tests.sms_backends import gateway_down
 from records.enums import HiType
 from records.models import ConsentArtefact, ConsentRequest, Notification
 from records.services import consents_expire
@@ -351,3 +352,14 @@ def test_facilities_without_matching_records_get_no_artefact(world, api_as):
         f"{REQUESTS}{requested['uuid']}/grant/", {"facilities": [world.b.facility_id]}, format="json"
     )
     assert refused.status_code == 409  # already granted
+
+
+def test_an_sms_gateway_down_after_commit_still_answers_and_keeps_the_answer(
+    world, api_as, requested, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    retries = gateway_down(settings, monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(world.citizen).post(f"{REQUESTS}{requested['uuid']}/deny/", format="json")
+    assert response.status_code == 200
+    assert ConsentRequest.objects.get(uuid=requested["uuid"]).status == "DENIED"
+    assert [retry["to"] for retry in retries] == [world.doctor.mobile]

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from core.tests.sms_backends import gateway_down
 from records.enums import HiType
 from records.models import CareContext, HealthRecord, LinkRequest
 
@@ -168,3 +169,13 @@ def test_linking_otps_are_rate_limited(world, api_as, old_visits, django_capture
         _start(api_as, world, [old_visits["strong"]], django_capture_on_commit_callbacks).status_code for _ in range(6)
     ]
     assert statuses == [201] * 5 + [429]
+
+
+def test_an_sms_gateway_down_after_commit_still_answers_201_and_keeps_the_link_request(
+    world, api_as, old_visits, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    retries = gateway_down(settings, monkeypatch)
+    response = _start(api_as, world, [old_visits["strong"]], django_capture_on_commit_callbacks)
+    assert response.status_code == 201 and response.json()["status"] == "otp_sent"
+    assert LinkRequest.objects.filter(uuid=response.json()["uuid"]).exists()
+    assert [retry["to"] for retry in retries] == [world.patient.mobile]
