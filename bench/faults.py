@@ -154,17 +154,17 @@ def _summarise(events, down_at, up_at, check):
 def _check_tokens(stack, acknowledged, check):
     with psycopg.connect(stack.database_url) as conn:
         total, distinct = conn.execute(
-            "SELECT count(*), count(DISTINCT (counter_id, day, number)) FROM facilities_scantoken"
+            "SELECT count(*), count(DISTINCT (counter_id, day, number)) FROM scanshare_scantoken"
         ).fetchone()
         rows = conn.execute(
             "SELECT counter_id, day, count(*), count(DISTINCT number), min(number), max(number) "
-            "FROM facilities_scantoken GROUP BY counter_id, day"
+            "FROM scanshare_scantoken GROUP BY counter_id, day"
         ).fetchall()
-        sequence_rows = conn.execute("SELECT counter_id, day, last FROM facilities_scansequence")
+        sequence_rows = conn.execute("SELECT counter_id, day, last FROM scanshare_scansequence")
         sequences = {(c, d): last for c, d, last in sequence_rows}
         uuids = sorted({token[0] for token in acknowledged})
         found = conn.execute(
-            "SELECT count(*) FROM facilities_scantoken WHERE uuid = ANY(%s::uuid[])", [uuids]
+            "SELECT count(*) FROM scanshare_scantoken WHERE uuid = ANY(%s::uuid[])", [uuids]
         ).fetchone()
     gap_free = all(
         n == distinct_ == high and low == 1 and sequences.get((c, d)) == n for c, d, n, distinct_, low, high in rows

@@ -192,11 +192,11 @@ def main():
     with psycopg.connect(bench_url) as conn:
         rows = conn.execute(
             "SELECT counter_id, day, count(*), count(DISTINCT number), min(number), max(number) "
-            "FROM facilities_scantoken GROUP BY counter_id, day"
+            "FROM scanshare_scantoken GROUP BY counter_id, day"
         ).fetchall()
         sequences = {
             (counter, day): last
-            for counter, day, last in conn.execute("SELECT counter_id, day, last FROM facilities_scansequence")
+            for counter, day, last in conn.execute("SELECT counter_id, day, last FROM scanshare_scansequence")
         }
     gap_free = all(
         n == distinct == high and low == 1 and sequences.get((counter, day)) == n
