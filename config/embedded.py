@@ -277,7 +277,7 @@ def start_redis(var_dir: Path) -> str:
     log = folder / "redis.log"
     result = subprocess.run(
         [str(redis_server_bin()), "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
-         "--dir", str(folder), "--dbfilename", "dump.rdb", "--save", "300 1", "--appendonly", "no",
+         "--dir", str(folder), "--dbfilename", "dump.rdb", "--save", "300", "1", "--appendonly", "no",
          "--daemonize", "yes", "--pidfile", str(folder / "redis.pid"), "--logfile", str(log)],
         capture_output=True, text=True, cwd=folder,
     )  # fmt: skip
