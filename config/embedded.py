@@ -27,6 +27,7 @@ import stat
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 DATABASE_NAME = "portal"
@@ -94,6 +95,14 @@ def redis_url(var_dir: Path, db: int = 0) -> str:
 def broker_url(var_dir: Path) -> str:
     """Celery's broker on the same Redis, its own database (kombu names the socket transport redis+socket)."""
     return f"redis+socket://{redis_socket(var_dir)}?virtual_host=1"
+
+
+def broker_url_for(cache_url: str) -> str:
+    """Celery's broker on the Redis of `cache_url` (a REDIS_URL), in database 1 beside the cache's."""
+    parts = urllib.parse.urlsplit(cache_url)
+    if parts.scheme == "unix":
+        return f"redis+socket://{parts.path}?virtual_host=1"
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/1", parts.query, parts.fragment))
 
 
 # --- running as root ----------------------------------------------------------------------------------

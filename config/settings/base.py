@@ -163,8 +163,8 @@ STORAGES = {
 }
 
 # --- Celery ---------------------------------------------------------------
-# Redis is the broker in every mode: unset, the embedded Redis of `make run` (its database 1).
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or embedded.broker_url(VAR_DIR)
+# Redis is the broker in every mode: unset, database 1 of the Redis that REDIS_URL names (the embedded one by default).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or embedded.broker_url_for(REDIS_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A task whose worker died is redelivered after this many seconds (acks_late below).
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60),

@@ -160,3 +160,18 @@ def test_a_long_var_path_gets_a_short_socket_folder(tmp_path):
     assert len(str(embedded.pg_socket_dir(deep) / ".s.PGSQL.5432")) <= 107
     assert embedded.pg_socket_dir(deep) == embedded.pg_socket_dir(deep)  # stable: settings find the same one
     assert embedded.pg_socket_dir(Path("/srv/portal/var")) == Path("/srv/portal/var/postgres/run")  # short: in var/
+
+
+@pytest.mark.parametrize(
+    "cache_url, broker",
+    [
+        ("redis://cache.internal:6379/0", "redis://cache.internal:6379/1"),
+        ("rediss://:secret@cache.internal:6380/0", "rediss://:secret@cache.internal:6380/1"),
+        (
+            "unix:///srv/portal/var/redis/run/redis.sock?db=0",
+            "redis+socket:///srv/portal/var/redis/run/redis.sock?virtual_host=1",
+        ),
+    ],
+)
+def test_the_broker_follows_the_cache_redis_into_database_1(cache_url, broker):
+    assert embedded.broker_url_for(cache_url) == broker
