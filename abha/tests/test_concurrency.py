@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from abha import services
 from abha.models import AbhaAccount, OtpTransaction
-from abha.services import enrolment_complete, enrolment_start
+from abha.services import enrolment, enrolment_complete, enrolment_start
+from core.exceptions import DomainError
 
 from .conftest import DETAILS
 from .factories import AbhaAccountFactory
@@ -32,7 +32,7 @@ def _run_concurrently(txn_ids):
         barrier.wait()
         try:
             return enrolment_complete(txn_id=txn_id, data=DETAILS).abha_number
-        except services.DomainError as error:
+        except DomainError as error:
             return error.code
         finally:
             connection.close()
@@ -43,7 +43,7 @@ def _run_concurrently(txn_ids):
 
 def test_colliding_numbers_are_retried_under_concurrency(monkeypatch):
     # Force collisions: the first two draws of every enrollment are the same number.
-    real = services.abha_number_generate
+    real = enrolment.abha_number_generate
     fixed = real()
     draws = threading.local()
 
@@ -51,7 +51,7 @@ def test_colliding_numbers_are_retried_under_concurrency(monkeypatch):
         draws.n = getattr(draws, "n", 0) + 1
         return fixed if draws.n <= 2 else real()
 
-    monkeypatch.setattr(services, "abha_number_generate", colliding)
+    monkeypatch.setattr(enrolment, "abha_number_generate", colliding)
     results = _run_concurrently(_verified_txns([f"98765432{i:02d}" for i in range(8)]))
     assert len(set(results)) == 8 and all(len(r) == 14 for r in results)
     assert AbhaAccount.objects.count() == 8

@@ -1,0 +1,209 @@
+"""The citizen's own ABHA: contact details, addresses, and the changes confirmed by OTP (new mobile, deactivate,
+reactivate, delete)."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.counters import count_add
+from core.enums import CountMetric
+from core.exceptions import Conflict, DomainError, NotAllowed, NotFound
+from core.services import audit_record
+from core.sms import mask_mobile
+
+from ..enums import AccountStatus, Gender, OtpPurpose
+from ..identifiers import IdentifierError, mobile_clean, pincode_clean
+from ..models import AbhaAccount, AbhaAddress, OtpTransaction
+from .enrolment import MAX_ABHA_PER_MOBILE, _address_or_conflict, _address_taken, _lock_mobile
+from .otp import _invalid, _new_otp, _send_otp_after_commit, _throttle_otp, _txn_locked, _uuid_or_none, otp_verify
+
+
+def _own(account: AbhaAccount, actor) -> AbhaAccount:
+    """The account locked for update, when `actor` is its citizen and it is not deleted."""
+    if actor is None or account.user_id != actor.pk:
+        raise NotAllowed(_("Only the citizen can change their own ABHA."))
+    account = AbhaAccount.objects.select_for_update().get(pk=account.pk)
+    if account.status == AccountStatus.DELETED:
+        raise Conflict(_("This ABHA has been deleted."), code="abha_deleted")
+    return account
+
+
+@transaction.atomic
+def account_update_contact(*, account: AbhaAccount, actor, address: str, pincode: str, email: str, request=None):
+    """Changes the address, pincode and email (validated as at enrollment); audited `abha.update`."""
+    account = _own(account, actor)
+    errors = {}
+    address = " ".join(str(address or "").split())
+    if len(address) > 300:
+        errors["address"] = [_("Use at most 300 characters.")]
+    pincode = str(pincode or "").strip()
+    if pincode:
+        try:
+            pincode = pincode_clean(pincode)
+        except IdentifierError as error:
+            errors["pincode"] = [error.message]
+    email = str(email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = [_("Enter a valid email address.")]
+    if errors:
+        raise DomainError(_("Some fields are not valid."), code="invalid", fields=errors)
+    changed = [f for f, v in (("address", address), ("pincode", pincode), ("email", email)) if getattr(account, f) != v]
+    account.address, account.pincode, account.email = address, pincode, email
+    account.save(update_fields=["address", "pincode", "email", "updated_at"])
+    audit_record(actor=actor, action="abha.update", target=account, details={"fields": changed}, request=request)
+    return account
+
+
+@transaction.atomic
+def address_add(*, account: AbhaAccount, actor, local: str, make_primary: bool = False, request=None) -> AbhaAddress:
+    """Adds another ABHA address (rules and case-insensitive uniqueness as at enrollment)."""
+    account = _own(account, actor)
+    local = _address_or_conflict(local, field="abha_address")
+    if make_primary:
+        account.addresses.filter(is_primary=True).update(is_primary=False)
+    try:
+        with transaction.atomic():
+            address = AbhaAddress.objects.create(account=account, local=local, is_primary=make_primary)
+    except IntegrityError:
+        raise _address_taken("abha_address") from None
+    audit_record(
+        actor=actor, action="abha.address_add", target=account, details={"address": address.full}, request=request
+    )
+    return address
+
+
+@transaction.atomic
+def account_otp_start(*, account: AbhaAccount, actor, purpose: str, new_mobile: str = "", ip=None) -> OtpTransaction:
+    """Sends an OTP confirming a change the citizen asked for.
+
+    `purpose` is mobile (the OTP goes to `new_mobile`), deactivate, reactivate or delete (to
+    the account's own mobile). Throttled like every OTP.
+    """
+    account = _own(account, actor)
+    allowed = {
+        OtpPurpose.MOBILE_CHANGE: True,
+        OtpPurpose.DEACTIVATE: account.status == AccountStatus.ACTIVE,
+        OtpPurpose.REACTIVATE: account.status == AccountStatus.DEACTIVATED,
+        OtpPurpose.DELETE: True,
+    }
+    if not allowed.get(purpose):
+        raise Conflict(_("This cannot be done to the ABHA in its current state."), code="invalid_state")
+    mobile = account.mobile
+    if purpose == OtpPurpose.MOBILE_CHANGE:
+        try:
+            mobile = mobile_clean(new_mobile)
+        except IdentifierError as error:
+            raise _invalid("mobile", error.message) from None
+        if mobile == account.mobile:
+            raise _invalid("mobile", _("This is already your mobile number."))
+        if AbhaAccount.objects.on_mobile(mobile).count() >= MAX_ABHA_PER_MOBILE:
+            raise Conflict(
+                _("This mobile number already has 6 ABHAs."),
+                code="mobile_limit",
+                fields={"mobile": [_("This mobile number already has 6 ABHAs.")]},
+            )
+    _throttle_otp(mobile=mobile, ip=ip)
+    txn = OtpTransaction(purpose=purpose, mobile=mobile, account=account)
+    otp = _new_otp(txn)
+    txn.save()
+    _send_otp_after_commit(mobile, otp)
+    return txn
+
+
+def _confirmed(account: AbhaAccount, txn_id, purpose: str) -> OtpTransaction:
+    """The verified transaction of this account's change, locked and marked complete."""
+    txn = _txn_locked(txn_id, purpose)
+    if txn.account_id != account.pk or not txn.verified_at:
+        raise NotFound(_("This request has expired or does not exist. Please start again."), code="txn_not_found")
+    if txn.completed_at:
+        raise Conflict(_("This request is already complete. Please start again."), code="txn_completed")
+    txn.completed_at = timezone.now()
+    txn.save(update_fields=["completed_at", "updated_at"])
+    return txn
+
+
+def account_confirm(*, account: AbhaAccount, actor, txn_id, otp: str, purpose: str, request=None) -> AbhaAccount:
+    """Applies a change confirmed by OTP: new mobile, deactivate, reactivate, or delete.
+
+    Delete erases the personal data (names, birth date, contact, Aadhaar hash, addresses), keeps
+    the number as a tombstone so it is never issued again, disables the sign-in and its API
+    tokens, and audits `abha.delete`. The OTP check commits on its own (failed attempts count).
+    """
+    if actor is None or account.user_id != actor.pk:
+        raise NotAllowed(_("Only the citizen can change their own ABHA."))
+    if not OtpTransaction.objects.filter(uuid=_uuid_or_none(txn_id), purpose=purpose, account=account).exists():
+        raise NotFound(_("This request has expired or does not exist. Please start again."), code="txn_not_found")
+    otp_verify(txn_id=txn_id, otp=otp, purpose=purpose)  # its own transaction: wrong tries must count
+    with transaction.atomic():
+        txn = _confirmed(account, txn_id, purpose)
+        account = _own(account, actor)
+        now = timezone.now()
+        user = account.user
+        if purpose == OtpPurpose.MOBILE_CHANGE:
+            _lock_mobile(txn.mobile)
+            if AbhaAccount.objects.on_mobile(txn.mobile).count() >= MAX_ABHA_PER_MOBILE:
+                raise Conflict(_("This mobile number already has 6 ABHAs."), code="mobile_limit")
+            old = account.mobile
+            account.mobile = user.mobile = txn.mobile
+            account.save(update_fields=["mobile", "updated_at"])
+            user.save(update_fields=["mobile"])
+            details = {"from": mask_mobile(old), "to": mask_mobile(txn.mobile)}
+            action = "abha.mobile_change"
+        elif purpose == OtpPurpose.DEACTIVATE:
+            account.status, account.deactivated_at = AccountStatus.DEACTIVATED, now
+            account.save(update_fields=["status", "deactivated_at", "updated_at"])
+            _count_active(account, -1)
+            action, details = "abha.deactivate", {}
+        elif purpose == OtpPurpose.REACTIVATE:
+            account.status, account.deactivated_at = AccountStatus.ACTIVE, None
+            account.save(update_fields=["status", "deactivated_at", "updated_at"])
+            _count_active(account, +1)
+            action, details = "abha.reactivate", {}
+        elif purpose == OtpPurpose.DELETE:
+            was_active = account.status == AccountStatus.ACTIVE
+            _erase(account, now)
+            if was_active:
+                _count_active(account, -1)
+            action, details = "abha.delete", {"tombstone": True}
+        else:
+            raise DomainError(_("This request has expired or does not exist. Please start again."))
+        audit_record(actor=actor, action=action, target=account, details=details, request=request)
+    return account
+
+
+def _count_active(account: AbhaAccount, delta: int) -> None:
+    """Active-ABHA dashboard counter, changed in the same transaction as the status."""
+    count_add(
+        metric=CountMetric.ABHA_ACTIVE,
+        district_lgd=account.district_id,
+        facility_key=account.assisted_facility_id,
+        delta=delta,
+    )
+
+
+def _erase(account: AbhaAccount, now) -> None:
+    """Deletes the person's data from the account and its sign-in; the number stays as a tombstone."""
+    from rest_framework.authtoken.models import Token
+
+    account.addresses.all().delete()
+    for field in ("first_name", "middle_name", "last_name", "mobile", "email", "address", "pincode", "aadhaar_last4"):
+        setattr(account, field, "")
+    account.gender = Gender.UNDISCLOSED
+    account.year_of_birth, account.month_of_birth, account.day_of_birth = 0, None, None
+    account.aadhaar_hash = None
+    account.status, account.deleted_at = AccountStatus.DELETED, now
+    account.save()
+    user = account.user
+    user.first_name = user.last_name = user.email = user.mobile = ""
+    user.is_active = False
+    user.set_unusable_password()
+    user.save()
+    Token.objects.filter(user=user).delete()
+    # Their OTP conversations held the mobile (and the enrollment's details): gone too.
+    OtpTransaction.objects.filter(Q(account=account) | Q(created_account=account)).delete()
