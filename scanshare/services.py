@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from core import access
 from core.exceptions import Conflict, DomainError, NotAllowed, NotFound
 from core.services import audit_record, client_ip
+from core.sms import mask_mobile
 from facilities.enums import FacilityStatus
 from facilities.models import Counter, Facility
 
@@ -97,7 +98,7 @@ def profile_snapshot(account, *, today: datetime.date | None = None) -> dict:
         "gender_display": str(account.get_gender_display()),
         "year_of_birth": account.year_of_birth,
         "age": _age(account, today),
-        "mobile": "XXXXXX" + account.mobile[-4:],
+        "mobile": mask_mobile(account.mobile),
         "address": f"{place} {account.pincode}".strip(),
     }
 

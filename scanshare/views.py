@@ -20,6 +20,7 @@ from abha.models import OtpTransaction
 from core import access
 from core.exceptions import DomainError
 from core.services import client_ip
+from core.sms import mask_mobile
 from facilities.models import Counter, Facility
 
 from . import selectors, services
@@ -106,7 +107,7 @@ def _sign_in(request, context):
         else:
             txn.refresh_from_db()
             return _choose_account(request, txn, context)
-    context.update(step="otp", form=form, mobile="XXXXXX" + txn.mobile[-4:])
+    context.update(step="otp", form=form, mobile=mask_mobile(txn.mobile))
     return render(request, "scanshare/scan.html", context)
 
 

@@ -53,7 +53,7 @@ def test_tokens_are_numbered_from_one_per_counter_and_a_repeat_share_returns_the
     assert (again.pk, created_again) == (first.pk, False)
     other_counter = CounterFactory(facility=desk["facility"], code="OPD2")
     assert issue(desk["asha"], code=other_counter.code)[0].number == 1
-    assert first.profile["name"].startswith("Asha") and first.profile["mobile"] == "XXXXXX0001"
+    assert first.profile["name"].startswith("Asha") and first.profile["mobile"] == "98xxxxxx01"
     assert set(first.profile) >= {"abha_number", "abha_address", "gender", "age", "address"}
     assert AuditEvent.objects.filter(action="scan_share.share").count() == 3  # the repeat share adds none
 
@@ -261,7 +261,7 @@ def test_scan_page_signs_in_with_otp_then_shares_and_shows_the_token(
     assert response["Location"] == SCAN
     page = client.get(SCAN)
     assert "You agree to share the above with Sir T Hospital." in page.text
-    assert "XXXXXX0001" in page.text
+    assert "98xxxxxx01" in page.text
     response = client.post(SCAN, {"share": "1"})
     token = ScanToken.objects.get()
     assert response["Location"] == reverse("facilities:scan_token", args=[token.uuid])

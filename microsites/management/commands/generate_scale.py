@@ -33,6 +33,7 @@ from core import counters
 from core.bulk import JsonText, insert_rows, reserve_ids
 from core.enums import FACILITY_STATUS_METRICS, CountMetric, Role
 from core.models import District, PopulationFigure, User
+from core.sms import mask_mobile
 from facilities.enums import (
     Council,
     FacilityStatus,
@@ -487,7 +488,7 @@ class Command(BaseCommand):
                             "gender": patient[4],
                             "year_of_birth": patient[5],
                             "age": day.year - patient[5],
-                            "mobile": "XXXXXX" + patient[6][-4:],
+                            "mobile": mask_mobile(patient[6]),
                             "address": "",
                         },
                         "status": status,
