@@ -9,21 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from core.models import District, State
 
 from .enums import DOCTOR_SYSTEMS, FacilityType, NurseCadre, ProfessionalCategory, SystemOfMedicine, VerifyDecision
+from .fields import FACILITY_STEP_FIELDS, PROFESSIONAL_FIELDS
 from .models import Facility, Professional
 
-STEP_FIELDS = {
-    "basic": [
-        "name",
-        "ownership",
-        "private_subtype",
-        "systems_of_medicine",
-        "facility_type",
-        "service_type",
-        "beds",
-    ],
-    "location": ["state", "district", "address", "pincode", "latitude", "longitude", "region"],
-    "contact": ["contact_mobile", "contact_email", "contact_landline", "timings"],
-}
 STEPS = [
     ("basic", _("Basic details")),
     ("location", _("Location")),
@@ -32,17 +20,12 @@ STEPS = [
 ]
 
 
-class BasicForm(forms.ModelForm):
-    systems_of_medicine = forms.MultipleChoiceField(
-        label=_("Systems of medicine"),
-        choices=SystemOfMedicine.choices,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
+class FacilityStepForm(forms.ModelForm):
+    """What the steps of the wizard share: the labels, help and inputs of every facility field."""
 
     class Meta:
         model = Facility
-        fields = STEP_FIELDS["basic"]
+        fields = []
         labels = {
             "name": _("Facility name"),
             "ownership": _("Ownership"),
@@ -50,59 +33,61 @@ class BasicForm(forms.ModelForm):
             "facility_type": _("Facility type"),
             "service_type": _("Type of service"),
             "beds": _("Number of beds"),
-        }
-        help_texts = {
-            "name": _("As on the signboard. It must start with a letter."),
-            "private_subtype": _("Only for private facilities."),
-        }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["name"].required = True
-
-
-class LocationForm(forms.ModelForm):
-    state = forms.ModelChoiceField(label=_("State"), queryset=State.objects.order_by("name"), required=False)
-    district = forms.ModelChoiceField(
-        label=_("District"), queryset=District.objects.select_related("state").order_by("name"), required=False
-    )
-
-    class Meta:
-        model = Facility
-        fields = STEP_FIELDS["location"]
-        labels = {
             "address": _("Address"),
             "pincode": _("Pincode"),
             "latitude": _("Latitude"),
             "longitude": _("Longitude"),
             "region": _("Rural or urban"),
-        }
-        help_texts = {
-            "latitude": _("Type it, or use the button to take it from this device. Example: 21.7645"),
-            "longitude": _("Example: 72.1519"),
-        }
-        widgets = {
-            "pincode": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": 6}),
-            "latitude": forms.TextInput(attrs={"inputmode": "decimal"}),
-            "longitude": forms.TextInput(attrs={"inputmode": "decimal"}),
-        }
-
-
-class ContactForm(forms.ModelForm):
-    class Meta:
-        model = Facility
-        fields = STEP_FIELDS["contact"]
-        labels = {
             "contact_mobile": _("Contact mobile"),
             "contact_email": _("Contact email"),
             "contact_landline": _("Landline"),
             "timings": _("Timings"),
         }
-        help_texts = {"timings": _("For example: Mon-Sat 09:00-17:00, emergency 24 hours")}
+        help_texts = {
+            "name": _("As on the signboard. It must start with a letter."),
+            "private_subtype": _("Only for private facilities."),
+            "latitude": _("Type it, or use the button to take it from this device. Example: 21.7645"),
+            "longitude": _("Example: 72.1519"),
+            "timings": _("For example: Mon-Sat 09:00-17:00, emergency 24 hours"),
+        }
         widgets = {
+            "pincode": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": 6}),
+            "latitude": forms.TextInput(attrs={"inputmode": "decimal"}),
+            "longitude": forms.TextInput(attrs={"inputmode": "decimal"}),
             "contact_mobile": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel", "maxlength": 10}),
             "contact_landline": forms.TextInput(attrs={"inputmode": "numeric"}),
         }
+
+    def service_data(self) -> dict:
+        """This step's fields, as the facility services take them."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class BasicForm(FacilityStepForm):
+    systems_of_medicine = forms.MultipleChoiceField(
+        label=_("Systems of medicine"),
+        choices=SystemOfMedicine.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta(FacilityStepForm.Meta):
+        fields = FACILITY_STEP_FIELDS["basic"]
+
+
+class LocationForm(FacilityStepForm):
+    state = forms.ModelChoiceField(label=_("State"), queryset=State.objects.order_by("name"), required=False)
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=District.objects.select_related("state").order_by("name"), required=False
+    )
+
+    class Meta(FacilityStepForm.Meta):
+        fields = FACILITY_STEP_FIELDS["location"]
+
+
+class ContactForm(FacilityStepForm):
+    class Meta(FacilityStepForm.Meta):
+        fields = FACILITY_STEP_FIELDS["contact"]
 
 
 STEP_FORMS = {"basic": BasicForm, "location": LocationForm, "contact": ContactForm}
@@ -207,20 +192,8 @@ class ProfessionalForm(forms.ModelForm):
 
     class Meta:
         model = Professional
-        fields = [
-            "name",
-            "category",
-            "sub_category",
-            "council",
-            "registration_number",
-            "registration_date",
-            "registration_type",
-            "renewal_due_date",
-            "work_status",
-            "mobile",
-            "email",
-            "district",
-        ]
+        # One qualification is asked as degree, college and year; `service_data` makes the list of it.
+        fields = [name for name in PROFESSIONAL_FIELDS if name != "qualifications"]
         labels = {
             "name": _("Full name"),
             "category": _("Category"),

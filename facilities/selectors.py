@@ -6,6 +6,8 @@ from difflib import SequenceMatcher
 
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.functions import Upper
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from core import access
 
@@ -128,19 +130,43 @@ def facility_duplicates(*, facility: Facility, limit: int = 10) -> list[Duplicat
     return hints[:limit]
 
 
+def _visible(queryset: QuerySet, *, user, uuid):
+    """The row with this `uuid` if `user` may see it; else Http404, so an outsider learns nothing. One query."""
+    entry = get_object_or_404(queryset, uuid=uuid)
+    if not access.can(user, "view", entry):
+        raise Http404
+    return entry
+
+
+def visible_facility(*, user, uuid) -> Facility:
+    """The facility with its district and state, if `user` may see it (else Http404). One query."""
+    return _visible(Facility.objects.select_related("district", "state"), user=user, uuid=uuid)
+
+
+def _filtered(queryset: QuerySet, **lookups) -> QuerySet:
+    """`queryset` filtered by each of `lookups` that has a value (a filter left empty is not applied)."""
+    return queryset.filter(**{name: value for name, value in lookups.items() if value})
+
+
+def _facility_search(q: str) -> Q:
+    return Q(name__icontains=q) | Q(facility_id=q.upper())
+
+
+def _professional_search(q: str) -> Q:
+    return Q(name__icontains=q) | Q(hpr_id=q.replace("-", ""))
+
+
 def facility_list(*, user, district_lgd=None, facility_type=None, status=None, q=None, mine=False) -> QuerySet:
     """Facilities `user` may see, filtered; `mine` keeps those where the user is a member. One query."""
-    facilities = access.scope(user, Facility.objects.all())
-    if mine:
-        facilities = facilities.filter(memberships__user=user)
-    if district_lgd:
-        facilities = facilities.filter(district_id=district_lgd)
-    if facility_type:
-        facilities = facilities.filter(facility_type=facility_type)
-    if status:
-        facilities = facilities.filter(status=status)
+    facilities = _filtered(
+        access.scope(user, Facility.objects.all()),
+        memberships__user=user if mine else None,
+        district_id=district_lgd,
+        facility_type=facility_type,
+        status=status,
+    )
     if q:
-        facilities = facilities.filter(Q(name__icontains=q) | Q(facility_id=q.upper()))
+        facilities = facilities.filter(_facility_search(q))
     return facilities.select_related("district", "state").order_by("name", "id")
 
 
@@ -177,19 +203,22 @@ def professionals_with_details() -> QuerySet:
     )
 
 
+def visible_professional(*, user, uuid) -> Professional:
+    """The professional with district and affiliations, if `user` may see them (else Http404). Two queries."""
+    return _visible(professionals_with_details(), user=user, uuid=uuid)
+
+
 def professional_list(*, user, district_lgd=None, category=None, status=None, q=None, mine=False) -> QuerySet:
     """Professionals `user` may see, filtered. Two queries per page (rows, then their affiliations)."""
-    professionals = access.scope(user, professionals_with_details())
-    if mine:
-        professionals = professionals.filter(user=user)
-    if district_lgd:
-        professionals = professionals.filter(district_id=district_lgd)
-    if category:
-        professionals = professionals.filter(category=category)
-    if status:
-        professionals = professionals.filter(status=status)
+    professionals = _filtered(
+        access.scope(user, professionals_with_details()),
+        user=user if mine else None,
+        district_id=district_lgd,
+        category=category,
+        status=status,
+    )
     if q:
-        professionals = professionals.filter(Q(name__icontains=q) | Q(hpr_id=q.replace("-", "")))
+        professionals = professionals.filter(_professional_search(q))
     return professionals.order_by("name", "id")
 
 
@@ -245,13 +274,11 @@ def directory_page(queryset: QuerySet, *, searching: bool, number, page_size: in
 
 def directory_facilities(*, q=None, district_lgd=None, facility_type=None, system=None) -> QuerySet:
     """Verified facilities for anyone, filtered; name search uses the trigram index on PostgreSQL."""
-    facilities = Facility.objects.verified().select_related("district")
+    facilities = _filtered(
+        Facility.objects.verified().select_related("district"), district_id=district_lgd, facility_type=facility_type
+    )
     if q:
-        facilities = facilities.filter(Q(name__icontains=q) | Q(facility_id=q.upper()))
-    if district_lgd:
-        facilities = facilities.filter(district_id=district_lgd)
-    if facility_type:
-        facilities = facilities.filter(facility_type=facility_type)
+        facilities = facilities.filter(_facility_search(q))
     if system:
         facilities = _has_system(facilities, system)
     return facilities
@@ -259,15 +286,14 @@ def directory_facilities(*, q=None, district_lgd=None, facility_type=None, syste
 
 def directory_professionals(*, q=None, district_lgd=None, category=None, system=None) -> QuerySet:
     """Verified professionals for anyone (the serializer leaves out their contact details)."""
-    professionals = Professional.objects.verified().select_related("district")
+    professionals = _filtered(
+        Professional.objects.verified().select_related("district"),
+        district_id=district_lgd,
+        category=category,
+        sub_category=system,
+    )
     if q:
-        professionals = professionals.filter(Q(name__icontains=q) | Q(hpr_id=q.replace("-", "")))
-    if district_lgd:
-        professionals = professionals.filter(district_id=district_lgd)
-    if category:
-        professionals = professionals.filter(category=category)
-    if system:
-        professionals = professionals.filter(sub_category=system)
+        professionals = professionals.filter(_professional_search(q))
     return professionals
 
 

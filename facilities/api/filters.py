@@ -1,6 +1,8 @@
-"""Query-string filters shared by the facility and professional list endpoints."""
+"""Query-string filters shared by the facility and professional list endpoints, and their OpenAPI description."""
 
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 
 
@@ -26,3 +28,14 @@ def registry_list_filters(params, *, kind_param: str, kinds, statuses) -> dict:
         "q": (params.get("q") or "").strip() or None,
         "mine": params.get("mine", "").lower() in ("1", "true", "yes"),
     }
+
+
+def registry_list_parameters(*, kind_param: str, kinds, statuses, q: str, mine: str) -> list[OpenApiParameter]:
+    """The filters `registry_list_filters` reads, for the schema; `q` and `mine` say what those two match."""
+    return [
+        OpenApiParameter("district_lgd", OpenApiTypes.INT),
+        OpenApiParameter(kind_param, OpenApiTypes.STR, enum=kinds),
+        OpenApiParameter("status", OpenApiTypes.STR, enum=statuses),
+        OpenApiParameter("q", OpenApiTypes.STR, description=q),
+        OpenApiParameter("mine", OpenApiTypes.BOOL, description=mine),
+    ]

@@ -1,30 +1,25 @@
 """Professional registry API (HPR-style): the same shape as the facility API."""
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import access
 from core.api.schema import errors
 from facilities import selectors, services
 from facilities.enums import ProfessionalCategory, RegistryStatus
 from facilities.models import Affiliation, Professional
 
-from .filters import registry_list_filters
-from .serializers import ProfessionalInSerializer, ProfessionalOutSerializer, VerifySerializer
+from .filters import registry_list_filters, registry_list_parameters
+from .serializers import ProfessionalInSerializer, ProfessionalOutSerializer, VerifySerializer, validated
 
 TAGS = ["professionals"]
+LIST_FILTERS = {"kind_param": "category", "kinds": ProfessionalCategory.values, "statuses": RegistryStatus.values}
 
 
 def visible_professional(request, uuid) -> Professional:
-    professional = get_object_or_404(selectors.professionals_with_details(), uuid=uuid)
-    if not access.can(request.user, "view", professional):
-        raise Http404
-    return professional
+    return selectors.visible_professional(user=request.user, uuid=uuid)
 
 
 def _response(professional, status_code=status.HTTP_200_OK):
@@ -32,39 +27,22 @@ def _response(professional, status_code=status.HTTP_200_OK):
     return Response(ProfessionalOutSerializer(professional).data, status=status_code)
 
 
-def _input(serializer) -> dict:
-    data = dict(serializer.validated_data)
-    if "qualifications" in data:
-        data["qualifications"] = [dict(item) for item in data["qualifications"]]
-    return data
-
-
 class ProfessionalListCreateView(generics.ListAPIView):
     serializer_class = ProfessionalOutSerializer
 
     @extend_schema(
         summary="List professionals you may see",
-        parameters=[
-            OpenApiParameter("district_lgd", OpenApiTypes.INT),
-            OpenApiParameter("category", OpenApiTypes.STR, enum=ProfessionalCategory.values),
-            OpenApiParameter("status", OpenApiTypes.STR, enum=RegistryStatus.values),
-            OpenApiParameter("q", OpenApiTypes.STR, description="Part of the name, or the HPR ID."),
-            OpenApiParameter("mine", OpenApiTypes.BOOL, description="Only your own registration."),
-        ],
+        parameters=registry_list_parameters(
+            **LIST_FILTERS, q="Part of the name, or the HPR ID.", mine="Only your own registration."
+        ),
         tags=TAGS,
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        filters = registry_list_filters(
-            self.request.query_params,
-            kind_param="category",
-            kinds=ProfessionalCategory.values,
-            statuses=RegistryStatus.values,
-        )
-        category = filters.pop("kind")
-        return selectors.professional_list(user=self.request.user, category=category, **filters)
+        filters = registry_list_filters(self.request.query_params, **LIST_FILTERS)
+        return selectors.professional_list(user=self.request.user, category=filters.pop("kind"), **filters)
 
     @extend_schema(
         summary="Start your own registration as a professional (a draft)",
@@ -73,9 +51,8 @@ class ProfessionalListCreateView(generics.ListAPIView):
         tags=TAGS,
     )
     def post(self, request):
-        serializer = ProfessionalInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        professional = services.professional_create(actor=request.user, data=_input(serializer), request=request)
+        data = validated(ProfessionalInSerializer, request.data)
+        professional = services.professional_create(actor=request.user, data=data, request=request)
         return _response(professional, status.HTTP_201_CREATED)
 
 
@@ -92,10 +69,9 @@ class ProfessionalDetailView(APIView):
     )
     def patch(self, request, uuid):
         professional = visible_professional(request, uuid)
-        serializer = ProfessionalInSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
+        data = validated(ProfessionalInSerializer, request.data, partial=True)
         professional = services.professional_update(
-            actor=request.user, professional=professional, data=_input(serializer), request=request
+            actor=request.user, professional=professional, data=data, request=request
         )
         return _response(professional)
 
@@ -122,10 +98,9 @@ class ProfessionalVerifyView(APIView):
     )
     def post(self, request, uuid):
         professional = visible_professional(request, uuid)
-        serializer = VerifySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = validated(VerifySerializer, request.data)
         professional = services.professional_verify(
-            actor=request.user, professional=professional, **serializer.validated_data, request=request
+            actor=request.user, professional=professional, **data, request=request
         )
         return _response(professional)
 

@@ -3,7 +3,15 @@ from rest_framework import serializers
 
 from core.models import District, State
 from facilities.enums import FacilityStatus, SystemOfMedicine, VerifyDecision
+from facilities.fields import FACILITY_FIELDS, PROFESSIONAL_FIELDS, REVIEW_FIELDS, api_names
 from facilities.models import Counter, Facility, Professional
+
+
+def validated(serializer_class, data, **kwargs) -> dict:
+    """`data` as `serializer_class` reads it; a 400 in the API's error shape when it is not valid."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class FacilityOutSerializer(serializers.ModelSerializer):
@@ -22,26 +30,8 @@ class FacilityOutSerializer(serializers.ModelSerializer):
             "district_lgd",
             "district_name",
             "state_lgd",
-            "ownership",
-            "private_subtype",
-            "systems_of_medicine",
-            "facility_type",
-            "service_type",
-            "beds",
-            "address",
-            "pincode",
-            "latitude",
-            "longitude",
-            "region",
-            "contact_mobile",
-            "contact_email",
-            "contact_landline",
-            "timings",
-            "rejection_reason",
-            "submitted_at",
-            "verified_at",
-            "created_at",
-            "updated_at",
+            *[name for name in FACILITY_FIELDS if name not in ("name", "state", "district")],
+            *REVIEW_FIELDS,
         ]
 
     def get_facility_id(self, facility) -> str:
@@ -74,27 +64,8 @@ class FacilityInSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Facility
-        fields = [
-            "name",
-            "ownership",
-            "private_subtype",
-            "systems_of_medicine",
-            "facility_type",
-            "service_type",
-            "beds",
-            "state_lgd",
-            "district_lgd",
-            "address",
-            "pincode",
-            "latitude",
-            "longitude",
-            "region",
-            "contact_mobile",
-            "contact_email",
-            "contact_landline",
-            "timings",
-        ]
-        extra_kwargs = {"name": {"required": False}}
+        fields = api_names(FACILITY_FIELDS)
+        extra_kwargs = {name: {"required": False} for name in FACILITY_FIELDS}
 
 
 class SubmitSerializer(serializers.Serializer):
@@ -192,11 +163,7 @@ class ProfessionalOutSerializer(serializers.ModelSerializer):
             "email",
             "district_lgd",
             "facilities",
-            "rejection_reason",
-            "submitted_at",
-            "verified_at",
-            "created_at",
-            "updated_at",
+            *REVIEW_FIELDS,
         ]
 
     def get_hpr_id(self, professional) -> str:
@@ -210,6 +177,8 @@ class QualificationSerializer(serializers.Serializer):
 
 
 class ProfessionalInSerializer(serializers.ModelSerializer):
+    """What professionals send to start or change their draft. Every field is optional on a draft."""
+
     district_lgd = serializers.PrimaryKeyRelatedField(
         source="district",
         queryset=District.objects.all(),
@@ -222,23 +191,8 @@ class ProfessionalInSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Professional
-        fields = [
-            "name",
-            "category",
-            "sub_category",
-            "council",
-            "registration_number",
-            "registration_date",
-            "registration_type",
-            "renewal_due_date",
-            "qualifications",
-            "work_status",
-            "mobile",
-            "email",
-            "district_lgd",
-            "facility_uuids",
-        ]
-        extra_kwargs = {"name": {"required": False}, "category": {"required": False}}
+        fields = [*api_names(PROFESSIONAL_FIELDS), "facility_uuids"]
+        extra_kwargs = {name: {"required": False} for name in PROFESSIONAL_FIELDS}
         validators = []  # the service answers a reused registration number with its own message
 
 

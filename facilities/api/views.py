@@ -1,20 +1,17 @@
 """Facility registry API: thin views that parse input, call one service or selector, and render."""
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import access
 from core.api.schema import errors
 from facilities import selectors, services
 from facilities.enums import FacilityStatus, FacilityType
 from facilities.models import Counter, Facility, FacilityMembership
 
-from .filters import registry_list_filters
+from .filters import registry_list_filters, registry_list_parameters
 from .serializers import (
     CounterInSerializer,
     CounterSerializer,
@@ -27,17 +24,15 @@ from .serializers import (
     StatusChangeSerializer,
     SubmitSerializer,
     VerifySerializer,
+    validated,
 )
 
 TAGS = ["facilities"]
+LIST_FILTERS = {"kind_param": "type", "kinds": FacilityType.values, "statuses": FacilityStatus.values}
 
 
 def visible_facility(request, uuid) -> Facility:
-    """The facility if the caller may see it; 404 otherwise (an outsider learns nothing)."""
-    facility = get_object_or_404(Facility.objects.select_related("district", "state"), uuid=uuid)
-    if not access.can(request.user, "view", facility):
-        raise Http404
-    return facility
+    return selectors.visible_facility(user=request.user, uuid=uuid)
 
 
 def _facility_response(facility, status_code=status.HTTP_200_OK):
@@ -50,24 +45,17 @@ class FacilityListCreateView(generics.ListAPIView):
 
     @extend_schema(
         summary="List facilities you may see",
-        parameters=[
-            OpenApiParameter("district_lgd", OpenApiTypes.INT),
-            OpenApiParameter("type", OpenApiTypes.STR, enum=FacilityType.values),
-            OpenApiParameter("status", OpenApiTypes.STR, enum=FacilityStatus.values),
-            OpenApiParameter("q", OpenApiTypes.STR, description="Part of the name, or the facility ID."),
-            OpenApiParameter("mine", OpenApiTypes.BOOL, description="Only facilities where you are a member."),
-        ],
+        parameters=registry_list_parameters(
+            **LIST_FILTERS, q="Part of the name, or the facility ID.", mine="Only facilities where you are a member."
+        ),
         tags=TAGS,
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        filters = registry_list_filters(
-            self.request.query_params, kind_param="type", kinds=FacilityType.values, statuses=FacilityStatus.values
-        )
-        facility_type = filters.pop("kind")
-        return selectors.facility_list(user=self.request.user, facility_type=facility_type, **filters)
+        filters = registry_list_filters(self.request.query_params, **LIST_FILTERS)
+        return selectors.facility_list(user=self.request.user, facility_type=filters.pop("kind"), **filters)
 
     @extend_schema(
         summary="Start a facility registration (a draft)",
@@ -76,9 +64,8 @@ class FacilityListCreateView(generics.ListAPIView):
         tags=TAGS,
     )
     def post(self, request):
-        serializer = FacilityInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        facility = services.facility_create(actor=request.user, data=serializer.validated_data, request=request)
+        data = validated(FacilityInSerializer, request.data)
+        facility = services.facility_create(actor=request.user, data=data, request=request)
         return _facility_response(facility, status.HTTP_201_CREATED)
 
 
@@ -95,11 +82,8 @@ class FacilityDetailView(APIView):
     )
     def patch(self, request, uuid):
         facility = visible_facility(request, uuid)
-        serializer = FacilityInSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        facility = services.facility_update(
-            actor=request.user, facility=facility, data=serializer.validated_data, request=request
-        )
+        data = validated(FacilityInSerializer, request.data, partial=True)
+        facility = services.facility_update(actor=request.user, facility=facility, data=data, request=request)
         return _facility_response(facility)
 
 
@@ -121,14 +105,8 @@ class FacilitySubmitView(APIView):
     )
     def post(self, request, uuid):
         facility = visible_facility(request, uuid)
-        serializer = SubmitSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        facility = services.facility_submit(
-            actor=request.user,
-            facility=facility,
-            confirm_not_duplicate=serializer.validated_data["confirm_not_duplicate"],
-            request=request,
-        )
+        data = validated(SubmitSerializer, request.data)
+        facility = services.facility_submit(actor=request.user, facility=facility, **data, request=request)
         return _facility_response(facility)
 
 
@@ -141,11 +119,8 @@ class FacilityVerifyView(APIView):
     )
     def post(self, request, uuid):
         facility = visible_facility(request, uuid)
-        serializer = VerifySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        facility = services.facility_verify(
-            actor=request.user, facility=facility, **serializer.validated_data, request=request
-        )
+        data = validated(VerifySerializer, request.data)
+        facility = services.facility_verify(actor=request.user, facility=facility, **data, request=request)
         return _facility_response(facility)
 
 
@@ -160,14 +135,9 @@ class FacilityStatusView(APIView):
     )
     def post(self, request, uuid):
         facility = visible_facility(request, uuid)
-        serializer = StatusChangeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = validated(StatusChangeSerializer, request.data)
         facility = services.facility_change_status(
-            actor=request.user,
-            facility=facility,
-            action=self.action,
-            reason=serializer.validated_data["reason"],
-            request=request,
+            actor=request.user, facility=facility, action=self.action, **data, request=request
         )
         return _facility_response(facility)
 
@@ -186,11 +156,8 @@ class CounterListCreateView(APIView):
     )
     def post(self, request, uuid):
         facility = visible_facility(request, uuid)
-        serializer = CounterInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        counter = services.counter_create(
-            actor=request.user, facility=facility, **serializer.validated_data, request=request
-        )
+        data = validated(CounterInSerializer, request.data)
+        counter = services.counter_create(actor=request.user, facility=facility, **data, request=request)
         return Response(CounterSerializer(counter).data, status=status.HTTP_201_CREATED)
 
 
@@ -204,11 +171,8 @@ class CounterDetailView(APIView):
     def patch(self, request, uuid, code):
         facility = visible_facility(request, uuid)
         counter = get_object_or_404(Counter.objects.select_related("facility"), facility=facility, code=code.upper())
-        serializer = CounterUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        counter = services.counter_update(
-            actor=request.user, counter=counter, **serializer.validated_data, request=request
-        )
+        data = validated(CounterUpdateSerializer, request.data)
+        counter = services.counter_update(actor=request.user, counter=counter, **data, request=request)
         return Response(CounterSerializer(counter).data)
 
 
@@ -226,11 +190,8 @@ class TeamView(APIView):
     )
     def post(self, request, uuid):
         facility = visible_facility(request, uuid)
-        serializer = InviteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        membership = services.membership_invite(
-            actor=request.user, facility=facility, **serializer.validated_data, request=request
-        )
+        data = validated(InviteSerializer, request.data)
+        membership = services.membership_invite(actor=request.user, facility=facility, **data, request=request)
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 

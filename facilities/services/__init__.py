@@ -2,7 +2,6 @@
 
 from .bulk import bulk_upload_create, bulk_upload_process  # noqa: F401 - the package's public services
 from .facility import (  # noqa: F401 - the package's public services
-    EDITABLE_FIELDS,
     counter_create,
     counter_update,
     facility_change_status,
@@ -14,7 +13,6 @@ from .facility import (  # noqa: F401 - the package's public services
     membership_remove,
 )
 from .professional import (  # noqa: F401 - the package's public services
-    PROFESSIONAL_FIELDS,
     affiliation_confirm,
     professional_create,
     professional_submit,

@@ -17,30 +17,11 @@ from core.sms import send_on_commit
 
 from ..counting import facility_district_counted, facility_status_counted
 from ..enums import FacilityStatus, MembershipRole, VerifyDecision
-from ..models import REQUIRED_FOR_SUBMISSION, Counter, Facility, FacilityMembership, mobile_validator
+from ..fields import FACILITY_FIELDS, FACILITY_REQUIRED_FOR_SUBMISSION
+from ..models import Counter, Facility, FacilityMembership, mobile_validator
 from ..selectors import facility_duplicates
+from .registry import decision_reason, model_update, validation_error
 
-# What the manager may set on a draft or rejected facility (the API and the wizard's forms use these names).
-EDITABLE_FIELDS = [
-    "name",
-    "ownership",
-    "private_subtype",
-    "systems_of_medicine",
-    "facility_type",
-    "service_type",
-    "beds",
-    "state",
-    "district",
-    "address",
-    "pincode",
-    "latitude",
-    "longitude",
-    "region",
-    "contact_mobile",
-    "contact_email",
-    "contact_landline",
-    "timings",
-]
 ID_ATTEMPTS = 8
 
 
@@ -49,32 +30,8 @@ def _require(actor, action: str, obj, message) -> None:
         raise NotAllowed(message)
 
 
-def _validation_error(error: ValidationError) -> DomainError:
-    fields = error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
-    return DomainError(_("Some fields are not valid."), code="invalid", fields=fields)
-
-
 def _apply(facility: Facility, data: dict) -> list[str]:
-    unknown = set(data) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise DomainError(
-            _("These fields cannot be set here."), fields={name: [_("Not editable.")] for name in unknown}
-        )
-    changed = []
-    for name, value in data.items():
-        if isinstance(value, str):
-            value = value.strip()
-        if getattr(facility, name) != value:
-            setattr(facility, name, value)
-            changed.append(name)
-    if facility.district_id and not facility.state_id:
-        facility.state_id = facility.district.state_id
-        changed.append("state")
-    try:
-        facility.full_clean(exclude=["facility_id"], validate_unique=False)
-    except ValidationError as error:
-        raise _validation_error(error) from None
-    return changed
+    return model_update(facility, fields=FACILITY_FIELDS, data=data, exclude=["facility_id"])
 
 
 def _locked(facility: Facility) -> Facility:
@@ -84,7 +41,7 @@ def _locked(facility: Facility) -> Facility:
 
 @transaction.atomic
 def facility_create(*, actor, data: dict, request=None) -> Facility:
-    """Create a draft facility from `data` (any subset of EDITABLE_FIELDS); the actor becomes its admin.
+    """Create a draft facility from `data` (any subset of FACILITY_FIELDS); the actor becomes its admin.
 
     Inserts the facility, the actor's admin membership and an audit row.
     """
@@ -118,7 +75,7 @@ def facility_update(*, actor, facility: Facility, data: dict, request=None) -> F
 
 def _missing_for_submission(facility: Facility) -> dict:
     missing = {}
-    for name in REQUIRED_FOR_SUBMISSION:
+    for name in FACILITY_REQUIRED_FOR_SUBMISSION:
         value = getattr(facility, f"{name}_id" if name in ("state", "district") else name)
         if value in (None, "", []):
             missing[name] = [_("This field is required before submission.")]
@@ -195,19 +152,15 @@ def facility_verify(*, actor, facility: Facility, decision: str, reason: str = "
     facility = _locked(facility)
     if facility.status != FacilityStatus.SUBMITTED:
         raise Conflict(_("Only a submitted facility can be verified or rejected."), code="not_submitted")
-    reason = (reason or "").strip()
+    reason = decision_reason(decision, reason)
     if decision == VerifyDecision.APPROVE:
         facility.status = FacilityStatus.VERIFIED
         facility.verified_at = timezone.now()
         facility.verified_by = actor
         facility.rejection_reason = ""
-    elif decision == VerifyDecision.REJECT:
-        if not reason:
-            raise DomainError(_("Give the reason for rejecting."), fields={"reason": [_("This field is required.")]})
+    else:
         facility.status = FacilityStatus.REJECTED
         facility.rejection_reason = reason
-    else:
-        raise DomainError(_("Choose approve or reject."), fields={"decision": [_("Choose approve or reject.")]})
     facility.save(update_fields=["status", "verified_at", "verified_by", "rejection_reason", "updated_at"])
     facility_status_counted(facility=facility, old_status=FacilityStatus.SUBMITTED)
     audit_record(
@@ -261,7 +214,7 @@ def counter_create(*, actor, facility: Facility, code: str, name: str, request=N
     try:
         counter.full_clean(exclude=["facility"], validate_unique=False)
     except ValidationError as error:
-        raise _validation_error(error) from None
+        raise validation_error(error) from None
     if Counter.objects.filter(facility=facility, code=counter.code).exists():
         raise Conflict(
             _("This facility already has a counter with this code."),
@@ -288,7 +241,7 @@ def counter_update(*, actor, counter: Counter, name: str | None = None, active: 
         try:
             counter.full_clean(exclude=["facility"], validate_unique=False)
         except ValidationError as error:
-            raise _validation_error(error) from None
+            raise validation_error(error) from None
         counter.save()
         audit_record(actor=actor, action="counter.update", target=counter, details=changed, request=request)
     return counter

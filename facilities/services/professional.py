@@ -2,7 +2,6 @@
 
 import secrets
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,35 +14,10 @@ from core.exceptions import Conflict, DomainError, NotAllowed
 from core.services import audit_record
 
 from ..enums import MembershipRole, ProfessionalCategory, RegistryStatus, VerifyDecision
+from ..fields import PROFESSIONAL_FIELDS, PROFESSIONAL_REQUIRED_FOR_SUBMISSION
 from ..models import Affiliation, Facility, FacilityMembership, Professional
-from .facility import _validation_error
+from .registry import decision_reason, model_update
 
-PROFESSIONAL_FIELDS = [
-    "name",
-    "category",
-    "sub_category",
-    "council",
-    "registration_number",
-    "registration_date",
-    "registration_type",
-    "renewal_due_date",
-    "qualifications",
-    "work_status",
-    "mobile",
-    "email",
-    "state",
-    "district",
-]
-REQUIRED_FOR_SUBMISSION = [
-    "name",
-    "category",
-    "council",
-    "registration_number",
-    "registration_date",
-    "registration_type",
-    "qualifications",
-    "district",
-]
 ID_ATTEMPTS = 8
 
 
@@ -54,26 +28,12 @@ def new_hpr_id() -> str:
 
 
 def _apply(professional: Professional, data: dict) -> list[str]:
-    unknown = set(data) - set(PROFESSIONAL_FIELDS) - {"facility_uuids"}
-    if unknown:
-        raise DomainError(
-            _("These fields cannot be set here."), fields={name: [_("Not editable.")] for name in unknown}
-        )
-    changed = []
-    for name, value in data.items():
-        if name == "facility_uuids":
-            continue
-        if isinstance(value, str):
-            value = value.strip()
-        if getattr(professional, name) != value:
-            setattr(professional, name, value)
-            changed.append(name)
-    if professional.district_id and not professional.state_id:
-        professional.state_id = professional.district.state_id
-    try:
-        professional.full_clean(exclude=["hpr_id", "user"], validate_unique=False, validate_constraints=False)
-    except ValidationError as error:
-        raise _validation_error(error) from None
+    """Set the registration's fields from `data` (its `facility_uuids` are not a field: `_set_facilities`)."""
+    fields = {name: value for name, value in data.items() if name != "facility_uuids"}
+    # The unique registration number is checked below, with a message that says which number.
+    changed = model_update(
+        professional, fields=PROFESSIONAL_FIELDS, data=fields, exclude=["hpr_id", "user"], validate_constraints=False
+    )
     duplicate = (
         Professional.objects.filter(council=professional.council, registration_number=professional.registration_number)
         .exclude(pk=professional.pk)
@@ -157,7 +117,7 @@ def professional_submit(*, actor, professional: Professional, request=None) -> P
         raise Conflict(_("Only a draft or a rejected registration can be submitted."), code="not_submittable")
     missing = {
         name: [_("This field is required before submission.")]
-        for name in REQUIRED_FOR_SUBMISSION
+        for name in PROFESSIONAL_REQUIRED_FOR_SUBMISSION
         if getattr(professional, f"{name}_id" if name == "district" else name) in (None, "", [])
     }
     if missing:
@@ -202,7 +162,7 @@ def professional_verify(*, actor, professional: Professional, decision: str, rea
     professional = _locked(professional)
     if professional.status != RegistryStatus.SUBMITTED:
         raise Conflict(_("Only a submitted registration can be verified or rejected."), code="not_submitted")
-    reason = (reason or "").strip()
+    reason = decision_reason(decision, reason)
     if decision == VerifyDecision.APPROVE:
         if not professional.hpr_id:
             _assign_hpr_id(professional)
@@ -214,13 +174,9 @@ def professional_verify(*, actor, professional: Professional, decision: str, rea
         if professional.category == ProfessionalCategory.DOCTOR and user and user.role == Role.FACILITY_STAFF:
             user.role = Role.DOCTOR
             user.save(update_fields=["role"])
-    elif decision == VerifyDecision.REJECT:
-        if not reason:
-            raise DomainError(_("Give the reason for rejecting."), fields={"reason": [_("This field is required.")]})
+    else:
         professional.status = RegistryStatus.REJECTED
         professional.rejection_reason = reason
-    else:
-        raise DomainError(_("Choose approve or reject."), fields={"decision": [_("Choose approve or reject.")]})
     professional.save(update_fields=["status", "verified_at", "verified_by", "rejection_reason", "updated_at"])
     if decision == VerifyDecision.APPROVE:  # dashboard counter, same transaction
         count_add(metric=CountMetric.PROFESSIONALS_VERIFIED, district_lgd=professional.district_id)

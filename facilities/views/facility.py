@@ -15,7 +15,6 @@ from core.exceptions import DomainError
 from .. import posters, selectors, services
 from ..enums import FacilityStatus, VerifyDecision
 from ..forms import (
-    STEP_FIELDS,
     STEP_FORMS,
     STEPS,
     BulkUploadForm,
@@ -27,26 +26,13 @@ from ..forms import (
     VerifyForm,
 )
 from ..models import BulkUpload, Counter, Facility, FacilityMembership
+from .common import refusal_on_form
+
+STEP_NAMES = [name for name, _label in STEPS]
 
 
 def _visible(request, uuid) -> Facility:
-    """The facility if the user may see it, else 404 (outsiders learn nothing)."""
-    facility = get_object_or_404(Facility.objects.select_related("district", "state"), uuid=uuid)
-    if not access.can(request.user, "view", facility):
-        raise Http404
-    return facility
-
-
-def _form_errors(form, error: DomainError) -> None:
-    """Show a service's refusal on the form: per field where the form has the field, else on top."""
-    placed = False
-    for name, field_messages in (error.fields or {}).items():
-        for message in field_messages if isinstance(field_messages, list) else [field_messages]:
-            if name in form.fields:
-                form.add_error(name, message)
-                placed = True
-    if not placed or not error.fields:
-        form.add_error(None, error.message)
+    return selectors.visible_facility(user=request.user, uuid=uuid)
 
 
 @login_required
@@ -80,16 +66,9 @@ def register(request):
         raise PermissionDenied
     form = STEP_FORMS["basic"](request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in STEP_FIELDS["basic"]}
-        try:
-            facility = services.facility_create(actor=request.user, data=data, request=request)
-        except DomainError as error:
-            _form_errors(form, error)
-        else:
-            messages.success(request, _("Draft saved."))
-            if request.POST.get("later"):
-                return redirect("facilities:detail", facility.uuid)
-            return redirect("facilities:step", facility.uuid, "location")
+        with refusal_on_form(form):
+            facility = services.facility_create(actor=request.user, data=form.service_data(), request=request)
+            return _draft_saved(request, facility, "basic")
     return render(request, "facilities/step.html", {"form": form, **_step_context(None, "basic")})
 
 
@@ -108,20 +87,21 @@ def step(request, uuid, step):
         request.POST if request.method == "POST" else None, instance=Facility.objects.get(pk=facility.pk)
     )
     if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in STEP_FIELDS[step]}
-        try:
-            services.facility_update(actor=request.user, facility=facility, data=data, request=request)
-        except DomainError as error:
-            _form_errors(form, error)
-        else:
-            messages.success(request, _("Draft saved."))
-            if request.POST.get("later"):
-                return redirect("facilities:detail", facility.uuid)
-            following = [name for name, _label in STEPS][[name for name, _label in STEPS].index(step) + 1]
-            if following == "review":
-                return redirect("facilities:review", facility.uuid)
-            return redirect("facilities:step", facility.uuid, following)
+        with refusal_on_form(form):
+            services.facility_update(actor=request.user, facility=facility, data=form.service_data(), request=request)
+            return _draft_saved(request, facility, step)
     return render(request, "facilities/step.html", {"form": form, **_step_context(facility, step)})
+
+
+def _draft_saved(request, facility, step):
+    """After a saved step: the facility page if the manager goes on later, else the wizard's next step."""
+    messages.success(request, _("Draft saved."))
+    following = STEP_NAMES[STEP_NAMES.index(step) + 1]
+    if request.POST.get("later"):
+        return redirect("facilities:detail", facility.uuid)
+    if following == "review":
+        return redirect("facilities:review", facility.uuid)
+    return redirect("facilities:step", facility.uuid, following)
 
 
 @login_required
@@ -165,8 +145,13 @@ def _field_label(name: str) -> str:
 @login_required
 def detail(request, uuid):
     """The facility page: status, details, counters; the officer's decision form while it is submitted."""
-    facility = _visible(request, uuid)
+    return _detail_page(request, _visible(request, uuid))
+
+
+def _detail_page(request, facility, status=200, **forms):
+    """The facility page; a form the user sent back with errors replaces its empty one (`counter_form=form`)."""
     can_verify = facility.status == FacilityStatus.SUBMITTED and access.can(request.user, "verify", facility)
+    can_manage_team = access.can(request.user, "manage_team", facility)
     context = {
         "facility": facility,
         "can_change": access.can(request.user, "change", facility),
@@ -179,9 +164,13 @@ def detail(request, uuid):
         "counter_form": CounterForm(),
         "assisted_enrol_url": _assisted_enrol_url(request, facility),
         "status_form": StatusChangeForm() if _can_change_status(request, facility) else None,
-        **_team_context(request, facility),
+        "team": selectors.facility_team(facility=facility),
+        "affiliations": selectors.facility_affiliations(facility=facility) if can_manage_team else [],
+        "can_manage_team": can_manage_team,
+        "invite_form": InviteForm() if can_manage_team else None,
+        **forms,
     }
-    return render(request, "facilities/detail.html", context)
+    return render(request, "facilities/detail.html", context, status=status)
 
 
 def _can_change_status(request, facility) -> bool:
@@ -223,35 +212,14 @@ def _assisted_enrol_url(request, facility) -> str | None:
         return None
 
 
-def _team_context(request, facility, invite_form=None):
-    can_manage = access.can(request.user, "manage_team", facility)
-    return {
-        "team": selectors.facility_team(facility=facility),
-        "affiliations": selectors.facility_affiliations(facility=facility) if can_manage else [],
-        "can_manage_team": can_manage,
-        "invite_form": invite_form or (InviteForm() if can_manage else None),
-    }
-
-
 @login_required
 @require_POST
 def verify(request, uuid):
     facility = _visible(request, uuid)
     form = VerifyForm(request.POST)
     if form.is_valid():
-        try:
-            services.facility_verify(
-                actor=request.user,
-                facility=facility,
-                decision=form.cleaned_data["decision"],
-                reason=form.cleaned_data["reason"],
-                request=request,
-            )
-        except DomainError as error:
-            if error.status == 403:
-                raise PermissionDenied from None
-            _form_errors(form, error)
-        else:
+        with refusal_on_form(form):
+            services.facility_verify(actor=request.user, facility=facility, **form.cleaned_data, request=request)
             if form.cleaned_data["decision"] == VerifyDecision.APPROVE:
                 messages.success(request, _("Verified. The facility can now add Scan & Share counters."))
             else:
@@ -259,15 +227,7 @@ def verify(request, uuid):
             return redirect("facilities:queue")
     if not access.can(request.user, "verify", facility):
         raise PermissionDenied
-    context = {
-        "facility": facility,
-        "can_change": False,
-        "can_verify": True,
-        "verify_form": form,
-        "duplicates": selectors.facility_duplicates(facility=facility),
-        "counters": [],
-    }
-    return render(request, "facilities/detail.html", context, status=400)
+    return _detail_page(request, facility, status=400, can_verify=True, verify_form=form)
 
 
 @login_required
@@ -289,25 +249,13 @@ def counter_add(request, uuid):
     facility = _visible(request, uuid)
     form = CounterForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_on_form(form):
             counter = services.counter_create(
                 actor=request.user, facility=facility, **form.cleaned_data, request=request
             )
-        except DomainError as error:
-            if error.status == 403:
-                raise PermissionDenied from None
-            _form_errors(form, error)
-        else:
             messages.success(request, _("Counter %(code)s added. Print its QR poster below.") % {"code": counter.code})
             return redirect("facilities:detail", facility.uuid)
-    context = {
-        "facility": facility,
-        "can_change": access.can(request.user, "change", facility),
-        "can_verify": False,
-        "counters": selectors.facility_counters(facility=facility),
-        "counter_form": form,
-    }
-    return render(request, "facilities/detail.html", context, status=400)
+    return _detail_page(request, facility, status=400, counter_form=form)
 
 
 @login_required
@@ -346,26 +294,13 @@ def team_invite(request, uuid):
     facility = _visible(request, uuid)
     form = InviteForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_on_form(form):
             membership = services.membership_invite(
                 actor=request.user, facility=facility, **form.cleaned_data, request=request
             )
-        except DomainError as error:
-            if error.status == 403:
-                raise PermissionDenied from None
-            _form_errors(form, error)
-        else:
             messages.success(request, _("%(name)s was added to the team.") % {"name": membership.user})
             return redirect(reverse("facilities:detail", args=[facility.uuid]) + "#team-heading")
-    context = {
-        "facility": facility,
-        "can_change": access.can(request.user, "change", facility),
-        "can_verify": False,
-        "counters": selectors.facility_counters(facility=facility),
-        "counter_form": CounterForm(),
-        **_team_context(request, facility, invite_form=form),
-    }
-    return render(request, "facilities/detail.html", context, status=400)
+    return _detail_page(request, facility, status=400, invite_form=form)
 
 
 @login_required
@@ -434,13 +369,10 @@ def bulk(request):
     _require_official(request)
     form = BulkUploadForm(request.POST if request.method == "POST" else None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form):
             upload = services.bulk_upload_create(
                 actor=request.user, uploaded_file=form.cleaned_data["file"], request=request
             )
-        except DomainError as error:
-            _form_errors(form, error)
-        else:
             return redirect("facilities:bulk_detail", upload.uuid)
     uploads = access.scope(request.user, BulkUpload.objects.all()).order_by("-created_at")[:20]
     return render(request, "facilities/bulk.html", {"form": form, "uploads": uploads})

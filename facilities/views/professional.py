@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,14 +14,11 @@ from .. import selectors, services
 from ..enums import RegistryStatus, VerifyDecision
 from ..forms import ProfessionalForm, VerifyForm
 from ..models import Affiliation, Professional
-from .facility import _form_errors
+from .common import refusal_on_form
 
 
 def _visible(request, uuid) -> Professional:
-    professional = get_object_or_404(selectors.professionals_with_details(), uuid=uuid)
-    if not access.can(request.user, "view", professional):
-        raise Http404
-    return professional
+    return selectors.visible_professional(user=request.user, uuid=uuid)
 
 
 @login_required
@@ -35,13 +31,9 @@ def register(request):
         raise PermissionDenied
     form = ProfessionalForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form):
             professional = services.professional_create(actor=request.user, data=form.service_data(), request=request)
-        except DomainError as error:
-            _form_errors(form, error)
-        else:
-            messages.success(request, _("Draft saved."))
-            return redirect("facilities:professional_detail", professional.uuid)
+            return _draft_saved(request, professional)
     return render(request, "facilities/professional_form.html", {"form": form, "professional": None})
 
 
@@ -56,32 +48,35 @@ def edit(request, uuid):
         request.POST if request.method == "POST" else None, instance=Professional.objects.get(pk=professional.pk)
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form):
             services.professional_update(
                 actor=request.user, professional=professional, data=form.service_data(), request=request
             )
-        except DomainError as error:
-            _form_errors(form, error)
-        else:
-            messages.success(request, _("Draft saved."))
-            return redirect("facilities:professional_detail", professional.uuid)
+            return _draft_saved(request, professional)
     return render(request, "facilities/professional_form.html", {"form": form, "professional": professional})
+
+
+def _draft_saved(request, professional):
+    messages.success(request, _("Draft saved."))
+    return redirect("facilities:professional_detail", professional.uuid)
 
 
 @login_required
 def detail(request, uuid):
-    professional = _visible(request, uuid)
+    return _detail_page(request, _visible(request, uuid))
+
+
+def _detail_page(request, professional, status=200, **forms):
+    """The professional's page; a decision the officer sent back with errors replaces the empty form."""
     can_verify = professional.status == RegistryStatus.SUBMITTED and access.can(request.user, "verify", professional)
-    return render(
-        request,
-        "facilities/professional_detail.html",
-        {
-            "professional": professional,
-            "can_change": access.can(request.user, "change", professional),
-            "can_verify": can_verify and professional.user_id != request.user.pk,
-            "verify_form": VerifyForm(),
-        },
-    )
+    context = {
+        "professional": professional,
+        "can_change": access.can(request.user, "change", professional),
+        "can_verify": can_verify and professional.user_id != request.user.pk,
+        "verify_form": VerifyForm(),
+        **forms,
+    }
+    return render(request, "facilities/professional_detail.html", context, status=status)
 
 
 @login_required
@@ -106,19 +101,10 @@ def verify(request, uuid):
     professional = _visible(request, uuid)
     form = VerifyForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_on_form(form):
             services.professional_verify(
-                actor=request.user,
-                professional=professional,
-                decision=form.cleaned_data["decision"],
-                reason=form.cleaned_data["reason"],
-                request=request,
+                actor=request.user, professional=professional, **form.cleaned_data, request=request
             )
-        except DomainError as error:
-            if error.status == 403:
-                raise PermissionDenied from None
-            _form_errors(form, error)
-        else:
             if form.cleaned_data["decision"] == VerifyDecision.APPROVE:
                 messages.success(request, _("Verified. The HPR ID has been assigned."))
             else:
@@ -126,8 +112,7 @@ def verify(request, uuid):
             return redirect("facilities:queue")
     if not access.can(request.user, "verify", professional):
         raise PermissionDenied
-    context = {"professional": professional, "can_change": False, "can_verify": True, "verify_form": form}
-    return render(request, "facilities/professional_detail.html", context, status=400)
+    return _detail_page(request, professional, status=400, can_verify=True, verify_form=form)
 
 
 @login_required
