@@ -4,9 +4,13 @@ Each app registers, for each of its models, one *scope* (the rows a user may see
 (per action). HTML views, the API and the admin all ask here, so a denial is the same everywhere.
 Anything not registered is denied: a new model is invisible until someone writes its rules.
 
-    can(user, "verify", facility)    -> bool      (object level)
-    can(user, "add", Facility)       -> bool      (model level: "may they do this to any?")
-    scope(user, Facility.objects)    -> QuerySet  (rows the user may see)
+    can(user, "verify", facility)                -> bool      (object level)
+    can(user, "add", Facility)                   -> bool      (model level: "may they do this to any?")
+    scope(user, Facility.objects)                -> QuerySet  (rows the user may see)
+    scope(user, Facility.objects, "act_for")     -> QuerySet  (rows the user may do an action to)
+
+Views, the API and the dashboards never filter rows by a user's memberships or districts themselves: they ask
+`scope` (with the action when it is not "view"), so each list has its one definition here.
 """
 
 from collections.abc import Callable
@@ -20,7 +24,7 @@ Rule = Callable[[object, object | None], bool]
 Scope = Callable[[object, QuerySet], QuerySet]
 
 _rules: dict[tuple[type[models.Model], str], Rule] = {}
-_scopes: dict[type[models.Model], Scope] = {}
+_scopes: dict[tuple[type[models.Model], str], tuple[Scope, bool]] = {}
 
 
 def rule(model: type[models.Model], *actions: str):
@@ -34,11 +38,17 @@ def rule(model: type[models.Model], *actions: str):
     return register
 
 
-def scoper(model: type[models.Model]):
-    """Register `fn(user, queryset) -> queryset` as the visible rows of `model` for a user."""
+def scoper(model: type[models.Model], *actions: str, superuser_sees_all: bool = True):
+    """Register `fn(user, queryset) -> queryset` as the rows of `model` a user may do `actions` to ("view" if none).
+
+    `superuser_sees_all=False` is for scopes that state a fact about the person rather than a permission, such as
+    "the facilities where they work": a superuser works at none unless they are a member, so the pages that list
+    "your facilities" do not list all of them for an operator (`can` still lets a superuser do anything).
+    """
 
     def register(fn: Scope) -> Scope:
-        _scopes[model] = fn
+        for action in actions or ("view",):
+            _scopes[(model, action)] = (fn, superuser_sees_all)
         return fn
 
     return register
@@ -61,17 +71,19 @@ def can(user, action: str, obj) -> bool:
     return bool(fn(user, None if isinstance(obj, type) else obj))
 
 
-def scope(user, queryset: QuerySet) -> QuerySet:
-    """`queryset` narrowed to the rows `user` may see (none for anonymous or unregistered models)."""
+def scope(user, queryset: QuerySet, action: str = "view") -> QuerySet:
+    """`queryset` narrowed to the rows `user` may do `action` to, "view" by default (none for anonymous users and
+    unregistered models or actions)."""
     if isinstance(queryset, models.Manager):
         queryset = queryset.all()
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()
-    if user.is_superuser:
+    registered = _scopes.get((queryset.model._meta.concrete_model, action))
+    if registered is None:
+        return queryset if user.is_superuser else queryset.none()
+    fn, superuser_sees_all = registered
+    if user.is_superuser and superuser_sees_all:
         return queryset
-    fn = _scopes.get(queryset.model._meta.concrete_model)
-    if fn is None:
-        return queryset.none()
     return fn(user, queryset)
 
 

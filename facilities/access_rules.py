@@ -12,12 +12,24 @@ from .models import BulkUpload, Counter, Facility, FacilityMembership, Professio
 REGISTERING_ROLES = frozenset({Role.FACILITY_ADMIN, Role.FACILITY_STAFF})
 
 
-def member_facility_ids(user, *roles: str) -> set[int]:
-    """Primary keys of the facilities where `user` holds one of `roles` (any role if none given)."""
+def _memberships(user, roles=()):
     memberships = FacilityMembership.objects.filter(user=user)
     if roles:
         memberships = memberships.filter(role__in=roles)
-    return set(memberships.values_list("facility_id", flat=True))
+    return memberships
+
+
+def member_facility_ids(user, *roles: str) -> set[int]:
+    """Primary keys of the facilities where `user` holds one of `roles` (any role if none given), in one query.
+
+    For the access rules: views and the API ask `access.scope(user, Facility.objects, "act_for")` instead.
+    """
+    return set(_memberships(user, roles).values_list("facility_id", flat=True))
+
+
+def member_facilities_subquery(user, *roles: str):
+    """The same facilities as a subquery (`facility_id__in=`), so a scope stays one query."""
+    return _memberships(user, roles).values("facility_id")
 
 
 @access.scoper(Facility)
@@ -67,6 +79,19 @@ def _facility_member(user, facility):
     if facility is None:
         return bool(member_facility_ids(user))
     return facility.pk in member_facility_ids(user)
+
+
+# Where a person works is a fact about them, not a permission: a superuser works at no facility they are not a
+# member of, so "your facilities" stays theirs (see core.access.scoper).
+@access.scoper(Facility, "act_for", superuser_sees_all=False)
+def _facility_member_scope(user, queryset):
+    return queryset.filter(pk__in=member_facilities_subquery(user))
+
+
+@access.scoper(Facility, "request_records", superuser_sees_all=False)
+def _facility_doctor_scope(user, queryset):
+    """Doctors request consent and use emergency access for the facilities where they are doctors."""
+    return queryset.filter(pk__in=member_facilities_subquery(user, MembershipRole.DOCTOR))
 
 
 @access.scoper(FacilityMembership)

@@ -1,8 +1,20 @@
 """Who may see and manage microsites (see core.access)."""
 
 from core import access
+from core.models import District
 
 from .models import Microsite, Milestone
+
+
+@access.scoper(District, "view_dashboard")
+def _dashboard_district_scope(user, queryset):
+    """The districts whose dashboard figures a user sees: all for state officials, their own for district officers
+    (as their facilities and ABHA accounts), none for anyone else."""
+    if access.is_state_official(user):
+        return queryset
+    if access.is_district_officer(user):
+        return queryset.filter(lgd_code__in=access.officer_district_ids(user))
+    return queryset.none()
 
 
 @access.scoper(Microsite)

@@ -16,13 +16,9 @@ from facilities.enums import FacilityStatus
 
 
 def dashboard_districts(user, state_lgd: int):
-    """Districts the viewer may see: all of the state for state officials, their own for district officers."""
-    districts = District.objects.filter(state_id=state_lgd)
-    if access.is_state_official(user) or user.is_superuser:
-        return districts
-    if access.is_district_officer(user):
-        return districts.filter(lgd_code__in=access.officer_district_ids(user))
-    return districts.none()
+    """The state's districts whose figures the viewer may see (core.access, "view_dashboard": all for state
+    officials, their own for district officers, none for anyone else). One query on the districts when read."""
+    return access.scope(user, District.objects.filter(state_id=state_lgd), "view_dashboard")
 
 
 def _latest_populations(district_ids, year: int) -> dict[int, int]:

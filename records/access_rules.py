@@ -7,7 +7,9 @@ grant, creating facility, or the patient), which audit every read; these scopes 
 from django.db.models import Q
 
 from core import access
-from facilities.access_rules import member_facility_ids
+from facilities.access_rules import member_facilities_subquery, member_facility_ids
+from facilities.enums import MembershipRole
+from facilities.models import Facility
 
 from .models import (
     BreakGlassGrant,
@@ -121,15 +123,22 @@ def _link_view(user, link):
     return link.patient.user_id == user.pk or link.facility_id in member_facility_ids(user)
 
 
+# Staff and admins of the facility (not its doctors) decide weak matches.
+LINK_REVIEW_ROLES = (MembershipRole.STAFF, MembershipRole.ADMIN)
+
+
 @access.rule(LinkRequest, "review")
 def _link_review(user, link):
-    """Staff and admins of the facility (not its doctors) decide weak matches."""
-    from facilities.enums import MembershipRole
-
-    roles = (MembershipRole.STAFF, MembershipRole.ADMIN)
     if link is None:
-        return bool(member_facility_ids(user, *roles))
-    return link.facility_id in member_facility_ids(user, *roles)
+        return bool(member_facility_ids(user, *LINK_REVIEW_ROLES))
+    return link.facility_id in member_facility_ids(user, *LINK_REVIEW_ROLES)
+
+
+# A review queue lists the links of the facilities where the person is staff or admin; a superuser's is empty
+# unless they are one (see core.access.scoper).
+@access.scoper(LinkRequest, "review", superuser_sees_all=False)
+def _link_review_scope(user, queryset):
+    return queryset.filter(facility_id__in=member_facilities_subquery(user, *LINK_REVIEW_ROLES))
 
 
 # --- Record-linking jobs: the facility's people and state officials ---------------------------------
@@ -137,6 +146,14 @@ def _link_review(user, link):
 
 def _sees_all_facilities(user) -> bool:
     return access.is_state_official(user) or getattr(user, "is_superuser", False)
+
+
+@access.scoper(Facility, "link_records")
+def _linking_upload_scope(user, queryset):
+    """The facilities a user may upload a linking batch for: any for state officials, else their own."""
+    if _sees_all_facilities(user):
+        return queryset
+    return queryset.filter(pk__in=member_facilities_subquery(user))
 
 
 @access.scoper(LinkingJob)

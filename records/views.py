@@ -16,8 +16,7 @@ from django.views.decorators.http import require_POST
 from abha.selectors import account_for_user
 from core import access
 from core.exceptions import DomainError, NotFound
-from facilities.access_rules import member_facility_ids
-from facilities.enums import FacilityStatus, MembershipRole
+from facilities.enums import FacilityStatus
 from facilities.models import Facility
 from scanshare.models import ScanToken
 
@@ -58,7 +57,12 @@ def _citizen_account(request):
 
 
 def _doctor_facilities(user):
-    return Facility.objects.filter(pk__in=member_facility_ids(user, MembershipRole.DOCTOR)).order_by("name")
+    return access.scope(user, Facility.objects, "request_records").order_by("name")
+
+
+def _own_facilities(user):
+    """The facilities where the user works (any role): what facility pages show and act for."""
+    return access.scope(user, Facility.objects, "act_for")
 
 
 def _rendered(records):
@@ -71,20 +75,18 @@ def _rendered(records):
 
 @login_required
 def facility_home(request):
-    facility_ids = member_facility_ids(request.user)
+    facilities = _own_facilities(request.user)
+    facility_ids = set(facilities.values_list("pk", flat=True))
     if not facility_ids:
         raise PermissionDenied
-    doctor_ids = member_facility_ids(request.user, MembershipRole.DOCTOR)
     context = {
-        "facilities": Facility.objects.filter(pk__in=facility_ids).order_by("name"),
-        "is_doctor": bool(doctor_ids),
+        "facilities": facilities.order_by("name"),
+        "is_doctor": _doctor_facilities(request.user).exists(),
         "care_contexts": selectors.care_contexts_of_facilities(facility_ids)[:50],
         "artefacts": selectors.artefacts_covering_facilities(facility_ids)[:50],
         "lookup_form": PatientLookupForm(),
-        "link_reviews": LinkRequest.objects.filter(
-            facility_id__in=member_facility_ids(request.user, MembershipRole.STAFF, MembershipRole.ADMIN),
-            status=LinkStatus.NEEDS_REVIEW,
-        )
+        "link_reviews": access.scope(request.user, LinkRequest.objects, "review")
+        .filter(status=LinkStatus.NEEDS_REVIEW)
         .select_related("patient", "facility")
         .prefetch_related("care_contexts")
         .order_by("created_at", "id"),
@@ -117,9 +119,7 @@ def _initial_from_token(request, facilities) -> dict:
 
 @login_required
 def record_add(request):
-    facilities = Facility.objects.filter(
-        pk__in=member_facility_ids(request.user), status=FacilityStatus.VERIFIED
-    ).order_by("name")
+    facilities = _own_facilities(request.user).filter(status=FacilityStatus.VERIFIED).order_by("name")
     if not facilities.exists():
         raise PermissionDenied
     form = RecordAddForm(
@@ -172,7 +172,7 @@ def record_add(request):
 @login_required
 def facility_patient_records(request):
     """A facility's own records of one patient; the read is audited and shown to the patient."""
-    if not member_facility_ids(request.user):
+    if not _own_facilities(request.user).exists():
         raise PermissionDenied
     form = PatientLookupForm(request.GET or None)
     records = None

@@ -119,3 +119,83 @@ def test_district_officer_cannot_edit_population_in_admin(world, client):
     assert client.get("/admin/core/populationfigure/add/").status_code == 403
     client.force_login(world["state"])
     assert client.get("/admin/core/populationfigure/add/").status_code == 200
+
+
+# --- Scopes per action: the one path views, the API and the dashboards take -------------------------
+
+
+def works_at(user):
+    return set(access.scope(user, Facility.objects.all(), "act_for"))
+
+
+def test_act_for_scope_is_the_facilities_where_the_person_works(world):
+    home, other = world["home"], world["other"]
+    assert works_at(world["admin"]) == {home}
+    assert works_at(world["staff"]) == {home}
+    assert works_at(world["outsider_staff"]) == {other}
+    # Officials see their facilities but work at none; citizens and anonymous users at none either.
+    for who in ("officer", "state", "citizen"):
+        assert works_at(world[who]) == set(), who
+    assert works_at(AnonymousUser()) == set()
+
+
+def test_a_superuser_works_only_where_they_are_a_member(world):
+    operator = UserFactory(is_superuser=True, is_staff=True)
+    assert visible(operator) == {world["home"], world["other"]}  # a permission: everything
+    assert works_at(operator) == set()  # a fact about them: nowhere
+    MembershipFactory(facility=world["other"], user=operator)
+    assert works_at(operator) == {world["other"]}
+
+
+def test_request_records_scope_is_the_facilities_where_the_person_is_a_doctor(world):
+    doctor = MembershipFactory(facility=world["other"], role=MembershipRole.DOCTOR, user__role=Role.DOCTOR).user
+    assert set(access.scope(doctor, Facility.objects, "request_records")) == {world["other"]}
+    assert set(access.scope(world["admin"], Facility.objects, "request_records")) == set()
+
+
+def test_a_scope_runs_as_one_query(world, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert len(works_at(world["staff"])) == 1
+
+
+def test_unregistered_scope_actions_are_empty_except_for_superusers(world):
+    assert set(access.scope(world["state"], Facility.objects, "launch_rockets")) == set()
+    operator = UserFactory(is_superuser=True, is_staff=True)
+    assert set(access.scope(operator, Facility.objects, "launch_rockets")) == {world["home"], world["other"]}
+
+
+def test_dashboard_districts_are_the_state_for_officials_and_their_own_for_officers(world):
+    districts = District.objects.filter(state_id=world["home"].district.state_id)
+    every = set(districts)
+
+    def seen(user):
+        return set(access.scope(user, districts, "view_dashboard"))
+
+    assert seen(world["state"]) == every
+    assert seen(world["officer"]) == {world["home"].district}
+    assert seen(world["admin"]) == set()
+    assert seen(world["citizen"]) == set()
+    assert seen(UserFactory(is_superuser=True, is_staff=True)) == every
+
+
+def test_views_and_dashboards_scope_rows_only_through_core_access():
+    """Membership and district filters live in the access_rules modules; a page, an API view or a dashboard read
+    that filtered by them itself would be a second definition of who sees what."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readers = [
+        *root.glob("*/views.py"),
+        *root.glob("*/views/*.py"),
+        *root.glob("*/api/*.py"),
+        *root.glob("records/linking/views.py"),
+        *root.glob("records/linking/api.py"),
+        *root.glob("microsites/*.py"),
+    ]
+    offenders = sorted(
+        str(path.relative_to(root))
+        for path in readers
+        if path.name != "access_rules.py"
+        and any(name in path.read_text() for name in ("member_facility_ids", "officer_district_ids"))
+    )
+    assert offenders == []

@@ -15,8 +15,7 @@ from abha.selectors import account_for_user
 from core import access
 from core.api.schema import errors
 from core.exceptions import DomainError, NotAllowed
-from facilities.access_rules import member_facility_ids
-from facilities.enums import FacilityStatus, MembershipRole
+from facilities.enums import FacilityStatus
 from facilities.models import Facility
 
 from .. import selectors, services
@@ -74,7 +73,7 @@ class RecordListCreateView(APIView):
         tags=TAGS,
     )
     def get(self, request):
-        if member_facility_ids(request.user):
+        if access.scope(request.user, Facility.objects, "act_for").exists():
             identifier = request.query_params.get("patient", "")
             if not identifier:
                 raise DomainError(_("Give the patient's ABHA number or address."), fields={"patient": [_("Required.")]})
@@ -100,10 +99,10 @@ class RecordListCreateView(APIView):
         if data.get("facility"):
             facility = _facility_by_id(data["facility"], "facility")
         else:
-            facility_ids = member_facility_ids(request.user)
-            if len(facility_ids) != 1:
+            facilities = list(access.scope(request.user, Facility.objects, "act_for")[:2])
+            if len(facilities) != 1:
                 raise DomainError(_("Choose the facility you act for."), fields={"facility": [_("Required.")]})
-            facility = Facility.objects.get(pk=next(iter(facility_ids)))
+            facility = facilities[0]
         if not access.can(request.user, "act_for", facility):
             raise NotAllowed(_("You do not work at this facility."))
         identifier = data.get("abha_number") or data.get("abha_address")
@@ -371,9 +370,9 @@ class LinkReviewListView(generics.ListAPIView):
     serializer_class = LinkOutSerializer
 
     def get_queryset(self):
-        facilities = member_facility_ids(self.request.user, MembershipRole.STAFF, MembershipRole.ADMIN)
         return (
-            LinkRequest.objects.filter(facility_id__in=facilities, status=LinkStatus.NEEDS_REVIEW)
+            access.scope(self.request.user, LinkRequest.objects, "review")
+            .filter(status=LinkStatus.NEEDS_REVIEW)
             .select_related("facility", "patient")
             .prefetch_related("care_contexts")
             .order_by("created_at", "id")

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 from abha.models import AbhaAccount
 from core import access
 from core.exceptions import DomainError
-from facilities.access_rules import member_facility_ids
 from facilities.enums import FacilityStatus
 from facilities.models import Facility
 
@@ -61,10 +60,8 @@ class UploadForm(forms.Form):
 
 
 def _upload_facilities(user):
-    facilities = Facility.objects.filter(status=FacilityStatus.VERIFIED).order_by("name")
-    if access.is_state_official(user) or user.is_superuser:
-        return facilities
-    return facilities.filter(pk__in=member_facility_ids(user))
+    verified = Facility.objects.filter(status=FacilityStatus.VERIFIED).order_by("name")
+    return access.scope(user, verified, "link_records")
 
 
 def _require_linking_user(request):
@@ -129,7 +126,8 @@ def _render_job(request, uuid, template: str):
     context = {
         "job": job,
         "may_cancel": services.may_upload_for(request.user, job.facility),
-        "may_review": job.facility_id in member_facility_ids(request.user),
+        # Reviews are decided by the facility's own people (see the LinkingReview scope), not by an uploader.
+        "may_review": access.scope(request.user, Facility.objects.filter(pk=job.facility_id), "act_for").exists(),
     }
     return render(request, template, context)
 
