@@ -138,7 +138,8 @@ def token_issue(*, account, actor, hip_id: str, counter_code: str, request=None)
         # The counter was opened a moment ago, between the two looks: share again.
         row = _issue(params)
         if row is None:
-            raise Conflict(_("This counter is being changed. Please scan again."), code="counter_inactive")
+            # The counter keeps changing under us (opened and closed again): a rare race, so a generic answer.
+            raise Conflict(_("The service is briefly unavailable. Please try again in a few seconds."), code="retry")
     return _token_from_row(row, account)
 
 

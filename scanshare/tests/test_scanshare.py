@@ -331,3 +331,23 @@ def test_a_share_costs_few_queries(desk, django_assert_max_num_queries):
     with django_assert_max_num_queries(2):
         token, created = issue(ravi)
     assert (token.number, created, token.counter.code, token.facility.facility_id) == (2, True, "OPD1", "IN2410000123")
+
+
+def test_a_counter_opened_between_the_two_looks_still_shares(desk, monkeypatch):
+    """The SQL function found no open counter, but the look that says why finds it open: the share is made."""
+    calls = []
+
+    def misses_first(params, issue_row=services._issue):
+        calls.append(params)
+        return None if len(calls) == 1 else issue_row(params)
+
+    monkeypatch.setattr(services, "_issue", misses_first)
+    token, created = issue(desk["asha"])
+    assert (token.number, created, len(calls)) == (1, True, 2)
+
+
+def test_a_counter_that_keeps_changing_gets_a_retry_answer(desk, monkeypatch):
+    monkeypatch.setattr(services, "_issue", lambda params: None)
+    with pytest.raises(Conflict) as raised:
+        issue(desk["asha"])
+    assert raised.value.code == "retry" and not ScanToken.objects.exists()
