@@ -47,7 +47,6 @@ from core.otp import otp_digest
 from core.tests.factories import AHMADABAD, BHAVNAGAR, DistrictOfficerFactory, StateOfficialFactory, UserFactory
 from facilities.enums import FacilityStatus, MembershipRole
 from facilities.models import Affiliation, BulkUpload
-from facilities.scanshare import services as scan_services
 from facilities.tests.conftest import DRAFT_DATA
 from facilities.tests.factories import CounterFactory, FacilityFactory, MembershipFactory, ProfessionalFactory
 from microsites.tests.factories import MicrositeFactory
@@ -56,6 +55,7 @@ from records.enums import HiType, LinkingFileFormat, LinkMatch, LinkStatus
 from records.linking.files import REQUIRED_COLUMNS
 from records.models import LinkingJob, LinkingReview, LinkingRowError, LinkRequest
 from records.tests.factories import bundle_for
+from scanshare import services as scan_services
 
 ROLES = (
     "anon",
