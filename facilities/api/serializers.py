@@ -14,8 +14,18 @@ def validated(serializer_class, data, **kwargs) -> dict:
     return serializer.validated_data
 
 
+class AssignedIdField(serializers.CharField):
+    """An ID the registry assigns later (facility ID, HPR ID): an empty string until then, never null."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        return super().get_attribute(instance) or ""
+
+
 class FacilityOutSerializer(serializers.ModelSerializer):
-    facility_id = serializers.SerializerMethodField(help_text="The IN... facility ID; empty while a draft.")
+    facility_id = AssignedIdField(help_text="The IN... facility ID; empty while a draft.")
     district_lgd = serializers.IntegerField(source="district_id", allow_null=True)
     state_lgd = serializers.IntegerField(source="state_id", allow_null=True)
     district_name = serializers.CharField(source="district.name", default="")
@@ -33,9 +43,6 @@ class FacilityOutSerializer(serializers.ModelSerializer):
             *[name for name in FACILITY_FIELDS if name not in ("name", "state", "district")],
             *REVIEW_FIELDS,
         ]
-
-    def get_facility_id(self, facility) -> str:
-        return facility.facility_id or ""
 
 
 class FacilityInSerializer(serializers.ModelSerializer):
@@ -137,7 +144,7 @@ class AffiliationSerializer(serializers.Serializer):
 
 
 class ProfessionalOutSerializer(serializers.ModelSerializer):
-    hpr_id = serializers.SerializerMethodField(help_text="14 digits, empty until verified.")
+    hpr_id = AssignedIdField(help_text="14 digits, empty until verified.")
     district_lgd = serializers.IntegerField(source="district_id", allow_null=True)
     lapsed = serializers.BooleanField(source="is_lapsed")
     facilities = AffiliationSerializer(source="affiliations", many=True)
@@ -166,9 +173,6 @@ class ProfessionalOutSerializer(serializers.ModelSerializer):
             *REVIEW_FIELDS,
         ]
 
-    def get_hpr_id(self, professional) -> str:
-        return professional.hpr_id or ""
-
 
 class QualificationSerializer(serializers.Serializer):
     degree = serializers.CharField(max_length=100)
@@ -177,8 +181,7 @@ class QualificationSerializer(serializers.Serializer):
 
 
 class ProfessionalInSerializer(serializers.ModelSerializer):
-    """What professionals send to start or change their draft. Every field is optional on a draft."""
-
+    # Every field is optional on a draft (no docstring: it would become the schema's description).
     district_lgd = serializers.PrimaryKeyRelatedField(
         source="district",
         queryset=District.objects.all(),

@@ -1,5 +1,7 @@
 """Pages of the facility registry: the registration wizard, the manager's facility page, the officers' queue."""
 
+from functools import partial, wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -7,6 +9,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core import access
@@ -26,9 +29,14 @@ from ..forms import (
     VerifyForm,
 )
 from ..models import BulkUpload, Counter, Facility, FacilityMembership
-from .common import refusal_on_form
+from .common import decide, refusal_on_form
 
 STEP_NAMES = [name for name, _label in STEPS]
+# What the officer reads once a decision on a facility is made.
+DECIDED = {
+    VerifyDecision.APPROVE: gettext_lazy("Verified. The facility can now add Scan & Share counters."),
+    VerifyDecision.REJECT: gettext_lazy("Rejected. The facility will see your reason."),
+}
 
 
 def _visible(request, uuid) -> Facility:
@@ -216,18 +224,7 @@ def _assisted_enrol_url(request, facility) -> str | None:
 @require_POST
 def verify(request, uuid):
     facility = _visible(request, uuid)
-    form = VerifyForm(request.POST)
-    if form.is_valid():
-        with refusal_on_form(form):
-            services.facility_verify(actor=request.user, facility=facility, **form.cleaned_data, request=request)
-            if form.cleaned_data["decision"] == VerifyDecision.APPROVE:
-                messages.success(request, _("Verified. The facility can now add Scan & Share counters."))
-            else:
-                messages.success(request, _("Rejected. The facility will see your reason."))
-            return redirect("facilities:queue")
-    if not access.can(request.user, "verify", facility):
-        raise PermissionDenied
-    return _detail_page(request, facility, status=400, can_verify=True, verify_form=form)
+    return decide(request, facility, partial(services.facility_verify, facility=facility), DECIDED, _detail_page)
 
 
 @login_required
@@ -243,19 +240,35 @@ def queue(request):
     return render(request, "facilities/queue.html", {"entries": entries, "professionals": professionals})
 
 
-@login_required
-@require_POST
-def counter_add(request, uuid):
-    facility = _visible(request, uuid)
-    form = CounterForm(request.POST)
-    if form.is_valid():
-        with refusal_on_form(form):
-            counter = services.counter_create(
-                actor=request.user, facility=facility, **form.cleaned_data, request=request
-            )
-            messages.success(request, _("Counter %(code)s added. Print its QR poster below.") % {"code": counter.code})
-            return redirect("facilities:detail", facility.uuid)
-    return _detail_page(request, facility, status=400, counter_form=form)
+def _form_on_page(form_class, name: str):
+    """A view for a form on the facility page (POST): it gets the facility and the form's valid input.
+
+    The view calls one service and answers. When the form or the service refuses, the facility page shows again
+    with the form (`name` in the page's context) saying why: 400.
+    """
+
+    def decorate(view):
+        @login_required
+        @require_POST
+        @wraps(view)
+        def form_view(request, uuid):
+            facility = _visible(request, uuid)
+            form = form_class(request.POST)
+            if form.is_valid():
+                with refusal_on_form(form):
+                    return view(request, facility, form.cleaned_data)
+            return _detail_page(request, facility, status=400, **{name: form})
+
+        return form_view
+
+    return decorate
+
+
+@_form_on_page(CounterForm, "counter_form")
+def counter_add(request, facility, data):
+    counter = services.counter_create(actor=request.user, facility=facility, **data, request=request)
+    messages.success(request, _("Counter %(code)s added. Print its QR poster below.") % {"code": counter.code})
+    return redirect("facilities:detail", facility.uuid)
 
 
 @login_required
@@ -288,19 +301,11 @@ def counter_poster(request, uuid, code, fmt):
     return response
 
 
-@login_required
-@require_POST
-def team_invite(request, uuid):
-    facility = _visible(request, uuid)
-    form = InviteForm(request.POST)
-    if form.is_valid():
-        with refusal_on_form(form):
-            membership = services.membership_invite(
-                actor=request.user, facility=facility, **form.cleaned_data, request=request
-            )
-            messages.success(request, _("%(name)s was added to the team.") % {"name": membership.user})
-            return redirect(reverse("facilities:detail", args=[facility.uuid]) + "#team-heading")
-    return _detail_page(request, facility, status=400, invite_form=form)
+@_form_on_page(InviteForm, "invite_form")
+def team_invite(request, facility, data):
+    membership = services.membership_invite(actor=request.user, facility=facility, **data, request=request)
+    messages.success(request, _("%(name)s was added to the team.") % {"name": membership.user})
+    return redirect(reverse("facilities:detail", args=[facility.uuid]) + "#team-heading")
 
 
 @login_required

@@ -1,10 +1,13 @@
 """Pages of the professional registry: register, the professional's page, verification, affiliations."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core import access
@@ -14,7 +17,13 @@ from .. import selectors, services
 from ..enums import RegistryStatus, VerifyDecision
 from ..forms import ProfessionalForm, VerifyForm
 from ..models import Affiliation, Professional
-from .common import refusal_on_form
+from .common import decide, refusal_on_form
+
+# What the officer reads once a decision on a professional is made.
+DECIDED = {
+    VerifyDecision.APPROVE: gettext_lazy("Verified. The HPR ID has been assigned."),
+    VerifyDecision.REJECT: gettext_lazy("Rejected. The professional will see your reason."),
+}
 
 
 def _visible(request, uuid) -> Professional:
@@ -99,20 +108,8 @@ def submit(request, uuid):
 @require_POST
 def verify(request, uuid):
     professional = _visible(request, uuid)
-    form = VerifyForm(request.POST)
-    if form.is_valid():
-        with refusal_on_form(form):
-            services.professional_verify(
-                actor=request.user, professional=professional, **form.cleaned_data, request=request
-            )
-            if form.cleaned_data["decision"] == VerifyDecision.APPROVE:
-                messages.success(request, _("Verified. The HPR ID has been assigned."))
-            else:
-                messages.success(request, _("Rejected. The professional will see your reason."))
-            return redirect("facilities:queue")
-    if not access.can(request.user, "verify", professional):
-        raise PermissionDenied
-    return _detail_page(request, professional, status=400, can_verify=True, verify_form=form)
+    verify_professional = partial(services.professional_verify, professional=professional)
+    return decide(request, professional, verify_professional, DECIDED, _detail_page)
 
 
 @login_required
