@@ -1,6 +1,6 @@
 """One SQL function adds to a dashboard counter: `core_count_add(metric, day, district, facility,
 delta)`. `core.counters.count_add` calls it, and so do write paths done in one statement (Scan & Share's
-`facilities_scan_share_issue`), so every counted event keeps all the counter tables the same way.
+`scanshare_share_issue`), so every counted event keeps all the counter tables the same way.
 """
 
 from django.db import migrations

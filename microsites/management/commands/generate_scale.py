@@ -3,7 +3,7 @@
     manage.py generate_scale --abha 10000000 --facilities 20000 --professionals 50000 \
         --records 5000000 --tokens 1000000
 
-Uses PostgreSQL COPY (bulk_create on SQLite). Synthetic ABHA numbers start with 99, a prefix the
+Uses PostgreSQL COPY. Synthetic ABHA numbers start with 99, a prefix the
 portal never issues, so they can never collide with real enrollments. Facilities and ABHA accounts
 are made first; professionals are spread over the districts; records (a care context per visit with
 one or two health records, each a small valid FHIR document bundle) and Scan & Share tokens go to
@@ -557,13 +557,13 @@ def _verified_facilities() -> list[tuple]:
 def _patient_sample(rng, size: int) -> list[tuple]:
     """Up to `size` active accounts: (pk, number, first, last, gender, year of birth, mobile, district).
 
-    A block sample on PostgreSQL (TABLESAMPLE SYSTEM, sized from the active-accounts counter, so the
-    accounts table is never counted); the first rows in random order elsewhere.
+    A block sample (TABLESAMPLE SYSTEM, sized from the active-accounts counter, so the accounts table is never
+    counted) when there are many more accounts than wanted; all of them in random order when there are few.
     """
     columns = ("pk", "abha_number", "first_name", "last_name", "gender", "year_of_birth", "mobile", "district_id")
     accounts = AbhaAccount.objects.filter(status=AccountStatus.ACTIVE, district__isnull=False)
     active = counters.total(CountMetric.ABHA_ACTIVE) or size
-    if connection.vendor == "postgresql" and active > 2 * size:
+    if active > 2 * size:
         percent = min(100.0, 150.0 * size / active)
         table = AbhaAccount._meta.db_table
         with connection.cursor() as cursor:
