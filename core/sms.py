@@ -10,6 +10,7 @@ committed write into an error page (the `core.sms_send` task tries again a few t
 
 import json
 import logging
+import os
 import sys
 import threading
 import urllib.request
@@ -68,10 +69,15 @@ class FileBackend:
         self.path = Path(path or settings.SMS_FILE_PATH)
 
     def send(self, to: str, text: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The texts carry OTPs: the folder and the file are the running user's alone (0700, 0600), and an outbox
+        # left readable by an older version is narrowed on the next message.
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         line = json.dumps({"to": to, "text": text, "at": timezone.now().isoformat()}, ensure_ascii=False)
-        with self._lock, self.path.open("a", encoding="utf-8") as outbox:
-            outbox.write(line + "\n")
+        with self._lock:
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.fchmod(descriptor, 0o600)
+            with os.fdopen(descriptor, "a", encoding="utf-8") as outbox:
+                outbox.write(line + "\n")
 
 
 class LocmemBackend:

@@ -27,6 +27,17 @@ def test_file_backend_appends_json_lines(settings, tmp_path):
     assert all(line["at"] for line in lines)
 
 
+def test_the_file_outbox_holding_otps_is_readable_by_its_owner_only(settings, tmp_path):
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = tmp_path / "sms" / "outbox.jsonl"
+    sms.send_sms(to="9876543210", text="Your OTP is 123456")
+    assert settings.SMS_FILE_PATH.stat().st_mode & 0o777 == 0o600
+    assert settings.SMS_FILE_PATH.parent.stat().st_mode & 0o777 == 0o700
+    settings.SMS_FILE_PATH.chmod(0o644)  # an outbox written by an older version
+    sms.send_sms(to="9876543210", text="Your OTP is 654321")
+    assert settings.SMS_FILE_PATH.stat().st_mode & 0o777 == 0o600
+
+
 def test_console_backend_prints(settings, capsys):
     settings.SMS_BACKEND = "console"
     settings.DEBUG = True
