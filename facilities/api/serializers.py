@@ -143,6 +143,10 @@ class AffiliationSerializer(serializers.Serializer):
     confirmed = serializers.BooleanField()
 
 
+# What anyone may see of a professional, first in both the registry's and the public directory's answers.
+PROFESSIONAL_PUBLIC_FIELDS = ["uuid", "hpr_id", "name", "category", "sub_category", "status", "council"]
+
+
 class ProfessionalOutSerializer(serializers.ModelSerializer):
     hpr_id = AssignedIdField(help_text="14 digits, empty until verified.")
     district_lgd = serializers.IntegerField(source="district_id", allow_null=True)
@@ -152,13 +156,7 @@ class ProfessionalOutSerializer(serializers.ModelSerializer):
     class Meta:
         model = Professional
         fields = [
-            "uuid",
-            "hpr_id",
-            "name",
-            "category",
-            "sub_category",
-            "status",
-            "council",
+            *PROFESSIONAL_PUBLIC_FIELDS,
             "registration_number",
             "registration_date",
             "registration_type",
@@ -209,18 +207,7 @@ class ProfessionalPublicSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Professional
-        fields = [
-            "uuid",
-            "hpr_id",
-            "name",
-            "category",
-            "sub_category",
-            "status",
-            "council",
-            "district_lgd",
-            "district_name",
-            "lapsed",
-        ]
+        fields = [*PROFESSIONAL_PUBLIC_FIELDS, "district_lgd", "district_name", "lapsed"]
 
 
 class FacilityPublicSerializer(serializers.ModelSerializer):
