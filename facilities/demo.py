@@ -137,7 +137,8 @@ KINDS = [
 
 def _seed_professionals(*, users, facilities, districts, gujarat) -> list[Professional]:
     """36 professionals (deterministic, idempotent on council + registration number); the demo doctor is verified."""
-    verified_facilities = [f for f in facilities if f.status == FacilityStatus.VERIFIED]
+    # Users may have suspended or closed every demo facility since the first run: then any of them will do.
+    verified_facilities = [f for f in facilities if f.status == FacilityStatus.VERIFIED] or list(facilities)
     doctor_home = next(f for f in facilities if f.name == "Bhavnagar Urban Health Centre Kumbharwada")
     rows = [("Dr Anjali Mehta", KINDS[0], "G-24511", users["doctor"], doctor_home, FacilityStatus.VERIFIED)]
     for index in range(35):

@@ -52,6 +52,27 @@ def test_demo_staff_and_doctor_work_at_different_verified_facilities(settings):
     assert Facility.objects.values("district").distinct().count() >= 5
 
 
+def test_seed_demo_still_runs_after_users_suspended_the_demo_hospital(settings):
+    """The probe's case: a state official suspends the demo hospital, the next `make run` stopped in seed_demo."""
+    import io
+
+    from core.tests.factories import StateOfficialFactory
+    from facilities.services import facility_change_status
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    for hospital in Facility.objects.filter(status=FacilityStatus.VERIFIED):
+        facility_change_status(
+            actor=StateOfficialFactory(), facility=hospital, action="suspend", reason="Inspection pending"
+        )
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "Demo data ready."
+    skipped = [line for line in lines if "demo skipped" in line]
+    assert skipped and all(line.count("(") == 1 for line in skipped)  # one line each, with the reason
+
+
 def test_seed_demo_refuses_to_run_without_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG"):

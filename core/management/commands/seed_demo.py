@@ -1,4 +1,9 @@
-"""Loads deterministic demo data. Safe to run again: it creates only what is missing."""
+"""Loads deterministic demo data. Safe to run again: it creates only what is missing.
+
+`make run` runs it on every start, after people have used the demo: a state official may have suspended the demo
+hospital, a citizen deleted their ABHA. An app whose demo can no longer be made as it was (a rule of the domain
+refuses it) is skipped with one line saying why, and the others still seed: the portal always starts.
+"""
 
 import importlib
 import os
@@ -10,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from core import counters
+from core.exceptions import DomainError
 
 
 class Command(BaseCommand):
@@ -30,7 +36,16 @@ class Command(BaseCommand):
                     if error.name != f"{app_config.name}.demo":
                         raise
                     continue
-                context.update(demo.seed(**context) or {})
+                try:
+                    with transaction.atomic():  # a savepoint: a refused app leaves nothing half made
+                        context.update(demo.seed(**context) or {})
+                except DomainError as refused:
+                    self.stdout.write(
+                        self.style.WARNING(
+                            f"  {app_config.label}: demo skipped, the demo was changed ({refused.message})"
+                        )
+                    )
+                    continue
                 # Demo rows are made in bulk, not through the services that keep the dashboard
                 # counters: bring them up to date before the next app reads them (microsites do).
                 counters.rebuild(fix=True)
