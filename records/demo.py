@@ -12,6 +12,7 @@ from abha.models import AbhaAccount
 
 from . import services
 from .enums import ConsentStatus, HiType
+from .fhir import bundle_with_patient
 from .models import ConsentRequest
 
 BUNDLES = Path(__file__).resolve().parent / "fixtures" / "fhir"
@@ -78,7 +79,8 @@ def seed(*, rng, password: str, out, users: dict, facilities: list, citizens=Non
     added = 0
     for number, account in enumerate(accounts[:2]):
         for facility_name, username, reference, label, date, hi_type in DEMO_VISITS:
-            bundle = json.loads((BUNDLES / f"Bundle-{hi_type}.json").read_text())
+            sample = json.loads((BUNDLES / f"Bundle-{hi_type}.json").read_text())
+            bundle = bundle_with_patient(sample, patient_abha=account.abha_number)  # ABDM's sample names another
             _record, created = services.record_add(
                 actor=users[username],
                 facility=by_name[facility_name],

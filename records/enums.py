@@ -12,9 +12,11 @@ class HiType(models.TextChoices):
     IMMUNIZATION_RECORD = "ImmunizationRecord", _("Immunization record")
     HEALTH_DOCUMENT_RECORD = "HealthDocumentRecord", _("Health document")
     WELLNESS_RECORD = "WellnessRecord", _("Wellness record")
+    INVOICE = "Invoice", _("Invoice")
 
 
-# The Composition.type code each hiType's bundle must carry (SNOMED CT; ABDM.md section 8).
+# The Composition.type code each hiType's bundle carries (SNOMED CT; ABDM.md section 8). NRCES gives Wellness
+# and Invoice records no SNOMED code: "WellnessRecord" is what ABDM's own samples write, Invoice has none.
 COMPOSITION_CODES = {
     HiType.PRESCRIPTION: "440545006",
     HiType.OP_CONSULTATION: "371530004",
@@ -23,6 +25,13 @@ COMPOSITION_CODES = {
     HiType.IMMUNIZATION_RECORD: "41000179103",
     HiType.HEALTH_DOCUMENT_RECORD: "419891008",
     HiType.WELLNESS_RECORD: "WellnessRecord",
+}
+
+# The hiTypes whose Composition.type NRCES fixes as text only (type.text, no coding required): a bundle of
+# these types may name its kind by this text alone (compared without case).
+COMPOSITION_TEXTS = {
+    HiType.WELLNESS_RECORD: "Wellness Record",
+    HiType.INVOICE: "Invoice Record",
 }
 
 # Their SNOMED CT display names (ABDM's own for Wellness Record), for the documents the portal writes itself.
@@ -34,6 +43,21 @@ COMPOSITION_DISPLAYS = {
     HiType.IMMUNIZATION_RECORD: "Immunization record",
     HiType.HEALTH_DOCUMENT_RECORD: "Record artifact",
     HiType.WELLNESS_RECORD: "Wellness Record",
+    HiType.INVOICE: "Invoice Record",
+}
+
+# NRCES (FHIR IG for ABDM) StructureDefinitions: the Composition profile of each hiType's document, and the
+# profiles of the other resources the portal writes.
+NRCES_PROFILE_BASE = "https://nrces.in/ndhm/fhir/r4/StructureDefinition/"
+COMPOSITION_PROFILES = {
+    HiType.PRESCRIPTION: NRCES_PROFILE_BASE + "PrescriptionRecord",
+    HiType.OP_CONSULTATION: NRCES_PROFILE_BASE + "OPConsultRecord",
+    HiType.DISCHARGE_SUMMARY: NRCES_PROFILE_BASE + "DischargeSummaryRecord",
+    HiType.DIAGNOSTIC_REPORT: NRCES_PROFILE_BASE + "DiagnosticReportRecord",
+    HiType.IMMUNIZATION_RECORD: NRCES_PROFILE_BASE + "ImmunizationRecord",
+    HiType.HEALTH_DOCUMENT_RECORD: NRCES_PROFILE_BASE + "HealthDocumentRecord",
+    HiType.WELLNESS_RECORD: NRCES_PROFILE_BASE + "WellnessRecord",
+    HiType.INVOICE: NRCES_PROFILE_BASE + "InvoiceRecord",
 }
 
 

@@ -1,24 +1,50 @@
 """FHIR R4 document bundles: validation on the way in, a readable summary on the way out.
 
-Validation is two layers: the `fhir.resources` R4B models (structure and datatypes of every
-resource), then the portal's rules (a `document` bundle, Composition first, its type code
-matching the hiType, a patient reference). Rendering works on the stored JSON, without queries.
+Validation is three layers: every entry names a known resource type, the `fhir.resources` R4B models
+(structure and datatypes of every resource), then the portal's rules (a `document` bundle with an identifier,
+unique fullUrls, Composition first with a valid status, its type matching the hiType, its subject a Patient,
+every reference resolving inside the bundle, and, when the caller names the patient, the Patient's ABHA
+identifiers being that patient's). Rendering works on the stored JSON, without queries.
 """
 
 import base64
+import copy
 import hashlib
 import json
+import re
 import uuid as uuid_lib
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.resource import Resource
 from pydantic import ValidationError
 
-from .enums import COMPOSITION_CODES, COMPOSITION_DISPLAYS
+from abha.identifiers import abha_number_display, address_local_part
+
+from .enums import (
+    COMPOSITION_CODES,
+    COMPOSITION_DISPLAYS,
+    COMPOSITION_PROFILES,
+    COMPOSITION_TEXTS,
+    NRCES_PROFILE_BASE,
+)
 
 MAX_ERRORS = 20
+COMPOSITION_STATUSES = ("preliminary", "final", "amended", "entered-in-error")
+ABHA_NUMBER_SYSTEM = "https://healthid.ndhm.gov.in"
+FACILITY_SYSTEM = "https://facility.ndhm.gov.in"
+IDENTIFIER_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
+# Where ABDM bundles put the ABHA number or address of their Patient (ABDM's samples: type MR, system healthid).
+ABHA_SYSTEMS = ("healthid.ndhm.gov.in", "healthid.abdm.gov.in", "abha")
+ABHA_ADDRESS_CODES = {"PHR", "ABHA_ADDRESS", "ABHAADDRESS"}
+ABHA_NUMBER_CODES = {"ABHA", "NDHM"}
+ABHA_NUMBER_SHAPE = re.compile(r"^[0-9]{2}-?[0-9]{4}-?[0-9]{4}-?[0-9]{4}$")
+ABHA_NUMBER = "number"
+ABHA_ADDRESS = "address"
 
 
 class BundleError(ValueError):
@@ -39,6 +65,15 @@ class BundleFacts:
     sha256: str
 
 
+@dataclass(frozen=True)
+class PatientIdentifier:
+    """An ABHA number or address written on a Patient of a bundle, and where ("entry.1.resource.identifier.0")."""
+
+    location: str
+    kind: str  # ABHA_NUMBER or ABHA_ADDRESS
+    value: str
+
+
 def _location(loc) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -47,113 +82,442 @@ def bundle_sha256(bundle: dict) -> str:
     return hashlib.sha256(json.dumps(bundle, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def validate_bundle(bundle, hi_type: str) -> BundleFacts:
-    """Raise BundleError unless `bundle` (parsed JSON) is a valid document bundle of `hi_type`."""
+def _is_resource_type(name) -> bool:
+    try:
+        return isinstance(name, str) and issubclass(get_fhir_model_class(name), Resource)
+    except (ValueError, KeyError):
+        return False
+
+
+def _resource_type_errors(bundle: dict) -> list[str]:
+    """Entries whose resourceType is missing or unknown (fhir.resources fails on those with a KeyError)."""
+    entries = bundle.get("entry")
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        return [_("entry: must be a list of entries.")]
+    errors = []
+    for index, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            errors.append(_("entry.%(index)s.resource: each entry must hold a resource.") % {"index": index})
+        elif not _is_resource_type(resource.get("resourceType")):
+            errors.append(
+                _("entry.%(index)s.resource.resourceType: %(name)s is not a FHIR R4 resource type.")
+                % {"index": index, "name": json.dumps(resource.get("resourceType"))[:60]}
+            )
+    return errors[:MAX_ERRORS]
+
+
+def _references(node, path: list):
+    """(path, reference) of every Reference.reference under `node`."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "reference" and isinstance(value, str):
+                yield path, value
+            elif key != "contained":  # a contained resource's references are checked against its container
+                yield from _references(value, [*path, key])
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _references(value, [*path, index])
+
+
+def _reference_index(entries: list) -> dict[str, dict]:
+    """Each resource by its fullUrl and by `Type/id`: what a reference inside the bundle may name."""
+    index = {}
+    for entry in entries:
+        resource = entry.get("resource") or {}
+        if entry.get("fullUrl"):
+            index.setdefault(entry["fullUrl"], resource)
+        if resource.get("resourceType") and resource.get("id"):
+            index.setdefault(f"{resource['resourceType']}/{resource['id']}", resource)
+    return index
+
+
+def _resolve(reference: str, index: dict[str, dict], container: dict) -> dict | None:
+    if reference.startswith("#"):
+        if reference == "#":
+            return container
+        contained = {r.get("id"): r for r in container.get("contained") or [] if isinstance(r, dict)}
+        return contained.get(reference[1:])
+    return index.get(re.sub(r"/_history/[^/]+$", "", reference))
+
+
+def _reference_errors(entries: list, index: dict[str, dict]) -> list[str]:
+    errors = []
+    for number, entry in enumerate(entries):
+        resource = entry.get("resource") or {}
+        for nested in [resource, *(r for r in resource.get("contained") or [] if isinstance(r, dict))]:
+            for path, reference in _references(nested, []):
+                if _resolve(reference, index, resource) is None:
+                    errors.append(
+                        _("entry.%(index)s.resource.%(path)s: the reference %(reference)s names nothing in the bundle.")
+                        % {"index": number, "path": _location(path), "reference": json.dumps(reference)[:120]}
+                    )
+    return errors
+
+
+def _duplicate_full_url_errors(entries: list) -> list[str]:
+    """FHIR bdl-7: a fullUrl appears once (or with different meta.versionId)."""
+    seen, errors = set(), []
+    for index, entry in enumerate(entries):
+        full_url = entry.get("fullUrl")
+        if not full_url:
+            continue
+        key = (full_url, ((entry.get("resource") or {}).get("meta") or {}).get("versionId"))
+        if key in seen:
+            errors.append(
+                _("entry.%(index)s.fullUrl: %(url)s appears twice in the bundle (FHIR bdl-7).")
+                % {"index": index, "url": json.dumps(full_url)[:120]}
+            )
+        seen.add(key)
+    return errors
+
+
+def _type_text(concept: dict) -> str:
+    return " ".join(str(concept.get("text") or "").split()).casefold()
+
+
+def composition_hi_type(composition: dict) -> str:
+    """The hiType a Composition's type names: by its code, or by its text for the text-only kinds; else ""."""
+    concept = composition.get("type") if isinstance(composition.get("type"), dict) else {}
+    codes = _codes(concept)
+    for hi_type, code in COMPOSITION_CODES.items():
+        if code in codes:
+            return str(hi_type)
+    text = _type_text(concept)
+    for hi_type, expected in COMPOSITION_TEXTS.items():
+        if text == expected.casefold():
+            return str(hi_type)
+    return ""
+
+
+def _composition_type_error(composition: dict, hi_type: str) -> str | None:
+    if hi_type not in COMPOSITION_CODES and hi_type not in COMPOSITION_TEXTS:
+        return _("hi_type: unknown health information type.")
+    concept = composition.get("type") or {}
+    codes = _codes(concept)
+    expected_code, expected_text = COMPOSITION_CODES.get(hi_type), COMPOSITION_TEXTS.get(hi_type)
+    if expected_code and expected_code in codes:
+        return None
+    other_kinds = codes & (set(COMPOSITION_CODES.values()) - {expected_code})
+    if expected_text and _type_text(concept) == expected_text.casefold() and not other_kinds:
+        return None  # NRCES names Wellness and Invoice records by type.text alone
+    if expected_text and not expected_code:
+        return _('entry.0.resource.type: the Composition type text must be "%(text)s" for %(hi_type)s.') % {
+            "text": expected_text,
+            "hi_type": hi_type,
+        }
+    if expected_text:
+        return _(
+            'entry.0.resource.type: the Composition type code must be %(code)s (or the text "%(text)s") '
+            "for %(hi_type)s."
+        ) % {"code": expected_code, "text": expected_text, "hi_type": hi_type}
+    return _("entry.0.resource.type: the Composition type code must be %(code)s for %(hi_type)s.") % {
+        "code": expected_code,
+        "hi_type": hi_type,
+    }
+
+
+def _composition_errors(composition: dict, hi_type: str, index: dict[str, dict]) -> list[str]:
+    errors = []
+    if composition.get("status") not in COMPOSITION_STATUSES:
+        errors.append(
+            _("entry.0.resource.status: the Composition status must be one of %(allowed)s.")
+            % {"allowed": ", ".join(COMPOSITION_STATUSES)}
+        )
+    type_error = _composition_type_error(composition, hi_type)
+    if type_error:
+        errors.append(type_error)
+    subject = (composition.get("subject") or {}).get("reference") or ""
+    if not subject:
+        errors.append(_("entry.0.resource.subject: the Composition must reference the patient."))
+    else:
+        target = _resolve(subject, index, composition)
+        if target is not None and target.get("resourceType") != "Patient":
+            errors.append(
+                _("entry.0.resource.subject: the Composition's subject must be a Patient, not a %(kind)s.")
+                % {"kind": target.get("resourceType")}
+            )
+    return errors
+
+
+def _list(value) -> list:
+    """`value` when it is a list, else empty: the helpers below also read JSON not validated yet (NDJSON rows)."""
+    return value if isinstance(value, list) else []
+
+
+def _codes(concept) -> set[str]:
+    coding = _list(concept.get("coding")) if isinstance(concept, dict) else []
+    return {str(c.get("code") or "") for c in coding if isinstance(c, dict)}
+
+
+def _abha_kind(identifier: dict) -> str | None:
+    """Whether a Patient identifier is an ABHA number, an ABHA address, or something else (None)."""
+    value = str(identifier.get("value") or "").strip()
+    system = str(identifier.get("system") or "").lower()
+    codes = {code.upper() for code in _codes(identifier.get("type"))}
+    abha_system = any(part in system for part in ABHA_SYSTEMS)
+    if not value:
+        return None
+    if "@" in value:
+        suffixes = ("@abdm", "@sbx", "@" + settings.ABHA_ADDRESS_SUFFIX.lower())
+        if abha_system or codes & ABHA_ADDRESS_CODES or not system or value.lower().endswith(suffixes):
+            return ABHA_ADDRESS
+        return None  # e.g. an e-mail address some hospital system keeps as an identifier
+    if abha_system or codes & ABHA_NUMBER_CODES:
+        return ABHA_NUMBER
+    if ("MR" in codes or not system) and ABHA_NUMBER_SHAPE.match(value):
+        return ABHA_NUMBER  # a medical record number that is an ABHA number (ABDM's samples)
+    return None
+
+
+def patient_identifiers(bundle: dict) -> list[PatientIdentifier]:
+    """The ABHA numbers and addresses written on the bundle's Patient resources, in bundle order."""
+    found = []
+    for number, entry in enumerate(_list(bundle.get("entry"))):
+        resource = (entry.get("resource") if isinstance(entry, dict) else None) or {}
+        if not isinstance(resource, dict) or resource.get("resourceType") != "Patient":
+            continue
+        for position, identifier in enumerate(_list(resource.get("identifier"))):
+            kind = _abha_kind(identifier) if isinstance(identifier, dict) else None
+            if kind:
+                location = f"entry.{number}.resource.identifier.{position}"
+                found.append(PatientIdentifier(location, kind, str(identifier["value"]).strip()))
+    return found
+
+
+def patient_identity_errors(
+    identifiers: list[PatientIdentifier], *, abha_number: str, address_locals: set[str]
+) -> list[str]:
+    """One error per ABHA identifier that is not the patient's (`abha_number`: 14 digits; `address_locals`:
+    the local parts of the patient's ABHA addresses, lower case). No identifier, no error: see README."""
+    errors = []
+    for identifier in identifiers:
+        if identifier.kind == ABHA_NUMBER:
+            if re.sub(r"[\s-]", "", identifier.value) != abha_number:
+                errors.append(
+                    _("%(location)s: this ABHA number is not the one of the patient the record is filed under.")
+                    % {"location": identifier.location}
+                )
+        else:
+            local = address_local_part(identifier.value)
+            if local != abha_number and local not in address_locals:
+                errors.append(
+                    _("%(location)s: this ABHA address is not one of the patient the record is filed under.")
+                    % {"location": identifier.location}
+                )
+    return errors
+
+
+def _patient_errors(bundle: dict, patient) -> list[str]:
+    identifiers = patient_identifiers(bundle)
+    address_locals = set()
+    if any(identifier.kind == ABHA_ADDRESS for identifier in identifiers):
+        address_locals = {address.local.lower() for address in patient.addresses.all()}  # one query, only then
+    return patient_identity_errors(identifiers, abha_number=patient.abha_number, address_locals=address_locals)
+
+
+def validate_bundle(bundle, hi_type: str, *, patient=None) -> BundleFacts:
+    """Raise BundleError unless `bundle` (parsed JSON) is a valid document bundle of `hi_type`.
+
+    With `patient` (an ABHA account), the ABHA numbers and addresses on the bundle's Patient resources must be
+    that account's (one query for its addresses when the bundle names an address); a bundle naming none passes.
+    """
     if not isinstance(bundle, dict):
         raise BundleError([_("The bundle must be a JSON object.")])
     if bundle.get("resourceType") != "Bundle":
         raise BundleError([_("resourceType must be Bundle.")])
+    errors = _resource_type_errors(bundle)
+    if errors:
+        raise BundleError(errors)
     try:
         Bundle.model_validate(bundle)
     except ValidationError as error:
         errors = [f"{_location(item['loc'])}: {item['msg']}" for item in error.errors()[:MAX_ERRORS]]
         raise BundleError(errors or [_("The bundle is not valid FHIR R4.")]) from None
+    except KeyError:  # an unknown resourceType deeper down (a contained resource): fhir.resources' own KeyError
+        raise BundleError([_("The bundle holds a resource of an unknown resourceType.")]) from None
     except (TypeError, ValueError) as error:
         raise BundleError([str(error)[:300]]) from None
 
     errors = []
     if bundle.get("type") != "document":
         errors.append(_("type: a health record must be a FHIR document bundle (type document)."))
+    identifier = bundle.get("identifier") or {}
+    if not (identifier.get("system") and identifier.get("value")):
+        errors.append(_("identifier: a document bundle must have an identifier with a system and a value (bdl-9)."))
     entries = bundle.get("entry") or []
+    errors += _duplicate_full_url_errors(entries)
+    index = _reference_index(entries)
     composition = (entries[0].get("resource") or {}) if entries else {}
     if composition.get("resourceType") != "Composition":
         errors.append(_("entry.0: the first entry of a document bundle must be its Composition."))
     else:
-        codes = {coding.get("code") for coding in (composition.get("type") or {}).get("coding") or []}
-        expected = COMPOSITION_CODES.get(hi_type)
-        if expected is None:
-            errors.append(_("hi_type: unknown health information type."))
-        elif expected not in codes:
-            errors.append(
-                _("entry.0.resource.type: the Composition type code must be %(code)s for %(hi_type)s.")
-                % {"code": expected, "hi_type": hi_type}
-            )
-        subject = (composition.get("subject") or {}).get("reference") or ""
-        if not subject:
-            errors.append(_("entry.0.resource.subject: the Composition must reference the patient."))
-        elif not any(
-            (entry.get("resource") or {}).get("resourceType") == "Patient" for entry in entries
-        ) and not subject.startswith(("Patient/", "urn:")):
-            errors.append(_("entry.0.resource.subject: the Composition must reference a Patient."))
+        errors += _composition_errors(composition, hi_type, index)
+    errors += _reference_errors(entries, index)
+    if patient is not None and not errors:
+        errors += _patient_errors(bundle, patient)
     if errors:
-        raise BundleError(errors)
-    identifier = (bundle.get("identifier") or {}).get("value") or bundle.get("id") or ""
+        raise BundleError(errors[:MAX_ERRORS])
     sha = bundle_sha256(bundle)
     return BundleFacts(
-        record_key=str(identifier)[:128] or sha[:32],
+        record_key=str(identifier.get("value") or bundle.get("id") or "")[:128] or sha[:32],
         title=str(composition.get("title") or "")[:200],
         date=str(composition.get("date") or ""),
         sha256=sha,
     )
 
 
-def document_bundle(
-    *, hi_type: str, title: str, date: str, content_type: str, data: bytes, patient_abha: str, patient_name: str
-) -> dict:
-    """A minimal document bundle around an uploaded PDF or image (staff's "upload a file")."""
-    bundle_id = str(uuid_lib.uuid4())
-    code = COMPOSITION_CODES[hi_type]
+# --- Documents the portal writes ---------------------------------------------------------------
+
+
+def facility_system(facility_id: str) -> str:
+    """The identifier system of the documents the portal writes for a facility (Bundle.identifier.system)."""
+    base = f"{settings.PORTAL_BASE_URL.rstrip('/')}/fhir"
+    return f"{base}/facilities/{facility_id}/documents" if facility_id else f"{base}/documents"
+
+
+def abha_identifier_value(value: str) -> str:
+    """An ABHA number as the portal writes it in bundles: hyphenated (91-1234-5678-9012), whatever it was given as."""
+    digits = re.sub(r"[\s-]", "", value)
+    return abha_number_display(digits) if digits.isdigit() and len(digits) == 14 else value
+
+
+def _profile(name: str) -> dict:
+    return {"profile": [NRCES_PROFILE_BASE + name]}
+
+
+def _composition_type(hi_type: str) -> dict:
+    """NRCES's Composition.type: the SNOMED code where there is one, the fixed text for Wellness and Invoice."""
+    if hi_type in COMPOSITION_TEXTS:
+        return {"text": COMPOSITION_TEXTS[hi_type]}
+    display = COMPOSITION_DISPLAYS[hi_type]
+    return {
+        "coding": [{"system": "http://snomed.info/sct", "code": COMPOSITION_CODES[hi_type], "display": display}],
+        "text": display,
+    }
+
+
+def patient_resource(*, patient_abha: str, patient_name: str) -> dict:
+    """An NRCES Patient: the ABHA number typed as ABDM's samples do (MR, healthid system), hyphenated."""
+    patient = {"resourceType": "Patient", "id": "1", "meta": _profile("Patient")}  # FHIR JSON has no empty lists
+    if patient_abha:
+        patient["identifier"] = [
+            {
+                "type": {
+                    "coding": [{"system": IDENTIFIER_TYPE_SYSTEM, "code": "MR", "display": "Medical record number"}]
+                },
+                "system": ABHA_NUMBER_SYSTEM,
+                "value": abha_identifier_value(patient_abha),
+            }
+        ]
+    if patient_name:
+        patient["name"] = [{"text": patient_name}]
+    return patient
+
+
+def bundle_with_patient(bundle: dict, *, patient_abha: str) -> dict:
+    """A copy of `bundle` whose Patient resources name `patient_abha` (typed, hyphenated) instead of the ABHA
+    numbers and addresses they carried ("" drops them): ABDM's sample bundles filed for demo and test people."""
+    bundle = copy.deepcopy(bundle)
+    for entry in _list(bundle.get("entry")):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or resource.get("resourceType") != "Patient":
+            continue
+        identifiers = [i for i in _list(resource.get("identifier")) if not _abha_kind(i)]
+        if patient_abha:
+            identifiers.insert(0, patient_resource(patient_abha=patient_abha, patient_name="")["identifier"][0])
+        if identifiers:
+            resource["identifier"] = identifiers
+        else:
+            resource.pop("identifier", None)
+    return bundle
+
+
+def organization_resource(*, facility_id: str, facility_name: str) -> dict:
+    """An NRCES Organization for a facility, identified by its HFR facility ID."""
+    organization = {"resourceType": "Organization", "id": "1", "meta": _profile("Organization")}
+    if facility_id:
+        organization["identifier"] = [
+            {
+                "type": {"coding": [{"system": IDENTIFIER_TYPE_SYSTEM, "code": "PRN", "display": "Provider number"}]},
+                "system": FACILITY_SYSTEM,
+                "value": facility_id,
+            }
+        ]
+    organization["name"] = facility_name
+    return organization
+
+
+def _document(*, bundle_id: str, system: str, hi_type: str, title: str, timestamp: str, patient, organization, more):
+    """An NRCES document bundle: Composition (by the facility, kept by it), Patient, `more`, Organization."""
+    composition = {
+        "resourceType": "Composition",
+        "id": "1",
+        "meta": {"profile": [COMPOSITION_PROFILES[hi_type]]},
+        "status": "final",
+        "type": _composition_type(hi_type),
+        "subject": {"reference": "Patient/1"},
+        "date": timestamp,
+        "author": [{"reference": "Organization/1"}],
+        "title": title,
+        "custodian": {"reference": "Organization/1"},
+    }
+    if more:
+        composition["section"] = [
+            {"title": title, "entry": [{"reference": f"{r['resourceType']}/{r['id']}"} for r in more]}
+        ]
     return {
         "resourceType": "Bundle",
         "id": bundle_id,
-        "meta": {"lastUpdated": f"{date}T00:00:00+05:30"},
-        "identifier": {"system": "https://portal.local/records", "value": bundle_id},
+        "meta": {"lastUpdated": timestamp, **_profile("DocumentBundle")},
+        "identifier": {"system": system, "value": bundle_id},
         "type": "document",
-        "timestamp": f"{date}T00:00:00+05:30",
+        "timestamp": timestamp,
         "entry": [
-            {
-                "fullUrl": "Composition/1",
-                "resource": {
-                    "resourceType": "Composition",
-                    "id": "1",
-                    "status": "final",
-                    "type": {"coding": [{"system": "http://snomed.info/sct", "code": code}], "text": title},
-                    "subject": {"reference": "Patient/1"},
-                    "date": f"{date}T00:00:00+05:30",
-                    "author": [{"reference": "Patient/1"}],
-                    "title": title,
-                    "section": [{"title": title, "entry": [{"reference": "DocumentReference/1"}]}],
-                },
-            },
-            {
-                "fullUrl": "Patient/1",
-                "resource": {
-                    "resourceType": "Patient",
-                    "id": "1",
-                    "identifier": [{"system": "https://healthid.ndhm.gov.in", "value": patient_abha}],
-                    "name": [{"text": patient_name}],
-                },
-            },
-            {
-                "fullUrl": "DocumentReference/1",
-                "resource": {
-                    "resourceType": "DocumentReference",
-                    "id": "1",
-                    "status": "current",
-                    "type": {"text": title},
-                    "content": [
-                        {
-                            "attachment": {
-                                "contentType": content_type,
-                                "title": title,
-                                "data": base64.b64encode(data).decode(),
-                            }
-                        }
-                    ],
-                },
-            },
+            {"fullUrl": f"{resource['resourceType']}/{resource['id']}", "resource": resource}
+            for resource in (composition, patient, *more, organization)
         ],
     }
+
+
+def document_bundle(
+    *,
+    hi_type: str,
+    title: str,
+    date: str,
+    content_type: str,
+    data: bytes,
+    patient_abha: str,
+    patient_name: str,
+    facility_id: str,
+    facility_name: str,
+) -> dict:
+    """An NRCES document bundle around an uploaded PDF or image (staff's "upload a file", a ZIP's PDFs):
+    written by the facility, its identifier in the facility's system (facility_system)."""
+    bundle_id = str(uuid_lib.uuid4())
+    document = {
+        "resourceType": "DocumentReference",
+        "id": "1",
+        "meta": _profile("DocumentReference"),
+        "status": "current",
+        "type": {"text": title},
+        "subject": {"reference": "Patient/1"},
+        "content": [
+            {"attachment": {"contentType": content_type, "title": title, "data": base64.b64encode(data).decode()}}
+        ],
+    }
+    return _document(
+        bundle_id=bundle_id,
+        system=facility_system(facility_id),
+        hi_type=hi_type,
+        title=title,
+        timestamp=f"{date}T00:00:00+05:30",
+        patient=patient_resource(patient_abha=patient_abha, patient_name=patient_name),
+        organization=organization_resource(facility_id=facility_id, facility_name=facility_name),
+        more=[document],
+    )
 
 
 # --- Readable rendering ------------------------------------------------------------------
@@ -375,47 +739,30 @@ def summarize(bundle: dict) -> dict:
 
 
 def index_bundle(
-    *, bundle_id: str, hi_type: str, title: str, date: str, patient_abha: str, patient_name: str, custodian: str
+    *,
+    bundle_id: str,
+    hi_type: str,
+    title: str,
+    date: str,
+    patient_abha: str,
+    patient_name: str,
+    custodian: str,
+    facility_id: str = "",
+    system: str = "",
 ) -> dict:
     """The document a batch row without a bundle or PDF becomes: the visit's Composition, titled with the
     care context's display, naming the patient and the facility that holds the full record (ABDM links
-    care contexts; the clinical detail stays with the facility until it sends a bundle for the same record)."""
-    timestamp = f"{date}T00:00:00+05:30"
-    patient = {"resourceType": "Patient", "id": "1"}  # FHIR JSON has no empty lists: keys only when known
-    if patient_abha:
-        patient["identifier"] = [{"system": "https://healthid.ndhm.gov.in", "value": patient_abha}]
-    if patient_name:
-        patient["name"] = [{"text": patient_name}]
-    return {
-        "resourceType": "Bundle",
-        "id": bundle_id,
-        "identifier": {"system": "https://portal.local/records", "value": bundle_id},
-        "type": "document",
-        "timestamp": timestamp,
-        "entry": [
-            {
-                "fullUrl": "Composition/1",
-                "resource": {
-                    "resourceType": "Composition",
-                    "id": "1",
-                    "status": "final",
-                    "type": {
-                        "coding": [
-                            {
-                                "system": "http://snomed.info/sct",
-                                "code": COMPOSITION_CODES[hi_type],
-                                "display": COMPOSITION_DISPLAYS[hi_type],
-                            }
-                        ]
-                    },
-                    "subject": {"reference": "Patient/1"},
-                    "date": timestamp,
-                    "author": [{"reference": "Organization/1"}],
-                    "custodian": {"reference": "Organization/1"},
-                    "title": title,
-                },
-            },
-            {"fullUrl": "Patient/1", "resource": patient},
-            {"fullUrl": "Organization/1", "resource": {"resourceType": "Organization", "id": "1", "name": custodian}},
-        ],
-    }
+    care contexts; the clinical detail stays with the facility until it sends a bundle for the same record).
+
+    `custodian` is the facility's display name; `system` the Bundle.identifier.system (default: the
+    facility's, facility_system)."""
+    return _document(
+        bundle_id=bundle_id,
+        system=system or facility_system(facility_id),
+        hi_type=hi_type,
+        title=title,
+        timestamp=f"{date}T00:00:00+05:30",
+        patient=patient_resource(patient_abha=patient_abha, patient_name=patient_name),
+        organization=organization_resource(facility_id=facility_id, facility_name=custodian),
+        more=[],
+    )

@@ -142,6 +142,8 @@ def record_add(request):
                     data=data["document_bytes"],
                     patient_abha=patient.abha_number,
                     patient_name=patient.full_name,
+                    facility_id=data["facility"].facility_id,
+                    facility_name=data["facility"].name,
                 )
             record, created = services.record_add(
                 actor=request.user,

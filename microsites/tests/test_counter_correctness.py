@@ -149,9 +149,9 @@ def test_linked_records_are_counted_once_per_record_not_per_version():
     from microsites.selectors import metric_value
     from microsites.tests.factories import MicrositeFactory
     from records import services as record_services
-    from records.tests.factories import load_bundle
+    from records.tests.factories import bundle_for
 
-    bundle = load_bundle("Prescription")
+    bundle = bundle_for("Prescription")  # no ABHA on its Patient: filed for any
     staff = MembershipFactory().user
     facility = staff.memberships.get().facility
     patient = AbhaAccountFactory()
@@ -322,7 +322,7 @@ def test_microsite_metrics_and_facility_totals_equal_direct_counts_after_a_mixed
     from microsites.tests.factories import MicrositeFactory
     from records import services as record_services
     from records.models import HealthRecord
-    from records.tests.factories import load_bundle
+    from records.tests.factories import bundle_for
     from scanshare.models import ScanToken
     from scanshare.services import token_issue
 
@@ -353,7 +353,7 @@ def test_microsite_metrics_and_facility_totals_equal_direct_counts_after_a_mixed
         abha_services.enrolment_complete(txn_id=txn.uuid, data={**DETAILS, "district_lgd": district})
 
     # Records linked at three facilities, one amended (a new version counts nothing).
-    bundle = load_bundle("Prescription")
+    bundle = bundle_for("Prescription")  # no ABHA on its Patient: filed for any
     for facility, references in [(hospital, 3), (by_pincode, 2), (included, 1), (suspended, 1)]:
         staff = MembershipFactory(facility=facility, user__role=Role.FACILITY_STAFF).user
         for i in range(references):

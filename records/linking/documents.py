@@ -11,9 +11,9 @@ import functools
 import hashlib
 import json
 
-from ..fhir import index_bundle, summarize
+from ..fhir import abha_identifier_value, facility_system, index_bundle, summarize
 
-_FIELDS = ("id", "title", "date", "abha", "name", "custodian")
+_FIELDS = ("id", "title", "date", "abha", "name", "custodian", "facility", "system")
 
 
 def _slot(name: str) -> str:
@@ -28,7 +28,7 @@ def _fill_template(text: str) -> str:
 
 
 @functools.cache
-def _templates(hi_type: str, has_abha: bool, has_name: bool) -> tuple[str, str]:
+def _templates(hi_type: str, has_abha: bool, has_name: bool, has_facility: bool) -> tuple[str, str]:
     bundle = index_bundle(
         bundle_id=_slot("id"),
         hi_type=hi_type,
@@ -37,6 +37,8 @@ def _templates(hi_type: str, has_abha: bool, has_name: bool) -> tuple[str, str]:
         patient_abha=_slot("abha") if has_abha else "",
         patient_name=_slot("name") if has_name else "",
         custodian=_slot("custodian"),
+        facility_id=_slot("facility") if has_facility else "",
+        system=_slot("system"),
     )
     canonical = json.dumps(bundle, sort_keys=True, separators=(",", ":"))
     summary = json.dumps(summarize(bundle), separators=(",", ":"))
@@ -49,19 +51,29 @@ def escaped(value: str) -> str:
 
 
 def index_document(
-    *, bundle_id: str, hi_type: str, title: str, date: str, patient_abha: str, patient_name: str, custodian: str
+    *,
+    bundle_id: str,
+    hi_type: str,
+    title: str,
+    date: str,
+    patient_abha: str,
+    patient_name: str,
+    custodian: str,
+    facility_id: str = "",
 ) -> tuple[str, str, str]:
     """(bundle JSON text, summary JSON text, sha256 of the bundle) for fhir.index_bundle(...) with these values.
 
     `custodian` is passed already escaped (it is the same for a whole job)."""
-    bundle_template, summary_template = _templates(hi_type, bool(patient_abha), bool(patient_name))
+    bundle_template, summary_template = _templates(hi_type, bool(patient_abha), bool(patient_name), bool(facility_id))
     values = {
         "id": bundle_id,
         "title": escaped(title),
         "date": date,
-        "abha": escaped(patient_abha),
+        "abha": escaped(abha_identifier_value(patient_abha)),
         "name": escaped(patient_name),
         "custodian": custodian,
+        "facility": escaped(facility_id),
+        "system": escaped(facility_system(facility_id)),
     }
     text = bundle_template.format(**values)
     return text, summary_template.format(**values), hashlib.sha256(text.encode()).hexdigest()

@@ -262,7 +262,7 @@ def _match_patients(batch: list[rows.LinkRow]) -> None:
     by_number = {
         account[5]: account for account in AbhaAccount.objects.filter(abha_number__in=numbers).values_list(*fields)
     }
-    locals_ = {row.abha_local for row in batch if row.abha_local and not row.errors}
+    locals_ = {row.abha_local for row in batch if row.abha_local and not row.errors} | rows.bundle_address_locals(batch)
     by_local = {
         local: account
         for local, *account in AbhaAddress.objects.alias(local_ci=Lower("local"))
@@ -292,6 +292,8 @@ def _match_patients(batch: list[rows.LinkRow]) -> None:
                 row.patient_name = _full_name(*account[2:5])
             continue
         _match_demographics(row, on_mobile.get(row.mobile, []))
+    for row in batch:
+        rows.check_bundle_patient(row, by_local)
 
 
 def _match_demographics(row: rows.LinkRow, accounts: list) -> None:
@@ -343,6 +345,8 @@ def _attach_pdfs(job: LinkingJob, batch: list[rows.LinkRow]) -> None:
                 data=data,
                 patient_abha=row.patient_abha,
                 patient_name=row.patient_name,
+                facility_id=job.facility.facility_id,
+                facility_name=job.facility.name,
             )
 
 
@@ -380,6 +384,7 @@ def _stage_values(job: LinkingJob, row: rows.LinkRow, seen_refs: set, seen_recor
             patient_abha=abha_number_display(row.patient_abha) if row.patient_abha else "",
             patient_name=row.patient_name,
             custodian=custodian,
+            facility_id=job.facility.facility_id,
         )
     first_of_reference = row.reference not in seen_refs
     seen_refs.add(row.reference)

@@ -12,8 +12,17 @@ from django.utils.translation import gettext_lazy as _
 
 from abha.identifiers import IdentifierError, abha_number_clean, address_local_part
 
-from ..enums import COMPOSITION_CODES, HiType
-from ..fhir import BundleError, validate_bundle
+from ..enums import HiType
+from ..fhir import (
+    ABHA_ADDRESS,
+    ABHA_NUMBER,
+    BundleError,
+    PatientIdentifier,
+    composition_hi_type,
+    patient_identifiers,
+    patient_identity_errors,
+    validate_bundle,
+)
 from .files import has_bad_bytes
 
 REASONS = {
@@ -47,13 +56,12 @@ REASONS = {
     "pdf_too_large": _("The PDF is larger than 10 MB."),
     "bundle_no_patient": _("The bundle names no patient ABHA number or address."),
     "bundle_no_reference": _("The bundle has no care context reference (an Encounter identifier or id)."),
+    "bundle_other_patient": _("The bundle's patient has an ABHA number or address of another person than this row's."),
     "other_patient": _("This care context reference already belongs to another patient at this facility."),
     "internal": _("This row could not be processed because of an error on the portal; it was reported."),
 }
 HI_TYPES_BY_LOWER = {value.lower(): value for value in HiType.values}
-HI_TYPE_BY_CODE = {code: hi_type for hi_type, code in COMPOSITION_CODES.items()}
 MOBILE = re.compile(r"^[6-9][0-9]{9}$")
-ABHA_SYSTEMS = ("healthid.ndhm.gov.in", "healthid.abdm.gov.in", "abha")
 
 
 def reason_text(code: str, detail: str = "") -> str:
@@ -79,6 +87,8 @@ class LinkRow:
     record_id: str = ""
     bundle: dict | None = None
     bundle_facts: object = None
+    bundle_column: str = ""
+    bundle_identifiers: list[PatientIdentifier] = field(default_factory=list)  # ABHA ids on its Patient
     pdf_path: str = ""
     # Set by matching: the ABHA account (certain), or the accounts a person must choose from (needs review).
     patient_id: int | None = None
@@ -195,7 +205,37 @@ def _check_bundle(row: LinkRow, bundle, column: str) -> None:
     except BundleError as error:
         row.error(column, "bundle_invalid", "; ".join(error.errors[:3]))
         return
-    row.bundle = bundle
+    row.bundle, row.bundle_column, row.bundle_identifiers = bundle, column, patient_identifiers(bundle)
+
+
+def bundle_address_locals(batch: list[LinkRow]) -> set[str]:
+    """The ABHA addresses (local parts) the rows' bundles name: looked up with the rows' own addresses."""
+    return {
+        address_local_part(identifier.value)
+        for row in batch
+        if not row.errors
+        for identifier in row.bundle_identifiers
+        if identifier.kind == ABHA_ADDRESS
+    }
+
+
+def check_bundle_patient(row: LinkRow, by_local: dict) -> None:
+    """After matching: refuse a row whose bundle's Patient names another ABHA than the account it matched.
+
+    `by_local` maps ABHA address local parts (those of bundle_address_locals among them) to account rows
+    whose first value is the account id. A bundle naming no ABHA passes (README, records and privacy)."""
+    if row.errors or row.bundle is None or row.patient_id is None or not row.bundle_identifiers:
+        return
+    own_locals = {
+        local
+        for identifier in row.bundle_identifiers
+        if identifier.kind == ABHA_ADDRESS
+        and (account := by_local.get(local := address_local_part(identifier.value)))
+        and account[0] == row.patient_id
+    }
+    errors = patient_identity_errors(row.bundle_identifiers, abha_number=row.patient_abha, address_locals=own_locals)
+    if errors:
+        row.error(row.bundle_column, "bundle_other_patient", "; ".join(errors[:3]))
 
 
 def csv_row(
@@ -226,19 +266,12 @@ def _resources(bundle: dict, kind: str) -> list[dict]:
     ]
 
 
-def _patient_identity(patient: dict) -> tuple[str, str]:
-    """(ABHA number, ABHA address) from a Patient's identifiers."""
-    number = address = ""
-    for identifier in patient.get("identifier") or []:
-        value = str(identifier.get("value") or "").strip()
-        system = str(identifier.get("system") or "").lower()
-        codes = {str(c.get("code") or "").upper() for c in (identifier.get("type") or {}).get("coding") or []}
-        if not value:
-            continue
-        if "@" in value or "PHR" in codes:
-            address = address or value
-        elif any(part in system for part in ABHA_SYSTEMS) or codes & {"ABHA", "MR", "NDHM"}:
-            number = number or value
+def _patient_identity(bundle: dict) -> tuple[str, str]:
+    """(ABHA number, ABHA address): the first of each on the bundle's Patient resources (fhir.patient_identifiers).
+    The row is matched on them; check_bundle_patient then refuses it when any other one is someone else's."""
+    identifiers = patient_identifiers(bundle)
+    number = next((i.value for i in identifiers if i.kind == ABHA_NUMBER), "")
+    address = next((i.value for i in identifiers if i.kind == ABHA_ADDRESS), "")
     return number, address
 
 
@@ -257,15 +290,13 @@ def ndjson_row(number: int, line: str, *, today: dt.date, check_bytes: bool = Tr
         return row
     entries = bundle.get("entry") or []
     composition = (entries[0].get("resource") or {}) if entries and isinstance(entries[0], dict) else {}
-    codes = [c.get("code") for c in (composition.get("type") or {}).get("coding") or [] if isinstance(c, dict)]
-    hi_type = next((HI_TYPE_BY_CODE[code] for code in codes if code in HI_TYPE_BY_CODE), "")
+    hi_type = composition_hi_type(composition) if isinstance(composition, dict) else ""
     encounter = next(iter(_resources(bundle, "Encounter")), {})
     reference = next(
         (str(i.get("value")) for i in encounter.get("identifier") or [] if isinstance(i, dict) and i.get("value")),
         str(encounter.get("id") or ""),
     )
-    patients = _resources(bundle, "Patient")
-    number_value, address_value = _patient_identity(patients[0]) if patients else ("", "")
+    number_value, address_value = _patient_identity(bundle)
     values = {
         "abha_number": number_value,
         "abha_address": address_value,

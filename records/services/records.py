@@ -100,7 +100,7 @@ def record_add(
         raise DomainError(_("The visit date is in the future."), fields={"care_context": [_("Date is in the future.")]})
     demographics = _demographics_clean(demographics) if patient is None else {}
     try:
-        facts = validate_bundle(bundle, hi_type)
+        facts = validate_bundle(bundle, hi_type, patient=patient)
     except BundleError as error:
         raise DomainError(_("The FHIR bundle is not valid."), fields={"bundle": error.errors}) from None
 

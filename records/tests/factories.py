@@ -1,6 +1,5 @@
 """Records test helpers: bundles from tests/data, and records/consents made through the services."""
 
-import copy
 import datetime as dt
 import json
 from pathlib import Path
@@ -9,6 +8,7 @@ from django.utils import timezone
 
 from records import services
 from records.enums import HiType
+from records.fhir import bundle_with_patient
 
 DATA = Path(__file__).resolve().parent.parent / "fixtures" / "fhir"
 
@@ -18,11 +18,14 @@ def load_bundle(hi_type: str) -> dict:
     return json.loads((DATA / f"Bundle-{hi_type}.json").read_text())
 
 
-ALL_BUNDLES = {hi_type: load_bundle(hi_type) for hi_type in HiType.values}
+# ABDM published no Invoice sample: the hiTypes with one (the seven in /work/shared/data/fhir).
+ALL_BUNDLES = {hi_type: load_bundle(hi_type) for hi_type in HiType.values if (DATA / f"Bundle-{hi_type}.json").exists()}
 
 
-def bundle_for(hi_type: str, *, key: str | None = None) -> dict:
-    bundle = copy.deepcopy(ALL_BUNDLES[hi_type])
+def bundle_for(hi_type: str, *, key: str | None = None, patient=None) -> dict:
+    """A real bundle whose Patient names `patient`'s ABHA number, or no ABHA without `patient` (the samples'
+    own number, 22-7225-4829-5255, would make the portal refuse to file them for anyone else)."""
+    bundle = bundle_with_patient(ALL_BUNDLES[hi_type], patient_abha=patient.abha_number if patient else "")
     if key is not None:
         bundle["id"] = key
         bundle.setdefault("identifier", {})["value"] = key
@@ -40,7 +43,7 @@ def add_record(*, staff, facility, patient, hi_type=HiType.PRESCRIPTION, date=No
         display=f"OPD visit, {date:%d %b %Y}",
         date=date,
         hi_type=hi_type,
-        bundle=bundle_for(hi_type, key=key),
+        bundle=bundle_for(hi_type, key=key, patient=patient),
     )
     return record
 

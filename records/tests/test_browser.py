@@ -21,7 +21,7 @@ from records.enums import HiType
 from records.models import ConsentArtefact
 
 from .browser import signed_in as _signed_in
-from .factories import DATA, request_consent
+from .factories import bundle_for, request_consent
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,7 +37,7 @@ def _add_record(page, live_server, tmp_path, *, patient, reference, date, hi_typ
     page.fill("#id_date", date)
     page.select_option("#id_hi_type", hi_type)
     upload = tmp_path / f"{reference}.json"
-    upload.write_text((DATA / f"Bundle-{hi_type}.json").read_text())
+    upload.write_text(json.dumps(bundle_for(hi_type)))  # ABDM's sample without its own patient's ABHA number
     page.set_input_files("#id_bundle_file", str(upload))
     page.click("main button[type=submit]")
     page.wait_for_load_state()

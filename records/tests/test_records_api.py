@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from abha.tests.factories import AbhaAccountFactory
 from core.models import AuditEvent
 from core.tests.factories import StateOfficialFactory
 from records.enums import HiType
@@ -26,17 +27,18 @@ def _payload(world, hi_type=HiType.PRESCRIPTION, bundle=None, reference="OPD-202
     }
 
 
-@pytest.mark.parametrize("hi_type", HiType.values)
+@pytest.mark.parametrize("hi_type", ALL_BUNDLES)
 def test_each_real_abdm_bundle_is_accepted_as_is_and_kept_unchanged(world, api_as, hi_type):
-    payload = _payload(world, hi_type, reference=f"REAL-{hi_type}")
+    owner = AbhaAccountFactory(abha_number="22722548295255")  # the ABHA number the samples' Patient carries
+    payload = _payload(world, hi_type, bundle=copy.deepcopy(ALL_BUNDLES[hi_type]), reference=f"REAL-{hi_type}")
     payload.pop("abha_address")
-    payload["abha_number"] = world.patient.abha_number
+    payload["abha_number"] = owner.abha_number
     response = api_as(world.staff_a).post(URL, payload, format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["hi_type"] == hi_type and body["version"] == 1 and body["facility"] == world.a.facility_id
     record = HealthRecord.objects.get(uuid=body["uuid"])
-    assert record.patient == world.patient
+    assert record.patient == owner
     # The bundle's own Patient identifiers (22-7225-4829-5255) are kept exactly as sent.
     assert record.bundle == ALL_BUNDLES[hi_type]
 
