@@ -109,7 +109,7 @@ class DetailsForm(forms.Form):
 
     def clean_aadhaar(self):
         # Digits and spaces only reach the service; it validates and hashes.
-        return "".join(ch for ch in self.cleaned_data["aadhaar"] if ch.isdigit() or ch.isalpha())
+        return "".join(ch for ch in self.cleaned_data["aadhaar"] if ch.isdecimal() or ch.isalpha())
 
 
 class AddressForm(forms.Form):

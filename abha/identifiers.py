@@ -45,7 +45,7 @@ def abha_number_clean(value: str) -> str:
     Raises IdentifierError when the value is not 14 digits or its Luhn digit is wrong (a typo).
     """
     digits = re.sub(r"[\s-]", "", str(value or ""))
-    if not digits.isdigit() or len(digits) != ABHA_NUMBER_LENGTH:
+    if not digits.isdecimal() or len(digits) != ABHA_NUMBER_LENGTH:
         raise IdentifierError(_("An ABHA number has 14 digits."))
     if not luhn.is_valid(digits):
         raise IdentifierError(_("This ABHA number looks mistyped. Please check the digits."))
@@ -54,7 +54,7 @@ def abha_number_clean(value: str) -> str:
 
 def looks_like_abha_number(value: str) -> bool:
     digits = re.sub(r"[\s-]", "", str(value or ""))
-    return digits.isdigit() and len(digits) == ABHA_NUMBER_LENGTH
+    return digits.isdecimal() and len(digits) == ABHA_NUMBER_LENGTH
 
 
 def abha_number_display(digits: str) -> str:
@@ -103,7 +103,7 @@ def address_validate(local: str, *, own_number: str | None = None) -> str:
         raise IdentifierError(_("Use at most one dot and at most one underscore."))
     if local[0] in "._" or local[-1] in "._":
         raise IdentifierError(_("A dot or underscore cannot be the first or last character."))
-    if local.isdigit():
+    if local.isdecimal():
         raise IdentifierError(_("An ABHA address cannot be only digits, except your own ABHA number."))
     return local
 

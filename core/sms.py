@@ -39,7 +39,7 @@ class SmsDeliveryError(Exception):
 
 def mask_mobile(mobile: str) -> str:
     """`9876543210` -> `98xxxxxx10`, the form ABDM cards and logs use."""
-    digits = "".join(ch for ch in str(mobile) if ch.isdigit())
+    digits = "".join(ch for ch in str(mobile) if ch.isdecimal())
     if len(digits) < 4:
         return "x" * len(digits)
     return digits[:2] + "x" * (len(digits) - 4) + digits[-2:]

@@ -265,7 +265,7 @@ def validate_qualifications(value):
         if not isinstance(item, dict) or not str(item.get("degree", "")).strip():
             raise ValidationError(message, code="qualifications")
         year = item.get("year")
-        if year not in (None, "") and not (str(year).isdigit() and 1900 <= int(year) <= 2100):
+        if year not in (None, "") and not (str(year).isdecimal() and 1900 <= int(year) <= 2100):
             raise ValidationError(_("A qualification's year must be a 4-digit year."), code="qualifications")
 
 

@@ -381,7 +381,7 @@ def facility_system(facility_id: str) -> str:
 def abha_identifier_value(value: str) -> str:
     """An ABHA number as the portal writes it in bundles: hyphenated (91-1234-5678-9012), whatever it was given as."""
     digits = re.sub(r"[\s-]", "", value)
-    return abha_number_display(digits) if digits.isdigit() and len(digits) == 14 else value
+    return abha_number_display(digits) if digits.isdecimal() and len(digits) == 14 else value
 
 
 def _profile(name: str) -> dict:

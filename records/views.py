@@ -430,7 +430,7 @@ MY_RECORDS_PAGE = 20
 
 def _page_number(request) -> int:
     value = request.GET.get("page", "1")
-    return min(int(value), 100000) if value.isdigit() and int(value) >= 1 else 1
+    return min(int(value), 100000) if value.isdecimal() and int(value) >= 1 else 1
 
 
 @login_required

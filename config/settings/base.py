@@ -245,7 +245,7 @@ PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # ABHA: number prefix (2 digits; sandbox numbers begin 91), address suffix (abdm in production),
 # and OTP request rates in DRF's syntax, per mobile and per client IP (camps share one address).
 ABHA_NUMBER_PREFIX = env_str("ABHA_NUMBER_PREFIX", "91")
-if not (len(ABHA_NUMBER_PREFIX) == 2 and ABHA_NUMBER_PREFIX.isdigit()):
+if not (len(ABHA_NUMBER_PREFIX) == 2 and ABHA_NUMBER_PREFIX.isdecimal()):
     raise ImproperlyConfigured("ABHA_NUMBER_PREFIX must be 2 digits.")
 ABHA_ADDRESS_SUFFIX = env_str("ABHA_ADDRESS_SUFFIX", "sbx")
 OTP_MOBILE_RATE = env_rate("OTP_MOBILE_RATE", "5/hour")

@@ -1,13 +1,14 @@
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.api.params import query_int
 from core.models import District
 from core.services import audit_record
 
@@ -53,9 +54,7 @@ class DistrictListView(generics.ListAPIView):
 
     def get_queryset(self):
         districts = District.objects.order_by("name")
-        state = self.request.query_params.get("state")
+        state = query_int(self.request.query_params, "state", message=_("Give the state's numeric LGD code, e.g. 24."))
         if state is not None:
-            if not state.isdigit():
-                raise exceptions.ValidationError({"state": [_("Give the state's numeric LGD code, e.g. 24.")]})
-            districts = districts.filter(state_id=int(state))
+            districts = districts.filter(state_id=state)
         return districts

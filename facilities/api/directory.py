@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from core.api.params import query_int
 from facilities import selectors
 from facilities.enums import FacilityType, ProfessionalCategory, SystemOfMedicine
 
@@ -26,15 +27,12 @@ def _choice(params, name, choices):
 
 
 def _district(params):
-    value = params.get("district_lgd") or None
-    if value is not None and not value.isdigit():
-        raise exceptions.ValidationError({"district_lgd": [_("Give the district's numeric LGD code.")]})
-    return int(value) if value else None
+    return query_int(params, "district_lgd", message=_("Give the district's numeric LGD code."))
 
 
 def _page_size(params) -> int:
     value = params.get("page_size") or ""
-    return min(int(value), MAX_PAGE_SIZE) if value.isdigit() and int(value) > 0 else PAGE_SIZE
+    return min(int(value), MAX_PAGE_SIZE) if value.isdecimal() and int(value) > 0 else PAGE_SIZE
 
 
 def _paged_response(request, queryset, serializer_class, searching: bool):

@@ -5,6 +5,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 
+from core.api.params import query_int
+
 
 def _choice(params, name: str, allowed) -> str | None:
     value = params.get(name) or None
@@ -18,11 +20,8 @@ def registry_list_filters(params, *, kind_param: str, kinds, statuses) -> dict:
 
     A bad value is a 400 naming its field; the kind comes back under the key `kind`.
     """
-    district = params.get("district_lgd") or None
-    if district is not None and not district.isdigit():
-        raise exceptions.ValidationError({"district_lgd": [_("Give the district's numeric LGD code.")]})
     return {
-        "district_lgd": int(district) if district else None,
+        "district_lgd": query_int(params, "district_lgd", message=_("Give the district's numeric LGD code.")),
         "kind": _choice(params, kind_param, kinds),
         "status": _choice(params, "status", statuses),
         "q": (params.get("q") or "").strip() or None,

@@ -174,7 +174,7 @@ def _validate(line: int, raw: dict, districts: dict, allowed_districts) -> tuple
         error("ownership", _("Use G, P or PP."))
     district = None
     if row["district_lgd"]:
-        district = districts.get(int(row["district_lgd"])) if row["district_lgd"].isdigit() else None
+        district = districts.get(int(row["district_lgd"])) if row["district_lgd"].isdecimal() else None
         if district is None:
             error("district_lgd", _("No district has this LGD code."))
         elif allowed_districts is not None and district.pk not in allowed_districts:
@@ -185,7 +185,7 @@ def _validate(line: int, raw: dict, districts: dict, allowed_districts) -> tuple
         error("contact_mobile", _("Enter a 10-digit mobile number starting with 6, 7, 8 or 9."))
     beds = 0
     if row["beds"]:
-        if row["beds"].isdigit():
+        if row["beds"].isdecimal():
             beds = int(row["beds"])
         else:
             error("beds", _("Beds must be a whole number."))

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import access
+from core.api.params import query_int
 from core.api.renderers import CSVExportMixin
 from core.enums import CountMetric
 from microsites import dashboard
@@ -95,11 +96,9 @@ class LeaderboardView(CSVExportMixin, APIView):
 def _districts_for(request):
     _require_official(request.user)
     districts = dashboard.dashboard_districts(request.user, settings.PORTAL_STATE_LGD)
-    lgd = request.query_params.get("district_lgd")
+    lgd = query_int(request.query_params, "district_lgd", message=_("Give the district's numeric LGD code."))
     if lgd is not None:
-        if not lgd.isdigit():
-            raise exceptions.ValidationError({"district_lgd": [_("Give the district's numeric LGD code.")]})
-        districts = districts.filter(lgd_code=int(lgd))
+        districts = districts.filter(lgd_code=lgd)
         if not districts.exists():
             raise exceptions.PermissionDenied(_("This district is not in your area."))
     return districts

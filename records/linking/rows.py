@@ -143,10 +143,10 @@ def _identity(row: LinkRow, values: dict, today: dt.date) -> None:
         row.error("name", "name_missing")
     if gender not in ("M", "F", "O", "U"):
         row.error("gender", "gender_invalid")
-    if not (year.isdigit() and 1900 <= int(year) <= today.year):
+    if not (year.isdecimal() and 1900 <= int(year) <= today.year):
         row.error("year_of_birth", "year_invalid")
     row.mobile, row.name, row.gender = mobile, name[:200], gender
-    row.year_of_birth = int(year) if year.isdigit() else None
+    row.year_of_birth = int(year) if year.isdecimal() else None
 
 
 def _visit(row: LinkRow, values: dict, today: dt.date) -> None:

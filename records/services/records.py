@@ -47,7 +47,7 @@ def _demographics_clean(demographics: dict | None) -> dict:
     errors = []
     if not name:
         errors.append(_("Give the patient's name."))
-    if not (len(mobile) == 10 and mobile.isdigit() and mobile[0] in "6789"):
+    if not (len(mobile) == 10 and mobile.isdecimal() and mobile[0] in "6789"):
         errors.append(_("Give the patient's 10-digit mobile number."))
     if gender not in ("M", "F", "O", "U"):
         errors.append(_("Give the patient's gender as M, F, O or U."))
