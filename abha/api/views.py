@@ -139,7 +139,7 @@ class SuggestionsView(APIView):
             address_candidates(
                 first_name=params.get("first_name") or txn.draft.get("first_name", ""),
                 last_name=params.get("last_name") or txn.draft.get("last_name", ""),
-                year_of_birth=int(year) if str(year or "").isdigit() else None,
+                year_of_birth=int(year) if str(year or "").isdecimal() else None,
             )
         )
         return Response({"suggestions": [address_full(local) for local in suggestions[:5]]})
@@ -190,9 +190,11 @@ class LoginOtpView(APIView):
 
     @extend_schema(
         summary="Citizen sign-in: send an OTP",
-        description="`login_id` is an ABHA number (dashes optional), an ABHA address or a mobile number.",
+        description="`login_id` is an ABHA number (dashes optional), an ABHA address or a mobile number. "
+        "The answer is the same whether or not it names an ABHA (for one that does not, nothing is sent and the "
+        "verification fails like a wrong OTP); requests count per identifier and per client address (429).",
         request=s.LoginOtpIn,
-        responses={201: s.TxnOut, **errors(404)},
+        responses={201: s.TxnOut, **errors(429)},
         tags=TAGS,
     )
     def post(self, request):
@@ -207,7 +209,8 @@ class LoginVerifyView(APIView):
     @extend_schema(
         summary="Citizen sign-in: verify the OTP and get a token",
         description="When the mobile holds several ABHAs and no `abha_number` is given, the answer has "
-        "`token: null` and the `accounts` to choose from; call again with `abha_number` (same OTP).",
+        "`token: null` and the `accounts` to choose from; call again with `abha_number` (same OTP, checked "
+        "again: wrong ones count towards the lock). Only an account listed then can be chosen, once.",
         request=s.LoginVerifyIn,
         responses={200: s.LoginVerifyOut, **errors(404, 409)},
         tags=TAGS,

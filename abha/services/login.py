@@ -1,67 +1,126 @@
 """Sign-in with an OTP to the ABHA's mobile, and the audit of facility systems' look-ups."""
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.exceptions import Conflict, DomainError, NotFound
+from core import ratelimit
+from core.exceptions import Conflict, DomainError
+from core.otp import otp_throttle
 from core.services import audit_record
 
 from ..enums import OtpPurpose
-from ..identifiers import IdentifierError, abha_number_clean, address_local_part, looks_like_abha_number, mobile_clean
+from ..identifiers import (
+    IdentifierError,
+    abha_number_clean,
+    address_local_part,
+    address_validate,
+    looks_like_abha_number,
+    mobile_clean,
+)
 from ..models import AbhaAccount, AbhaAddress, OtpTransaction
-from .otp import OTP_TTL, _invalid, _new_otp, _send_otp_after_commit, _throttle_otp, _txn_locked
+from .otp import (
+    DECOY,
+    LISTED,
+    NAMED,
+    OTP_TTL,
+    _invalid,
+    _mobile_allows_quietly,
+    _mobile_key,
+    _new_otp,
+    _send_otp_after_commit,
+    _throttle_ip,
+    _txn_locked,
+)
 
 
-def _login_accounts(login_id: str) -> tuple[str, AbhaAccount | None]:
-    """(mobile, the named account or None for "any ABHA on this mobile") for a sign-in id."""
+def _login_identifier(login_id: str) -> tuple[str, str]:
+    """(kind, value) of a sign-in id: ("number", 14 digits), ("mobile", 10 digits) or ("address", local part).
+
+    Only the form is checked here (a malformed ABHA number, an empty id): the answer says nothing about accounts.
+    """
     login_id = str(login_id or "").strip()
-    accounts = AbhaAccount.objects.not_deleted()
-    not_found = NotFound(_("No ABHA was found for what you entered."), code="abha_not_found")
     if looks_like_abha_number(login_id):
         try:
-            number = abha_number_clean(login_id)
+            return "number", abha_number_clean(login_id)
         except IdentifierError as error:
             raise _invalid("login_id", error.message) from None
-        account = accounts.filter(abha_number=number).first()
-        if account is None:
-            raise not_found
-        return account.mobile, account
     try:
-        mobile = mobile_clean(login_id)
+        return "mobile", mobile_clean(login_id)
     except IdentifierError:
-        mobile = None
-    if mobile:
-        if not accounts.filter(mobile=mobile).exists():
-            raise not_found
-        return mobile, None
+        pass
     local = address_local_part(login_id)
-    address = AbhaAddress.objects.named(local).only("account_id").first() if local else None
-    account = accounts.filter(pk=address.account_id).first() if address else None
-    if account is None:
-        if not login_id:
-            raise _invalid("login_id", _("Enter your ABHA number, ABHA address or mobile number."))
-        raise not_found
-    return account.mobile, account
+    if not local:
+        raise _invalid("login_id", _("Enter your ABHA number, ABHA address or mobile number."))
+    if looks_like_abha_number(local):  # the default address, <ABHA number>@suffix
+        return _login_identifier(local)
+    try:
+        return "address", address_validate(local)
+    except IdentifierError as error:
+        raise _invalid("login_id", error.message) from None
+
+
+def _login_account(kind: str, value: str) -> tuple[str | None, AbhaAccount | None]:
+    """(mobile, the named account or None for "any ABHA on this mobile"); (None, None) when nothing matches."""
+    accounts = AbhaAccount.objects.not_deleted()
+    if kind == "mobile":
+        return (value, None) if accounts.filter(mobile=value).exists() else (None, None)
+    if kind == "number":
+        account = accounts.filter(abha_number=value).first()
+    else:
+        address = AbhaAddress.objects.named(value).only("account_id").first()
+        account = accounts.filter(pk=address.account_id).first() if address else None
+    return (account.mobile, account) if account else (None, None)
+
+
+def _decoy_mobile(kind: str, value: str) -> str:
+    # The same made-up number for the same identifier every time, as a real ABHA's mobile would be; only its
+    # mask is ever shown, and nothing is sent to it.
+    digits = str(int(ratelimit.hashed(f"abha:login-decoy:{kind}:{value}"), 16))
+    return "6789"[int(digits[-1]) % 4] + digits[-10:-1]
 
 
 @transaction.atomic
 def login_start(*, login_id: str, ip: str | None = None) -> OtpTransaction:
-    """Sends a sign-in OTP to the mobile of the ABHA named by number, address or mobile."""
-    mobile, account = _login_accounts(login_id)
-    _throttle_otp(mobile=mobile, ip=ip)
-    txn = OtpTransaction(purpose=OtpPurpose.LOGIN, mobile=mobile, account=account)
+    """Sends a sign-in OTP to the mobile of the ABHA named by number, address or mobile.
+
+    Answers the same for an identifier that names no ABHA (a transaction that looks the same, whose verification
+    fails like a wrong OTP) and sends nothing then: the sign-in is no way to learn who has an ABHA. The attempt is
+    counted first, per client address and per identifier (a typed mobile's counter is the mobile's own); the
+    named ABHA's mobile is counted quietly, and over its limit nothing is sent. Raises Throttled (429) and
+    DomainError `invalid` (a malformed id) only; queries: the account (and its address), one insert.
+    """
+    kind, value = _login_identifier(login_id)
+    _throttle_ip(ip)
+    if kind == "mobile":
+        otp_throttle(_mobile_key(value), rate=settings.OTP_MOBILE_RATE)
+    else:
+        otp_throttle(f"abha:otp:login:{ratelimit.hashed(f'{kind}:{value}')}", rate=settings.OTP_MOBILE_RATE)
+    mobile, account = _login_account(kind, value)
+    draft = {} if kind == "mobile" else {NAMED: True}
+    if mobile is None:
+        mobile, draft[DECOY] = (value if kind == "mobile" else _decoy_mobile(kind, value)), True
+    sending = not draft.get(DECOY) and (kind == "mobile" or _mobile_allows_quietly(mobile))
+    txn = OtpTransaction(purpose=OtpPurpose.LOGIN, mobile=mobile, account=account, draft=draft)
     otp = _new_otp(txn)
     txn.save()
-    _send_otp_after_commit(mobile, otp)
+    if sending:
+        _send_otp_after_commit(mobile, otp)
     return txn
 
 
 def login_candidates(txn: OtpTransaction) -> list[AbhaAccount]:
-    """The accounts a verified sign-in may pick from (one, or all ABHAs on the mobile)."""
+    """The accounts a verified sign-in may pick from: the one named, or the ABHAs listed when the OTP was verified
+    (still on the mobile and not deleted). None for a transaction of an unknown identifier."""
+    if txn.draft.get(DECOY):
+        return []
     if txn.account_id:
         return [txn.account]
-    return list(AbhaAccount.objects.on_mobile(txn.mobile).order_by("created_at"))
+    accounts = AbhaAccount.objects.on_mobile(txn.mobile).order_by("created_at")
+    if LISTED in txn.draft:
+        accounts = accounts.filter(uuid__in=txn.draft[LISTED])
+    return list(accounts)
 
 
 @transaction.atomic
