@@ -248,6 +248,11 @@ class ConsentArtefact(BaseModel):
     def is_active(self) -> bool:
         return self.status == ArtefactStatus.GRANTED and self.data_erase_at > timezone.now()
 
+    @property
+    def allows_copies(self) -> bool:
+        """Only a consent granted for storing lets the bundle leave the portal; VIEW shows the rendered record."""
+        return self.access_mode == AccessMode.STORE
+
 
 class BreakGlassGrant(BaseModel):
     """Emergency access by a doctor without the patient's consent: short, with a reason, reviewed."""

@@ -254,10 +254,22 @@ class LinkDiscoverOutSerializer(serializers.Serializer):
     matches = LinkCandidateSerializer(many=True)
 
 
+class ConsentRecordSerializer(RecordSummarySerializer):
+    """A record as read under a consent: the summary always, the raw bundle only when the consent allows a copy."""
+
+    bundle = serializers.JSONField(
+        allow_null=True,
+        help_text=(
+            "The FHIR document bundle, only under a consent granted with access mode STORE. Under VIEW it is null: "
+            "the doctor sees what the page shows (`summary`, the rendered content), never a copy of the bundle."
+        ),
+    )
+
+
 class ArtefactRecordsOutSerializer(serializers.Serializer):
     artefact = ArtefactOutSerializer()
     count = serializers.IntegerField()
-    records = RecordReadSerializer(many=True)
+    records = ConsentRecordSerializer(many=True)
 
 
 class BreakGlassRecordsOutSerializer(serializers.Serializer):

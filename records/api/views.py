@@ -220,10 +220,11 @@ class ArtefactRevokeView(APIView):
         return Response(ArtefactOutSerializer(artefact).data)
 
 
-def _records_json(records) -> str:
-    """The records as a JSON array, each with its summary and its bundle spliced in as stored text.
+def _records_json(records, *, with_bundles: bool) -> str:
+    """The records as a JSON array, each with its summary and, `with_bundles`, its bundle spliced in as stored text
+    (else `"bundle": null`).
 
-    Same fields as RecordReadSerializer. The bundles are the bulk of the answer (10-50 KB each);
+    Same fields as ConsentRecordSerializer. The bundles are the bulk of the answer (10-50 KB each);
     passing PostgreSQL's JSON text through instead of decoding and re-encoding it, and building
     plain dicts instead of a serializer per record, keeps a 100-record read fast.
     """
@@ -247,20 +248,28 @@ def _records_json(records) -> str:
             "created_at": timestamp(record.created_at),
             "summary": with_labels(record.summary, labels),
         }
-        parts.append(f'{json.dumps(head, ensure_ascii=False)[:-1]},"bundle":{record.bundle_text}}}')
+        bundle = record.bundle_text if with_bundles else "null"
+        parts.append(f'{json.dumps(head, ensure_ascii=False)[:-1]},"bundle":{bundle}}}')
     return "[" + ",".join(parts) + "]"
 
 
 class ArtefactRecordsView(APIView):
     @extend_schema(
         summary="Records covered by a granted consent (the requesting doctor); 403 consent_inactive otherwise",
+        description=(
+            "Under a consent granted with access mode `STORE` each record carries its FHIR `bundle`. Under `VIEW` "
+            "`bundle` is null and the record is what the page shows (`summary`): a view-only consent never hands out "
+            "a copy, here or as the page's download (403 `view_only_consent`). Every read is audited and shown to "
+            "the patient."
+        ),
         responses={200: ArtefactRecordsOutSerializer, **errors(429)},  # 429 frequency_exceeded
         tags=CONSENT_TAGS,
     )
     def get(self, request, uuid):
         read = services.artefact_records_read(actor=request.user, artefact_uuid=uuid, request=request)
         artefact = JSONRenderer().render(ArtefactOutSerializer(read.artefact).data).decode()
-        body = f'{{"artefact":{artefact},"count":{len(read.records)},"records":{_records_json(read.records)}}}'
+        records = _records_json(read.records, with_bundles=read.artefact.allows_copies)
+        body = f'{{"artefact":{artefact},"count":{len(read.records)},"records":{records}}}'
         return HttpResponse(body, content_type="application/json")
 
 
