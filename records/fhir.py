@@ -310,7 +310,10 @@ def patient_identity_errors(
     return errors
 
 
-def _patient_errors(bundle: dict, patient) -> list[str]:
+def bundle_patient_errors(bundle: dict, patient) -> list[str]:
+    """Why `bundle` may not be filed under `patient` (an ABHA account): its Patient names another ABHA number or
+    address. Empty when they match or the Patient names none. One query (the account's addresses), only when
+    the bundle names an address. For every place a bundle meets an ABHA (validate_bundle(patient=...) uses it)."""
     identifiers = patient_identifiers(bundle)
     address_locals = set()
     if any(identifier.kind == ABHA_ADDRESS for identifier in identifiers):
@@ -357,7 +360,7 @@ def validate_bundle(bundle, hi_type: str, *, patient=None) -> BundleFacts:
         errors += _composition_errors(composition, hi_type, index)
     errors += _reference_errors(entries, index)
     if patient is not None and not errors:
-        errors += _patient_errors(bundle, patient)
+        errors += bundle_patient_errors(bundle, patient)
     if errors:
         raise BundleError(errors[:MAX_ERRORS])
     sha = bundle_sha256(bundle)

@@ -18,7 +18,7 @@ from abha.tests.factories import AbhaAccountFactory
 from core.enums import Role
 from facilities.tests.factories import FacilityFactory, MembershipFactory
 from records.enums import HiType
-from records.fhir import BundleError, validate_bundle
+from records.fhir import BundleError, bundle_patient_errors, validate_bundle
 from records.linking import processing, rows, services
 from records.linking.files import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from records.models import CareContext, HealthRecord
@@ -304,3 +304,13 @@ def test_each_real_abdm_sample_passes_unchanged_and_only_for_its_own_abha(db, pa
     validate_bundle(copy.deepcopy(bundle), hi_type, patient=AbhaAccountFactory(abha_number="22722548295255"))
     with pytest.raises(BundleError):
         validate_bundle(copy.deepcopy(bundle), hi_type, patient=AbhaAccountFactory())
+
+
+def test_bundle_patient_errors_names_only_identifiers_of_someone_else(db):
+    asha, bina = AbhaAccountFactory(), AbhaAccountFactory()
+    own = bundle_for(HiType.PRESCRIPTION, patient=asha)
+    assert bundle_patient_errors(own, asha) == []
+    assert bundle_patient_errors(bundle_for(HiType.PRESCRIPTION), bina) == []  # no ABHA named: nothing to refuse
+    assert bundle_patient_errors(own, bina) == [
+        "entry.1.resource.identifier.0: this ABHA number is not the one of the patient the record is filed under."
+    ]
