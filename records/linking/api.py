@@ -10,7 +10,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from abha.models import AbhaAccount
 from core import access
 from core.api.schema import errors
 from core.exceptions import DomainError
@@ -69,10 +68,9 @@ class JobSerializer(serializers.ModelSerializer):
 
 
 class CandidateSerializer(serializers.Serializer):
-    account = serializers.UUIDField(source="uuid")
-    name = serializers.CharField()
-    gender = serializers.CharField()
-    year_of_birth = serializers.IntegerField()
+    """Only a key for this review and the masked ABHA number: never the holder's name, gender or year of birth."""
+
+    account = serializers.UUIDField(source="key", help_text="This candidate's key in this review (for `account`).")
     abha_number_masked = serializers.CharField()
 
 
@@ -207,7 +205,7 @@ class ReviewDecideView(APIView):
         data = serializer.validated_data
         account_id = None
         if data["decision"] == "link":
-            account_id = AbhaAccount.objects.filter(uuid=data.get("account")).values_list("pk", flat=True).first()
+            account_id = selectors.candidate_account_id(request.user, uuid, data.get("account"))
             if account_id is None:
                 message = _("Choose one of the suggested patients.")
                 raise DomainError(message, fields={"account": [message]})

@@ -1,14 +1,19 @@
 """Reads for record-linking jobs: the error report and the review list with its candidates."""
 
 import csv
+import hmac
 import io
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from abha.identifiers import abha_number_display
 from abha.models import AbhaAccount
 from core import access
+from core.exceptions import NotFound
 
 from ..models import LinkingJob, LinkingReview, LinkingRowError
 from .rows import reason_text
@@ -47,19 +52,46 @@ def jobs_for(user, *, limit: int = 50):
     ]
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """What a review shows of a possible patient: a key for this review only and the ABHA's masked number.
+
+    Never the ABHA holder's name, gender or year of birth: those would turn a mobile number typed by staff into a
+    person. The row's own values (what staff entered) are shown beside it instead.
+    """
+
+    key: uuid.UUID
+    abha_number_masked: str
+
+
+def candidate_key(review: LinkingReview, account_id: int) -> uuid.UUID:
+    # Keyed per review so the same person has unrelated keys in two reviews (no linking rows across files), and
+    # the account's own public UUID never reaches the facility.
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"linking-candidate:{review.uuid}:{account_id}".encode(), "sha256")
+    return uuid.UUID(bytes=digest.digest()[:16], version=4)
+
+
+def candidate_account_id(user, review_uuid, key) -> int | None:
+    """The candidate account `key` names in a review the user may see (None: not one of its candidates).
+
+    NotFound when the review is not the user's to see, as review_decide would answer. One query.
+    """
+    review = access.scope(user, LinkingReview.objects.only("uuid", "candidate_ids")).filter(uuid=review_uuid).first()
+    if review is None:
+        raise NotFound(_("Not found."))
+    return next((pk for pk in review.candidate_ids if str(candidate_key(review, pk)) == str(key)), None)
+
+
 def with_candidates(reviews: list[LinkingReview]) -> list[LinkingReview]:
-    """Attach `candidates` (name, gender, year, masked number) to each review: one query for all."""
+    """Attach `candidates` (Candidate: a key and the masked ABHA number) to each review: one query for all."""
     ids = {pk for review in reviews for pk in review.candidate_ids}
-    accounts = {account.pk: account for account in AbhaAccount.objects.filter(pk__in=ids)}
+    numbers = dict(AbhaAccount.objects.filter(pk__in=ids).values_list("pk", "abha_number"))
     for review in reviews:
-        review.candidates = []
-        for pk in review.candidate_ids:
-            account = accounts.get(pk)
-            if account is None:
-                continue
-            account.name = account.full_name
-            account.abha_number_masked = "XX-XXXX-XXXX-" + abha_number_display(account.abha_number)[-4:]
-            review.candidates.append(account)
+        review.candidates = [
+            Candidate(candidate_key(review, pk), "XX-XXXX-XXXX-" + abha_number_display(numbers[pk])[-4:])
+            for pk in review.candidate_ids
+            if pk in numbers
+        ]
     return reviews
 
 

@@ -13,9 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from abha.models import AbhaAccount
 from core import access
-from core.exceptions import DomainError
+from core.exceptions import DomainError, NotFound
 from facilities.enums import FacilityStatus
 from facilities.models import Facility
 
@@ -174,8 +173,10 @@ def linking_reviews(request):
             raise Http404
         account_id = None
         if choice and choice != "reject":
-            account = AbhaAccount.objects.filter(uuid=choice) if _is_uuid(choice) else AbhaAccount.objects.none()
-            account_id = account.values_list("pk", flat=True).first()
+            try:
+                account_id = selectors.candidate_account_id(request.user, review, choice)
+            except NotFound:
+                raise Http404 from None
             if account_id is None:
                 messages.error(request, _("Choose one of the suggested patients."))
                 return redirect("records:linking_reviews")

@@ -23,7 +23,7 @@ from facilities.enums import FacilityStatus
 from facilities.tests.factories import FacilityFactory, MembershipFactory
 from records import selectors as record_selectors
 from records.enums import HiType, LinkingChunkStatus, LinkingJobStatus, LinkingReviewStatus
-from records.linking import processing, services
+from records.linking import processing, selectors, services
 from records.linking.files import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from records.models import CareContext, HealthRecord, LinkingChunk, LinkingJob, LinkingReview
 
@@ -292,20 +292,21 @@ def test_needs_review_rows_are_linked_or_rejected_by_staff(hospital, people, api
     client = api_as(staff)
     listed = client.get("/api/v1/linking-reviews/").json()["results"]
     assert [r["row_number"] for r in listed] == [2, 3]
-    candidates = {c["name"]: c for c in listed[0]["candidates"]}
-    assert set(candidates) == {"Mira Desai"} and candidates["Mira Desai"]["abha_number_masked"].endswith(
-        mira.abha_number[-4:]
-    )
+    [candidate] = listed[0]["candidates"]
+    assert candidate["abha_number_masked"] == "XX-XXXX-XXXX-" + mira.abha_number[-4:]
     before = counters.total(CountMetric.RECORDS_LINKED)
 
     outsider = MembershipFactory(facility=FacilityFactory(), user__role=Role.FACILITY_STAFF).user
     assert api_as(outsider).get("/api/v1/linking-reviews/").json()["results"] == []
     decide = f"/api/v1/linking-reviews/{listed[0]['uuid']}/"
     assert api_as(outsider).post(decide, {"decision": "reject"}, format="json").status_code == 404
-    wrong = client.post(decide, {"decision": "link", "account": str(asha.uuid)}, format="json")
-    assert wrong.status_code == 400 and "account" in wrong.json()["error"]["fields"]
+    for not_offered in (str(asha.uuid), str(mira.uuid), listed[1]["candidates"][0]["account"]):
+        wrong = client.post(decide, {"decision": "link", "account": not_offered}, format="json")
+        assert wrong.status_code == 400 and "account" in wrong.json()["error"]["fields"]
+    outsiders_try = api_as(outsider).post(decide, {"decision": "link", "account": candidate["account"]}, format="json")
+    assert outsiders_try.status_code == 404
 
-    linked = client.post(decide, {"decision": "link", "account": str(mira.uuid)}, format="json")
+    linked = client.post(decide, {"decision": "link", "account": candidate["account"]}, format="json")
     assert linked.status_code == 200 and linked.json()["status"] == "linked"
     assert CareContext.objects.get(reference="R-1").patient == mira
     assert HealthRecord.objects.get(care_context__reference="R-1").patient == mira
@@ -316,6 +317,58 @@ def test_needs_review_rows_are_linked_or_rejected_by_staff(hospital, people, api
     assert rejected.json()["status"] == "rejected"
     assert CareContext.objects.get(reference="R-2").patient is None  # kept for the patient to claim
     assert LinkingReview.objects.filter(status=LinkingReviewStatus.PENDING).count() == 0
+
+
+def _review_answers(client, staff):
+    client.force_login(staff)
+    page = client.get(reverse("records:linking_reviews")).content.decode()
+    return page, json.dumps(APIClientAs(staff).get("/api/v1/linking-reviews/").json())
+
+
+def APIClientAs(user):  # noqa: N802 - reads like the class it returns
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def test_a_mobile_with_guessed_gender_and_year_never_turns_into_the_abha_holders_name(hospital, people, client):
+    """Issue 15 #5: staff who know only a mobile and guess the rest learn no more than they typed and the masked
+    number; the holder's name, gender, year and public id appear nowhere in the review page or API."""
+    facility, staff = hospital
+    asha, ravi, mira, meena = people
+    rows = [visit("G-1", mobile="9833333333", name="Xyz Abc", gender="F", year_of_birth="1985")]
+    run(services.job_create(actor=staff, facility=facility, uploaded_file=upload(csv_bytes(rows))))
+    review = LinkingReview.objects.get()
+    assert review.candidate_ids == [mira.pk]
+    page, api = _review_answers(client, staff)
+    assert "Xyz Abc" in page and "Xyz Abc" in api  # what staff entered
+    for answer in (page, api):
+        for secret in (
+            "Mira",
+            "Desai",
+            "Meena",
+            str(mira.uuid),
+            mira.abha_number,
+            abha_number_display(mira.abha_number),
+        ):
+            assert secret not in answer, secret
+        assert "XX-XXXX-XXXX-" + mira.abha_number[-4:] in answer
+    assert set(json.loads(api)["results"][0]["candidates"][0]) == {"account", "abha_number_masked"}
+
+
+def test_only_the_mobile_matching_gives_no_candidate(hospital, people, client):
+    facility, staff = hospital
+    rows = [
+        visit("N-1", mobile="9833333333", name="Xyz Abc", gender="M", year_of_birth="1970"),  # nothing but the mobile
+        visit("N-2", mobile="9833333333", name="Xyz Abc", gender="F", year_of_birth="1970"),  # mobile + gender only
+        visit("N-3", mobile="9833333333", name="Xyz Abc", gender="M", year_of_birth="1985"),  # mobile + year only
+    ]
+    job = run(services.job_create(actor=staff, facility=facility, uploaded_file=upload(csv_bytes(rows))))
+    assert (job.needs_review, job.failed_rows) == (0, 3) and not LinkingReview.objects.exists()
+    page, api = _review_answers(client, staff)
+    assert "Desai" not in page and "Desai" not in api
 
 
 def test_cancel_stops_between_chunks_and_keeps_what_is_linked(hospital, people, api_as, settings):
@@ -535,9 +588,15 @@ def test_the_job_page_shows_progress_and_the_review_page_decides(hospital, peopl
     assert "hx-trigger" not in done and "errors.csv" in done
     review = LinkingReview.objects.get()
     reviews_page = client.get(reverse("records:linking_reviews")).content.decode()
-    assert "M. Desai" in reviews_page and "Mira Desai" in reviews_page
+    assert "M. Desai" in reviews_page and "Mira" not in reviews_page  # what staff typed, not the ABHA's name
+    [candidate] = selectors.with_candidates([review])[0].candidates
+    assert str(candidate.key) in reviews_page
     response = client.post(
         reverse("records:linking_reviews"), {"review": str(review.uuid), "account": str(people[2].uuid)}
+    )
+    assert response.status_code == 302 and LinkingReview.objects.get().status == LinkingReviewStatus.PENDING
+    response = client.post(
+        reverse("records:linking_reviews"), {"review": str(review.uuid), "account": str(candidate.key)}
     )
     assert response.status_code == 302
     review.refresh_from_db()
