@@ -88,3 +88,28 @@ class PrivateNoStoreMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class ApiErrorsAsJsonMiddleware:
+    """With DEBUG on (`make run`), Django answers a URL that matches nothing, or a request it refuses before any
+    view (a bad Host, a NUL byte), with its HTML debug page, even under /api/: the error handlers of config/urls.py
+    only run with DEBUG off. API clients get the API's JSON error shape in every mode."""
+
+    _HANDLERS = {400: "bad_request", 403: "permission_denied", 404: "page_not_found"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        handler = self._HANDLERS.get(response.status_code)
+        if (
+            handler
+            and settings.DEBUG
+            and request.path.startswith("/api/")
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            from core import views  # the views import models; middleware is loaded before apps are ready
+
+            return getattr(views, handler)(request)
+        return response

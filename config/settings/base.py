@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.ApiErrorsAsJsonMiddleware",  # DEBUG's HTML error pages become JSON under /api/
     "core.middleware.RejectNulBytesMiddleware",  # PostgreSQL text cannot hold NUL: a 400, not a 500
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -257,6 +258,8 @@ OTP_IP_WRONG_RATE = env_rate("OTP_IP_WRONG_RATE", "100/hour")
 # (break-the-glass) access lasts this many minutes.
 CONSENT_REQUEST_TTL_HOURS = env_int("CONSENT_REQUEST_TTL_HOURS", 24, minimum=1)
 BTG_ACCESS_MINUTES = env_int("BTG_ACCESS_MINUTES", 60, minimum=1)
+# Emergency accesses one doctor may open per window (each is reviewed by the state; more is refused with 429).
+BTG_RATE = env_rate("BTG_RATE", "5/day")
 
 # Scan & Share: an OPD token stays valid (and a repeat share returns it) for this many minutes.
 SCAN_TOKEN_VALIDITY_MINUTES = env_int("SCAN_TOKEN_VALIDITY_MINUTES", 30, minimum=1)

@@ -91,3 +91,14 @@ def test_an_lgd_code_out_of_range_is_a_field_error(url, name, value):
     response = client.get(url, {name: value})
     assert response.status_code == 400, (url, response.status_code)
     assert name in response.json()["fields"] if "fields" in response.json() else name in str(response.json())
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_an_unknown_api_url_answers_the_json_error_shape_with_debug_on_or_off(settings, debug, client):
+    """make run has DEBUG on: Django's HTML debug 404 reached API clients (the fuzz run on make run's settings)."""
+    settings.DEBUG = debug
+    response = client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
+    assert client.get("/no-such-page/").status_code == 404  # pages keep HTML
