@@ -16,6 +16,7 @@ from .enums import (
     Council,
     FacilityStatus,
     FacilityType,
+    InvitationStatus,
     MembershipRole,
     NurseCadre,
     Ownership,
@@ -223,6 +224,49 @@ class FacilityMembership(BaseModel):
 
     def __str__(self):
         return f"{self.user} @ {self.facility} ({self.role})"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        """Invitations still open: pending and not past their expiry."""
+        return self.filter(status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+
+
+class Invitation(BaseModel):
+    """An invitation to a facility's team, sent by SMS to a mobile: no account gets a role until the invitee
+    accepts it through the link (only its hash is kept here; the token travels in the SMS alone)."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=MembershipRole.choices)
+    mobile = models.CharField(max_length=10, validators=[mobile_validator])
+    name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    expires_at = models.DateTimeField()
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # A new invitation to the same mobile replaces the pending one (invitation_create expires it first).
+            models.UniqueConstraint(
+                fields=["facility", "mobile"],
+                condition=Q(status="pending"),
+                name="invitation_one_pending_per_mobile",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "accepted", "declined", "expired"]), name="invitation_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.role} @ {self.facility} ({self.status})"
 
 
 class CounterQuerySet(models.QuerySet):

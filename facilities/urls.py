@@ -44,6 +44,7 @@ urlpatterns = [
     path("<uuid:uuid>/status/", views.change_status, name="change_status"),
     path("<uuid:uuid>/counters/", views.counter_add, name="counter_add"),
     path("<uuid:uuid>/counters/<str:code>/toggle/", views.counter_toggle, name="counter_toggle"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("<uuid:uuid>/team/", views.team_invite, name="team_invite"),
     path("<uuid:uuid>/team/<uuid:member>/remove/", views.team_remove, name="team_remove"),
     path(

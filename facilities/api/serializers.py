@@ -128,9 +128,40 @@ class MembershipSerializer(serializers.Serializer):
 
 class InviteSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=[("admin", "admin"), ("staff", "staff")])
-    mobile = serializers.CharField(required=False, allow_blank=True, default="", max_length=10)
+    mobile = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10, help_text="Where the invitation SMS goes."
+    )
     email = serializers.CharField(required=False, allow_blank=True, default="", max_length=254)
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
+
+
+class InvitationSerializer(serializers.Serializer):
+    """The same shape for every mobile: whether it has an account is not said."""
+
+    uuid = serializers.UUIDField()
+    role = serializers.CharField()
+    mobile = serializers.SerializerMethodField(help_text="Masked, e.g. 98xxxxxx10.")
+    status = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+    def get_mobile(self, invitation) -> str:
+        from core.sms import mask_mobile
+
+        return mask_mobile(invitation.mobile)
+
+
+class InvitationAnswerSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=100, help_text="The token of the invitation link sent by SMS.")
+    decision = serializers.ChoiceField(choices=[("accept", "accept"), ("decline", "decline")])
+
+
+class InvitationAnsweredSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    facility = serializers.CharField(allow_null=True)
+    role = serializers.CharField(allow_null=True)
+    password_set_url = serializers.CharField(
+        allow_null=True, help_text="A new staff account chooses its password here (one-time link)."
+    )
 
 
 # --- Professionals --------------------------------------------------------------------------

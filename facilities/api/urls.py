@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("facilities/<uuid:uuid>/team/", views.TeamView.as_view(), name="api-facility-team"),
     path("facilities/<uuid:uuid>/team/<uuid:member>/", views.TeamMemberView.as_view(), name="api-facility-member"),
+    path("facilities/invitations/answer/", views.InvitationAnswerView.as_view(), name="api-invitation-answer"),
     path("professionals/", professionals.ProfessionalListCreateView.as_view(), name="api-professionals"),
     path("professionals/<uuid:uuid>/", professionals.ProfessionalDetailView.as_view(), name="api-professional"),
     path(

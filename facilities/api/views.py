@@ -3,10 +3,12 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.schema import errors
+from core.services import password_set_link
 from facilities import selectors, services
 from facilities.enums import FacilityStatus, FacilityType
 from facilities.models import Counter, Facility, FacilityMembership
@@ -19,6 +21,9 @@ from .serializers import (
     DuplicateSerializer,
     FacilityInSerializer,
     FacilityOutSerializer,
+    InvitationAnsweredSerializer,
+    InvitationAnswerSerializer,
+    InvitationSerializer,
     InviteSerializer,
     MembershipSerializer,
     StatusChangeSerializer,
@@ -183,16 +188,48 @@ class TeamView(APIView):
         return Response(MembershipSerializer(selectors.facility_team(facility=facility), many=True).data)
 
     @extend_schema(
-        summary="Add a person to the team by mobile or email (facility admin)",
+        summary="Invite a person to the team by mobile (facility admin)",
+        description="Sends an SMS with a link to accept or decline; the answer is the same for every mobile, and "
+        "nobody joins the team (no account gets a role) until the invitee accepts. 409 `already_member` when "
+        "someone in this team already has the mobile.",
         request=InviteSerializer,
-        responses={201: MembershipSerializer, **errors(409)},
+        responses={201: InvitationSerializer, **errors(409)},
         tags=TAGS,
     )
     def post(self, request, uuid):
         facility = visible_facility(request, uuid)
         data = validated(InviteSerializer, request.data)
-        membership = services.membership_invite(actor=request.user, facility=facility, **data, request=request)
-        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+        invitation = services.invitation_send(actor=request.user, facility=facility, **data, request=request)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class InvitationAnswerView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Accept or decline a team invitation (the invitee, with the token of the SMS link)",
+        description="When the invited mobile has a staff account, accepting needs that account signed in (403 "
+        "otherwise); else a new staff account is made and `password_set_url` is where it chooses its password. "
+        "A citizen's account is never given a staff role. 404 for a link that is unknown, used or expired.",
+        request=InvitationAnswerSerializer,
+        responses={200: InvitationAnsweredSerializer, **errors(403, 404)},
+        tags=TAGS,
+    )
+    def post(self, request):
+        data = validated(InvitationAnswerSerializer, request.data)
+        if data["decision"] == "decline":
+            services.invitation_decline(token=data["token"], request=request)
+            return Response({"status": "declined", "facility": None, "role": None, "password_set_url": None})
+        user = request.user if request.user.is_authenticated else None
+        membership, created = services.invitation_accept(token=data["token"], user=user, request=request)
+        return Response(
+            {
+                "status": "accepted",
+                "facility": membership.facility.name,
+                "role": membership.role,
+                "password_set_url": password_set_link(membership.user) if created else None,
+            }
+        )
 
 
 class TeamMemberView(APIView):

@@ -9,7 +9,11 @@ from .facility import (  # noqa: F401 - the package's public services
     facility_submit,
     facility_update,
     facility_verify,
-    membership_invite,
+    invitation_accept,
+    invitation_decline,
+    invitation_for_token,
+    invitation_send,
+    invitation_team_account,
     membership_remove,
 )
 from .professional import (  # noqa: F401 - the package's public services

@@ -1,24 +1,28 @@
 """Writes of the facility registry. Each checks the actor's role and the facility's state, and is audited."""
 
+import hashlib
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import access
 from core.enums import Role
-from core.exceptions import Conflict, DomainError, NotAllowed
+from core.exceptions import Conflict, DomainError, NotAllowed, NotFound
 from core.models import User
-from core.services import audit_record, password_set_link
-from core.sms import send_on_commit
+from core.services import audit_record
+from core.sms import mask_mobile, send_on_commit
 
 from ..counting import facility_district_counted, facility_status_counted
-from ..enums import FacilityStatus, MembershipRole, VerifyDecision
+from ..enums import FacilityStatus, InvitationStatus, MembershipRole, VerifyDecision
 from ..fields import FACILITY_FIELDS, FACILITY_REQUIRED_FOR_SUBMISSION
-from ..models import Counter, Facility, FacilityMembership, mobile_validator
+from ..models import Counter, Facility, FacilityMembership, Invitation, mobile_validator
 from ..selectors import facility_duplicates
 from .registry import decision_reason, model_update, validation_error
 
@@ -252,47 +256,38 @@ def counter_update(*, actor, counter: Counter, name: str | None = None, active: 
 TEAM_ROLES = {MembershipRole.ADMIN: Role.FACILITY_ADMIN, MembershipRole.STAFF: Role.FACILITY_STAFF}
 
 
-def _find_or_create_person(*, mobile: str, email: str, name: str, role: str):
-    """The portal user with this mobile (or else email); a new one, without a password yet, if none."""
-    person = None
-    if mobile:
-        person = User.objects.filter(mobile=mobile).order_by("id").first()
-    if person is None and email:
-        person = User.objects.filter(email__iexact=email).order_by("id").first()
-    if person is not None:
-        return person, False
-    first, _sep, last = (name or "").strip().partition(" ")
-    username = f"m{mobile}" if mobile else email.lower()
-    if User.objects.filter(username=username).exists():
-        username = f"{username}-{secrets.token_hex(3)}"
-    person = User(
-        username=username, mobile=mobile, email=email, first_name=first[:150], last_name=last[:150], role=role
-    )
-    person.set_unusable_password()  # they choose one through the link in their invitation SMS
-    person.save()
-    return person, True
+TEAM_ACCOUNT_ROLES = (Role.FACILITY_ADMIN, Role.FACILITY_STAFF, Role.DOCTOR)
+INVITATION_TTL = timedelta(days=7)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(str(token).encode()).hexdigest()
+
+
+def invitation_link(token: str) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse("facilities:invitation", args=[token])
 
 
 @transaction.atomic
-def membership_invite(
+def invitation_send(
     *, actor, facility: Facility, role: str, mobile: str = "", email: str = "", name: str = "", request=None
-) -> FacilityMembership:
-    """Add a person (found or created by mobile or email) to the facility's team as admin or staff.
+) -> Invitation:
+    """Invite a person to the facility's team as admin or staff: an Invitation and an SMS with its link.
 
-    Officials and citizens cannot be added. Sends an SMS to the mobile after the commit.
+    The answer is the same for every mobile (an account or not, a citizen's, an official's): nothing here says who
+    has an account, and no account gets a role until the invitee accepts (invitation_accept). A pending invitation
+    to the same mobile is replaced. Audits `facility.team_invite` (the mobile masked); the SMS goes after the commit.
+    Queries: the facility's membership check, the expiry of an older invitation, one insert.
     """
     _require(actor, "manage_team", facility, _("Only an admin of this facility may manage its team."))
     if role not in TEAM_ROLES:
         raise DomainError(_("Choose admin or staff."), fields={"role": [_("Choose admin or staff.")]})
     mobile, email = (mobile or "").strip(), (email or "").strip()
     errors = {}
-    if not mobile and not email:
-        errors["mobile"] = [_("Give a mobile number or an email address.")]
     try:
-        if mobile:
-            mobile_validator(mobile)
+        mobile_validator(mobile)
     except ValidationError as error:
-        errors["mobile"] = error.messages
+        errors["mobile"] = error.messages if mobile else [_("Give the person's mobile number.")]
     try:
         if email:
             validate_email(email)
@@ -300,38 +295,119 @@ def membership_invite(
         errors["email"] = [_("Enter a valid email address.")]
     if errors:
         raise DomainError(_("Some fields are not valid."), fields=errors)
-    person, created = _find_or_create_person(mobile=mobile, email=email, name=name, role=TEAM_ROLES[role])
-    if created and not person.mobile:
-        # The sign-in link travels by SMS; without a mobile a new person could never sign in.
-        raise DomainError(
-            _("A new team member needs a mobile number: their link to choose a password is sent by SMS."),
-            fields={"mobile": [_("Give the person's mobile number.")]},
-        )
-    if person.role not in (Role.FACILITY_ADMIN, Role.FACILITY_STAFF, Role.DOCTOR):
-        raise Conflict(_("This person has an account that cannot join a facility team."), code="wrong_account")
-    if FacilityMembership.objects.filter(facility=facility, user=person).exists():
+    # The admin sees the team already, so saying that someone in it has this mobile tells them nothing new.
+    if FacilityMembership.objects.filter(facility=facility, user__mobile=mobile).exists():
         raise Conflict(_("This person is already in the team."), code="already_member")
-    membership = FacilityMembership.objects.create(facility=facility, user=person, role=role)
+    Invitation.objects.filter(facility=facility, mobile=mobile, status=InvitationStatus.PENDING).update(
+        status=InvitationStatus.EXPIRED, updated_at=timezone.now()
+    )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        facility=facility,
+        role=role,
+        mobile=mobile,
+        email=email,
+        name=(name or "").strip()[:150],
+        token_hash=_token_hash(token),
+        expires_at=timezone.now() + INVITATION_TTL,
+        invited_by=actor,
+    )
     audit_record(
         actor=actor,
-        action="facility.team_add",
+        action="facility.team_invite",
         target=facility,
-        details={"user": str(person.uuid), "role": role, "new_account": created},
+        details={"invitation": str(invitation.uuid), "role": role, "mobile": mask_mobile(mobile)},
         request=request,
     )
-    if created:
-        text = _(
-            "You were added to %(facility)s on the ABDM State Portal. Your username is %(username)s. "
-            "Choose your password here: %(link)s"
-        ) % {"facility": facility.name, "username": person.username, "link": password_set_link(person)}
-        send_on_commit(to=person.mobile, text=text)
-    elif person.mobile:
-        text = _("You were added to %(facility)s on the ABDM State Portal. Sign in with username %(username)s.") % {
-            "facility": facility.name,
-            "username": person.username,
-        }
-        send_on_commit(to=person.mobile, text=text)
-    return membership
+    text = _(
+        "%(facility)s invites you to its team on the ABDM State Portal. To accept or decline, open (valid 7 days): "
+        "%(link)s"
+    ) % {"facility": facility.name, "link": invitation_link(token)}
+    send_on_commit(to=mobile, text=text)
+    return invitation
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The open invitation this link's token names (None when unknown, used, declined or expired). One query."""
+    return Invitation.objects.pending().select_related("facility").filter(token_hash=_token_hash(token)).first()
+
+
+def invitation_team_account(invitation: Invitation):
+    """The invitee's team account (admin, staff or doctor) on the invited mobile, or None. One query."""
+    return User.objects.filter(mobile=invitation.mobile, role__in=TEAM_ACCOUNT_ROLES).order_by("id").first()
+
+
+def _locked_open(token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.pending().select_for_update(of=("self",)).filter(token_hash=_token_hash(token)).first()
+    )
+    if invitation is None:
+        raise NotFound(_("This invitation is no longer valid. Ask the facility to invite you again."))
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user=None, request=None) -> tuple[FacilityMembership, bool]:
+    """The invitee accepts: (membership, new_account).
+
+    The link in the SMS proves the mobile. When the mobile has a team account, only that account, signed in, may
+    accept (`user`); otherwise a new staff account is made for the mobile, without a password: the caller sends
+    the invitee to core's password-set page. A citizen's (or an official's) account is never given a team role:
+    a citizen who also works at a hospital gets a separate staff account on the same mobile, with its own username
+    and password, so the staff sign-in never opens their own health records and the other way round.
+    Audits `facility.team_add`. Raises NotFound (invalid link), NotAllowed (signed in as someone else).
+    """
+    invitation = _locked_open(token)
+    facility = invitation.facility
+    person, created = invitation_team_account(invitation), False
+    if person is not None:
+        if user is None or user.pk != person.pk:
+            raise NotAllowed(_("Sign in with your staff account on the invited mobile number to accept."))
+    else:
+        first, _sep, last = invitation.name.partition(" ")
+        username = f"m{invitation.mobile}"
+        if User.objects.filter(username=username).exists():  # e.g. the citizen account on this mobile
+            username = f"{username}-{secrets.token_hex(3)}"
+        person = User(
+            username=username,
+            mobile=invitation.mobile,
+            email=invitation.email,
+            first_name=first[:150],
+            last_name=last[:150],
+            role=TEAM_ROLES[invitation.role],
+        )
+        person.set_unusable_password()  # chosen next, on core's password-set page
+        person.save()
+        created = True
+    membership, _new = FacilityMembership.objects.get_or_create(
+        facility=facility, user=person, defaults={"role": invitation.role}
+    )
+    invitation.status, invitation.decided_at, invitation.accepted_by = InvitationStatus.ACCEPTED, timezone.now(), person
+    invitation.save(update_fields=["status", "decided_at", "accepted_by", "updated_at"])
+    audit_record(
+        actor=person,
+        action="facility.team_add",
+        target=facility,
+        details={"user": str(person.uuid), "role": invitation.role, "new_account": created},
+        request=request,
+    )
+    return membership, created
+
+
+@transaction.atomic
+def invitation_decline(*, token: str, request=None) -> Invitation:
+    """The invitee declines (whoever holds the link: the SMS went to their mobile); no account is touched."""
+    invitation = _locked_open(token)
+    invitation.status, invitation.decided_at = InvitationStatus.DECLINED, timezone.now()
+    invitation.save(update_fields=["status", "decided_at", "updated_at"])
+    audit_record(
+        actor=None,
+        action="facility.team_decline",
+        target=invitation.facility,
+        details={"invitation": str(invitation.uuid)},
+        request=request,
+    )
+    return invitation
 
 
 @transaction.atomic

@@ -3,7 +3,8 @@
 import pytest
 
 from core.enums import Role
-from core.models import AuditEvent, User
+from core.models import User
+from core.tests.factories import UserFactory
 from facilities.enums import MembershipRole
 from facilities.models import FacilityMembership
 
@@ -12,30 +13,6 @@ pytestmark = pytest.mark.django_db
 
 def team_url(facility, suffix=""):
     return f"/api/v1/facilities/{facility.uuid}/team/{suffix}"
-
-
-def test_admin_invites_a_new_person_by_mobile(people, api_as, sms_outbox, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = api_as(people["admin"]).post(
-            team_url(people["home"]), {"role": "staff", "mobile": "9898012345", "name": "Rina Shah"}, format="json"
-        )
-    assert response.status_code == 201, response.json()
-    person = User.objects.get(mobile="9898012345")
-    assert person.role == Role.FACILITY_STAFF and not person.has_usable_password()
-    assert person.get_full_name() == "Rina Shah"
-    assert FacilityMembership.objects.get(user=person).facility == people["home"]
-    assert len(sms_outbox) == 1 and people["home"].name in sms_outbox[0]["text"]
-    assert AuditEvent.objects.filter(action="facility.team_add").exists()
-
-
-def test_admin_adds_an_existing_staff_user_by_email_as_admin(people, api_as):
-    people["other_staff"].email = "nurse@example.org"
-    people["other_staff"].save()
-    response = api_as(people["admin"]).post(
-        team_url(people["home"]), {"role": "admin", "email": "NURSE@example.org"}, format="json"
-    )
-    assert response.status_code == 201
-    assert FacilityMembership.objects.get(user=people["other_staff"], facility=people["home"]).role == "admin"
 
 
 @pytest.mark.parametrize(
@@ -51,13 +28,6 @@ def test_invite_validates_input(people, api_as, payload, field):
     response = api_as(people["admin"]).post(team_url(people["home"]), payload, format="json")
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
-
-
-def test_officials_cannot_join_a_team(people, api_as):
-    people["officer"].mobile = "9000000001"
-    people["officer"].save()
-    response = api_as(people["admin"]).post(team_url(people["home"]), {"role": "staff", "mobile": "9000000001"})
-    assert response.status_code == 409
 
 
 def test_adding_a_member_twice_is_a_conflict(people, api_as):
@@ -105,18 +75,22 @@ def test_staff_act_only_for_their_facilities(people):
     assert not access.can(people["staff"], "change", people["home"])  # staff do not edit the registry entry
 
 
-def test_team_page_invite_and_remove(client, people):
+def test_team_page_invite_and_remove(client, people, sms_outbox, django_capture_on_commit_callbacks):
     client.force_login(people["admin"])
     page = client.get(f"/facilities/{people['home'].uuid}/").content.decode()
     assert "Add a person by mobile or email" in page
-    response = client.post(
-        f"/facilities/{people['home'].uuid}/team/", {"name": "Rina Shah", "mobile": "9898012345", "role": "staff"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/facilities/{people['home'].uuid}/team/", {"name": "Rina Shah", "mobile": "9898012345", "role": "staff"}
+        )
     assert response.status_code == 302
-    membership = FacilityMembership.objects.get(user__mobile="9898012345")
-    assert membership.role == MembershipRole.STAFF
+    assert not FacilityMembership.objects.filter(user__mobile="9898012345").exists()  # not before they accept
+    assert "98xxxxxx45" in client.get(response.url).content.decode()
     bad = client.post(f"/facilities/{people['home'].uuid}/team/", {"mobile": "123", "role": "staff"})
     assert bad.status_code == 400 and "10-digit mobile" in bad.content.decode()
+    membership = FacilityMembership.objects.create(
+        facility=people["home"], user=UserFactory(role=Role.FACILITY_STAFF), role=MembershipRole.STAFF
+    )
     removed = client.post(f"/facilities/{people['home'].uuid}/team/{membership.uuid}/remove/")
     assert removed.status_code == 302 and not FacilityMembership.objects.filter(pk=membership.pk).exists()
     client.force_login(people["staff"])
@@ -124,28 +98,6 @@ def test_team_page_invite_and_remove(client, people):
     assert "Add a person by mobile or email" not in page
     other = FacilityMembership.objects.get(user=people["admin"])
     assert client.post(f"/facilities/{people['home'].uuid}/team/{other.uuid}/remove/").status_code == 403
-
-
-def test_a_new_member_sets_a_password_from_the_sms_link_and_signs_in(
-    people, api_as, client, sms_outbox, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        api_as(people["admin"]).post(team_url(people["home"]), {"role": "staff", "mobile": "9898012399"}, format="json")
-    person = User.objects.get(mobile="9898012399")
-    link = next(word for word in sms_outbox[-1]["text"].split() if "/accounts/set-password/" in word)
-    path = link.split("127.0.0.1:8000", 1)[1]
-    form_page = client.get(path, follow=True)  # Django swaps the token for a session key, then shows the form
-    assert form_page.status_code == 200 and person.username in form_page.content.decode()
-    set_url = form_page.redirect_chain[-1][0]
-    weak = client.post(set_url, {"new_password1": "12345678901", "new_password2": "12345678901"})
-    assert weak.status_code == 200 and "field-error" in weak.content.decode()  # numeric: refused, nothing saved
-    done = client.post(set_url, {"new_password1": "kesar-mango-2026", "new_password2": "kesar-mango-2026"})
-    assert done.status_code == 302
-    assert client.login(username=person.username, password="kesar-mango-2026")
-    client.logout()
-    again = client.get(path, follow=True)
-    assert "expired or was already used" in again.content.decode()
-    assert AuditEvent.objects.filter(action="auth.password_set", actor=person).exists()
 
 
 def test_a_new_member_needs_a_mobile_for_the_link(people, api_as):

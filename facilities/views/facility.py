@@ -1,6 +1,7 @@
 """Pages of the facility registry: the registration wizard, the manager's facility page, the officers' queue."""
 
 from functools import partial, wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,10 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core import access
 from core.exceptions import DomainError
+from core.services import password_set_link
+from core.sms import mask_mobile
 
 from .. import posters, selectors, services
 from ..enums import FacilityStatus, VerifyDecision
@@ -303,9 +307,47 @@ def counter_poster(request, uuid, code, fmt):
 
 @_form_on_page(InviteForm, "invite_form")
 def team_invite(request, facility, data):
-    membership = services.membership_invite(actor=request.user, facility=facility, **data, request=request)
-    messages.success(request, _("%(name)s was added to the team.") % {"name": membership.user})
+    invitation = services.invitation_send(actor=request.user, facility=facility, **data, request=request)
+    # The same words for every mobile: the page never says whether the number has an account.
+    messages.success(
+        request,
+        _("An invitation was sent to %(mobile)s. They join the team when they accept it.")
+        % {"mobile": mask_mobile(invitation.mobile)},
+    )
     return redirect(reverse("facilities:detail", args=[facility.uuid]) + "#team-heading")
+
+
+@never_cache
+def invitation(request, token):
+    """The link of an invitation SMS: the invitee sees the facility and the role, and accepts or declines.
+
+    A mobile with a staff account accepts signed in to it; otherwise accepting makes a staff account and goes on to
+    core's password-set page. A citizen's account is never turned into staff (services.invitation_accept).
+    """
+    invite = services.invitation_for_token(token)
+    if invite is None:
+        return render(request, "facilities/invitation.html", {"invitation": None}, status=404)
+    if request.method == "POST" and request.POST.get("decision") == "decline":
+        services.invitation_decline(token=token, request=request)
+        messages.success(request, _("You declined the invitation."))
+        return redirect("core:home")
+    account = services.invitation_team_account(invite)
+    signed_in_as_invitee = account is not None and request.user.is_authenticated and request.user.pk == account.pk
+    accepting = request.method == "POST" and request.POST.get("decision") == "accept"
+    if accepting and (account is None or signed_in_as_invitee):
+        membership, created = services.invitation_accept(
+            token=token, user=request.user if signed_in_as_invitee else None, request=request
+        )
+        if created:
+            return redirect(password_set_link(membership.user))
+        messages.success(request, _("You joined the team of %(facility)s.") % {"facility": invite.facility.name})
+        return redirect("facilities:detail", invite.facility.uuid)
+    context = {
+        "invitation": invite,
+        "needs_sign_in": account is not None and not signed_in_as_invitee,
+        "login_url": f"{reverse('core:login')}?{urlencode({'next': request.path})}",
+    }
+    return render(request, "facilities/invitation.html", context)
 
 
 @login_required
