@@ -21,6 +21,7 @@ from facilities.models import Facility
 
 from ..enums import LinkingJobStatus, LinkingReviewStatus
 from ..models import CareContext, HealthRecord, LinkingJob, LinkingReview
+from ..services.link_requests import refuse_records_of_another_person
 from . import files
 
 
@@ -126,6 +127,7 @@ def review_decide(*, actor, review_uuid, account_id: int | None, request=None) -
         account = AbhaAccount.objects.active().filter(pk=account_id).first()
         if account is None:
             raise Conflict(_("This ABHA is no longer active."), code="abha_inactive")
+        refuse_records_of_another_person([review.care_context_id], account)
         linked = CareContext.objects.filter(pk=review.care_context_id, patient__isnull=True).update(patient=account)
         if not linked:
             raise Conflict(_("This visit was linked meanwhile."), code="already_linked")

@@ -18,6 +18,7 @@ from core.sms import send_on_commit
 from facilities.models import Facility
 
 from ..enums import LinkMatch, LinkStatus
+from ..fhir import bundle_patient_errors
 from ..models import CareContext, HealthRecord, LinkRequest
 
 LINK_OTP_MINUTES = 10
@@ -98,9 +99,20 @@ def link_start(*, actor, facility: Facility, care_context_uuids: list, request=N
     return link
 
 
+def refuse_records_of_another_person(care_context_ids, account: AbhaAccount) -> None:
+    """Raise Conflict when a record of these visits carries a bundle whose Patient names another ABHA number or
+    address than `account`'s: a visit kept by demographics and linked later is checked like one filed directly."""
+    bundles = HealthRecord.objects.filter(care_context_id__in=care_context_ids).values_list("bundle", flat=True)
+    for bundle in bundles.iterator(chunk_size=200):
+        if bundle and bundle_patient_errors(bundle, account):
+            message = _("The bundle's patient has an ABHA number or address of another person than this row's.")
+            raise Conflict(message, code="bundle_other_patient")
+
+
 def _link(link: LinkRequest) -> int:
     """Give the claimed visits and their records to the patient; only visits still unlinked (race-safe)."""
     ids = list(link.care_contexts.values_list("pk", flat=True))
+    refuse_records_of_another_person(ids, link.patient)
     linked = CareContext.objects.filter(pk__in=ids, patient__isnull=True).update(patient=link.patient)
     if linked != len(ids):
         raise Conflict(_("Some of these visits were linked to someone else meanwhile."), code="already_linked")

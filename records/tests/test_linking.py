@@ -179,3 +179,27 @@ def test_an_sms_gateway_down_after_commit_still_answers_201_and_keeps_the_link_r
     assert response.status_code == 201 and response.json()["status"] == "otp_sent"
     assert LinkRequest.objects.filter(uuid=response.json()["uuid"]).exists()
     assert [retry["to"] for retry in retries] == [world.patient.mobile]
+
+
+def test_a_visit_whose_bundle_names_another_abha_is_never_linked_to_the_claimant(
+    world, api_as, sms_outbox, django_capture_on_commit_callbacks
+):
+    """Kept by demographics (name, mobile, gender and year all the claimant's), but its bundle's Patient carries
+    someone else's ABHA number: the later link is checked like a record filed directly, and refused."""
+    from abha.tests.factories import AbhaAccountFactory
+
+    someone_else = AbhaAccountFactory()
+    visit = _old_visit(api_as, world, "OLD-X", world.patient.full_name)
+    HealthRecord.objects.filter(care_context=visit).update(
+        bundle=bundle_for(HiType.PRESCRIPTION, key="OLD-X", patient=someone_else)
+    )
+    response = _start(api_as, world, [visit], django_capture_on_commit_callbacks)
+    assert response.status_code == 201, response.json()
+    link = response.json()["uuid"]
+    confirm = api_as(world.citizen).post(
+        f"/api/v1/records/links/{link}/confirm/", {"otp": _otp(sms_outbox)}, format="json"
+    )
+    assert confirm.status_code == 409 and confirm.json()["error"]["code"] == "bundle_other_patient"
+    visit.refresh_from_db()
+    assert visit.patient_id is None
+    assert not HealthRecord.objects.filter(care_context=visit, patient__isnull=False).exists()
