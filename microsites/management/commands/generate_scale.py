@@ -411,6 +411,7 @@ class Command(BaseCommand):
                         patient_abha=abha_number_display(patient[1]),
                         patient_name=f"{patient[2]} {patient[3]}",
                         custodian=custodians[facility[0]],
+                        facility_id=facility[2],
                     )
                     record_rows.append(
                         {
