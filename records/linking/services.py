@@ -11,8 +11,6 @@ from django.utils.translation import gettext as _
 
 from abha.models import AbhaAccount
 from core import access
-from core.counters import count_add
-from core.enums import CountMetric
 from core.exceptions import Conflict, DomainError, NotAllowed, NotFound
 from core.outage import enqueue_on_commit
 from core.services import audit_record
@@ -20,8 +18,8 @@ from facilities.enums import FacilityStatus
 from facilities.models import Facility
 
 from ..enums import LinkingJobStatus, LinkingReviewStatus
-from ..models import CareContext, HealthRecord, LinkingJob, LinkingReview
-from ..services.link_requests import refuse_records_of_another_person
+from ..models import LinkingJob, LinkingReview
+from ..services.link_requests import visits_link
 from . import files
 
 
@@ -127,20 +125,7 @@ def review_decide(*, actor, review_uuid, account_id: int | None, request=None) -
         account = AbhaAccount.objects.active().filter(pk=account_id).first()
         if account is None:
             raise Conflict(_("This ABHA is no longer active."), code="abha_inactive")
-        refuse_records_of_another_person([review.care_context_id], account)
-        linked = CareContext.objects.filter(pk=review.care_context_id, patient__isnull=True).update(patient=account)
-        if not linked:
-            raise Conflict(_("This visit was linked meanwhile."), code="already_linked")
-        records = HealthRecord.objects.filter(care_context_id=review.care_context_id, patient__isnull=True)
-        first_versions = records.filter(version=1).count()
-        records.update(patient=account)
-        if first_versions:
-            count_add(
-                metric=CountMetric.RECORDS_LINKED,
-                district_lgd=review.facility.district_id,
-                facility_key=review.facility_id,
-                delta=first_versions,
-            )
+        visits_link(care_context_ids=[review.care_context_id], account=account, facility=review.facility)
         review.status, review.linked_to = LinkingReviewStatus.LINKED, account
     else:
         review.status = LinkingReviewStatus.REJECTED

@@ -109,24 +109,31 @@ def refuse_records_of_another_person(care_context_ids, account: AbhaAccount) -> 
             raise Conflict(message, code="bundle_other_patient")
 
 
-def _link(link: LinkRequest) -> int:
-    """Give the claimed visits and their records to the patient; only visits still unlinked (race-safe)."""
-    ids = list(link.care_contexts.values_list("pk", flat=True))
-    refuse_records_of_another_person(ids, link.patient)
-    linked = CareContext.objects.filter(pk__in=ids, patient__isnull=True).update(patient=link.patient)
-    if linked != len(ids):
+def visits_link(*, care_context_ids: list[int], account: AbhaAccount, facility: Facility) -> int:
+    """Give visits kept unlinked at `facility`, and their records, to `account`: the citizen's claim and the
+    facility's review of a linking row both end here. Refused when a record's bundle names another person or a
+    visit was linked to someone meanwhile (race-safe: only visits still unlinked move); counts the records."""
+    refuse_records_of_another_person(care_context_ids, account)
+    linked = CareContext.objects.filter(pk__in=care_context_ids, patient__isnull=True).update(patient=account)
+    if linked != len(care_context_ids):
         raise Conflict(_("Some of these visits were linked to someone else meanwhile."), code="already_linked")
-    newly_linked = HealthRecord.objects.filter(care_context_id__in=ids, patient__isnull=True)
+    newly_linked = HealthRecord.objects.filter(care_context_id__in=care_context_ids, patient__isnull=True)
     first_versions = newly_linked.filter(version=1).count()
-    newly_linked.update(patient=link.patient)
+    newly_linked.update(patient=account)
     if first_versions:
         count_add(
             metric=CountMetric.RECORDS_LINKED,
-            district_lgd=link.facility.district_id,
-            facility_key=link.facility_id,
+            district_lgd=facility.district_id,
+            facility_key=facility.pk,
             delta=first_versions,
         )
     return linked
+
+
+def _link(link: LinkRequest) -> int:
+    """Give the claimed visits and their records to the patient."""
+    ids = list(link.care_contexts.values_list("pk", flat=True))
+    return visits_link(care_context_ids=ids, account=link.patient, facility=link.facility)
 
 
 @transaction.atomic
