@@ -56,11 +56,25 @@ class ConsentArtefactAdmin(ReadOnlyScopedAdmin):
 class BreakGlassGrantAdmin(ReadOnlyScopedAdmin):
     """State officials review every emergency access: who, where, whose records, why."""
 
-    list_display = ["created_at", "doctor", "facility", "patient", "reason", "expires_at", "reviewed_by", "reviewed_at"]
+    list_display = [
+        "created_at",
+        "needs_review",
+        "doctor",
+        "facility",
+        "patient",
+        "reason",
+        "expires_at",
+        "reviewed_by",
+        "reviewed_at",
+    ]
     list_filter = [("reviewed_at", admin.EmptyFieldListFilter), "facility"]
     search_fields = ["reason"]
     date_hierarchy = "created_at"
     actions = ["mark_reviewed"]
+
+    @admin.display(description=gettext_lazy("Needs review"), boolean=True, ordering="reviewed_at")
+    def needs_review(self, grant):
+        return grant.needs_review
 
     @admin.action(description=gettext_lazy("Mark as reviewed"))
     def mark_reviewed(self, request, queryset):

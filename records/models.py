@@ -278,6 +278,12 @@ class BreakGlassGrant(BaseModel):
     def is_active(self) -> bool:
         return self.expires_at > timezone.now()
 
+    @property
+    def needs_review(self) -> bool:
+        """Every emergency access is flagged for review from the moment it is opened until a state official marks
+        it (`btg_review` sets reviewed_by and reviewed_at)."""
+        return self.reviewed_at is None
+
 
 class Notification(BaseModel):
     """An in-app message to the requester about a consent change (rendered in the reader's language)."""

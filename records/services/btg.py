@@ -1,6 +1,7 @@
 """Break the glass: a doctor's emergency access, its audited reads, and the state's review."""
 
 import datetime as dt
+import re
 
 from django.conf import settings
 from django.db import transaction
@@ -8,37 +9,75 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from abha.selectors import account_by_identifier
-from core import access
-from core.exceptions import DomainError, NotAllowed, NotFound
+from core import access, ratelimit
+from core.exceptions import DomainError, NotAllowed, NotFound, Throttled
 from core.services import audit_record
 from facilities.models import Facility
 
 from .. import selectors
 from ..enums import AccessBasis
 from ..models import BreakGlassGrant
-from .common import ConsentInactive, RecordRead, _audit_read, doctor_facility
+from .common import ConsentInactive, RecordRead, _audit_read, doctor_facility, doctor_still_acts_for
+
+# A reason the state can review: a sentence, not a token. At least this many characters (spaces collapsed), three
+# different words and six different characters, so "aaaaaaaaaaaaaaaaaaaa" or "test test test test" is refused.
+BTG_REASON_MIN_CHARS = 20
+BTG_REASON_MIN_WORDS = 3
+BTG_REASON_MIN_DISTINCT_CHARS = 6
+
+
+def btg_reason_problem(reason: str) -> str | None:
+    """Why `reason` is not enough to justify emergency access, or None when it is."""
+    reason = " ".join(str(reason or "").split())
+    words = {word.casefold() for word in re.findall(r"\w+", reason)}
+    characters = {char.casefold() for char in reason if not char.isspace()}
+    if (
+        len(reason) < BTG_REASON_MIN_CHARS
+        or len(words) < BTG_REASON_MIN_WORDS
+        or len(characters) < BTG_REASON_MIN_DISTINCT_CHARS
+    ):
+        return _(
+            "Describe the emergency in a sentence the state can review: at least %(count)s characters and "
+            "%(words)s different words."
+        ) % {"count": BTG_REASON_MIN_CHARS, "words": BTG_REASON_MIN_WORDS}
+    return None
+
+
+def _btg_throttle(actor) -> None:
+    """Counts one emergency access of this doctor; Throttled (429 with Retry-After) past BTG_RATE in the window.
+
+    A cache outage raises (503): the limit stays closed, like the OTP limits."""
+    limit, seconds = ratelimit.parse_rate(settings.BTG_RATE)
+    if ratelimit.hit(f"records:btg:doctor:{actor.pk}", seconds=seconds) > limit:
+        raise Throttled(
+            _("You have used emergency access too often. Ask the patient for consent, or wait and try again."),
+            retry_after=ratelimit.retry_after(seconds=seconds),
+        )
 
 
 @transaction.atomic
 def btg_grant(
     *, actor, patient_identifier: str, reason: str, facility: Facility | None = None, request=None
 ) -> BreakGlassGrant:
-    """Emergency access for a doctor, for BTG_ACCESS_MINUTES, with a mandatory reason.
+    """Emergency access for a doctor of a verified facility, for BTG_ACCESS_MINUTES, with a substantial reason.
 
-    Audited on the patient (so it shows in their access log, flagged) and listed for review.
+    Rate-limited per doctor (BTG_RATE; every attempt with a good reason counts, so the form is no way to test
+    which ABHAs exist either). Audited on the patient (so it shows in their access log, flagged), and the grant
+    needs review: state officials list and mark it (`needs_review` until `btg_review`).
     """
     if actor.role != "doctor":
         raise NotAllowed(_("Only doctors can use emergency access."))
     facility = doctor_facility(actor, facility)
-    reason = (reason or "").strip()
-    errors = {}
-    if len(reason) < 10:
-        errors["reason"] = [_("Explain the emergency (at least 10 characters).")]
+    reason = " ".join(str(reason or "").split())
+    problem = btg_reason_problem(reason)
+    if problem:
+        raise DomainError(_("Some fields are not valid."), fields={"reason": [problem]})
+    _btg_throttle(actor)
     patient = account_by_identifier(patient_identifier)
     if patient is None or not patient.is_active:
-        errors["patient"] = [_("No active ABHA matches this number or address.")]
-    if errors:
-        raise DomainError(_("Some fields are not valid."), fields=errors)
+        raise DomainError(
+            _("Some fields are not valid."), fields={"patient": [_("No active ABHA matches this number or address.")]}
+        )
     grant = BreakGlassGrant.objects.create(
         doctor=actor,
         facility=facility,
@@ -64,11 +103,16 @@ def btg_grant(
 
 @transaction.atomic
 def btg_records_read(*, actor, grant_uuid, request=None) -> RecordRead:
-    """All current records of the patient under an active emergency grant of this doctor; audited."""
+    """All current records of the patient under an active emergency grant of this doctor; audited.
+
+    Checked at the moment of the read: the doctor is still a doctor of the grant's facility and it is verified
+    (NotAllowed / FacilityNotActive), the grant has not ended and the patient's ABHA is active (ConsentInactive).
+    """
     grant = BreakGlassGrant.objects.select_related("patient", "facility").filter(uuid=grant_uuid).first()
     if grant is None or grant.doctor_id != actor.pk:
         raise NotFound(_("Not found."))
-    if not grant.is_active:
+    doctor_still_acts_for(actor, grant.facility)
+    if not grant.is_active or not grant.patient.is_active:
         raise ConsentInactive(_("This emergency access has ended."))
     records = list(selectors.records_for_btg(grant))
     _audit_read(

@@ -9,7 +9,7 @@ from abha.models import AbhaAccount
 from abha.selectors import account_by_identifier
 from core.exceptions import DomainError, NotAllowed
 from core.services import audit_record
-from facilities.enums import MembershipRole
+from facilities.enums import FacilityStatus, MembershipRole
 from facilities.models import Facility, FacilityMembership
 
 from .. import selectors
@@ -18,6 +18,13 @@ from ..models import BreakGlassGrant, ConsentArtefact
 
 class ConsentInactive(NotAllowed):
     code = "consent_inactive"
+
+
+class FacilityNotActive(NotAllowed):
+    """The doctor's facility is not verified now (suspended, closed, or never verified): nothing is requested or
+    read on its behalf."""
+
+    code = "facility_not_active"
 
 
 @dataclass
@@ -39,8 +46,18 @@ def patient_lookup(identifier: str) -> AbhaAccount:
     return account
 
 
+def _refuse_unless_verified(facility: Facility) -> None:
+    if facility.status != FacilityStatus.VERIFIED:
+        raise FacilityNotActive(
+            _("%(facility)s is not an active verified facility, so its doctors cannot request or read records.")
+            % {"facility": facility.name},
+            fields={"facility": [_("This facility is not active.")]},
+        )
+
+
 def doctor_facility(actor, facility: Facility | None) -> Facility:
-    """The facility the doctor acts for: the one given (they must be its doctor) or their only one."""
+    """The facility the doctor acts for: the one given (they must be its doctor) or their only one; it must be
+    verified now (FacilityNotActive otherwise). One query (memberships with their facilities)."""
     memberships = FacilityMembership.objects.filter(user=actor, role=MembershipRole.DOCTOR).select_related("facility")
     facilities = {m.facility_id: m.facility for m in memberships}
     if facility is None:
@@ -48,10 +65,22 @@ def doctor_facility(actor, facility: Facility | None) -> Facility:
             raise DomainError(
                 _("Choose the facility you act for."), fields={"facility": [_("This field is required.")]}
             )
-        return next(iter(facilities.values()))
-    if facility.pk not in facilities:
+        facility = next(iter(facilities.values()))
+    elif facility.pk not in facilities:
         raise NotAllowed(_("Only a doctor of this facility can do this."))
+    _refuse_unless_verified(facility)
     return facility
+
+
+def doctor_still_acts_for(actor, facility: Facility) -> None:
+    """At the moment of a read: `actor` is a doctor of `facility` now (a membership that ended ends access) and the
+    facility is verified now (a suspended one reads nothing). NotAllowed / FacilityNotActive otherwise.
+
+    One query (the membership); `facility` is the caller's row, read in the same request.
+    """
+    if not FacilityMembership.objects.filter(user=actor, facility=facility, role=MembershipRole.DOCTOR).exists():
+        raise NotAllowed(_("Only a doctor of this facility can read these records."))
+    _refuse_unless_verified(facility)
 
 
 def _audit_read(*, actor, patient: AbhaAccount, basis: str, records: list, facility, request, extra: dict) -> None:

@@ -14,14 +14,14 @@ from core.enums import CountMetric
 from core.exceptions import Conflict, DomainError, NotAllowed, NotFound
 from core.models import AuditEvent
 from core.services import audit_record
-from facilities.enums import FacilityStatus, MembershipRole
-from facilities.models import Facility, FacilityMembership
+from facilities.enums import FacilityStatus
+from facilities.models import Facility
 
 from .. import selectors
 from ..enums import AccessBasis, AccessMode, ArtefactStatus, FrequencyUnit, HiType
 from ..fhir import BundleError, summarize, validate_bundle
 from ..models import CareContext, ConsentArtefact, HealthRecord
-from .common import ConsentInactive, RecordRead, _audit_read
+from .common import ConsentInactive, RecordRead, _audit_read, doctor_still_acts_for
 
 FREQUENCY_WINDOWS = {
     FrequencyUnit.HOUR: dt.timedelta(hours=1),
@@ -182,13 +182,9 @@ def artefact_records_read(
     )
     if artefact is None or not access.can(actor, "view", artefact):
         raise NotFound(_("Not found."))
-    if (
-        artefact.requester_id != actor.pk
-        or not FacilityMembership.objects.filter(
-            user=actor, facility_id=artefact.requester_facility_id, role=MembershipRole.DOCTOR
-        ).exists()
-    ):
+    if artefact.requester_id != actor.pk:
         raise NotAllowed(_("Only the doctor who requested this consent can read its records."))
+    doctor_still_acts_for(actor, artefact.requester_facility)  # a doctor of a verified facility now
     now = timezone.now()
     if artefact.status != ArtefactStatus.GRANTED or artefact.data_erase_at <= now:
         raise ConsentInactive(_("This consent is not active (revoked, expired or not granted)."))

@@ -11,20 +11,25 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def grant(world):
-    return btg_grant(actor=world.doctor, patient_identifier=world.patient.abha_number, reason="Unconscious, RTA")
+    return btg_grant(
+        actor=world.doctor,
+        patient_identifier=world.patient.abha_number,
+        reason="Unconscious after a road accident (RTA)",
+    )
 
 
 def test_state_official_reviews_emergency_access(world, client, grant):
     official = StateOfficialFactory()
     client.force_login(official)
     page = client.get("/admin/records/breakglassgrant/")
-    assert page.status_code == 200 and "Unconscious, RTA" in page.content.decode()
+    assert page.status_code == 200 and "Unconscious after a road accident (RTA)" in page.content.decode()
+    assert "Needs review" in page.content.decode() and grant.needs_review
     response = client.post(
         "/admin/records/breakglassgrant/", {"action": "mark_reviewed", "_selected_action": [grant.pk]}
     )
     assert response.status_code == 302
     grant.refresh_from_db()
-    assert grant.reviewed_by == official and grant.reviewed_at is not None
+    assert grant.reviewed_by == official and grant.reviewed_at is not None and not grant.needs_review
 
 
 def test_district_officer_and_doctors_do_not_see_the_review_list(world, client, grant):
