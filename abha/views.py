@@ -192,13 +192,15 @@ def _otp_step(request, txn, *, purpose, template, on_verified, context):
     """OTP page shared by enrollment and sign-in: verify, or send again (button `resend`)."""
     form = OtpForm(_posted(request))
     if request.method == "POST" and "resend" in request.POST:
-        form = OtpForm()
+        form = OtpForm()  # unbound: the resend's refusal (e.g. the wait in seconds) is shown above it, not on it
         try:
             services.otp_resend(txn_id=txn.uuid, purpose=purpose, ip=client_ip(request))
             messages.success(request, _("We sent a new OTP."))
             return redirect(request.path)
         except DomainError as error:
-            form.add_error(None, error.message)
+            context["resend_error"] = error.message
+            if error.code in ("otp_locked", "otp_resend_limit"):
+                context["start_again"] = True
     elif request.method == "POST" and form.is_valid():
         try:
             txn = services.otp_verify(

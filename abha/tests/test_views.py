@@ -145,6 +145,21 @@ def test_sign_in_with_otp_and_choose_among_a_familys_abhas(client, sms_outbox, d
     assert mother.abha_number_display in home and "Signed in" in home  # the sign-in is in the history
 
 
+@pytest.mark.parametrize("otp_page", ["abha:enrol_otp", "abha:signin_otp"])
+def test_send_again_within_the_first_minute_says_how_many_seconds_to_wait(client, wizard, otp_page):
+    if otp_page == "abha:enrol_otp":
+        wizard.post("abha:enrol_start", {"agree": "on"})
+        wizard.post("abha:enrol_mobile", {"mobile": "9876543210"})
+    else:
+        AbhaAccountFactory(mobile="9876543210")
+        wizard.post("abha:signin", {"login_id": "9876543210"})
+    response = wizard.post(otp_page, {"resend": "1"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "You can ask for a new OTP in" in page and "seconds" in page
+    assert 'name="otp"' in page  # the OTP form is still there to type the one already sent
+
+
 def test_sign_in_unknown_id_is_not_told_apart(client):
     response = client.post(reverse("abha:signin"), {"login_id": "nobody.here"})
     assert response.status_code == 302 and response.url == reverse("abha:signin_otp")  # as for a known one
