@@ -8,10 +8,12 @@ transactions. The caller stores the digest and sends the code with core.sms.send
 
 import hashlib
 import hmac
+import math
 import secrets
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import ratelimit
 from .exceptions import Throttled
@@ -39,10 +41,16 @@ def otp_throttle(key: str, *, rate: str) -> None:
     Retry-After) once the window holds more than `rate` allows. A cache outage raises: the limit stays closed."""
     limit, seconds = ratelimit.parse_rate(rate)
     if ratelimit.hit(key, seconds=seconds) > limit:
-        raise Throttled(
-            _("Too many OTP requests. Please wait a while and try again."),
-            retry_after=ratelimit.retry_after(seconds=seconds),
-        )
+        wait = ratelimit.retry_after(seconds=seconds)
+        raise Throttled(f"{_('Too many OTP requests.')} {try_again_in(wait)}", retry_after=wait)
+
+
+def try_again_in(wait: int) -> str:
+    """'Try again in 12 minutes.': the exact wait, in seconds under a minute, else in whole minutes (rounded up)."""
+    if wait < 60:
+        return ngettext("Try again in %(count)s second.", "Try again in %(count)s seconds.", wait) % {"count": wait}
+    minutes = math.ceil(wait / 60)
+    return ngettext("Try again in %(count)s minute.", "Try again in %(count)s minutes.", minutes) % {"count": minutes}
 
 
 # One address that keeps entering wrong OTPs is guessing across many transactions (each locks after a few wrong
@@ -58,10 +66,8 @@ def wrong_otps_refuse(ip: str | None) -> None:
     if ip:
         limit, seconds = ratelimit.parse_rate(settings.OTP_IP_WRONG_RATE)
         if ratelimit.count(_wrong_otp_key(ip), seconds=seconds) >= limit:
-            raise Throttled(
-                _("Too many wrong OTPs from this network. Please wait a while and try again."),
-                retry_after=ratelimit.retry_after(seconds=seconds),
-            )
+            wait = ratelimit.retry_after(seconds=seconds)
+            raise Throttled(f"{_('Too many wrong OTPs from this network.')} {try_again_in(wait)}", retry_after=wait)
 
 
 def wrong_otp_count(ip: str | None) -> None:
