@@ -10,8 +10,6 @@ from django.core.exceptions import BadRequest
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
-from .enums import Role
-
 LAST_SEEN_KEY = "core:last_seen"
 
 
@@ -27,7 +25,7 @@ class StaffIdleTimeoutMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and _is_staff_account(user) and not _is_poll(request):
+        if user is not None and user.is_authenticated and user.is_staff_account and not _is_poll(request):
             now = int(time.time())
             last_seen = request.session.get(LAST_SEEN_KEY)
             if last_seen is not None and now - last_seen > settings.STAFF_IDLE_MINUTES * 60:
@@ -42,11 +40,6 @@ class StaffIdleTimeoutMiddleware:
             elif last_seen is None or now - last_seen >= 60:
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
-
-
-def _is_staff_account(user) -> bool:
-    """Anyone but a citizen; an admin account made with createsuperuser keeps the default role, so flags count too."""
-    return user.role != Role.CITIZEN or user.is_staff or user.is_superuser
 
 
 def _is_poll(request) -> bool:

@@ -105,6 +105,12 @@ class User(AbstractUser):
     def __str__(self):
         return self.get_full_name() or self.username
 
+    @property
+    def is_staff_account(self) -> bool:
+        """Anyone but a citizen; an admin account made with createsuperuser keeps the default role, so flags count
+        too. Staff accounts are signed out after STAFF_IDLE_MINUTES idle (sessions and API tokens alike)."""
+        return self.role != Role.CITIZEN or self.is_staff or self.is_superuser
+
 
 class AuditEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -158,6 +164,19 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+
+class ApiTokenUse(models.Model):
+    """When a staff API token (DRF's authtoken Token) was last used, for the idle sign-out.
+
+    Written at most once a minute per token (core.services.api_token_touch); a token without a row was last used
+    when it was issued. Read in the same query that authenticates the token (abha/api/authentication.py)."""
+
+    token = models.OneToOneField("authtoken.Token", on_delete=models.CASCADE, primary_key=True, related_name="use")
+    last_used = models.DateTimeField()
+
+    def __str__(self):
+        return f"last used {self.last_used:%Y-%m-%d %H:%M}"  # never the key: it is the secret
 
 
 class WorkerHeartbeat(models.Model):

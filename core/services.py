@@ -1,17 +1,19 @@
-"""Writes owned by core: the audit log, population denominators, the worker heartbeat, the sign-in lockout."""
+"""Writes owned by core: the audit log, population denominators, the worker heartbeat, the sign-in lockout,
+API tokens."""
 
 import math
 import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from . import ratelimit
 from .exceptions import LockedOut
-from .models import AuditEvent, District, PopulationFigure, State, User, WorkerHeartbeat
+from .models import ApiTokenUse, AuditEvent, District, PopulationFigure, State, User, WorkerHeartbeat
 
 
 def client_ip(request) -> str | None:
@@ -69,6 +71,45 @@ def population_set(
         request=request,
     )
     return figure
+
+
+# --- API tokens ------------------------------------------------------------------------
+# DRF's authtoken Token: one per person, so a new sign-in replaces (revokes) the previous token. Expiry is
+# checked where the token is read (abha/api/authentication.py): staff after STAFF_IDLE_MINUTES unused (last use
+# in ApiTokenUse), citizens CITIZEN_TOKEN_HOURS after sign-in.
+
+
+@transaction.atomic
+def api_token_issue(*, user: User, request=None) -> Token:
+    """A new API token for `user` (an API sign-in). Deletes the previous one, so it stops working, and audits
+    `auth.token_issued`. Queries: one DELETE (its use row cascades), one INSERT, the audit INSERT."""
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
+    audit_record(actor=user, action="auth.token_issued", target=user, request=request)
+    return token
+
+
+@transaction.atomic
+def api_token_revoke(*, user: User, request=None) -> None:
+    """The API sign-out: `user`'s token stops working at once. Audits `auth.token_revoked` (also when there was
+    none, e.g. a session caller: the sign-out happened)."""
+    Token.objects.filter(user=user).delete()
+    audit_record(actor=user, action="auth.token_revoked", target=user, request=request)
+
+
+def api_token_touch(*, token_key: str, now) -> None:
+    """Records that a staff token was used `now` (one upsert). The authentication calls it at most once a minute
+    per token; no audit row: a timestamp, not an action. A token revoked meanwhile is left alone."""
+    try:
+        with transaction.atomic():
+            ApiTokenUse.objects.bulk_create(
+                [ApiTokenUse(token_id=token_key, last_used=now)],
+                update_conflicts=True,
+                unique_fields=["token"],
+                update_fields=["last_used"],
+            )
+    except IntegrityError:  # the token was deleted (sign-out, a new sign-in) since it was read
+        pass
 
 
 def heartbeat_touch(*, name: str) -> None:

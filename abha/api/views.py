@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +16,7 @@ from rest_framework.views import APIView
 from core import access
 from core.api.schema import errors
 from core.exceptions import DomainError, NotAllowed, NotFound
-from core.services import client_ip
+from core.services import api_token_issue, client_ip
 from core.sms import mask_mobile
 
 from .. import card, selectors, services
@@ -210,7 +209,9 @@ class LoginVerifyView(APIView):
         summary="Citizen sign-in: verify the OTP and get a token",
         description="When the mobile holds several ABHAs and no `abha_number` is given, the answer has "
         "`token: null` and the `accounts` to choose from; call again with `abha_number` (same OTP, checked "
-        "again: wrong ones count towards the lock). Only an account listed then can be chosen, once.",
+        "again: wrong ones count towards the lock). Only an account listed then can be chosen, once. "
+        "The token is new at each sign-in (the previous one stops working) and ends CITIZEN_TOKEN_HOURS (24) "
+        "after it, or at `POST /api/v1/auth/sign-out/`.",
         request=s.LoginVerifyIn,
         responses={200: s.LoginVerifyOut, **errors(404, 409)},
         tags=TAGS,
@@ -225,7 +226,7 @@ class LoginVerifyView(APIView):
             accounts = [{"abha_number": a.abha_number_display, "name": a.full_name} for a in candidates]
             return Response({"token": None, "accounts": accounts})
         account = services.login_finish(txn_id=txn.uuid, abha_number=data.get("abha_number"), request=request)
-        token, _created = Token.objects.get_or_create(user=account.user)
+        token = api_token_issue(user=account.user, request=request)
         return Response({"token": token.key, "abha_number": account.abha_number_display})
 
 

@@ -1,6 +1,10 @@
 """API token authentication: one query loads the user, a citizen's account (district, state, primary address)."""
 
+import datetime
+
 import pytest
+from django.test import override_settings
+from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -11,6 +15,7 @@ from abha.models import AbhaAddress
 from abha.selectors import account_for_user
 from abha.tests.factories import AbhaAccountFactory
 from core.enums import Role
+from core.models import ApiTokenUse
 from core.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +88,42 @@ def test_postgresql_prepares_the_query_so_it_is_planned_once_per_connection():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%authtoken_token%"])
         assert cursor.fetchone()[0] == 1
+
+
+@override_settings(CITIZEN_TOKEN_HOURS=24)
+def test_a_citizen_token_ends_citizen_token_hours_after_sign_in_however_much_it_is_used(django_assert_num_queries):
+    key = Token.objects.create(user=AbhaAccountFactory().user).key
+    Token.objects.filter(key=key).update(created=timezone.now() - datetime.timedelta(hours=23, minutes=59))
+    with django_assert_num_queries(1):  # Scan & Share stays one query: a citizen's use is never written
+        _authenticate(key)
+    assert not ApiTokenUse.objects.exists()
+    Token.objects.filter(key=key).update(created=timezone.now() - datetime.timedelta(hours=24, minutes=1))
+    with pytest.raises(exceptions.AuthenticationFailed, match="expired"):
+        _authenticate(key)
+    assert not Token.objects.filter(key=key).exists()
+
+
+@override_settings(CITIZEN_TOKEN_HOURS=2)
+def test_the_citizen_token_lifetime_is_the_setting():
+    key = Token.objects.create(user=AbhaAccountFactory().user).key
+    Token.objects.filter(key=key).update(created=timezone.now() - datetime.timedelta(hours=2, minutes=1))
+    with pytest.raises(exceptions.AuthenticationFailed):
+        _authenticate(key)
+
+
+def test_each_citizen_sign_in_issues_a_new_token_and_sign_out_revokes_it(otp_api):
+    number = otp_api.enrol()["abha_number"]
+    first = otp_api.sign_in(number).json()["token"]
+    second = otp_api.sign_in(number).json()["token"]
+    assert first and second and first != second
+
+    def me(key):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client.get("/api/v1/abha/me/").status_code
+
+    assert me(first) == 401 and me(second) == 200
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {second}")
+    assert client.post("/api/v1/auth/sign-out/").status_code == 204
+    assert me(second) == 401

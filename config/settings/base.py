@@ -140,6 +140,9 @@ LOGIN_IP_MAX_FAILURES = env_int("LOGIN_IP_MAX_FAILURES", 50, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 # Staff and officials are signed out after this long without a request (core/middleware.py).
 STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 30, minimum=1)
+# API tokens (abha/api/authentication.py): a staff token ends after STAFF_IDLE_MINUTES unused, like the session;
+# a citizen's this many hours after sign-in, however much it is used.
+CITIZEN_TOKEN_HOURS = env_int("CITIZEN_TOKEN_HOURS", 24, minimum=1)
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -2,7 +2,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -10,13 +9,14 @@ from rest_framework.views import APIView
 
 from core.api.params import query_int
 from core.models import District
-from core.services import audit_record
+from core.services import api_token_issue, api_token_revoke
 
 from .serializers import DistrictSerializer, MeSerializer, TokenRequestSerializer, TokenSerializer
 
 
 class TokenView(APIView):
-    """Exchange a staff username and password for an API token."""
+    """Exchange a staff username and password for an API token (a new one each time: the previous one stops
+    working). It ends after STAFF_IDLE_MINUTES unused, or at `POST /api/v1/auth/sign-out/`."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -24,15 +24,35 @@ class TokenView(APIView):
     throttle_scope = "login"
 
     @extend_schema(
-        summary="Get an API token", request=TokenRequestSerializer, responses={200: TokenSerializer}, tags=["auth"]
+        summary="Get an API token",
+        description="Each call issues a new token and revokes the previous one. A staff token ends after "
+        "STAFF_IDLE_MINUTES (30 by default) without a call; a citizen's (from the ABHA sign-in) CITIZEN_TOKEN_HOURS "
+        "(24) after sign-in. Then calls answer 401: sign in again.",
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer},
+        tags=["auth"],
     )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
-        token, _ = Token.objects.get_or_create(user=user)
-        audit_record(actor=user, action="auth.token_issued", target=user, request=request)
+        token = api_token_issue(user=user, request=request)
         return Response({"token": token.key}, status=status.HTTP_200_OK)
+
+
+class SignOutView(APIView):
+    """The API sign-out: the caller's token stops working (staff and citizens alike)."""
+
+    @extend_schema(
+        summary="Sign out: revoke the API token",
+        description="The caller's token stops working at once; sign in again for a new one.",
+        request=None,
+        responses={204: None},
+        tags=["auth"],
+    )
+    def post(self, request):
+        api_token_revoke(user=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):

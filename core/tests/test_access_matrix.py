@@ -429,6 +429,7 @@ ROWS = [
         why="officials never see health records",
     ),
     Row("api-token", "*", method="post", data={"username": "token-user", "password": "correct-horse-battery"}),
+    Row("api-sign-out", "signed_in", method="post", why="revokes the caller's own API token"),
     Row("api-me", "signed_in"),
     Row("api-districts", "*"),
     # Facilities API
