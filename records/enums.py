@@ -94,6 +94,8 @@ class ConsentStatus(models.TextChoices):
 
 class ArtefactStatus(models.TextChoices):
     GRANTED = "GRANTED", _("Granted")
+    # The patient deactivated their ABHA: nothing is read; reactivation grants it again if still within validity.
+    SUSPENDED = "SUSPENDED", _("Suspended (ABHA deactivated)")
     REVOKED = "REVOKED", _("Revoked")
     EXPIRED = "EXPIRED", _("Expired")
 

@@ -193,7 +193,8 @@ class ConsentRequest(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.purpose} {self.patient_address} {self.status}"
+        # No patient identifier: audit rows copy this label and keep it after the patient's ABHA is deleted.
+        return f"{self.purpose} {self.status} {self.uuid}"
 
     @property
     def is_answerable(self) -> bool:
@@ -235,8 +236,12 @@ class ConsentArtefact(BaseModel):
             models.CheckConstraint(condition=Q(date_from__lte=F("date_to")), name="artefact_date_range"),
         ]
         indexes = [
-            # The expiry task: granted artefacts past data_erase_at.
-            models.Index(fields=["data_erase_at"], condition=Q(status="GRANTED"), name="artefact_expiry_idx"),
+            # The expiry task: granted (or suspended) artefacts past data_erase_at.
+            models.Index(
+                fields=["data_erase_at"],
+                condition=Q(status__in=["GRANTED", "SUSPENDED"]),
+                name="artefact_expiry_idx",
+            ),
             # The facility page: consents covering this facility's records.
             models.Index(fields=["source_facility", "status"], name="artefact_source_idx"),
         ]

@@ -3,6 +3,7 @@
 import datetime
 import json
 import re
+import secrets
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -17,7 +18,8 @@ from facilities.enums import FacilityStatus
 from facilities.models import Counter, Facility
 
 from .enums import TokenStatus
-from .models import ScanToken
+from . import selectors
+from .models import DisplayKey, ScanToken
 
 HIP_ID = re.compile(r"^IN[0-9]{10}$")
 
@@ -263,3 +265,47 @@ def token_call_next(*, counter: Counter, actor, request=None) -> ScanToken | Non
     if token is None:
         return None
     return token_move(token=token, actor=actor, step="call", request=request)
+
+
+# --- The citizen's ABHA deleted ---------------------------------------------------------------
+
+
+@transaction.atomic
+def tokens_follow_account(*, account, event: str, actor=None, request=None) -> int:
+    """Erases what `account` shared at counters when the ABHA is deleted (registered with abha's
+    `on_account_change`, run in the deletion's transaction): every token's profile snapshot (name, ABHA number and
+    address, gender, age, masked mobile, address) becomes empty, and a token still open in a queue expires.
+
+    The tokens stay (counter, day, number, times, status: the dashboard counts and the queue's history) and so do
+    their audit rows, which name the counter and number, never the person. Deactivation changes nothing here: a
+    deactivated ABHA cannot share, and the day's queue keeps what was shared. One UPDATE each; returns the tokens
+    erased.
+    """
+    if event != "delete":
+        return 0
+    now = timezone.now()
+    tokens = ScanToken.objects.filter(patient=account)
+    tokens.open().update(status=TokenStatus.EXPIRED, closed_at=now, updated_at=now)
+    erased = tokens.exclude(profile={}).update(profile={}, updated_at=now)
+    if erased:
+        audit_record(
+            actor=actor, action="scan_share.erase", target=account, details={"tokens": erased}, request=request
+        )
+    return erased
+
+
+@transaction.atomic
+def display_key_rotate(*, counter: Counter, actor, request=None) -> str:
+    """A new display key for `counter`'s waiting-hall TV; the previous one stops working at once.
+
+    Only the facility's admins may. Stores the key's hash (upsert of the counter's one DisplayKey row), audits
+    `scan_share.display_key_rotate`, and returns the key: the only time it is readable.
+    """
+    if not access.can(actor, "change", counter.facility):
+        raise NotAllowed(_("Only this facility's admins can set up its TV displays."))
+    key = secrets.token_urlsafe(24)
+    DisplayKey.objects.update_or_create(
+        counter=counter, defaults={"key_hash": selectors.display_key_hash(key), "rotated_by": actor}
+    )
+    audit_record(actor=actor, action="scan_share.display_key_rotate", target=counter, request=request)
+    return key

@@ -20,6 +20,27 @@ from ..models import AbhaAccount, AbhaAddress, OtpTransaction
 from .enrolment import MAX_ABHA_PER_MOBILE, _address_or_conflict, _address_taken, _lock_mobile
 from .otp import _invalid, _new_otp, _send_otp_after_commit, _throttle_otp, _txn_locked, _uuid_or_none, otp_verify
 
+# The apps after abha keep what a citizen granted and shared (records: consent requests and artefacts; scanshare: the
+# profiles shared at counters). abha may not import them (core <- facilities <- abha <- scanshare <- records), so,
+# like access rules, each registers from its AppConfig.ready() what a deactivation, reactivation or deletion means
+# for its rows: `handler(*, account, event, actor, request)`, event "deactivate", "reactivate" or "delete", called
+# by account_confirm inside the change's transaction (after the account's own change, before its audit row), so
+# the account and everything that copied it change together or not at all.
+ACCOUNT_EVENTS = ("deactivate", "reactivate", "delete")
+_account_change_handlers: list = []
+
+
+def on_account_change(handler):
+    """Registers `handler` for the account events (once, however often it is registered); returns it."""
+    if handler not in _account_change_handlers:
+        _account_change_handlers.append(handler)
+    return handler
+
+
+def _account_changed(account: AbhaAccount, event: str, actor, request) -> None:
+    for handler in _account_change_handlers:
+        handler(account=account, event=event, actor=actor, request=request)
+
 
 def _own(account: AbhaAccount, actor) -> AbhaAccount:
     """The account locked for update, when `actor` is its citizen and it is not deleted."""
@@ -133,7 +154,10 @@ def account_confirm(*, account: AbhaAccount, actor, txn_id, otp: str, purpose: s
 
     Delete erases the personal data (names, birth date, contact, Aadhaar hash, addresses), keeps
     the number as a tombstone so it is never issued again, disables the sign-in and its API
-    tokens, and audits `abha.delete`. The OTP check commits on its own (failed attempts count).
+    tokens, and audits `abha.delete`. Deactivate, reactivate and delete also run the handlers the later apps
+    registered (`on_account_change`: records suspends, restores or revokes consents and erases their copies of the
+    identifiers, scanshare erases shared profiles), in the same transaction. The OTP check commits on its own
+    (failed attempts count).
     """
     if actor is None or account.user_id != actor.pk:
         raise NotAllowed(_("Only the citizen can change their own ABHA."))
@@ -159,17 +183,20 @@ def account_confirm(*, account: AbhaAccount, actor, txn_id, otp: str, purpose: s
             account.status, account.deactivated_at = AccountStatus.DEACTIVATED, now
             account.save(update_fields=["status", "deactivated_at", "updated_at"])
             _count_active(account, -1)
+            _account_changed(account, "deactivate", actor, request)
             action, details = "abha.deactivate", {}
         elif purpose == OtpPurpose.REACTIVATE:
             account.status, account.deactivated_at = AccountStatus.ACTIVE, None
             account.save(update_fields=["status", "deactivated_at", "updated_at"])
             _count_active(account, +1)
+            _account_changed(account, "reactivate", actor, request)
             action, details = "abha.reactivate", {}
         elif purpose == OtpPurpose.DELETE:
             was_active = account.status == AccountStatus.ACTIVE
             _erase(account, now)
             if was_active:
                 _count_active(account, -1)
+            _account_changed(account, "delete", actor, request)
             action, details = "abha.delete", {"tombstone": True}
         else:
             raise DomainError(_("This request has expired or does not exist. Please start again."))

@@ -7,7 +7,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from abha.selectors import account_by_identifier
@@ -31,10 +32,24 @@ def _notify(consent_request: ConsentRequest, event: str) -> None:
     if mobile:
         text = _("ABDM portal: consent request %(ref)s for %(patient)s is now %(status)s.") % {
             "ref": str(consent_request.uuid)[:8],
-            "patient": consent_request.patient_address,
+            "patient": consent_request.patient_address or _("a deleted ABHA"),
             "status": event,
         }
         send_on_commit(to=mobile, text=text)
+
+
+def _tell_patient(consent_request: ConsentRequest) -> None:
+    """SMS to the patient after commit, in the account's language (else the request's): a request unseen expires."""
+    patient = consent_request.patient
+    with translation.override(patient.language or translation.get_language()):
+        text = _(
+            "ABDM portal: %(facility)s asks to see your health records. Answer within %(hours)s hours: %(url)s"
+        ) % {
+            "facility": consent_request.requester_facility.name,
+            "hours": settings.CONSENT_REQUEST_TTL_HOURS,
+            "url": settings.PORTAL_BASE_URL.rstrip("/") + reverse("records:citizen_consents"),
+        }
+    send_on_commit(to=patient.mobile, text=text)
 
 
 def _check_permission_fields(*, hi_types, date_from, date_to, data_erase_at, now) -> dict:
@@ -68,7 +83,8 @@ def consent_request_create(
     source_facility: Facility | None = None,
     request=None,
 ) -> ConsentRequest:
-    """A doctor asks a patient for records. Validates as ABDM.md section 5; audited `consent.request`.
+    """A doctor asks a patient for records. Validates as ABDM.md section 5; audited `consent.request`; the patient
+    gets an SMS after commit, in their language.
 
     The request expires unanswered after CONSENT_REQUEST_TTL_HOURS.
     """
@@ -118,6 +134,7 @@ def consent_request_create(
         details={"facility": facility.facility_id, "purpose": purpose, "hi_types": list(hi_types)},
         request=request,
     )
+    _tell_patient(consent_request)
     return consent_request
 
 
@@ -136,6 +153,8 @@ def _locked_request_for_patient(actor, request_uuid) -> ConsentRequest:
         raise Conflict(_("This request has already been answered or has expired."))
     if consent_request.expires_at <= timezone.now():
         raise Conflict(_("This request has expired."), code="request_expired")
+    if not consent_request.patient.is_active:
+        raise Conflict(_("Reactivate your ABHA to answer consent requests."), code="abha_inactive")
     return consent_request
 
 
@@ -243,7 +262,7 @@ def consent_deny(*, actor, request_uuid, request=None) -> ConsentRequest:
 
 @transaction.atomic
 def artefact_revoke(*, actor, artefact_uuid, request=None) -> ConsentArtefact:
-    """The patient ends a granted artefact now; reads stop at once. Conflict unless GRANTED."""
+    """The patient ends a granted (or suspended) artefact now; reads stop at once. Conflict otherwise."""
     artefact = (
         ConsentArtefact.objects.select_for_update(of=("self",))
         .select_related("patient", "request__requester")
@@ -254,7 +273,7 @@ def artefact_revoke(*, actor, artefact_uuid, request=None) -> ConsentArtefact:
         raise NotFound(_("Not found."))
     if artefact.patient.user_id != actor.pk:
         raise NotAllowed(_("Only the patient can revoke a consent."))
-    if artefact.status != ArtefactStatus.GRANTED:
+    if artefact.status not in (ArtefactStatus.GRANTED, ArtefactStatus.SUSPENDED):
         raise Conflict(_("Only a granted consent can be revoked."))
     artefact.status = ArtefactStatus.REVOKED
     artefact.revoked_at = timezone.now()
@@ -266,7 +285,8 @@ def artefact_revoke(*, actor, artefact_uuid, request=None) -> ConsentArtefact:
 
 @transaction.atomic
 def consents_expire(*, now: dt.datetime | None = None) -> dict:
-    """Flip unanswered requests past `expires_at` and artefacts past `data_erase_at` to EXPIRED.
+    """Flip unanswered requests past `expires_at` and artefacts (granted or suspended) past `data_erase_at` to
+    EXPIRED.
 
     Conditional UPDATEs on the rows still in the old state, so a grant or revoke racing with
     this keeps its own outcome. Audits each change as the system. Idempotent.
@@ -281,12 +301,13 @@ def consents_expire(*, now: dt.datetime | None = None) -> dict:
     ConsentRequest.objects.filter(pk__in=request_ids, status=ConsentStatus.REQUESTED).update(
         status=ConsentStatus.EXPIRED, updated_at=now
     )
+    open_states = [ArtefactStatus.GRANTED, ArtefactStatus.SUSPENDED]
     artefact_ids = list(
-        ConsentArtefact.objects.filter(status=ArtefactStatus.GRANTED, data_erase_at__lte=now)
+        ConsentArtefact.objects.filter(status__in=open_states, data_erase_at__lte=now)
         .select_for_update(skip_locked=True)
         .values_list("pk", flat=True)
     )
-    ConsentArtefact.objects.filter(pk__in=artefact_ids, status=ArtefactStatus.GRANTED).update(
+    ConsentArtefact.objects.filter(pk__in=artefact_ids, status__in=open_states).update(
         status=ArtefactStatus.EXPIRED, updated_at=now
     )
     for consent_request in ConsentRequest.objects.filter(pk__in=request_ids).select_related("requester"):
@@ -296,3 +317,87 @@ def consents_expire(*, now: dt.datetime | None = None) -> dict:
         audit_record(actor=None, action="consent.artefact_expire", target=artefact)
         _notify(artefact.request, ArtefactStatus.EXPIRED)
     return {"requests": len(request_ids), "artefacts": len(artefact_ids)}
+
+
+@transaction.atomic
+def consents_follow_account(*, account, event: str, actor=None, request=None) -> dict:
+    """What the patient's ABHA change means for their consents (registered with abha's `on_account_change`, run in
+    the account change's transaction). Each changed artefact is audited and its requester told.
+
+    - "deactivate": granted artefacts become SUSPENDED (reads refuse at once: only GRANTED opens records).
+    - "reactivate": suspended artefacts are GRANTED again while `data_erase_at` is ahead, else EXPIRED.
+    - "delete": granted and suspended artefacts are REVOKED, unanswered requests EXPIRED, and the patient's ABHA
+      address copied into every one of their requests is erased (the rows keep the fact: who asked, when, what,
+      the answer; the patient only as the deleted account's tombstone).
+
+    Queries: the artefacts and requests locked, one UPDATE each, an audit row and a notification per change.
+    """
+    now = timezone.now()
+    if event == "deactivate":
+        moves = {ArtefactStatus.GRANTED: ArtefactStatus.SUSPENDED}
+    elif event == "reactivate":
+        moves = {ArtefactStatus.SUSPENDED: None}  # GRANTED or EXPIRED, by data_erase_at
+    elif event == "delete":
+        moves = {ArtefactStatus.GRANTED: ArtefactStatus.REVOKED, ArtefactStatus.SUSPENDED: ArtefactStatus.REVOKED}
+    else:
+        return {"artefacts": 0, "requests": 0}
+    artefacts = list(
+        ConsentArtefact.objects.select_for_update(of=("self",))
+        .select_related("request__requester")
+        .filter(patient=account, status__in=list(moves))
+        .order_by("pk")
+    )
+    for artefact in artefacts:
+        new_status = moves[artefact.status]
+        if new_status is None:
+            new_status = ArtefactStatus.GRANTED if artefact.data_erase_at > now else ArtefactStatus.EXPIRED
+        old_status, artefact.status = artefact.status, new_status
+        fields = ["status", "updated_at"]
+        if new_status == ArtefactStatus.REVOKED:
+            artefact.revoked_at = now
+            fields.append("revoked_at")
+        artefact.save(update_fields=fields)
+        audit_record(
+            actor=actor,
+            action=f"consent.{ARTEFACT_ACTIONS[new_status]}",
+            target=artefact,
+            details={"from": old_status, "abha": event},
+            request=request,
+        )
+    requests = []
+    if event == "delete":
+        requests = list(
+            ConsentRequest.objects.select_for_update(of=("self",))
+            .select_related("requester")
+            .filter(patient=account)
+            .order_by("pk")
+        )
+        for consent_request in requests:
+            consent_request.patient_address = ""
+            fields = ["patient_address", "updated_at"]
+            if consent_request.status == ConsentStatus.REQUESTED:
+                consent_request.status = ConsentStatus.EXPIRED
+                fields.append("status")
+                audit_record(
+                    actor=actor,
+                    action="consent.expire",
+                    target=consent_request,
+                    details={"abha": event},
+                    request=request,
+                )
+                _notify(consent_request, ConsentStatus.EXPIRED)
+            consent_request.save(update_fields=fields)
+    for artefact in artefacts:
+        if event == "delete":
+            artefact.request.patient_address = ""  # the SMS to the requester names no erased address
+        _notify(artefact.request, artefact.status)
+    return {"artefacts": len(artefacts), "requests": len(requests)}
+
+
+# The audit action of each status a patient's ABHA change moves an artefact to.
+ARTEFACT_ACTIONS = {
+    ArtefactStatus.SUSPENDED: "suspend",
+    ArtefactStatus.GRANTED: "resume",
+    ArtefactStatus.EXPIRED: "artefact_expire",
+    ArtefactStatus.REVOKED: "revoke",
+}
