@@ -60,6 +60,9 @@ class AbhaAccount(BaseModel):
     )
     deactivated_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # The language the citizen last used the portal in (signed in, or switched to while signed in): the SMS they
+    # get without asking (a doctor's consent request) is written in it. Blank: not known yet.
+    language = models.CharField(max_length=8, blank=True, default="")
 
     objects = AbhaAccountQuerySet.as_manager()
 

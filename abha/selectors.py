@@ -2,8 +2,6 @@
 
 from django.utils.translation import gettext as _
 
-from core.models import AuditEvent
-
 from .enums import AccountStatus
 from .identifiers import (
     IdentifierError,
@@ -60,11 +58,6 @@ def addresses_available(candidates: list[str]) -> list[str]:
     """`candidates` without the taken ones, order kept (one query)."""
     taken = set(AbhaAddress.objects.named_any(candidates).values_list("local", flat=True))
     return [c for c in candidates if c.lower() not in taken]
-
-
-def access_history(account: AbhaAccount, *, limit: int = 50):
-    """Audit events whose target is this account, newest first: "who accessed my data"."""
-    return AuditEvent.objects.for_target("abha.abhaaccount", str(account.uuid)).select_related("actor")[:limit]
 
 
 def address_availability(raw: str) -> dict:

@@ -10,10 +10,11 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from core.exceptions import DomainError
 from core.services import client_ip
@@ -44,17 +45,6 @@ ENROL_NEXT = "abha_enrol_next"
 ENROLLED = "abha_enrolled"
 LOGIN_TXN = "abha_login_txn"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
-# What each audited action means to the citizen reading "who accessed my data".
-ACTION_LABELS = {
-    "abha.enrol": gettext_lazy("Created this ABHA"),
-    "abha.sign_in": gettext_lazy("Signed in"),
-    "abha.lookup": gettext_lazy("Verified this ABHA (facility look-up)"),
-    "abha.update": gettext_lazy("Changed contact details"),
-    "abha.address_add": gettext_lazy("Added an ABHA address"),
-    "abha.mobile_change": gettext_lazy("Changed the mobile number"),
-    "abha.deactivate": gettext_lazy("Deactivated this ABHA"),
-    "abha.reactivate": gettext_lazy("Reactivated this ABHA"),
-}
 CHANGE_TXN = "abha_change_txn"
 
 
@@ -358,7 +348,19 @@ def _finish_sign_in(request, txn, abha_number=None):
     account = services.login_finish(txn_id=txn.uuid, abha_number=abha_number, request=request)
     request.session.pop(LOGIN_TXN, None)
     login(request, account.user, backend=BACKEND)
+    services.account_language_set(account=account, language=get_language())
     return redirect("abha:home")
+
+
+@require_POST
+def set_language(request):
+    """Django's language switch (the cookie, then back to `next`); a signed-in citizen's account keeps the
+    language too, so the SMS they get unasked (a doctor's consent request) is in it."""
+    response = django_set_language(request)
+    account = selectors.account_for_user(request.user)
+    if account is not None:
+        services.account_language_set(account=account, language=request.POST.get("language", ""))
+    return response
 
 
 @never_cache
@@ -448,9 +450,6 @@ def home(request, account):
     context = {
         "account": account,
         "addresses": list(account.addresses.all()),
-        "history": [
-            (event, ACTION_LABELS.get(event.action, event.action)) for event in selectors.access_history(account)
-        ],
         "number_display": abha_number_display(account.abha_number),
         "links": _citizen_links(),
     }

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from abha import views as abha_views
 from core import views as core_views
 from facilities import urls as facilities_urls
 from scanshare import urls as scanshare_urls
@@ -21,7 +22,8 @@ api_docs = csp_update({"style-src": [UNSAFE_INLINE], "img-src": ["data:"]})(
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's switch, which also keeps a signed-in citizen's language on their account (abha.views.set_language).
+    path("i18n/setlang/", abha_views.set_language, name="set_language"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("api/v1/", include("facilities.api.urls")),
@@ -34,6 +36,8 @@ urlpatterns = [
     path("facilities/", include((facilities_urls.urlpatterns + scanshare_urls.urlpatterns, "facilities"))),
     # The counter QR's public address (facilities/posters.py): /scan/?hip-id=<facility ID>&counter-id=<code>
     path("scan/", scanshare_views.scan, name="scan"),
+    # A waiting-hall TV by its display key (a secret made on the facility page; no sign-in on a public screen).
+    path("display/<str:key>/", scanshare_views.scan_display_kiosk, name="scan_display_kiosk"),
     path("admin/", admin.site.urls),
     path("abha/", include("abha.urls")),
     path("records/", include("records.urls")),

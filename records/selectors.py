@@ -2,12 +2,15 @@
 
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from core.models import AuditEvent
 
+from .enums import ConsentStatus
 from .models import BreakGlassGrant, CareContext, ConsentArtefact, ConsentRequest, HealthRecord, Notification
 
 READ_ACTION = "records.read"
+LOOKUP_ACTION = "abha.lookup"  # a facility verified the ABHA (abha.services.lookup_audit)
 # What a read shows of each record, its care context and facility (the bundle comes as text).
 READ_FIELDS = [
     "uuid",
@@ -101,6 +104,13 @@ def inbox_for(account) -> QuerySet[ConsentRequest]:
     )
 
 
+def pending_requests_count(account) -> int:
+    """How many of the citizen's consent requests still await an answer (one COUNT): the home page's banner."""
+    return ConsentRequest.objects.filter(
+        patient=account, status=ConsentStatus.REQUESTED, expires_at__gt=timezone.now()
+    ).count()
+
+
 def requests_by(user) -> QuerySet[ConsentRequest]:
     """A doctor's requests with their artefacts (two queries)."""
     return (
@@ -138,14 +148,15 @@ def artefacts_covering_facilities(facility_ids) -> QuerySet[ConsentArtefact]:
 
 
 def access_log_for(account, *, limit: int = 200) -> QuerySet[AuditEvent]:
-    """ "Who accessed my data": reads of the citizen's records by others and emergency grants, newest first.
+    """ "Who accessed my data": reads of the citizen's records by others, emergency grants and facilities' look-ups
+    of the ABHA, newest first. The page and the citizen's home render it alike (records/_access_entries.html).
 
-    One query on audit_target_idx. The citizen's own reads are audited but not listed.
+    One query on audit_target_idx. The citizen's own reads and sign-ins are audited but not listed.
     """
     return (
         AuditEvent.objects.for_target("abha.abhaaccount", str(account.uuid))
-        .filter(action__in=[READ_ACTION, BTG_ACTION])
-        .exclude(details__basis="self")
+        .filter(action__in=[READ_ACTION, BTG_ACTION, LOOKUP_ACTION])
+        .exclude(details__contains={"basis": "self"})  # not basis="self": a missing key would compare NULL
         .select_related("actor")
         .order_by("-at", "-id")[:limit]
     )

@@ -38,3 +38,4 @@ from .otp import (  # noqa: F401 - the package's public services
     otp_transactions_purge,
     otp_verify,
 )
+from .preferences import account_language_set  # noqa: F401 - the package's public services

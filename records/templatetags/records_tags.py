@@ -1,5 +1,6 @@
 from django import template
 
+from records import selectors
 from records.enums import HiType
 
 register = template.Library()
@@ -10,3 +11,15 @@ def hi_types_display(codes) -> str:
     """["Prescription", "DiagnosticReport"] -> "Prescription, Diagnostic report" in the active language."""
     labels = dict(HiType.choices)
     return ", ".join(str(labels.get(code, code)) for code in codes or [])
+
+
+@register.inclusion_tag("records/_access_entries.html")
+def access_log_recent(account, limit: int = 5) -> dict:
+    """The newest entries of the citizen's access log, rendered as on the access-log page (one query)."""
+    return {"events": selectors.access_log_for(account, limit=limit)}
+
+
+@register.inclusion_tag("records/_consents_pending.html")
+def consents_pending_banner(account) -> dict:
+    """A banner on the citizen's home while consent requests await an answer (one COUNT)."""
+    return {"count": selectors.pending_requests_count(account)}
