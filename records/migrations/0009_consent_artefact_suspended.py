@@ -4,23 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('records', '0008_health_record_invoice'),
+        ("records", "0008_health_record_invoice"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='consentartefact',
-            name='artefact_expiry_idx',
+            model_name="consentartefact",
+            name="artefact_expiry_idx",
         ),
         migrations.AlterField(
-            model_name='consentartefact',
-            name='status',
-            field=models.CharField(choices=[('GRANTED', 'Granted'), ('SUSPENDED', 'Suspended (ABHA deactivated)'), ('REVOKED', 'Revoked'), ('EXPIRED', 'Expired')], default='GRANTED', max_length=10),
+            model_name="consentartefact",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("GRANTED", "Granted"),
+                    ("SUSPENDED", "Suspended (ABHA deactivated)"),
+                    ("REVOKED", "Revoked"),
+                    ("EXPIRED", "Expired"),
+                ],
+                default="GRANTED",
+                max_length=10,
+            ),
         ),
         migrations.AddIndex(
-            model_name='consentartefact',
-            index=models.Index(condition=models.Q(('status__in', ['GRANTED', 'SUSPENDED'])), fields=['data_erase_at'], name='artefact_expiry_idx'),
+            model_name="consentartefact",
+            index=models.Index(
+                condition=models.Q(("status__in", ["GRANTED", "SUSPENDED"])),
+                fields=["data_erase_at"],
+                name="artefact_expiry_idx",
+            ),
         ),
     ]
