@@ -24,12 +24,18 @@ SCREENSHOTS = ROOT / "var" / "screenshots"
 
 # --- No PII in the log output of the whole run --------------------------------------
 # Every log record of the run (the level each test sets, so DEBUG where a test asks for it) is
-# scanned for Aadhaar-shaped numbers (12 digits), full mobiles (10 digits from 6-9) and OTP texts;
+# scanned for Aadhaar-shaped numbers (12 digits), full mobiles (10 digits from 6-9), OTP texts, ABHA
+# numbers (14 digits) and ABHA addresses (x@abdm, x@sbx, also URL-encoded as in a query string);
 # any hit fails the run at the end, naming the logger and the line. factory_boy's own DEBUG lines
-# (the test data it builds) are not the portal's log. UUIDs are masked first: their last group
-# can be 12 digits by chance, and so are ABHA numbers (14 digits, 12 of which look like an Aadhaar).
+# (the test data it builds) are not the portal's log. The scan sees a record after LOGGING's masking
+# handler (core/logging.py), so it checks what the portal writes. UUIDs are masked first: their last
+# group can be 12 digits by chance; so are ABHA numbers, once found, for the Aadhaar check.
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-_ABHA_NUMBER = re.compile(r"(?<!\d)\d{2}-?\d{4}-?\d{4}-?\d{4}(?!\d)")  # 14 digits: an ABHA number, not Aadhaar
+_ABHA_NUMBER = re.compile(r"(?<!\d)\d{2}(?:[ -]|%20|\+)?\d{4}(?:[ -]|%20|\+)?\d{4}(?:[ -]|%20|\+)?\d{4}(?!\d)")
+_ABHA = {
+    "ABHA-number-shaped": _ABHA_NUMBER,
+    "ABHA-address-shaped": re.compile(r"[\w.]+(?:@|%40)(?:abdm|sbx)\b", re.I),
+}
 _PII = {
     "Aadhaar-shaped": re.compile(r"(?<!\d)\d{4}[ -]?\d{4}[ -]?\d{4}(?!\d)"),
     "mobile-shaped": re.compile(r"(?<!\d)(?:\+?91[ -]?)?[6-9]\d{9}(?!\d)"),
@@ -46,13 +52,16 @@ class _PiiLogScan(logging.Handler):
         if record.name.startswith("factory"):
             return
         try:
-            text = record.getMessage() + "\n" + (self.formatException(record.exc_info) if record.exc_info else "")
+            trace = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else "")
+            text = record.getMessage() + "\n" + trace  # exc_text: the traceback as handlers write it (masked)
         except Exception:  # noqa: BLE001 - a record that cannot format is logging's problem, not this scan's
             return
-        text = _ABHA_NUMBER.sub("<abha>", _UUID.sub("<uuid>", text))
-        for kind, pattern in _PII.items():
-            if pattern.search(text):
-                self.found.append(f"{kind} in {record.name}: {record.getMessage()[:160]!r}")
+        text = _UUID.sub("<uuid>", text)
+        kinds = [kind for kind, pattern in _ABHA.items() if pattern.search(text)]
+        text = _ABHA_NUMBER.sub("<abha>", text)  # not an Aadhaar too
+        kinds += [kind for kind, pattern in _PII.items() if pattern.search(text)]
+        for kind in kinds:
+            self.found.append(f"{kind} in {record.name}: {record.getMessage()[:160]!r}")
 
 
 PII_LOG_SCAN = _PiiLogScan()

@@ -173,10 +173,11 @@ def record_add(request):
 
 @login_required
 def facility_patient_records(request):
-    """A facility's own records of one patient; the read is audited and shown to the patient."""
+    """A facility's own records of one patient; the read is audited and shown to the patient. The ABHA number or
+    address comes in a POST: in a query string it would be in every access log and browser history."""
     if not _own_facilities(request.user).exists():
         raise PermissionDenied
-    form = PatientLookupForm(request.GET or None)
+    form = PatientLookupForm(request.POST if request.method == "POST" else None)
     records = None
     if form.is_valid():
         try:

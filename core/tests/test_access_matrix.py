@@ -759,7 +759,9 @@ ROWS = [
     Row(
         "records:facility_patient",
         "members",
-        query=lambda w: f"patient={w.a.abha_number}",
+        method="post",
+        data=lambda w: {"patient": w.a.abha_number},
+        write=False,
         sees=IDENTITY_TO_MEMBERS,
         why="a facility's own records of a patient (none at the other facilities)",
     ),

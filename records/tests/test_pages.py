@@ -239,3 +239,16 @@ def test_doctor_requests_consent_for_one_source_facility(world, client):
     data["date_to"] = "2024-01-01"  # before date_from: the service's rule shows on the form
     response = client.post(reverse("records:request_new"), data)
     assert response.status_code == 200 and "field-error" in response.content.decode()
+
+
+def test_a_patients_records_are_asked_for_in_a_post_never_in_the_url(world, client):
+    """The ABHA number in a query string would be in every access log and in the browser's history."""
+    client.force_login(world.staff_a)
+    page = reverse("records:facility_patient")
+    shown = "This view is recorded and shown to the patient."
+    assert shown not in client.get(page, {"patient": world.patient.abha_number}).content.decode()
+    response = client.post(page, {"patient": world.patient.abha_number})
+    assert response.status_code == 200 and shown in response.content.decode()
+    assert world.records.a_rx.uuid in {item["record"].uuid for item in response.context["records"]}
+    assert f'<form method="post" action="{page}"' in client.get(reverse("records:facility_home")).content.decode()
+    assert 'method="get"' not in client.get(page).content.decode()
