@@ -70,6 +70,7 @@ def test_scan_sign_in_share_then_staff_call_and_complete(live_server, browser, s
     assert phone.locator(".scan-token-number").inner_text() == "1"
     assert "કાઉન્ટર OPD1" in phone.content() and _fits(phone)
     screenshot(phone, "scan-4-token-gu-phone")
+    phone.evaluate("window.notReloaded = true")
 
     # The queue shows the token arrive by htmx polling, without a reload.
     staff.locator("tr[data-token='1']").wait_for(timeout=10_000)
@@ -79,6 +80,11 @@ def test_scan_sign_in_share_then_staff_call_and_complete(live_server, browser, s
     staff.get_by_role("button", name="Call next at OPD1").click()
     staff.wait_for_load_state()
     assert ScanToken.objects.get().status == TokenStatus.CALLED
+    # The citizen's token page follows by itself (htmx polls it) and says where to go.
+    phone.locator(".scan-called").wait_for(timeout=10_000)
+    assert "OPD1" in phone.locator(".scan-called").inner_text()
+    assert phone.evaluate("window.notReloaded") is True
+    screenshot(phone, "scan-4b-token-called-gu-phone")
 
     # The waiting-hall TV shows it in large type.
     tv = staff_context.new_page()

@@ -290,6 +290,21 @@ def test_only_the_patient_sees_their_token_page(desk, client):
     assert client.get(url).status_code == 200
 
 
+def test_the_token_page_polls_while_open_refreshes_without_js_and_says_where_to_go_once_called(desk, client):
+    token, _ = issue(desk["asha"])
+    url = reverse("facilities:scan_token", args=[token.uuid])
+    client.force_login(desk["asha"].user)
+    waiting = client.get(url).content.decode()
+    assert 'hx-trigger="every 5s"' in waiting and f'<a href="{url}">' in waiting
+    assert '<noscript><meta http-equiv="refresh"' in waiting and "Your token is called" not in waiting
+    services.token_call_next(counter=desk["counter"], actor=desk["staff"])
+    called = client.get(url).content.decode()
+    assert "Your token is called: go to counter OPD1" in called
+    services.token_move(token=token, actor=desk["staff"], step="done")
+    done = client.get(url).content.decode()
+    assert "hx-trigger" not in done and "noscript><meta" not in done
+
+
 def test_queue_and_display_pages_for_the_facility_staff_only(desk, client):
     issue(desk["asha"])
     facility = desk["facility"]
