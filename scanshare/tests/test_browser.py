@@ -83,6 +83,7 @@ def test_scan_sign_in_share_then_staff_call_and_complete(live_server, browser, s
     # The citizen's token page follows by itself (htmx polls it) and says where to go.
     phone.locator(".scan-called").wait_for(timeout=10_000)
     assert "OPD1" in phone.locator(".scan-called").inner_text()
+    assert "રાહ" not in phone.locator("#token-status .badge").inner_text()  # the status badge follows too
     assert phone.evaluate("window.notReloaded") is True
     screenshot(phone, "scan-4b-token-called-gu-phone")
 
