@@ -129,7 +129,7 @@ def account_otp_start(*, account: AbhaAccount, actor, purpose: str, new_mobile: 
                 code="mobile_limit",
                 fields={"mobile": [_("This mobile number already has 6 ABHAs.")]},
             )
-    _throttle_otp(mobile=mobile, ip=ip)
+    _throttle_otp(mobile=mobile, purpose=purpose, ip=ip)
     txn = OtpTransaction(purpose=purpose, mobile=mobile, account=account)
     otp = _new_otp(txn)
     txn.save()

@@ -81,7 +81,7 @@ def enrolment_start(
             code="mobile_limit",
             fields={"mobile": [_("This mobile number already has 6 ABHAs.")]},
         )
-    _throttle_otp(mobile=mobile, ip=ip)
+    _throttle_otp(mobile=mobile, purpose=OtpPurpose.ENROL, ip=ip)
     txn = OtpTransaction(
         purpose=OtpPurpose.ENROL,
         mobile=mobile,

@@ -94,14 +94,14 @@ def login_start(*, login_id: str, ip: str | None = None) -> OtpTransaction:
     kind, value = _login_identifier(login_id)
     _throttle_ip(ip)
     if kind == "mobile":
-        otp_throttle(_mobile_key(value), rate=settings.OTP_MOBILE_RATE)
+        otp_throttle(_mobile_key(value, OtpPurpose.LOGIN), rate=settings.OTP_MOBILE_RATE)
     else:
         otp_throttle(f"abha:otp:login:{ratelimit.hashed(f'{kind}:{value}')}", rate=settings.OTP_MOBILE_RATE)
     mobile, account = _login_account(kind, value)
     draft = {} if kind == "mobile" else {NAMED: True}
     if mobile is None:
         mobile, draft[DECOY] = (value if kind == "mobile" else _decoy_mobile(kind, value)), True
-    sending = not draft.get(DECOY) and (kind == "mobile" or _mobile_allows_quietly(mobile))
+    sending = not draft.get(DECOY) and (kind == "mobile" or _mobile_allows_quietly(mobile, OtpPurpose.LOGIN))
     txn = OtpTransaction(purpose=OtpPurpose.LOGIN, mobile=mobile, account=account, draft=draft)
     otp = _new_otp(txn)
     txn.save()

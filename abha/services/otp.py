@@ -34,8 +34,10 @@ OTP_MAX_ATTEMPTS = 5
 DECOY, NAMED, LISTED = "decoy", "named", "listed"
 
 
-def _mobile_key(mobile: str) -> str:
-    return f"abha:otp:mobile:{ratelimit.hashed(mobile)}"
+def _mobile_key(mobile: str, purpose: str) -> str:
+    # Per mobile and purpose: a family's phone (up to six ABHAs) signs in, enrols and resends at a camp without
+    # one flow using up another's OTPs; the per-IP limits below are the ones against abuse.
+    return f"abha:otp:mobile:{purpose}:{ratelimit.hashed(mobile)}"
 
 
 def _throttle_ip(ip: str | None) -> None:
@@ -43,17 +45,17 @@ def _throttle_ip(ip: str | None) -> None:
         otp_throttle(f"abha:otp:ip:{ratelimit.hashed(ip)}", rate=settings.OTP_IP_RATE)
 
 
-def _throttle_otp(*, mobile: str, ip: str | None) -> None:
-    """OTP_MOBILE_RATE per mobile and OTP_IP_RATE per client address (fixed windows; values hashed in the keys)."""
-    otp_throttle(_mobile_key(mobile), rate=settings.OTP_MOBILE_RATE)
+def _throttle_otp(*, mobile: str, purpose: str, ip: str | None) -> None:
+    """OTP_MOBILE_RATE per mobile and purpose, OTP_IP_RATE per client address (fixed windows; values hashed)."""
+    otp_throttle(_mobile_key(mobile, purpose), rate=settings.OTP_MOBILE_RATE)
     _throttle_ip(ip)
 
 
-def _mobile_allows_quietly(mobile: str) -> bool:
+def _mobile_allows_quietly(mobile: str, purpose: str) -> bool:
     """Counts one OTP to `mobile` and says whether it is within OTP_MOBILE_RATE, without raising: for a mobile the
     caller did not type, a 429 would tell them which mobile an ABHA number has (or that it has one)."""
     limit, seconds = ratelimit.parse_rate(settings.OTP_MOBILE_RATE)
-    return ratelimit.hit(_mobile_key(mobile), seconds=seconds) <= limit
+    return ratelimit.hit(_mobile_key(mobile, purpose), seconds=seconds) <= limit
 
 
 def _new_otp(txn: OtpTransaction) -> str:
@@ -107,9 +109,9 @@ def otp_resend(*, txn_id, purpose: str, ip: str | None = None) -> OtpTransaction
         )
     if txn.account_id or txn.draft.get(NAMED):
         _throttle_ip(ip)
-        sending = _mobile_allows_quietly(txn.mobile) and not txn.draft.get(DECOY)
+        sending = _mobile_allows_quietly(txn.mobile, txn.purpose) and not txn.draft.get(DECOY)
     else:
-        _throttle_otp(mobile=txn.mobile, ip=ip)
+        _throttle_otp(mobile=txn.mobile, purpose=txn.purpose, ip=ip)
         sending = not txn.draft.get(DECOY)
     otp = _new_otp(txn)
     txn.resend_count += 1
