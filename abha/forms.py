@@ -122,6 +122,21 @@ class AddressForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}),
     )
 
+    def __init__(self, data=None, *args, **kwargs):
+        # A typed address picks "Type your own" (the page's script does it as the citizen types; without
+        # JavaScript nothing does), so the citizen never gets another address than the one typed.
+        if data is not None and str(data.get("custom", "")).strip():
+            data = data.copy()
+            data["choice"] = "custom"
+        super().__init__(data, *args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        data["custom"] = (data.get("custom") or "").strip()
+        if data.get("choice") == "custom" and not data["custom"]:
+            self.add_error("custom", _("Type the ABHA address you want, or pick one of the other options."))
+        return data
+
 
 class SignInForm(forms.Form):
     login_id = forms.CharField(

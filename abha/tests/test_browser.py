@@ -161,3 +161,29 @@ def test_citizen_manages_the_account_in_the_browser(live_server, page, screensho
     assert account.status == "deactivated"
     assert page.locator("a[href='/abha/me/reactivate/']").count() == 2  # the banner and the menu
     screenshot(page, "abha-home-deactivated-hi-phone")
+
+
+def test_a_taken_address_shows_one_error_line_and_typing_picks_type_your_own(live_server, page, sms_outbox):
+    AbhaAccountFactory(mobile="9876543299").addresses.create(local="asha.taken1")
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/abha/enrol/")
+    page.locator("input[name=agree]").check()
+    page.locator("form button.primary").click()
+    page.locator("input[name=mobile]").fill("9876543210")
+    page.locator("form button.primary").click()
+    page.locator("input[name=otp]").fill(last_otp(sms_outbox, "9876543210"))
+    page.locator("form button.primary").click()
+    page.locator("input[name=first_name]").fill("Asha")
+    page.locator("input[name=gender][value=F]").check()
+    page.locator("input[name=year_of_birth]").fill("1990")
+    page.locator("select[name=district_lgd]").select_option("443")
+    page.locator("form button.primary").click()
+    page.wait_for_url("**/abha/enrol/address/")
+    page.locator("input[name=custom]").fill("asha.taken1")
+    assert page.locator("#choice-custom").is_checked()  # typing picked "Type your own"
+    page.wait_for_selector("#address-status.field-error")
+    page.locator("form#address-form button.primary").click()
+    page.wait_for_load_state()
+    page.wait_for_timeout(600)  # the live check would have answered by now
+    errors = page.locator(".field-error:visible")
+    assert errors.count() == 1 and "taken" in errors.inner_text()

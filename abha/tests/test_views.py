@@ -131,6 +131,22 @@ def test_taken_custom_address_is_refused_on_the_field(client, wizard):
     assert AbhaAccount.objects.count() == 1
 
 
+def test_a_typed_address_wins_over_the_picked_suggestion_without_javascript(client, wizard):
+    wizard.to_details()
+    wizard.post("abha:enrol_details", DETAILS_FORM)
+    done = wizard.post("abha:enrol_address", {"choice": "asha.patel", "custom": " asha.typed1 "})
+    assert done.url == reverse("abha:enrol_done")
+    assert AbhaAccount.objects.get().primary_address.local == "asha.typed1"
+
+
+def test_type_your_own_picked_with_nothing_typed_asks_for_the_address(client, wizard):
+    wizard.to_details()
+    wizard.post("abha:enrol_details", DETAILS_FORM)
+    response = wizard.post("abha:enrol_address", {"choice": "custom", "custom": ""})
+    assert response.status_code == 200 and "Type the ABHA address you want" in response.content.decode()
+    assert not AbhaAccount.objects.exists()
+
+
 def test_sign_in_with_otp_and_choose_among_a_familys_abhas(client, sms_outbox, django_capture_on_commit_callbacks):
     mother = AbhaAccountFactory(first_name="Asha", mobile="9876543210")
     AbhaAccountFactory(first_name="Ravi", mobile="9876543210")

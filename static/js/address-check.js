@@ -26,12 +26,30 @@
       .catch(function () { status.textContent = ""; status.className = "help"; });
   }
 
+  // The server's error for the submitted address sits under the field: the live check would repeat it.
+  var field = input.closest(".field");
+  var serverErrors = field ? field.querySelectorAll(".field-error") : [];
+  function dropServerErrors() {
+    serverErrors.forEach(function (line) { if (line !== status) line.remove(); });
+    if (field) field.classList.remove("has-error");
+  }
+
   input.addEventListener("input", function () {
     if (choice) choice.checked = true;
+    dropServerErrors();
     clearTimeout(timer);
     if (!input.value.trim()) { status.textContent = ""; return; }
     timer = setTimeout(check, 300);
   });
-  // Text typed before this script ran (a slow page) or restored by the back button.
-  if (input.value.trim()) check();
+  // Another option picked: the typed address would win on the server, so it goes (the choice is what is sent).
+  if (choice) {
+    document.querySelectorAll('input[type=radio][name="' + choice.name + '"]').forEach(function (radio) {
+      radio.addEventListener("change", function () {
+        if (radio !== choice && radio.checked) { input.value = ""; status.textContent = ""; dropServerErrors(); }
+      });
+    });
+  }
+  // Text typed before this script ran (a slow page) or restored by the back button; not when the server already
+  // said what is wrong with it (two lines saying one thing).
+  if (input.value.trim() && !(field && field.classList.contains("has-error"))) check();
 })();
