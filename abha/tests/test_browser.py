@@ -187,3 +187,14 @@ def test_a_taken_address_shows_one_error_line_and_typing_picks_type_your_own(liv
     page.wait_for_timeout(600)  # the live check would have answered by now
     errors = page.locator(".field-error:visible")
     assert errors.count() == 1 and "taken" in errors.inner_text()
+
+
+def test_switching_language_keeps_what_was_typed(live_server, page, screenshot):
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/abha/signin/")
+    page.locator("input[name=login_id]").fill("asha.typed@sbx")
+    _choose_language(page, "gu")
+    assert page.locator("input[name=login_id]").input_value() == "asha.typed@sbx"
+    screenshot(page, "abha-signin-language-kept-gu-phone")
+    page.reload()  # kept for the one switch only
+    assert page.locator("input[name=login_id]").input_value() == ""
