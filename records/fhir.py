@@ -547,6 +547,22 @@ KIND_LABELS = {
 }
 
 
+# An attachment's MIME type as the citizen reads it ("PDF document", never "application/pdf").
+CONTENT_TYPE_LABELS = {
+    "application/pdf": gettext_lazy("PDF document"),
+    "image": gettext_lazy("Picture"),
+    "text": gettext_lazy("Text"),
+}
+
+
+def content_type_label(content_type: str) -> str:
+    content_type = (content_type or "").split(";")[0].strip().lower()
+    if not content_type:
+        return ""
+    label = CONTENT_TYPE_LABELS.get(content_type) or CONTENT_TYPE_LABELS.get(content_type.split("/")[0])
+    return str(label or gettext_lazy("File"))
+
+
 def _concept(value) -> str:
     if not isinstance(value, dict):
         return ""
@@ -610,7 +626,8 @@ def _dosage(resource) -> str:
 
 
 def _attachment(resource) -> dict | None:
-    for content in resource.get("content") or []:
+    contents = resource.get("content") or []
+    for content in contents if isinstance(contents, list) else []:  # Media.content is one Attachment, not a list
         attachment = content.get("attachment") or {}
         return {"content_type": attachment.get("contentType", ""), "title": attachment.get("title", "")}
     if resource.get("resourceType") in ("Binary", "Media"):
@@ -664,9 +681,10 @@ def _describe(resource: dict) -> dict:
         period = resource.get("period") or {}
         detail = f"{period.get('start', '')} – {period.get('end', '')}".strip(" –")
     elif kind in ("DocumentReference", "Binary", "Media"):
-        text = resource.get("description") or _concept(resource.get("type")) or kind
+        text = resource.get("description") or _concept(resource.get("type")) or KIND_LABELS[kind]
         attachment = _attachment(resource) or {}
-        detail = " ".join(filter(None, [attachment.get("title", ""), attachment.get("content_type", "")]))
+        content = content_type_label(attachment.get("content_type", ""))
+        detail = " · ".join(filter(None, [attachment.get("title", ""), content]))
     elif kind == "ImagingStudy":
         text = resource.get("description") or _first_concept(resource.get("procedureCode"))
         detail = ", ".join(
