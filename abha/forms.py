@@ -100,7 +100,7 @@ class DetailsForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         states = State.objects.filter(districts__isnull=False).distinct()
-        self.fields["state_lgd"].choices = [(s.lgd_code, s.name) for s in states]
+        self.fields["state_lgd"].choices = [(s.lgd_code, s.local_name) for s in states]
         self.fields["state_lgd"].initial = settings.PORTAL_STATE_LGD
         districts = District.objects.order_by("name")
         self.fields["district_lgd"].choices = [("", _("Choose your district"))] + [

@@ -32,6 +32,17 @@ class State(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def local_name(self) -> str:
+        """The name in the active language where the portal knows it (the states whose districts it lists),
+        else the LGD spelling."""
+        language = (get_language() or "en")[:2]
+        return STATE_LOCAL_NAMES.get(self.lgd_code, {}).get(language) or self.name
+
+
+# The states whose districts the portal lists (core/data/gujarat_districts.csv), in Gujarati and Hindi.
+STATE_LOCAL_NAMES = {24: {"gu": "ગુજરાત", "hi": "गुजरात"}}
+
 
 class District(models.Model):
     """A district keyed by LGD code, with its names in Gujarati and Hindi for display."""

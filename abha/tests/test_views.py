@@ -300,3 +300,11 @@ def test_enrollment_sends_the_citizen_back_where_they_started(client, wizard, ne
         assert f'href="{expected}"' in page
     else:
         assert "evil.example" not in page
+
+
+def test_the_details_form_names_the_state_and_districts_in_gujarati(client, wizard):
+    wizard.to_details()
+    client.cookies["django_language"] = "gu"
+    page = client.get(reverse("abha:enrol_details")).content.decode()
+    assert "ગુજરાત" in page and "ભાવનગર" in page
+    assert ">Gujarat<" not in page and ">Bhavnagar<" not in page
