@@ -66,8 +66,12 @@ def seed(*, rng, password: str, out, users: dict, **_) -> dict:
     gujarat = State.objects.get(lgd_code=GUJARAT)
     districts = {d.lgd_code: d for d in District.objects.filter(state=gujarat)}
     facilities = []
+    now = timezone.now()
     for number, (name, district, kind, ownership, status, beds) in enumerate(_demo_rows(rng), start=1):
         district_obj = districts[district]
+        # Registered over the two years before the microsites started (a demo whose story ends today), a week to
+        # verify.
+        submitted = now - datetime.timedelta(days=720 - 10 * number)
         facility, _ = Facility.objects.get_or_create(
             name=name,
             district=district_obj,
@@ -86,8 +90,8 @@ def seed(*, rng, password: str, out, users: dict, **_) -> dict:
                 "region": Region.URBAN if number % 3 else Region.RURAL,
                 "contact_mobile": f"9{number:09d}",
                 "timings": "Mon-Sat 09:00-17:00",
-                "submitted_at": None if status == FacilityStatus.DRAFT else timezone.now(),
-                "verified_at": timezone.now() if status == FacilityStatus.VERIFIED else None,
+                "submitted_at": None if status == FacilityStatus.DRAFT else submitted,
+                "verified_at": submitted + datetime.timedelta(days=7) if status == FacilityStatus.VERIFIED else None,
                 "rejection_reason": "Address does not match the pincode." if status == FacilityStatus.REJECTED else "",
             },
         )
@@ -159,6 +163,7 @@ def _seed_professionals(*, users, facilities, districts, gujarat) -> list[Profes
     professionals = []
     for number, (name, (category, sub, council, degree), reg_no, user, facility, status) in enumerate(rows, start=1):
         renewable = number % 5 == 0
+        registered = timezone.now() - datetime.timedelta(days=700 - 10 * number)
         professional, created = Professional.objects.get_or_create(
             council=council,
             registration_number=reg_no,
@@ -181,8 +186,8 @@ def _seed_professionals(*, users, facilities, districts, gujarat) -> list[Profes
                 "status": status,
                 # Fixed demo HPR IDs (71 + 11 digits + Luhn check digit) keep links stable.
                 "hpr_id": _demo_hpr_id(number) if status == FacilityStatus.VERIFIED else None,
-                "submitted_at": None if status == FacilityStatus.DRAFT else timezone.now(),
-                "verified_at": timezone.now() if status == FacilityStatus.VERIFIED else None,
+                "submitted_at": None if status == FacilityStatus.DRAFT else registered,
+                "verified_at": registered + datetime.timedelta(days=14) if status == FacilityStatus.VERIFIED else None,
             },
         )
         if created:

@@ -4,7 +4,7 @@ import os
 
 from django.core.management.utils import get_random_secret_key
 
-from .env import env_bool, env_str
+from .env import env_bool, env_int, env_str
 
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("SMS_BACKEND", "file")
@@ -13,6 +13,8 @@ from .base import *  # noqa: E402,F403 - settings modules extend the shared base
 from .base import VAR_DIR  # noqa: E402 - after the environment defaults above
 
 DEBUG = env_bool("DEBUG", True)
+# seed_demo's Gujarat: 1/DEMO_SCALE of the state's figures (100: 4.77 lakh ABHA numbers); 0 seeds the named demo only.
+DEMO_SCALE = env_int("DEMO_SCALE", 100, minimum=0)
 
 
 def _secret_from_var(name: str) -> str:

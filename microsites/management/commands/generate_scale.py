@@ -240,7 +240,7 @@ class Command(BaseCommand):
             for status, tally in by_status.items():  # FACILITIES_VERIFIED and FACILITIES_SUBMITTED
                 _add_counts(FACILITY_STATUS_METRICS[status], tally)
 
-    def _abha(self, rng, weights, count, chunk):
+    def _abha(self, rng, weights, count, chunk, *, days=HISTORY_DAYS):
         districts = [d for d, _ in weights]
         shares = [w for _, w in weights]
         user_start = reserve_ids(User, count)
@@ -262,7 +262,7 @@ class Command(BaseCommand):
             for offset, district in zip(range(done, done + size), chunk_districts, strict=True):
                 body = f"{SYNTHETIC_PREFIX}{(serial_start + offset) % 10**11:011d}"
                 number = body + luhn.calc_check_digit(body)
-                when = now - datetime.timedelta(seconds=rng.randrange(HISTORY_DAYS * 86400))
+                when = now - datetime.timedelta(seconds=rng.randrange(days * 86400))
                 first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
                 status = AccountStatus.DEACTIVATED if rng.random() < 0.01 else AccountStatus.ACTIVE
                 users.append(
@@ -365,8 +365,9 @@ class Command(BaseCommand):
                 _add_counts(CountMetric.PROFESSIONALS_VERIFIED, verified)
             done += size
 
-    def _records(self, rng, places, count, chunk):
-        """Visits (care contexts) of one or two records each, linked to an ABHA, until `count` records."""
+    def _records(self, rng, places, count, chunk, *, days=HISTORY_DAYS, ago=0):
+        """Visits (care contexts) of one or two records each, linked to an ABHA, until `count` records, over the
+        `days` days that end `ago` days before today."""
         context_start = reserve_ids(CareContext, count)
         record_start = reserve_ids(HealthRecord, count)
         now = timezone.now()
@@ -379,7 +380,7 @@ class Command(BaseCommand):
             made = 0
             while made < size:
                 district, facility, patient = places.draw()
-                when = now - datetime.timedelta(seconds=rng.randrange(HISTORY_DAYS * 86400))
+                when = now - datetime.timedelta(days=ago, seconds=rng.randrange(days * 86400))
                 visit = (when + local_offset).date()
                 hi_type, display = rng.choice(VISITS)
                 hi_types = [hi_type]
@@ -441,11 +442,11 @@ class Command(BaseCommand):
             done += size
             self.stdout.write(f"  {done:,} / {count:,} health records")
 
-    def _tokens(self, rng, places, count, chunk):
+    def _tokens(self, rng, places, count, chunk, *, days=TOKEN_DAYS):
         """Tokens at each facility's SCALE counter, numbered on from its ScanSequence so real shares go on after."""
         counter_ids = _scale_counters(places.facility_ids())
         today = timezone.localdate()
-        since = today - datetime.timedelta(days=TOKEN_DAYS - 1)
+        since = today - datetime.timedelta(days=days - 1)
         last = {
             (counter_id, day): value
             for counter_id, day, value in ScanSequence.objects.filter(
@@ -462,7 +463,7 @@ class Command(BaseCommand):
             rows, issued = [], Counter()
             for offset in range(done, done + size):
                 district, facility, patient = places.draw()
-                day = today - datetime.timedelta(days=min(rng.randrange(TOKEN_DAYS), rng.randrange(TOKEN_DAYS)))
+                day = today - datetime.timedelta(days=min(rng.randrange(days), rng.randrange(days)))
                 counter_id = counter_ids[facility[0]]
                 number = last.get((counter_id, day), 0) + 1
                 last[(counter_id, day)] = number
