@@ -16,10 +16,22 @@ DOCUMENT_SIGNATURES = {"application/pdf": b"%PDF-", "image/jpeg": b"\xff\xd8\xff
 
 
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """Day-month-year typed as text: a browser's date picker shows the phone's locale order (often mm/dd/yyyy),
+    which reads wrongly here. DateField accepts DD-MM-YYYY and DD/MM/YYYY (and ISO) through DATE_INPUT_FORMATS."""
+
+    input_type = "text"
 
     def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+        attrs = {
+            "placeholder": _("DD-MM-YYYY"),
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            **kwargs.pop("attrs", {}),
+        }
+        super().__init__(format="%d-%m-%Y", attrs=attrs, **kwargs)
+
+
+DAY_MONTH_YEAR = ["%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d"]
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -40,7 +52,7 @@ class RecordAddForm(forms.Form):
     display = forms.CharField(
         label=_("Visit label"), max_length=200, help_text=_("Shown to the patient, e.g. OPD visit, 3 Feb 2025.")
     )
-    date = forms.DateField(label=_("Visit date"), widget=DateInput())
+    date = forms.DateField(label=_("Visit date"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
     hi_type = forms.ChoiceField(label=_("Type of record"), choices=HiType.choices)
     bundle_file = forms.FileField(
         label=_("FHIR bundle (JSON file)"), required=False, help_text=_("A FHIR R4 document bundle from your software.")
@@ -86,8 +98,8 @@ class ConsentRequestForm(forms.Form):
     hi_types = forms.MultipleChoiceField(
         label=_("Types of record"), choices=HiType.choices, widget=forms.CheckboxSelectMultiple
     )
-    date_from = forms.DateField(label=_("Records from"), widget=DateInput())
-    date_to = forms.DateField(label=_("Records up to"), widget=DateInput())
+    date_from = forms.DateField(label=_("Records from"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
+    date_to = forms.DateField(label=_("Records up to"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
     data_erase_at = forms.DateTimeField(
         label=_("Access ends"), widget=DateTimeInput(), help_text=_("After this moment you can no longer read them.")
     )
@@ -123,8 +135,8 @@ class ConsentRequestForm(forms.Form):
 
 class GrantForm(forms.Form):
     hi_types = forms.MultipleChoiceField(label=_("Types of record to share"), widget=forms.CheckboxSelectMultiple)
-    date_from = forms.DateField(label=_("Records from"), widget=DateInput())
-    date_to = forms.DateField(label=_("Records up to"), widget=DateInput())
+    date_from = forms.DateField(label=_("Records from"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
+    date_to = forms.DateField(label=_("Records up to"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
     data_erase_at = forms.DateTimeField(label=_("Access ends"), widget=DateTimeInput())
     facilities = forms.MultipleChoiceField(
         label=_("Share records from"), widget=forms.CheckboxSelectMultiple, required=False

@@ -28,3 +28,14 @@ def test_favicon_is_served_from_static(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("favicon.ico")
     assert 'rel="icon"' in client.get("/").content.decode()
+
+
+def test_dates_are_typed_day_month_year_not_in_the_browsers_order():
+    import datetime as dt
+
+    from records.forms import ConsentRequestForm
+
+    field = ConsentRequestForm.base_fields["date_from"]
+    rendered = field.widget.render("date_from", dt.date(2025, 2, 5))
+    assert 'type="text"' in rendered and "DD-MM-YYYY" in rendered and 'value="05-02-2025"' in rendered
+    assert field.clean("05-02-2025") == dt.date(2025, 2, 5) == field.clean("05/02/2025")
