@@ -12,12 +12,13 @@ from django.db.models.functions import TruncMonth
 from django.db.models.query import prefetch_related_objects
 from django.utils import timezone
 
-from core import access
+from core import access, counters
 from core.enums import FACILITY_REGISTERED_STATES, CountMetric
-from core.models import CounterTotal, DailyCount, FacilityTotal
+from core.models import CounterTotal, DailyCount, District, FacilityTotal
 from facilities.enums import FacilityStatus, FacilityType
 from facilities.models import Facility
 
+from . import dashboard
 from .enums import Metric, MilestoneStatus
 from .models import Microsite, Milestone
 
@@ -628,3 +629,66 @@ def leaderboard(microsites) -> list[LeaderboardRow]:
         )
         for index, row in enumerate(rows, start=1)
     ]
+
+
+@dataclass(frozen=True)
+class PublicFirst:
+    """A microsite that reached a target first (or completed all its milestones first: metric "")."""
+
+    microsite: str
+    metric: str
+    target: int
+    day: datetime.date
+
+    @property
+    def metric_label(self):
+        return Metric(self.metric).label if self.metric else ""
+
+
+@dataclass(frozen=True)
+class PublicAchievements:
+    """The state's figures for the public achievements page: nothing about any person."""
+
+    as_of: datetime.datetime
+    summary: dict
+    facilities_registered: int
+    tokens_total: int
+    districts: list
+    microsites: int
+    completed: list[str]
+    firsts: list[PublicFirst]
+
+
+def public_achievements(state_lgd: int) -> PublicAchievements:
+    """The state's headline numbers, districts and microsites, read exactly as a state official's dashboard reads
+    them (microsites.dashboard.summary and district_rows over all the state's districts, the leaderboard of its
+    microsites), plus two running totals the dashboard does not show: facilities registered, tokens ever issued.
+
+    Queries: the dashboard's summary and district rows (about ten, on the counter tables), one for two totals, the
+    leaderboard's fixed number; never the accounts, records or tokens tables. District names are in the active
+    language: cache per language.
+    """
+    districts = District.objects.filter(state_id=state_lgd).order_by("lgd_code")
+    ids = list(districts.values_list("pk", flat=True))
+    board = leaderboard(Microsite.objects.filter(state_id=state_lgd))
+    firsts = [
+        PublicFirst(row.microsite.name, first.metric, first.target, timezone.localdate(first.achieved_at))
+        for row in board
+        for first in row.firsts
+    ]
+    firsts += [
+        PublicFirst(row.microsite.name, "", 0, timezone.localdate(row.completed_at))
+        for row in board
+        if row.first_to_complete
+    ]
+    totals = counters.running_totals([CountMetric.FACILITIES_REGISTERED, CountMetric.SCAN_TOKENS], ids)
+    return PublicAchievements(
+        as_of=timezone.now(),
+        summary=dashboard.summary(districts),
+        facilities_registered=totals[CountMetric.FACILITIES_REGISTERED],
+        tokens_total=totals[CountMetric.SCAN_TOKENS],
+        districts=dashboard.district_rows(districts),
+        microsites=len(board),
+        completed=sorted(row.microsite.name for row in board if row.completed_at),
+        firsts=sorted(firsts, key=lambda first: first.day),
+    )

@@ -1,21 +1,31 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core import access
 from core.api.renderers import csv_text
 from core.enums import CountMetric
 from core.exceptions import DomainError
+from core.models import State
 
 from . import charts
 from . import dashboard as dashboard_selectors
 from .forms import DashboardFilterForm, MilestoneForm
 from .models import Microsite
-from .selectors import firsts_csv_cell, leaderboard, microsite_facilities, microsite_progress, microsites_for
+from .selectors import (
+    firsts_csv_cell,
+    leaderboard,
+    microsite_facilities,
+    microsite_progress,
+    microsites_for,
+    public_achievements,
+)
 from .services import milestone_add
 
 
@@ -152,3 +162,18 @@ def dashboard(request):
         "query": request.GET.urlencode(),
     }
     return render(request, "microsites/dashboard.html", context, status=400 if form.errors else 200)
+
+
+ACHIEVEMENTS_CACHE_SECONDS = 300
+
+
+def achievements(request):
+    """The state's achievements for anyone (no sign-in): its figures as its ABDM press notes tell them, by district,
+    and its microsites' firsts. Computed at most once per ACHIEVEMENTS_CACHE_SECONDS per language (the cache, on
+    Redis), so a crowd of visitors costs the database nothing more."""
+    state = settings.PORTAL_STATE_LGD
+    key = f"microsites:achievements:{state}:{get_language()}"
+    figures = cache.get_or_set(key, lambda: public_achievements(state), ACHIEVEMENTS_CACHE_SECONDS)
+    state = State.objects.get(pk=state)
+    name = getattr(state, "local_name", state.name)  # in the page's language where core knows it
+    return render(request, "microsites/achievements.html", {"figures": figures, "state_name": name})

@@ -177,3 +177,35 @@ def test_official_drills_into_a_district_and_a_microsite_and_sees_a_milestone_mo
     page.goto(live_server.url + "/dashboard/")
     assert page.locator(".headline .figure").nth(2).inner_text() == "3"
     screenshot(page, "dashboard-after-linking-gu-phone")
+
+
+def test_anyone_reads_the_achievements_on_a_phone_in_three_languages(live_server, page, screenshot):
+    """From the home page, without signing in: the state's figures, its microsites' firsts and the district table
+    fit a phone's width in English, Hindi and Gujarati."""
+    from django.utils import timezone
+
+    AbhaAccountFactory.create_batch(3)
+    FacilityFactory.create_batch(2)
+    microsite = MicrositeFactory(name="Bhavnagar", districts=[443])
+    rival = MicrositeFactory(name="Ahmedabad", districts=[438])
+    for racer, days in [(microsite, 30), (rival, 20)]:
+        racer.milestones.create(
+            metric="records_linked",
+            target=2000,
+            due_date=timezone.localdate(),
+            achieved_at=timezone.now() - datetime.timedelta(days=days),
+        )
+    counters.rebuild(fix=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name=re.compile("achievements")).click()
+    page.wait_for_url(live_server.url + "/achievements/")
+    for language, heading in [("en", "digital health achievements"), ("hi", "डिजिटल स्वास्थ्य"), ("gu", "ડિજિટલ આરોગ્ય")]:
+        page.locator(f"button[name=language][value={language}]").click()
+        page.wait_for_load_state()
+        assert heading in page.locator("h1").inner_text()
+        assert page.locator(".headline .figure").first.inner_text() == "3"
+        assert page.locator("tbody tr").count() == 33
+        assert "Bhavnagar" in page.locator("main li", has_text="2,000").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing off-screen to the right
+        screenshot(page, f"achievements-{language}-phone")
