@@ -6,9 +6,10 @@ default font rather than failing.
 """
 
 import io
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import qrcode
 from django.conf import settings
@@ -30,6 +31,18 @@ MUTED = (74, 85, 101)
 def share_url(counter: Counter) -> str:
     query = urlencode({"hip-id": counter.facility.facility_id, "counter-id": counter.code})
     return f"{settings.PORTAL_BASE_URL.rstrip('/')}/scan/?{query}"
+
+
+def address_is_loopback(base_url: str | None = None) -> bool:
+    """True when PORTAL_BASE_URL (or `base_url`) names this machine only (127.0.0.0/8, localhost, ::1):
+    a phone that scans a poster with such an address reaches nothing."""
+    host = (urlsplit(base_url or settings.PORTAL_BASE_URL).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache(maxsize=32)

@@ -32,30 +32,39 @@ def bar_chart(rows, *, width=420, bar_x=130, bar_height=16, gap=6):
     }
 
 
-def line_chart(points, *, width=480, height=180, left=48, bottom=24, top_pad=10):
-    """A polyline of (label, value) points, with a y-axis from 0 to the largest value."""
+def column_chart(points, *, width=720, height=200, left=48, bottom=24, top_pad=10, right_pad=8):
+    """One column per (period, value) point, in order, every period present (zeros included), with a y-axis
+    from 0 to the largest value: a time series that reads as one even with a single non-zero period."""
     if not points:
         return None
     peak = max(value for _, value in points) or 1
-    inner_w, inner_h = width - left - 8, height - bottom - top_pad
-    step = inner_w / max(1, len(points) - 1)
-    coords = []
-    for index, (_, value) in enumerate(points):
-        x = left + (index * step if len(points) > 1 else inner_w / 2)
-        y = top_pad + inner_h - inner_h * value / peak
-        coords.append((round(x, 1), round(y, 1)))
-    ticks = [{"y": round(top_pad + inner_h - inner_h * f, 1), "label": round(peak * f)} for f in (0, 0.5, 1)]
-    first, last = points[0][0], points[-1][0]
+    inner_w, inner_h = width - left - right_pad, height - bottom - top_pad
+    slot = inner_w / len(points)
+    gap = min(2.0, slot * 0.2)
+    baseline = top_pad + inner_h
+    columns = []
+    for index, (period, value) in enumerate(points):
+        column_height = round(inner_h * value / peak, 1)
+        columns.append(
+            {
+                "period": period,
+                "value": value,
+                "x": round(left + index * slot + gap / 2, 1),
+                "y": round(baseline - column_height, 1),
+                "width": round(max(slot - gap, 0.5), 1),
+                "height": column_height,
+            }
+        )
+    ticks = [{"y": round(baseline - inner_h * f, 1), "label": round(peak * f)} for f in (0, 0.5, 1)]
     return {
         "width": width,
         "height": height,
         "left": left,
-        "baseline": top_pad + inner_h,
-        "polyline": " ".join(f"{x},{y}" for x, y in coords),
-        "dots": coords,
+        "right": width - right_pad,
+        "baseline": baseline,
+        "columns": columns,
         "ticks": ticks,
-        "first_label": first,
-        "last_label": last,
+        "first_label": points[0][0],
+        "last_label": points[-1][0],
         "label_y": height - 6,
-        "right": width - 8,
     }

@@ -4,6 +4,7 @@ Every number comes from the counter tables (core.counters): the requests never c
 facilities, professionals, records or tokens tables, so they take the same time at any data size.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -113,3 +114,38 @@ def timeseries(districts, metric: str, interval: str, since=None, until=None) ->
         {"period": period, "value": value}
         for period, value in counters.series(metric, ids, since=since, until=until, interval=interval)
     ]
+
+
+# Without a start date, the trend chart shows at least this many days or months up to today.
+TREND_WINDOW = {"day": 30, "month": 12}
+
+
+def _next_period(period: datetime.date, interval: str) -> datetime.date:
+    if interval == "month":
+        return (period.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return period + datetime.timedelta(days=1)
+
+
+def trend_periods(points: list[dict], interval: str, since=None, until=None) -> list[dict]:
+    """`points` (timeseries' answer) with every day or month of the range, the empty ones as 0, so a chart of them
+    reads as a time series. The range runs from `since` (else the earlier of the first point and a window of
+    TREND_WINDOW periods ending today) to `until` (else the later of today and the last point). No query."""
+    today = timezone.localdate()
+    values = {point["period"]: point["value"] for point in points}
+    if since is None:
+        window = TREND_WINDOW.get(interval, 30)
+        if interval == "month":
+            start = today.replace(day=1)
+            for _ in range(window - 1):
+                start = (start - datetime.timedelta(days=1)).replace(day=1)
+        else:
+            start = today - datetime.timedelta(days=window - 1)
+        since = min([start, *values])
+    end = until or max([today, *values])
+    period = since.replace(day=1) if interval == "month" else since
+    end = end.replace(day=1) if interval == "month" else end
+    filled = []
+    while period <= end:
+        filled.append({"period": period, "value": values.get(period, 0)})
+        period = _next_period(period, interval)
+    return filled

@@ -156,7 +156,11 @@ def dashboard(request):
         "rows": rows,
         "chart": charts.bar_chart(rows),
         "trend": trend,
-        "trend_chart": charts.line_chart([(p["period"], p["value"]) for p in trend]),
+        "trend_chart": charts.column_chart(
+            [(p["period"], p["value"]) for p in dashboard_selectors.trend_periods(trend, interval, since, until)]
+        )
+        if trend
+        else None,
         "interval": interval,
         "leaderboard": board,
         "query": request.GET.urlencode(),

@@ -71,3 +71,16 @@ class ScanToken(BaseModel):
 
     def __str__(self):
         return f"{self.counter.code} #{self.number} ({self.day})"
+
+
+class DisplayKey(BaseModel):
+    """The secret in a waiting-hall TV's address (/display/<key>/): the screen shows that counter's tokens with no
+    staff session on it. Only the key's SHA-256 is stored; a facility admin rotates it (services.display_key_rotate),
+    which retires the old address."""
+
+    counter = models.OneToOneField(Counter, on_delete=models.CASCADE, related_name="display_key")
+    key_hash = models.CharField(max_length=64, unique=True)
+    rotated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self):
+        return f"display key of {self.counter_id}"

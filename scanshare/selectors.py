@@ -1,10 +1,12 @@
 """Scan & Share reads: a counter's queue (with new vs returning), the TV display, a citizen's shares, daily counts."""
 
 import datetime
+import hashlib
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from facilities.enums import FacilityStatus
 from facilities.models import Counter, Facility
 
 from .enums import TokenStatus
@@ -38,6 +40,20 @@ def display_board(*, facility: Facility, counter: Counter, upcoming: int = 5) ->
         today.filter(status=TokenStatus.WAITING, valid_until__gt=timezone.now()).order_by("number")[:upcoming]
     )
     return {"current": current, "waiting": waiting}
+
+
+def display_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def display_counter(*, key: str) -> Counter | None:
+    """The active counter of a verified facility whose TV display key is `key`, with its facility; else None.
+    One query."""
+    return (
+        Counter.objects.select_related("facility")
+        .filter(display_key__key_hash=display_key_hash(key), active=True, facility__status=FacilityStatus.VERIFIED)
+        .first()
+    )
 
 
 def citizen_shares(account, *, limit: int = 100):

@@ -3,6 +3,7 @@
 import datetime
 import json
 import re
+import secrets
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -16,8 +17,9 @@ from core.sms import mask_mobile
 from facilities.enums import FacilityStatus
 from facilities.models import Counter, Facility
 
+from . import selectors
 from .enums import TokenStatus
-from .models import ScanToken
+from .models import DisplayKey, ScanToken
 
 HIP_ID = re.compile(r"^IN[0-9]{10}$")
 
@@ -290,3 +292,20 @@ def tokens_follow_account(*, account, event: str, actor=None, request=None) -> i
             actor=actor, action="scan_share.erase", target=account, details={"tokens": erased}, request=request
         )
     return erased
+
+
+@transaction.atomic
+def display_key_rotate(*, counter: Counter, actor, request=None) -> str:
+    """A new display key for `counter`'s waiting-hall TV; the previous one stops working at once.
+
+    Only the facility's admins may. Stores the key's hash (upsert of the counter's one DisplayKey row), audits
+    `scan_share.display_key_rotate`, and returns the key: the only time it is readable.
+    """
+    if not access.can(actor, "change", counter.facility):
+        raise NotAllowed(_("Only this facility's admins can set up its TV displays."))
+    key = secrets.token_urlsafe(24)
+    DisplayKey.objects.update_or_create(
+        counter=counter, defaults={"key_hash": selectors.display_key_hash(key), "rotated_by": actor}
+    )
+    audit_record(actor=actor, action="scan_share.display_key_rotate", target=counter, request=request)
+    return key

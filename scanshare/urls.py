@@ -14,4 +14,5 @@ urlpatterns = [
     path("<uuid:uuid>/scan-queue/", views.scan_queue, name="scan_queue"),
     path("<uuid:uuid>/scan-queue/<str:code>/next/", views.scan_call_next, name="scan_call_next"),
     path("<uuid:uuid>/scan-display/<str:code>/", views.scan_display, name="scan_display"),
+    path("<uuid:uuid>/counters/<str:code>/display-key/", views.scan_display_key, name="scan_display_key"),
 ]

@@ -238,12 +238,66 @@ def scan_token_step(request, uuid, step):
     return redirect(f"{reverse('facilities:scan_queue', args=[token.facility.uuid])}{query}")
 
 
+# The waiting-hall TV speaks the state's language and English (Gujarat: Gujarati).
+DISPLAY_LANGUAGES = ("gu", "en")
+DISPLAY_REFRESH_SECONDS = 3
+DISPLAY_UPCOMING = 4  # next tokens that fit a 16:9 screen in type read from across the hall
+DISPLAY_FALLBACK_REFRESH_SECONDS = 10  # the meta refresh when the screen's browser runs no JavaScript
+
+
+def _display_page(request, counter):
+    """The kiosk page (or, for htmx's poll, its board): counter and token numbers only, nothing about patients."""
+    context = {
+        "facility": counter.facility,
+        "counter": counter,
+        "languages": DISPLAY_LANGUAGES,
+        "refresh_seconds": DISPLAY_REFRESH_SECONDS,
+        "fallback_refresh_seconds": DISPLAY_FALLBACK_REFRESH_SECONDS,
+        **selectors.display_board(facility=counter.facility, counter=counter, upcoming=DISPLAY_UPCOMING),
+    }
+    template = "scanshare/_scan_display_board.html" if request.htmx else "scanshare/scan_display.html"
+    return render(request, template, context)
+
+
 @login_required
 @never_cache
 def scan_display(request, uuid, code):
-    """The waiting-hall TV: the token being served and the next ones, in large type (htmx refresh)."""
+    """The waiting-hall TV opened from a staff session (the queue's "TV display" button): the same kiosk page."""
     facility = _staff_facility(request, uuid)
     counter = get_object_or_404(Counter, facility=facility, code=code)
-    context = {"facility": facility, "counter": counter, **selectors.display_board(facility=facility, counter=counter)}
-    template = "scanshare/_scan_display_board.html" if request.htmx else "scanshare/scan_display.html"
-    return render(request, template, context)
+    counter.facility = facility
+    return _display_page(request, counter)
+
+
+@never_cache
+def scan_display_kiosk(request, key):
+    """The waiting-hall TV by its display key (/display/<key>/): no sign-in, so no staff session sits on a public
+    screen. A rotated key, a switched-off counter or a facility no longer verified answers 404."""
+    counter = selectors.display_counter(key=key)
+    if counter is None:
+        raise Http404
+    return _display_page(request, counter)
+
+
+@login_required
+@require_POST
+def scan_display_key(request, uuid, code):
+    """The facility admin makes (or replaces) a counter's TV display address; it is shown once, on the next page."""
+    facility = _staff_facility(request, uuid)
+    counter = get_object_or_404(Counter, facility=facility, code=code)
+    counter.facility = facility
+    try:
+        key = services.display_key_rotate(counter=counter, actor=request.user, request=request)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(reverse("facilities:detail", args=[facility.uuid]) + "#counters-heading")
+    address = request.build_absolute_uri(reverse("scan_display_kiosk", args=[key]))
+    messages.success(
+        request,
+        _(
+            "TV display address for %(code)s: %(address)s Open it on the waiting-hall screen. It is shown only "
+            "now; any earlier address for this counter no longer works."
+        )
+        % {"code": counter.code, "address": address},
+    )
+    return redirect(reverse("facilities:detail", args=[facility.uuid]) + "#counters-heading")

@@ -246,7 +246,8 @@ SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 10, minimum=1)
 AADHAAR_HASH_KEY = env_str("AADHAAR_HASH_KEY", "")
 PORTAL_STATE_LGD = env_int("PORTAL_STATE_LGD", 24, minimum=1)
 # Public address of the portal, printed in QR posters' share URLs (<site>/scan/?hip-id=...&counter-id=...).
-PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Unset: the local server on $PORT (`PORT=9000 make run`), so printed links follow the port.
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", f"http://127.0.0.1:{env_int('PORT', 8000, minimum=1)}")
 # ABHA: number prefix (2 digits; sandbox numbers begin 91), address suffix (abdm in production),
 # and OTP request rates in DRF's syntax, per mobile and per client IP (camps share one address).
 ABHA_NUMBER_PREFIX = env_str("ABHA_NUMBER_PREFIX", "91")

@@ -21,6 +21,7 @@ from facilities.models import Facility
 from ..models import LinkingJob
 from . import files, selectors, services
 
+NO_SCRIPT_REFRESH_SECONDS = 5  # the job page's meta refresh while the job runs, for browsers without JavaScript
 SELECT_LIMIT = 50  # more facilities than this (a state official's 17,800) are chosen by ID, not from a list
 
 
@@ -39,8 +40,9 @@ class UploadForm(forms.Form):
         first = list(facilities[: SELECT_LIMIT + 1])
         if len(first) <= SELECT_LIMIT:
             self.fields["facility"].queryset = facilities
-            if len(first) == 1:
-                self.fields["facility"].initial = first[0]
+            if len(first) == 1:  # the user's only facility: chosen already, with no empty choice to fall back to
+                self.fields["facility"].initial = first[0].pk
+                self.fields["facility"].empty_label = None
         else:
             self.fields["facility"] = forms.CharField(
                 label=gettext_lazy("Facility ID"),
@@ -127,6 +129,7 @@ def _render_job(request, uuid, template: str):
         "may_cancel": services.may_upload_for(request.user, job.facility),
         # Reviews are decided by the facility's own people (see the LinkingReview scope), not by an uploader.
         "may_review": access.scope(request.user, Facility.objects.filter(pk=job.facility_id), "act_for").exists(),
+        "refresh_seconds": NO_SCRIPT_REFRESH_SECONDS,
     }
     return render(request, template, context)
 
