@@ -8,6 +8,7 @@ refuses it) is skipped with one line saying why, and the others still seed: the 
 import importlib
 import os
 import random
+import sys
 
 from django.apps import apps
 from django.conf import settings
@@ -28,6 +29,14 @@ class Command(BaseCommand):
         rng = random.Random(20250401)  # fixed seed: the same demo data on every machine
         context = {"rng": rng, "password": password, "out": self.stdout}
         self.stdout.write("Seeding demo data:")
+        try:
+            self._seed(context)
+        except KeyboardInterrupt:  # Ctrl-C in `make run` while seeding: one line, not a traceback
+            self.stderr.write("seed_demo: stopped (Ctrl-C); nothing of this run was kept.")
+            sys.exit(130)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def _seed(self, context):
         with transaction.atomic():
             for app_config in apps.get_app_configs():
                 try:
@@ -54,7 +63,6 @@ class Command(BaseCommand):
                 # the app wrote nothing (a restart: a rebuild reads every counted table) or kept its counters.
                 if not counted and _writes() != writes:
                     counters.rebuild(fix=True)
-        self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
 
 def _writes() -> int:
