@@ -260,6 +260,7 @@ def test_main_pages_in_hindi_and_gujarati(live_server, page, viewport, screensho
         ("signin", "/abha/signin/"),
         ("scan-signin", "/scan/?" + share_url(counter).split("?", 1)[1]),
         ("directory", "/facilities/directory/"),
+        ("achievements", "/achievements/"),
     ]:
         page.goto(live_server.url + path)
         assert page.locator("html").get_attribute("lang") == language
