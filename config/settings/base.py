@@ -249,12 +249,13 @@ PORTAL_STATE_LGD = env_int("PORTAL_STATE_LGD", 24, minimum=1)
 # Unset: the local server on $PORT (`PORT=9000 make run`), so printed links follow the port.
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", f"http://127.0.0.1:{env_int('PORT', 8000, minimum=1)}")
 # ABHA: number prefix (2 digits; sandbox numbers begin 91), address suffix (abdm in production),
-# and OTP request rates in DRF's syntax, per mobile and per client IP (camps share one address).
+# and OTP request rates in DRF's syntax, per mobile and purpose (a family's phone signs in and enrols apart) and
+# per client IP (camps share one address).
 ABHA_NUMBER_PREFIX = env_str("ABHA_NUMBER_PREFIX", "91")
 if not (len(ABHA_NUMBER_PREFIX) == 2 and ABHA_NUMBER_PREFIX.isdecimal()):
     raise ImproperlyConfigured("ABHA_NUMBER_PREFIX must be 2 digits.")
 ABHA_ADDRESS_SUFFIX = env_str("ABHA_ADDRESS_SUFFIX", "sbx")
-OTP_MOBILE_RATE = env_rate("OTP_MOBILE_RATE", "5/hour")
+OTP_MOBILE_RATE = env_rate("OTP_MOBILE_RATE", "10/hour")
 OTP_IP_RATE = env_rate("OTP_IP_RATE", "600/hour")
 # Wrong OTPs from one client IP (any mobile) before that IP is refused for the rest of the window.
 OTP_IP_WRONG_RATE = env_rate("OTP_IP_WRONG_RATE", "100/hour")
