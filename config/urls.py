@@ -1,9 +1,7 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from abha import views as abha_views
@@ -24,8 +22,7 @@ api_docs = csp_update({"style-src": [UNSAFE_INLINE], "img-src": ["data:"]})(
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
-    # Browsers ask for /favicon.ico whatever the page links: the static one (permanent, so asked once).
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     # Django's switch, which also keeps a signed-in citizen's language on their account (abha.views.set_language).
     path("i18n/setlang/", abha_views.set_language, name="set_language"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,9 +1,10 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.db import connection
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -203,3 +204,9 @@ def server_error(request):
         message = _("Something went wrong on our side. Please try again.")
         return JsonResponse({"error": {"code": "server_error", "message": str(message), "fields": {}}}, status=500)
     return HttpResponseServerError(render_to_string("core/500.html"))
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page links: the static one, permanently (so asked once). The static
+    URL is looked up per request: at import, production's manifest may not be collected yet."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +19,7 @@ from abha.enums import OtpPurpose
 from abha.forms import ChooseAccountForm, OtpForm, SignInForm
 from abha.models import OtpTransaction
 from core import access
-from core.exceptions import DomainError
+from core.exceptions import DomainError, NotAllowed
 from core.services import client_ip
 from core.sms import mask_mobile
 from facilities.models import Counter, Facility
@@ -288,6 +289,8 @@ def scan_display_key(request, uuid, code):
     counter.facility = facility
     try:
         key = services.display_key_rotate(counter=counter, actor=request.user, request=request)
+    except NotAllowed as refused:  # a plain staff member: the page never offered them the button
+        raise PermissionDenied(refused.message) from None
     except DomainError as error:
         messages.error(request, error.message)
         return redirect(reverse("facilities:detail", args=[facility.uuid]) + "#counters-heading")
