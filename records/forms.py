@@ -35,10 +35,24 @@ DAY_MONTH_YEAR = ["%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d"]
 
 
 class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
+    """Day-month-year and a 24-hour time typed as text, for the same reason as DateInput (a browser's picker showed
+    01/02/2027 for the 1st of February)."""
+
+    input_type = "text"
 
     def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+        attrs = {
+            "placeholder": _("DD-MM-YYYY HH:MM"),
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            **kwargs.pop("attrs", {}),
+        }
+        super().__init__(format="%d-%m-%Y %H:%M", attrs=attrs, **kwargs)
+
+
+# A day alone means the end of that day's first minute is not what people mean: the time is required, but the ISO
+# form a script or an older page sends is still read.
+DAY_MONTH_YEAR_TIME = ["%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
 
 class RecordAddForm(forms.Form):
@@ -101,7 +115,10 @@ class ConsentRequestForm(forms.Form):
     date_from = forms.DateField(label=_("Records from"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
     date_to = forms.DateField(label=_("Records up to"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
     data_erase_at = forms.DateTimeField(
-        label=_("Access ends"), widget=DateTimeInput(), help_text=_("After this moment you can no longer read them.")
+        label=_("Access ends"),
+        widget=DateTimeInput(),
+        input_formats=DAY_MONTH_YEAR_TIME,
+        help_text=_("After this moment you can no longer read them."),
     )
     access_mode = forms.ChoiceField(label=_("Access mode"), choices=AccessMode.choices, initial=AccessMode.VIEW)
     frequency_unit = forms.ChoiceField(label=_("Frequency unit"), choices=FrequencyUnit.choices, initial="HOUR")
@@ -137,7 +154,9 @@ class GrantForm(forms.Form):
     hi_types = forms.MultipleChoiceField(label=_("Types of record to share"), widget=forms.CheckboxSelectMultiple)
     date_from = forms.DateField(label=_("Records from"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
     date_to = forms.DateField(label=_("Records up to"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
-    data_erase_at = forms.DateTimeField(label=_("Access ends"), widget=DateTimeInput())
+    data_erase_at = forms.DateTimeField(
+        label=_("Access ends"), widget=DateTimeInput(), input_formats=DAY_MONTH_YEAR_TIME
+    )
     facilities = forms.MultipleChoiceField(
         label=_("Share records from"), widget=forms.CheckboxSelectMultiple, required=False
     )

@@ -104,7 +104,7 @@ def test_consent_flow_in_the_browser(live_server, browser, contexts, screenshot,
     doctor_page.fill("#id_date_from", "2025-01-01")
     doctor_page.fill("#id_date_to", "2025-03-31")
     until = timezone.localtime() + dt.timedelta(days=30)
-    doctor_page.fill("#id_data_erase_at", until.strftime("%Y-%m-%dT%H:%M"))
+    doctor_page.fill("#id_data_erase_at", until.strftime("%d-%m-%Y %H:%M"))  # typed day first, as shown
     doctor_page.select_option("#id_access_mode", "STORE")  # to download a copy below, the consent must allow it
     screenshot(doctor_page, "records-request-new-desktop")
     doctor_page.click("main button[type=submit]")

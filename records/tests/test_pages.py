@@ -252,3 +252,12 @@ def test_a_patients_records_are_asked_for_in_a_post_never_in_the_url(world, clie
     assert world.records.a_rx.uuid in {item["record"].uuid for item in response.context["records"]}
     assert f'<form method="post" action="{page}"' in client.get(reverse("records:facility_home")).content.decode()
     assert 'method="get"' not in client.get(page).content.decode()
+
+
+def test_access_ends_is_typed_day_first_not_in_the_browsers_month_first_picker():
+    from records.forms import ConsentRequestForm
+
+    field = ConsentRequestForm.base_fields["data_erase_at"]
+    assert field.widget.input_type == "text"
+    assert field.clean("01-02-2027 10:30").strftime("%d %B %Y %H:%M") == "01 February 2027 10:30"
+    assert field.clean("2027-02-01T10:30").day == 1  # the ISO form older pages and scripts send
