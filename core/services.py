@@ -108,8 +108,8 @@ def api_token_touch(*, token_key: str, now) -> None:
                 unique_fields=["token"],
                 update_fields=["last_used"],
             )
-    except IntegrityError:  # the token was deleted (sign-out, a new sign-in) since it was read
-        pass
+    except IntegrityError:  # the token was deleted (sign-out, a new sign-in) since it was read: nothing to record
+        return
 
 
 def heartbeat_touch(*, name: str) -> None:

@@ -1,5 +1,7 @@
 """Sign-in with an OTP to the ABHA's mobile, and the audit of facility systems' look-ups."""
 
+import contextlib
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -46,10 +48,8 @@ def _login_identifier(login_id: str) -> tuple[str, str]:
             return "number", abha_number_clean(login_id)
         except IdentifierError as error:
             raise _invalid("login_id", error.message) from None
-    try:
+    with contextlib.suppress(IdentifierError):  # not a mobile: an ABHA address, then
         return "mobile", mobile_clean(login_id)
-    except IdentifierError:
-        pass
     local = address_local_part(login_id)
     if not local:
         raise _invalid("login_id", _("Enter your ABHA number, ABHA address or mobile number."))
