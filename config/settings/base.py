@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     # Order matters to seed_demo: each app's demo.py may use what the ones above it created.
     # It is also the import direction: an app imports only apps above it (docs/ARCHITECTURE.md).
     "core",
+    "abdm",
     "facilities",
     "abha",
     "scanshare",
@@ -248,6 +249,25 @@ PORTAL_STATE_LGD = env_int("PORTAL_STATE_LGD", 24, minimum=1)
 # Public address of the portal, printed in QR posters' share URLs (<site>/scan/?hip-id=...&counter-id=...).
 # Unset: the local server on $PORT (`PORT=9000 make run`), so printed links follow the port.
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", f"http://127.0.0.1:{env_int('PORT', 8000, minimum=1)}")
+# --- ABDM --------------------------------------------------------------------
+# Where the portal talks to ABDM (the abdm app). Unset: the local ABDM sandbox of `make run` and the tests
+# (abdm_sandbox, port ABDM_SANDBOX_PORT). Set them to ABDM's sandbox (https://dev.abdm.gov.in for the gateway,
+# https://abhasbx.abdm.gov.in/abha/api for ABHA, as the published `servers` say) or production with no code change.
+# Production refuses to start without every one of them set (prod.py).
+_ABDM_SANDBOX = f"http://127.0.0.1:{env_int('ABDM_SANDBOX_PORT', 8001, minimum=1)}"
+ABDM_GATEWAY_URL = env_str("ABDM_GATEWAY_URL", _ABDM_SANDBOX).rstrip("/")
+ABDM_ABHA_URL = env_str("ABDM_ABHA_URL", _ABDM_SANDBOX + "/abha/api").rstrip("/")
+ABDM_HFR_URL = env_str("ABDM_HFR_URL", _ABDM_SANDBOX + "/v4/int").rstrip("/")
+ABDM_CLIENT_ID = env_str("ABDM_CLIENT_ID", "state-portal")
+ABDM_CLIENT_SECRET = env_str("ABDM_CLIENT_SECRET", "sandbox-secret")
+ABDM_CM_ID = env_str("ABDM_CM_ID", "sbx")
+# The portal's public address, which the gateway calls back (registered with the gateway at start when it changes).
+ABDM_BRIDGE_URL = env_str("ABDM_BRIDGE_URL", f"http://127.0.0.1:{env_int('PORT', 8000, minimum=1)}").rstrip("/")
+ABDM_TIMEOUT = env_int("ABDM_TIMEOUT", 10, minimum=1)  # seconds per call to ABDM
+# Outbox: an unanswered message is retried with backoff (capped) and given up after this many hours.
+ABDM_OUTBOX_MAX_DELAY = env_int("ABDM_OUTBOX_MAX_DELAY", 30 * 60, minimum=1)
+ABDM_OUTBOX_GIVE_UP_HOURS = env_int("ABDM_OUTBOX_GIVE_UP_HOURS", 24, minimum=1)
+
 # ABHA: number prefix (2 digits; sandbox numbers begin 91), address suffix (abdm in production),
 # and OTP request rates in DRF's syntax, per mobile and purpose (a family's phone signs in and enrols apart) and
 # per client IP (camps share one address).

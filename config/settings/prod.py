@@ -19,6 +19,19 @@ if SMS_BACKEND in {"locmem"}:
 for _name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
     if not env_str(_name, ""):
         raise ImproperlyConfigured(f"Set {_name}: production runs on its own PostgreSQL and Redis servers.")
+# ABDM: production talks to ABDM, never to the local sandbox's defaults.
+for _name in (
+    "ABDM_GATEWAY_URL",
+    "ABDM_ABHA_URL",
+    "ABDM_HFR_URL",
+    "ABDM_CLIENT_ID",
+    "ABDM_CLIENT_SECRET",
+    "ABDM_CM_ID",
+    "ABDM_BRIDGE_URL",
+    "ABDM_TIMEOUT",
+):
+    if not env_str(_name, ""):
+        raise ImproperlyConfigured(f"Set {_name}: production talks to ABDM (README, 'ABDM configuration').")
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
