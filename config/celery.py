@@ -36,4 +36,7 @@ app.conf.beat_schedule = {
     "records-resume-linking-jobs": {"task": "records.resume_linking_jobs", "schedule": 30.0},
     # A bulk upload saved while the broker was down never got its task message: send it again.
     "facilities-requeue-bulk-uploads": {"task": "facilities.requeue_bulk_uploads", "schedule": 120.0},
+    # ABDM outbox: sends pending messages that are due (a task message lost while the broker was down, a worker
+    # that died mid-send, a backoff whose queued retry was lost). Messages being sent are skipped (row locks).
+    "abdm-send-due-messages": {"task": "abdm.send_due_messages", "schedule": 60.0},
 }
