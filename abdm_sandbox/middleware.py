@@ -1,0 +1,33 @@
+import logging
+
+from django.db import DatabaseError
+
+from .errors import UNAVAILABLE, UNKNOWN, abdm_error
+
+logger = logging.getLogger(__name__)
+
+
+class JsonErrorsMiddleware:
+    """Every answer is JSON in ABDM's error shape: an unknown path is ABDM-1001 (404), an exception ABDM-9999
+    (500, as ABDM's own gateway answers), a database that is down ABDM-1024 (503)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 404 and not response.get("Content-Type", "").startswith("application/json"):
+            return abdm_error(404, "ABDM-1001", f"No such operation: {request.method} {request.path}")
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
+            allowed = response.get("Allow", "")
+            answer = abdm_error(405, "ABDM-1015", f"Method {request.method} not allowed here")
+            answer["Allow"] = allowed
+            return answer
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DatabaseError):
+            logger.exception("database error on %s %s", request.method, request.path)
+            return abdm_error(503, *UNAVAILABLE)
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return abdm_error(500, *UNKNOWN)
