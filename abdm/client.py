@@ -12,6 +12,7 @@ with `user_message` in plain words from `abdm.errors`. Bodies are never logged: 
 call logs its method, path, status, request ID and duration.
 """
 
+import contextlib
 import json as jsonlib
 import logging
 import os
@@ -25,6 +26,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext
 
+from core.exceptions import DomainError, Unavailable, UpstreamError
+
 from . import errors
 
 log = logging.getLogger("abdm.client")
@@ -34,9 +37,10 @@ SESSIONS_PATH = "/api/hiecm/gateway/v3/sessions"
 TOKEN_MARGIN = 60
 LOCK_SECONDS = 30  # a renewal that takes longer than this (it has a timeout) frees the lock for another try
 UNAVAILABLE_STATUSES = {502, 503, 504}
+RETRY_AFTER_SECONDS = 60  # what pages and the API tell people while ABDM is not answering
 
 
-class AbdmError(Exception):
+class AbdmError(UpstreamError):
     """ABDM refused or failed a call. `code` is ABDM's code (e.g. "ABDM-1003", trailing ": " stripped), `message`
     ABDM's text, `status` the HTTP status (None when no answer came), `fields` per-field messages (may be empty).
     `user_message` is the translated plain-words text for pages, looked up when read (the reader's language)."""
@@ -57,6 +61,13 @@ class AbdmError(Exception):
         """Worth sending again later (ABDM's side failed), as opposed to a refusal of this request."""
         return self.status is None or self.status >= 500
 
+    def as_domain_error(self) -> DomainError:
+        """The portal's view of it: ABDM's side failing is a 503 to try again in a minute; a refusal is a 400
+        (`abdm_refused`) with the plain-words reason. ABDM's field names are not the portal's, so no fields."""
+        if self.transient:
+            return Unavailable(self.user_message, code="abdm_unavailable", retry_after=RETRY_AFTER_SECONDS)
+        return DomainError(self.user_message, code="abdm_refused")
+
 
 class AbdmUnavailable(AbdmError):
     """ABDM did not answer: connection refused or reset, a timeout, or HTTP 502/503/504."""
@@ -68,6 +79,16 @@ class AbdmUnavailable(AbdmError):
     @property
     def transient(self) -> bool:
         return True
+
+
+@contextlib.contextmanager
+def domain_errors():
+    """`with domain_errors(): ...` turns an AbdmError raised inside into the portal's DomainError (as_domain_error),
+    for services and views that already show DomainErrors as form errors."""
+    try:
+        yield
+    except AbdmError as error:
+        raise error.as_domain_error() from error
 
 
 # --- HTTP session per thread and process ------------------------------------------------------------
@@ -95,7 +116,15 @@ def timestamp() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
+def _loggable(path: str) -> str:
+    """The path without identifiers in it (an HPR ID, an ABHA address, a long number): `*` in their place."""
+    segments = path.split("?", 1)[0].split("/")
+    return "/".join("*" if "@" in part or sum(c.isdigit() for c in part) >= 6 else part for part in segments)
+
+
 def _join(base: str, path: str) -> str:
+    if not path:
+        return base
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
@@ -110,7 +139,8 @@ def _clean_code(code) -> str:
 def error_from_response(status: int, content: bytes, content_type: str = "") -> AbdmError:
     """An AbdmError from an ABDM error reply, in any of the shapes the published files show:
     `{"error": {"code", "message"}}`, top-level `{"code", "message"[, "description"]}`, codes with a
-    trailing ": ", per-field messages (`{"<field>": "<message>"}`), or a text/plain body ("Forbidden")."""
+    trailing ": ", per-field messages (`{"<field>": "<message>", "timestamp": ...}`), or a text/plain body
+    ("Forbidden"). 502/503/504 and the codes of services behind ABDM being down are AbdmUnavailable."""
     cls = AbdmUnavailable if status in UNAVAILABLE_STATUSES else AbdmError
     body = None
     if content:
@@ -137,6 +167,8 @@ def error_from_response(status: int, content: bytes, content_type: str = "") -> 
         message = content[:200].decode("utf-8", "replace").strip()
     if not code:
         code = str(status)
+    if code in errors.UNAVAILABLE_CODES:
+        cls = AbdmUnavailable
     return cls(message, code=code, status=status, fields=fields)
 
 
@@ -247,7 +279,7 @@ def _send(method, base, path, *, json=None, params=None, headers, timeout=None, 
         raise AbdmUnavailable(f"ABDM could not be reached ({type(exc).__name__}).", code="unreachable") from None
     finally:
         elapsed = int((time.monotonic() - started) * 1000)
-        log.info("ABDM %s %s -> %s request_id=%s %dms", method, path, status, request_id, elapsed)
+        log.info("ABDM %s %s -> %s request_id=%s %dms", method, _loggable(path or url), status, request_id, elapsed)
     content_type = response.headers.get("Content-Type", "")
     if not 200 <= response.status_code < 300:
         raise error_from_response(response.status_code, response.content, content_type)
@@ -367,6 +399,16 @@ def hfr_request(
         timeout=timeout,
         request_id=request_id,
     )
+
+
+def gateway_public(method: str, path: str, *, timeout: float | None = None) -> dict | list | None:
+    """Call a gateway path that takes no session token (the OpenID configuration), with the standard headers."""
+    return _send(method, settings.ABDM_GATEWAY_URL, path, headers={}, timeout=timeout)
+
+
+def gateway_url(url: str, *, timeout: float | None = None) -> dict | list | None:
+    """GET an absolute URL the gateway published (the JWKS `jwks_uri`), with the session bearer and headers."""
+    return _authorised("GET", url, "", headers={}, timeout=timeout)
 
 
 def unavailable_message() -> str:

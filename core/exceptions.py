@@ -49,3 +49,24 @@ class Throttled(DomainError):
 
     status = 429
     code = "throttled"
+
+
+class Unavailable(DomainError):
+    """A service the request depends on (ABDM) is not answering; `retry_after` says when to try again."""
+
+    status = 503
+    code = "unavailable"
+
+
+class UpstreamError(Exception):
+    """An outside service the portal calls (ABDM, abdm.client.AbdmError) refused or failed a call.
+
+    Not a DomainError: its own attributes describe the outside service's answer (its status, its text). Subclasses
+    give `as_domain_error()`, the portal's view of it: a translated message for people, the status and `code` the
+    portal answers with, and `retry_after`. The API answers that (core.api.errors); a page that did not catch it
+    shows its message (core.middleware.UpstreamErrorMiddleware); services and views that want it as a form error
+    catch it, or call `as_domain_error()` and handle it as any DomainError.
+    """
+
+    def as_domain_error(self) -> DomainError:
+        raise NotImplementedError

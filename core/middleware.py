@@ -10,6 +10,8 @@ from django.core.exceptions import BadRequest
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
+from core.exceptions import UpstreamError
+
 LAST_SEEN_KEY = "core:last_seen"
 
 
@@ -105,4 +107,28 @@ class ApiErrorsAsJsonMiddleware:
             from core import views  # the views import models; middleware is loaded before apps are ready
 
             return getattr(views, handler)(request)
+        return response
+
+
+class UpstreamErrorMiddleware:
+    """An UpstreamError (ABDM refused a call or is not answering) that a view did not catch: its translated message
+    on the portal's error page (JSON in the API's shape under /api/), with its status (503 and Retry-After while ABDM
+    is not answering), never a 500. DRF views answer it themselves (core.api.errors); views that can keep the
+    visitor's input catch it and show the message as a form error instead."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, UpstreamError):
+            return None
+        from core import views  # the views import models; middleware is loaded before apps are ready
+
+        error = exception.as_domain_error()
+        response = views.domain_error_response(request, error)
+        if error.retry_after:
+            response["Retry-After"] = str(max(1, int(error.retry_after)))
         return response

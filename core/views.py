@@ -170,6 +170,11 @@ def _error(request, status: int, code: str, message: str, template: str):
     return render(request, template, {"status": status, "message": message}, status=status)
 
 
+def domain_error_response(request, error):
+    """A DomainError as an answer of its own (its status, its message): core.middleware.UpstreamErrorMiddleware."""
+    return _error(request, error.status, error.code, error.message, "core/error.html")
+
+
 def bad_request(request, exception=None):
     return _error(request, 400, "bad_request", _("The request could not be understood."), "core/error.html")
 

@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "core.middleware.PrivateNoStoreMiddleware",  # signed-in answers hold personal data: never cached
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # ABDM refused a call or is not answering and the view did not catch it: its message, 4xx or 503, never a 500.
+    "core.middleware.UpstreamErrorMiddleware",
     # Last, so it sees a view's exception first: an unreachable database, cache or broker becomes a 503.
     "core.outage.ServiceUnavailableMiddleware",
 ]

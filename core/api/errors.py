@@ -8,7 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.exceptions import DomainError
+from core.exceptions import DomainError, UpstreamError
 
 
 def _messages(detail) -> list[str]:
@@ -32,6 +32,8 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, UpstreamError):  # ABDM refused or is not answering: its translated message, 4xx or 503
+        exc = exc.as_domain_error()
     if isinstance(exc, DomainError):
         response = Response(error_body(exc.code, exc.message, _fields(exc.fields)), status=exc.status)
         if exc.retry_after:
