@@ -74,15 +74,18 @@ def authenticate(request):
     return None
 
 
-def require_session(view=None, *, cm_id: bool = False):
+def require_session(view=None, *, cm_id: bool = False, headers: bool = True):
     """Decorate a view that needs a gateway session (and the standard headers). Use bare, or with
-    `cm_id=True` for gateway operations whose spec requires X-CM-ID. Credentials are checked first, as
-    ABDM's API gateway does, then the headers."""
+    `cm_id=True` for gateway operations whose spec requires X-CM-ID, or `headers=False` for operations whose
+    spec asks only for the bearer token (M4's HFR/HPR). Credentials are checked first, as ABDM's API gateway
+    does, then the headers."""
 
     def decorate(func):
         @functools.wraps(func)
         def wrapped(request, *args, **kwargs):
-            refused = authenticate(request) or check_standard_headers(request, cm_id=cm_id)
+            refused = authenticate(request)
+            if refused is None and headers:
+                refused = check_standard_headers(request, cm_id=cm_id)
             if refused is not None:
                 return refused
             return func(request, *args, **kwargs)

@@ -16,9 +16,11 @@ class JsonErrorsMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.status_code == 404 and not response.get("Content-Type", "").startswith("application/json"):
+        # Only Django's own HTML pages are replaced: a view's deliberate answer (JSON, or M4's plain-text 404) stays.
+        django_page = response.get("Content-Type", "").startswith("text/html")
+        if response.status_code == 404 and django_page:
             return abdm_error(404, "ABDM-1001", f"No such operation: {request.method} {request.path}")
-        if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
+        if response.status_code == 405 and django_page:
             allowed = response.get("Allow", "")
             answer = abdm_error(405, "ABDM-1015", f"Method {request.method} not allowed here")
             answer["Allow"] = allowed

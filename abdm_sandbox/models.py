@@ -49,7 +49,7 @@ class BridgeService(models.Model):
     """A service (an HIP, HIU, health locker or PHR; for a facility, its HFR ID) registered under a bridge."""
 
     bridge = models.ForeignKey(Bridge, on_delete=models.PROTECT, related_name="services")
-    service_id = models.CharField(max_length=100, unique=True)
+    service_id = models.CharField(max_length=100)
     name = models.CharField(max_length=300)
     is_hip = models.BooleanField(default=False)
     is_hiu = models.BooleanField(default=False)
@@ -60,6 +60,11 @@ class BridgeService(models.Model):
     register_time = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # A facility may be linked to several bridges: one service row per bridge.
+        constraints = [models.UniqueConstraint(fields=["bridge", "service_id"], name="one_service_per_bridge")]
+        indexes = [models.Index(fields=["service_id"], name="bridge_service_by_id")]
 
     def __str__(self):
         return self.service_id
@@ -85,3 +90,71 @@ class CallbackAttempt(models.Model):
 
     def __str__(self):
         return f"{self.path} to {self.bridge_id}: {self.status}"
+
+
+class HfrFacility(models.Model):
+    """A facility on the sandbox's Health Facility Registry. `facility_id` is `IN` + 10 digits, the LGD state code
+    in digits 3-4. Draft facilities are invisible to search, as on ABDM."""
+
+    class Status(models.TextChoices):
+        DRAFT = "Draft"
+        SUBMITTED = "Submitted"
+        APPROVED = "Approved"
+        REJECTED = "Rejected"
+
+    facility_id = models.CharField(max_length=12, unique=True)
+    name = models.CharField(max_length=300)
+    ownership_code = models.CharField(max_length=2)  # G, P, PP
+    system_of_medicine_code = models.CharField(max_length=50, default="M")  # comma-separated codes: M,D,AY...
+    facility_type = models.CharField(max_length=100, blank=True)
+    facility_type_code = models.CharField(max_length=20, blank=True)
+    state_lgd_code = models.CharField(max_length=5)
+    state_name = models.CharField(max_length=100)
+    district_lgd_code = models.CharField(max_length=6)
+    district_name = models.CharField(max_length=100)
+    sub_district_lgd_code = models.CharField(max_length=8, blank=True)
+    sub_district_name = models.CharField(max_length=100, blank=True)
+    address = models.CharField(max_length=500, blank=True)
+    pincode = models.CharField(max_length=6, blank=True)
+    latitude = models.CharField(max_length=30, blank=True)
+    longitude = models.CharField(max_length=30, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPROVED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(facility_id__regex=r"^IN\d{10}$"), name="hfr_facility_id_shape"),
+        ]
+        # FacilityManagement/v1.5/facility/search filters on state and district
+        indexes = [models.Index(fields=["state_lgd_code", "district_lgd_code"], name="hfr_by_place")]
+
+    def __str__(self):
+        return f"{self.facility_id} {self.name}"
+
+
+class HprProfessional(models.Model):
+    """A professional on the sandbox's Healthcare Professionals Registry: HPR ID number `71-NNNN-NNNN-NNNN`
+    (Luhn-valid when minted here) and HPR ID (address) `name@hpr.abdm`."""
+
+    hpr_id_number = models.CharField(max_length=17, unique=True)  # with dashes, as HPR shows it
+    hpr_id = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    gender = models.CharField(max_length=1, default="U")
+    category_id = models.CharField(max_length=10, default="1")  # 1 Doctor, 2 Nurse, 6 Pharmacist
+    category_name = models.CharField(max_length=50, default="Doctor")
+    sub_category_id = models.CharField(max_length=10, default="1")
+    sub_category_name = models.CharField(max_length=100, default="Modern Medicine")
+    state_code = models.CharField(max_length=5, blank=True)
+    district_code = models.CharField(max_length=6, blank=True)
+    registration_number = models.CharField(max_length=100, blank=True)
+    council_name = models.CharField(max_length=300, blank=True)
+    registration_date = models.CharField(max_length=10, blank=True)
+    mobile = models.CharField(max_length=10, blank=True)
+    facility_ids = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True)
+    council_verified = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.hpr_id_number} {self.name}"

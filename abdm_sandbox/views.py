@@ -144,7 +144,9 @@ def service_detail(service: BridgeService) -> dict:
 @require_session(cm_id=True)
 def bridge_service_by_id(request, service_id):
     """GET /api/hiecm/gateway/v3/bridge-service/serviceId/{service-id}: one service's details."""
-    service = BridgeService.objects.select_related("bridge").filter(service_id=service_id).first()
+    services = BridgeService.objects.select_related("bridge").filter(service_id=service_id)
+    # A service linked to several bridges: the caller's own link first.
+    service = services.filter(bridge__bridge_id=request.abdm_client).first() or services.order_by("pk").first()
     if service is None:
         return abdm_error(404, "ABDM-1001", "No data found")
     return ok(service_detail(service))
