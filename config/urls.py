@@ -33,6 +33,8 @@ urlpatterns = [
     path("api/v1/", include("microsites.api.urls")),
     path("api/v1/", include("records.api.urls")),
     path("api/v1/", include("core.api.urls")),
+    # ABDM's gateway calls the bridge back at the webhook paths of the published specs (/api/v3/..., abdm.callbacks).
+    path("", include("abdm.urls")),
     # Scan & Share's pages keep the /facilities/ paths and `facilities:` names they were published with.
     path("facilities/", include((facilities_urls.urlpatterns + scanshare_urls.urlpatterns, "facilities"))),
     # The counter QR's public address (facilities/posters.py): /scan/?hip-id=<facility ID>&counter-id=<code>

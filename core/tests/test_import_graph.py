@@ -1,4 +1,5 @@
-"""The apps import one way: core <- facilities <- abha <- scanshare <- records <- microsites (docs/ARCHITECTURE.md).
+"""The apps import one way: core <- abdm <- facilities <- abha <- scanshare <- records <- microsites
+(docs/ARCHITECTURE.md). abdm is the one place that talks to ABDM: domain apps register their handlers with it.
 
 Every .py file of each app outside its tests/ is parsed (never imported) and each reference to another app is an
 arrow: an import (also one inside a function), `importlib.import_module("app...")`, `apps.get_model("app", ...)`,
@@ -18,11 +19,12 @@ ROOT = Path(__file__).resolve().parents[2]
 # queue), so scanshare never imports records.
 ALLOWED = {
     "core": set(),
-    "facilities": {"core"},
-    "abha": {"core", "facilities"},
-    "scanshare": {"core", "facilities", "abha"},
-    "records": {"core", "facilities", "abha", "scanshare"},
-    "microsites": {"core", "facilities", "abha", "scanshare", "records"},
+    "abdm": {"core"},
+    "facilities": {"core", "abdm"},
+    "abha": {"core", "abdm", "facilities"},
+    "scanshare": {"core", "abdm", "facilities", "abha"},
+    "records": {"core", "abdm", "facilities", "abha", "scanshare"},
+    "microsites": {"core", "abdm", "facilities", "abha", "scanshare", "records"},
 }
 APPS = tuple(ALLOWED)
 MODEL_FIELDS = {"ForeignKey", "OneToOneField", "ManyToManyField"}
