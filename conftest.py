@@ -18,6 +18,8 @@ from rest_framework.test import APIClient
 
 from core.sms import LocmemBackend
 
+pytest_plugins = ["abdm_sandbox.testing"]  # the local ABDM sandbox's fixtures (abdm_sandbox, private_abdm_sandbox)
+
 ROOT = Path(__file__).resolve().parent
 SCREENSHOTS = ROOT / "var" / "screenshots"
 

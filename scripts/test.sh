@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: install what the tests need, start throwaway PostgreSQL and Redis, run the
-# whole suite against them, and stop both (also on failure or Ctrl-C).
+# `make test`: install what the tests need, start throwaway PostgreSQL and Redis and one local ABDM sandbox,
+# run the whole suite against them, and stop all three (also on failure or Ctrl-C).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/system_packages.sh postgresql redis-server chromium fonts-noto-core gettext
@@ -16,6 +16,7 @@ PYTHON_BIN=.venv/bin/python
 source scripts/test_services.sh
 trap services_stop EXIT
 services_start
+abdm_sandbox_start
 
 export DJANGO_SETTINGS_MODULE=config.settings.test
 export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's sync API runs an event loop beside the ORM

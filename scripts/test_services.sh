@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL and Redis on loopback for the test suite. Source it, then call
 # services_start (exports DATABASE_URL, REDIS_URL, CELERY_BROKER_URL) and services_stop.
+# abdm_sandbox_start (after services_start) adds the local ABDM sandbox on a free port, its database `abdm_sandbox`
+# on the same PostgreSQL, and exports the ABDM_* URLs the portal and the tests read; services_stop stops it too.
 # PostgreSQL refuses to run as root, so as root it runs as the `postgres` user, with its
 # data directory under /tmp (that user cannot enter /root).
 # SERVICES_PG_SETTINGS adds server settings ("-c name=value ..."): the benchmarks give PostgreSQL the memory and
@@ -47,8 +49,47 @@ services_start() {
   echo "Test services: PostgreSQL on 127.0.0.1:$PGPORT, Redis on 127.0.0.1:$REDIS_PORT ($SERVICES_DIR)"
 }
 
+abdm_sandbox_start() {
+  local port python=${PYTHON_BIN:-python3}
+  port=$(_free_port)
+  export ABDM_SANDBOX_PORT=$port
+  export ABDM_SANDBOX_URL="http://127.0.0.1:$port"
+  export ABDM_SANDBOX_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/abdm_sandbox"
+  export ABDM_SANDBOX_SMS_FILE="$SERVICES_DIR/abdm-sandbox-sms.jsonl"
+  export ABDM_GATEWAY_URL="$ABDM_SANDBOX_URL"
+  export ABDM_ABHA_URL="$ABDM_SANDBOX_URL/abha/api"
+  export ABDM_HFR_URL="$ABDM_SANDBOX_URL/v4/int"
+  # Its own session: a Ctrl-C in the terminal reaches pytest, and services_stop ends the sandbox in order.
+  setsid "$python" -m abdm_sandbox serve --port "$port" >"$SERVICES_DIR/abdm-sandbox.log" 2>&1 &
+  echo $! >"$SERVICES_DIR/abdm-sandbox.pid"
+  for _ in $(seq 300); do
+    if "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+        "$ABDM_SANDBOX_URL/sandbox/v1/health" >/dev/null 2>&1; then
+      echo "Test services: ABDM sandbox on $ABDM_SANDBOX_URL (log $SERVICES_DIR/abdm-sandbox.log)"
+      return 0
+    fi
+    kill -0 "$(cat "$SERVICES_DIR/abdm-sandbox.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "The ABDM sandbox did not start:" >&2
+  tail -n 20 "$SERVICES_DIR/abdm-sandbox.log" >&2
+  return 1
+}
+
+abdm_sandbox_stop() {
+  [ -n "${SERVICES_DIR:-}" ] && [ -f "$SERVICES_DIR/abdm-sandbox.pid" ] || return 0
+  local pid
+  pid=$(cat "$SERVICES_DIR/abdm-sandbox.pid")
+  # setsid made it a session (and group) leader: the signal reaches gunicorn and its worker.
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rm -f "$SERVICES_DIR/abdm-sandbox.pid"
+}
+
 services_stop() {
   [ -n "${SERVICES_DIR:-}" ] && [ -d "$SERVICES_DIR" ] || return 0
+  abdm_sandbox_stop
   local as_pg=()
   [ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
   if [ -f "$SERVICES_DIR/pg/data/postmaster.pid" ]; then
