@@ -52,7 +52,7 @@ def _token(audience: str, tamper: str | None) -> str | None:
         now = int(time.time())
         claims = {"iss": settings.SANDBOX_URL, "aud": audience, "clientId": "gateway", "iat": now,
                   "exp": now + 600, "jti": str(uuid.uuid4())}  # fmt: skip
-        return jwt.encode(claims, None, algorithm="none")
+        return jwt.encode(claims, None, algorithm="none", headers={"kid": signing_key().kid})
     if tamper == "no-token":
         return None
     raise ValueError(f"unknown tamper {tamper!r}; one of {', '.join(TAMPERS)}")
