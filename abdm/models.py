@@ -4,7 +4,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from . import errors
 from .enums import OutboxBase, OutboxStatus
@@ -30,7 +29,7 @@ class OutboxMessage(models.Model):
     commit (abdm.outbox). Its `request_id` is the call's REQUEST-ID, so ABDM's callback finds it again."""
 
     request_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(max_length=100, help_text=_("What the call does; its handlers are registered by kind."))
+    kind = models.CharField(max_length=100)  # what the call does; handlers are registered by kind
     base = models.CharField(max_length=10, choices=OutboxBase.choices, default=OutboxBase.GATEWAY)
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=500)

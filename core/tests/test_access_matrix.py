@@ -417,6 +417,19 @@ ROWS = [
     Row("admin:microsites_microsite_changelist", "officials"),
     Row("admin:core_user_changelist", "officials", why="state officials all; officers their districts' officials"),
     Row("admin:core_auditevent_changelist", "state"),
+    Row("admin:abdm_outboxmessage_changelist", "state", why="the state's ABDM integration: what waits, what failed"),
+    Row("admin:abdm_callbackreceipt_changelist", "state", why="the state's ABDM integration: callbacks answered"),
+    # The gateway's callbacks: only the gateway's signed token lets a call in, never a portal session. A path no app
+    # registered is a 404 for everyone; a registered path refuses every role with 401 and audits the refusal
+    # (the matrix counts an audited denial as a change, so abdm/tests/test_callbacks.py covers those).
+    Row(
+        "abdm_callback",
+        "",
+        method="post",
+        kwargs=lambda w: {"rest": "access-matrix/not-a-callback"},
+        data={"resp": {"requestId": "00000000-0000-4000-8000-000000000000"}},
+        why="gateway callbacks answer the gateway's signed token only",
+    ),
     Row(
         "admin:abha_abhaaccount_change",
         "x_officers",
