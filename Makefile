@@ -54,6 +54,7 @@ format: venv-dev
 
 migrations-check: venv
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -W ignore::RuntimeWarning -m abdm_sandbox makemigrations --check --dry-run  # the ABDM sandbox's own
 
 check: lint migrations-check test fuzz
 
