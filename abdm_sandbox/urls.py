@@ -28,5 +28,6 @@ urlpatterns = [
     path("api/hiecm/gateway/v3/", include(gateway)),
     path("abha/api/", include("abdm_sandbox.abha.urls")),
     path("v4/int/", include(registry.urlpatterns_m4)),
+    path("sandbox/v1/abha/", include("abdm_sandbox.abha.helper_urls")),
     path("sandbox/v1/", include(sandbox + registry.urlpatterns_helpers)),
 ]
