@@ -205,6 +205,7 @@ def encrypt(value: str) -> str:
 # --- Errors ----------------------------------------------------------------------------------------------------
 
 WRONG_OTP = _("The OTP is not correct. Check the SMS and type it again.")
+OTP_SPENT = _("This OTP has expired or was tried too often. Please start again to get a new one.")
 ADDRESS_TAKEN = _("This ABHA address is taken. Choose another one.")
 AADHAAR_INVALID = _("This Aadhaar number is not valid. Please check the 12 digits.")
 MOBILE_INVALID = _("Enter a 10-digit mobile number starting with 6, 7, 8 or 9.")
@@ -218,7 +219,8 @@ LOGIN_ID_INVALID = _("Enter your ABHA number, ABHA address or mobile number.")
 
 _UIDAI_CODE = re.compile(r"UIDAI Error code\s*:\s*(\d+)", re.I)
 # UIDAI codes passed through in ABDM-1204's message: the OTP was wrong or expired / the Aadhaar number is not one.
-_UIDAI_OTP = {"400", "403"}
+_UIDAI_OTP = {"400"}
+_UIDAI_OTP_SPENT = {"403"}  # tried too often, or no OTP was generated: a fresh one is needed
 _UIDAI_AADHAAR = {"997", "998", "999", "996"}
 
 
@@ -257,6 +259,10 @@ def _translate(error: AbdmError, *, otp_field: str = "otp", user_token: bool = F
         return _field_error(MOBILE_LIMIT, "mobile", error_class=Conflict, code="mobile_limit")
     if code in ("ABDM-1100", "ABDM-1022"):
         return Throttled(TOO_MANY_OTPS, code="otp_locked", retry_after=30 * 60)
+    if not code.startswith("ABDM-") and re.search(r"\bOTP\b", text, re.I):  # a verify's refusal: {"description"}
+        if re.search(r"expired", text, re.I):
+            return _field_error(OTP_SPENT, otp_field, code="otp_expired")
+        return _field_error(WRONG_OTP, otp_field, code="otp_invalid")
     if code == "ABDM-1017" or "txnid" in fields:
         return NotFound(TXN_EXPIRED, code="txn_expired")
     if user_token and (code == "ABDM-1158" or error.status == 401):
@@ -265,6 +271,8 @@ def _translate(error: AbdmError, *, otp_field: str = "otp", user_token: bool = F
         return Conflict(DEACTIVATED, code="abha_deactivated")
     if code == "ABDM-1204" and uidai and uidai.group(1) in _UIDAI_OTP:
         return _field_error(WRONG_OTP, otp_field, code="otp_invalid")
+    if code == "ABDM-1204" and uidai and uidai.group(1) in _UIDAI_OTP_SPENT:
+        return _field_error(OTP_SPENT, otp_field, code="otp_expired")
     if code == "ABDM-1204" and uidai and uidai.group(1) in _UIDAI_AADHAAR:
         return _field_error(AADHAAR_INVALID, "aadhaar", code="aadhaar_invalid")
     if "otpvalue" in fields or "otp" in fields:

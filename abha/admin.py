@@ -24,11 +24,11 @@ class AbhaAccountAdmin(ScopedAdmin):
     list_filter = ["status", "channel", "district"]
     search_fields = ["abha_number", "addresses__local"]
     inlines = [AbhaAddressInline]
-    exclude = ["aadhaar_hash"]
+    exclude = ["abdm_token", "abdm_refresh_token"]
     readonly_fields = [
         "user", "abha_number", "status", "first_name", "middle_name", "last_name", "gender", "year_of_birth",
         "month_of_birth", "day_of_birth", "mobile", "email", "state", "district", "address", "pincode",
-        "aadhaar_display", "consent_version", "channel", "assisted_by", "assisted_facility", "deactivated_at",
+        "consent_version", "channel", "assisted_by", "assisted_facility", "deactivated_at",
         "deleted_at",
     ]  # fmt: skip
     show_full_result_count = False  # no COUNT(*) over crores of rows on every page

@@ -1,32 +1,11 @@
-"""Forms of the enrollment wizard and citizen sign-in.
+"""Forms of the enrollment wizard (through ABDM) and citizen sign-in.
 
 They only collect and type the input; the rules (and their messages) live in abha.services so
 the pages and the API refuse exactly the same things.
 """
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-
-from core.models import District, State
-
-from .enums import Gender
-
-MONTHS = [
-    ("", _("Month (optional)")),
-    (1, _("January")),
-    (2, _("February")),
-    (3, _("March")),
-    (4, _("April")),
-    (5, _("May")),
-    (6, _("June")),
-    (7, _("July")),
-    (8, _("August")),
-    (9, _("September")),
-    (10, _("October")),
-    (11, _("November")),
-    (12, _("December")),
-]
 
 
 def _numeric(attrs=None, **extra):
@@ -40,16 +19,6 @@ class ConsentForm(forms.Form):
     )
 
 
-class MobileForm(forms.Form):
-    mobile = forms.CharField(
-        label=_("Mobile number"),
-        max_length=20,
-        help_text=_("We send a 6-digit OTP to this number. One number may hold up to 6 ABHAs, for a family."),
-        widget=_numeric(autocomplete="tel-national", autofocus=True),
-        error_messages={"required": _("Enter a 10-digit mobile number starting with 6, 7, 8 or 9.")},
-    )
-
-
 class OtpForm(forms.Form):
     otp = forms.CharField(
         label=_("OTP"),
@@ -59,57 +28,34 @@ class OtpForm(forms.Form):
     )
 
 
-class DetailsForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
-    middle_name = forms.CharField(label=_("Middle name (optional)"), max_length=100, required=False)
-    last_name = forms.CharField(label=_("Last name (optional)"), max_length=100, required=False)
-    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, widget=forms.RadioSelect, required=False)
-    year_of_birth = forms.CharField(
-        label=_("Year of birth"), max_length=4, required=False, widget=_numeric(placeholder="1990", maxlength=4)
-    )
-    month_of_birth = forms.TypedChoiceField(
-        label=_("Month of birth (optional)"), choices=MONTHS, required=False, coerce=int, empty_value=None
-    )
-    day_of_birth = forms.TypedChoiceField(
-        label=_("Day of birth (optional)"),
-        choices=[("", _("Day (optional)"))] + [(d, d) for d in range(1, 32)],
-        required=False,
-        coerce=int,
-        empty_value=None,
-    )
-    state_lgd = forms.TypedChoiceField(label=_("State"), coerce=int, required=False)
-    district_lgd = forms.TypedChoiceField(label=_("District"), coerce=int, required=False)
-    address = forms.CharField(
-        label=_("Address (optional)"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    pincode = forms.CharField(label=_("Pincode (optional)"), max_length=6, required=False, widget=_numeric(maxlength=6))
-    email = forms.CharField(
-        label=_("Email (optional)"),
-        max_length=254,
-        required=False,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
+class AadhaarForm(forms.Form):
     aadhaar = forms.CharField(
-        label=_("Aadhaar number (optional)"),
+        label=_("Aadhaar number"),
         max_length=14,
-        required=False,
-        help_text=_("Used only to check that you do not already have an ABHA. We never store the number."),
-        widget=_numeric(autocomplete="off", maxlength=14),
+        help_text=_(
+            "ABDM sends an OTP to the mobile number linked with your Aadhaar. "
+            "The portal sends the number to ABDM encrypted and never stores it."
+        ),
+        widget=_numeric(autocomplete="off", maxlength=14, autofocus=True),
+        error_messages={"required": _("Enter your 12-digit Aadhaar number.")},
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        states = State.objects.filter(districts__isnull=False).distinct()
-        self.fields["state_lgd"].choices = [(s.lgd_code, s.local_name) for s in states]
-        self.fields["state_lgd"].initial = settings.PORTAL_STATE_LGD
-        districts = District.objects.order_by("name")
-        self.fields["district_lgd"].choices = [("", _("Choose your district"))] + [
-            (d.lgd_code, d.local_name) for d in districts
-        ]
 
     def clean_aadhaar(self):
-        # Digits and spaces only reach the service; it validates and hashes.
-        return "".join(ch for ch in self.cleaned_data["aadhaar"] if ch.isdecimal() or ch.isalpha())
+        # Digits only reach the service (spaces and dashes as typed on the card are dropped); it validates.
+        return "".join(ch for ch in self.cleaned_data["aadhaar"] if not ch.isspace() and ch != "-")
+
+
+class AadhaarOtpForm(OtpForm):
+    mobile = forms.CharField(
+        label=_("Mobile number for your ABHA"),
+        max_length=20,
+        help_text=_(
+            "Your ABHA's messages and sign-in OTPs go to this number. If it is not the one linked with your "
+            "Aadhaar, ABDM sends it an OTP to check it. One number may hold up to 6 ABHAs, for a family."
+        ),
+        widget=_numeric(autocomplete="tel-national"),
+        error_messages={"required": _("Enter a 10-digit mobile number starting with 6, 7, 8 or 9.")},
+    )
 
 
 class AddressForm(forms.Form):

@@ -1,17 +1,16 @@
 """Pure rules for the identifiers of ABDM.md section 1: ABHA number, ABHA address, Aadhaar, mobile.
 
-No database access here: services use these to validate input and to build new identifiers.
+No database access here: services use these to check input before it goes to ABDM. ABDM issues ABHA numbers
+and addresses; the portal mints none, and checks an ABHA number's shape only (14 digits): ABDM publishes no
+checksum for it.
 """
 
-import hashlib
-import hmac
 import re
 import secrets
 import unicodedata
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from stdnum import luhn
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.in_ import aadhaar as stdnum_aadhaar
 
@@ -32,29 +31,21 @@ class IdentifierError(ValueError):
 # --- ABHA number --------------------------------------------------------------------------
 
 
-def abha_number_generate(prefix: str | None = None, *, randbelow=secrets.randbelow) -> str:
-    """A random 14-digit ABHA number: the 2-digit prefix, 11 random digits, a Luhn check digit."""
-    prefix = settings.ABHA_NUMBER_PREFIX if prefix is None else prefix
-    body = prefix + "".join(str(randbelow(10)) for _ in range(ABHA_NUMBER_LENGTH - len(prefix) - 1))
-    return body + luhn.calc_check_digit(body)
-
-
 def abha_number_clean(value: str) -> str:
     """Accepts `91-6285-4575-5116`, `91 6285 4575 5116` or 14 digits; returns the digits.
 
-    Raises IdentifierError when the value is not 14 digits or its Luhn digit is wrong (a typo).
+    Raises IdentifierError when the value is not 14 digits. The shape is all that is checked: ABDM publishes no
+    check digit, so a number is never refused for failing one.
     """
     digits = re.sub(r"[\s-]", "", str(value or ""))
-    if not digits.isdecimal() or len(digits) != ABHA_NUMBER_LENGTH:
+    if not digits.isascii() or not digits.isdecimal() or len(digits) != ABHA_NUMBER_LENGTH:
         raise IdentifierError(_("An ABHA number has 14 digits."))
-    if not luhn.is_valid(digits):
-        raise IdentifierError(_("This ABHA number looks mistyped. Please check the digits."))
     return digits
 
 
 def looks_like_abha_number(value: str) -> bool:
     digits = re.sub(r"[\s-]", "", str(value or ""))
-    return digits.isdecimal() and len(digits) == ABHA_NUMBER_LENGTH
+    return digits.isascii() and digits.isdecimal() and len(digits) == ABHA_NUMBER_LENGTH
 
 
 def abha_number_display(digits: str) -> str:
@@ -194,26 +185,14 @@ def address_candidates(
 
 
 def aadhaar_clean(value: str) -> str:
-    """The 12 digits of a valid Aadhaar number (Verhoeff, first digit 2-9, not a palindrome).
-
-    Raises IdentifierError with one translated message; the number itself is never put in it.
+    """The 12 digits of a valid Aadhaar number (Verhoeff, first digit 2-9, not a palindrome), checked before it is
+    encrypted for ABDM so a typo is caught on the page. Raises IdentifierError with one translated message; the
+    number itself is never put in it. Held only for the one request that sends it to ABDM.
     """
     try:
         return stdnum_aadhaar.validate(str(value or ""))
     except StdnumError:
         raise IdentifierError(_("This Aadhaar number is not valid. Please check the 12 digits.")) from None
-
-
-def aadhaar_hash(digits: str) -> str:
-    """HMAC-SHA256 of the 12 digits with AADHAAR_HASH_KEY: finds duplicates without keeping the number."""
-    key = settings.AADHAAR_HASH_KEY
-    if not key:
-        raise RuntimeError("AADHAAR_HASH_KEY is not set.")
-    return hmac.new(key.encode(), digits.encode(), hashlib.sha256).hexdigest()
-
-
-def aadhaar_display(last4: str) -> str:
-    return f"XXXX-XXXX-{last4}" if last4 else ""
 
 
 # --- Mobile, pincode -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.utils.functional import cached_property
 from core.models import BaseModel, District, State
 
 from .enums import AccountStatus, Channel, Gender, OtpPurpose
-from .identifiers import aadhaar_display, abha_number_display, address_full
+from .identifiers import abha_number_display, address_full
 
 # The consent text the citizen accepts before any OTP is sent (templates/abha/consent_<version>.html).
 CURRENT_CONSENT_VERSION = "2025-04"
@@ -26,10 +26,12 @@ class AbhaAccountQuerySet(models.QuerySet):
 
 
 class AbhaAccount(BaseModel):
-    """One ABHA: the 14-digit number, the person's demographics and how the ABHA was created.
+    """One ABHA issued by ABDM: its 14-digit number, the profile ABDM holds, and how it was created here.
 
-    The citizen signs in as `user` (role citizen, username = the ABHA number). Aadhaar is kept
-    only as a keyed hash (duplicate detection) and its last 4 digits (display).
+    The citizen signs in as `user` (role citizen, username = the ABHA number). The profile (names, gender, birth
+    date, mobile, address, state and district by LGD code) is copied from ABDM's answers at enrolment and sign-in.
+    The ABDM user token that fetches the card and profile is kept sealed (abha.tokens) with its expiry. No trace
+    of the Aadhaar number is kept: ABDM finds an Aadhaar's existing ABHA itself.
     """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="abha")
@@ -44,12 +46,18 @@ class AbhaAccount(BaseModel):
     day_of_birth = models.PositiveSmallIntegerField(null=True, blank=True)
     mobile = models.CharField(max_length=10)
     email = models.EmailField(blank=True)
-    state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="+")
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="abha_accounts")
+    # By LGD code as ABDM gives them; empty when ABDM gave none or names a district outside the portal's state.
+    state = models.ForeignKey(State, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, null=True, blank=True, related_name="abha_accounts"
+    )
     address = models.CharField(max_length=300, blank=True)
     pincode = models.CharField(max_length=6, blank=True)
-    aadhaar_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
-    aadhaar_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    # ABDM's user token (X-token) and refresh token, sealed (abha.tokens); never shown, never logged.
+    abdm_token = models.TextField(blank=True, default="", editable=False)
+    abdm_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    abdm_refresh_token = models.TextField(blank=True, default="", editable=False)
+    abdm_refresh_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     consent_version = models.CharField(max_length=20)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SELF)
     assisted_by = models.ForeignKey(
@@ -70,8 +78,6 @@ class AbhaAccount(BaseModel):
         verbose_name = "ABHA account"
         constraints = [
             models.CheckConstraint(condition=Q(abha_number__regex=r"^[0-9]{14}$"), name="abha_number_14_digits"),
-            # One ABHA per Aadhaar; the hash is the only trace of the number.
-            models.UniqueConstraint(fields=["aadhaar_hash"], name="abha_one_per_aadhaar"),
             models.CheckConstraint(
                 condition=Q(month_of_birth__isnull=True) | Q(month_of_birth__gte=1, month_of_birth__lte=12),
                 name="abha_month_of_birth_range",
@@ -112,10 +118,6 @@ class AbhaAccount(BaseModel):
         """D/M/YYYY, partial when only the year (or year and month) is known, as on ABHA cards."""
         parts = [str(p) for p in (self.day_of_birth, self.month_of_birth) if p]
         return "/".join([*parts, str(self.year_of_birth)])
-
-    @property
-    def aadhaar_display(self) -> str:
-        return aadhaar_display(self.aadhaar_last4)
 
     @property
     def is_active(self) -> bool:
@@ -165,15 +167,20 @@ class AbhaAddress(BaseModel):
 
 
 class OtpTransaction(BaseModel):
-    """One OTP conversation (enrollment or sign-in); its `uuid` is the client's `txn_id`.
+    """One OTP conversation; its `uuid` is the client's `txn_id`.
 
-    The OTP is kept only as an HMAC. Enrollment keeps its wizard state here (`draft`), never the
-    Aadhaar number: only its hash and last 4 digits once it has been checked for duplicates.
+    Enrollment and sign-in run through ABDM: ABDM sends and checks the OTPs, and this row holds ABDM's
+    transaction id (`abdm_txn_id`), the wizard's step and, for a sign-in choosing among a mobile's ABHAs, ABDM's
+    transaction token (sealed). Never the Aadhaar number, never an OTP. The account changes the portal still
+    confirms itself (deactivate, reactivate, delete) keep their OTP as an HMAC (`otp_hash`).
     """
 
     purpose = models.CharField(max_length=10, choices=OtpPurpose.choices)
-    mobile = models.CharField(max_length=10)
-    otp_hash = models.CharField(max_length=64)
+    mobile = models.CharField(max_length=10, blank=True)
+    otp_hash = models.CharField(max_length=64, blank=True)
+    abdm_txn_id = models.CharField(max_length=64, blank=True)
+    step = models.CharField(max_length=12, blank=True)
+    abdm_token = models.TextField(blank=True, default="", editable=False)
     sent_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     resend_count = models.PositiveSmallIntegerField(default=0)
@@ -191,8 +198,6 @@ class OtpTransaction(BaseModel):
         "facilities.Facility", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     draft = models.JSONField(default=dict, blank=True)
-    aadhaar_hash = models.CharField(max_length=64, blank=True, editable=False)
-    aadhaar_last4 = models.CharField(max_length=4, blank=True, editable=False)
     created_account = models.ForeignKey(AbhaAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:

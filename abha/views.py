@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
 
+from abdm import m1
 from core.exceptions import DomainError
 from core.services import client_ip
 from core.sms import mask_mobile
@@ -23,18 +24,18 @@ from core.sms import mask_mobile
 from . import card, selectors, services
 from .enums import Channel, OtpPurpose
 from .forms import (
+    AadhaarForm,
+    AadhaarOtpForm,
     AddressForm,
     ChooseAccountForm,
     ConsentForm,
     ContactForm,
-    DetailsForm,
-    MobileForm,
     NewAddressForm,
     NewMobileForm,
     OtpForm,
     SignInForm,
 )
-from .identifiers import abha_number_display, address_candidates, address_full
+from .identifiers import abha_number_display, address_full
 from .models import CURRENT_CONSENT_VERSION, AbhaAccount, OtpTransaction
 
 ENROL_TXN = "abha_enrol_txn"
@@ -43,13 +44,14 @@ ENROL_FACILITY = "abha_enrol_facility"
 # Where the citizen came from (e.g. a counter's /scan/ page) so the done page can send them back.
 ENROL_NEXT = "abha_enrol_next"
 ENROLLED = "abha_enrolled"
+ENROLLED_EXISTING = "abha_enrolled_existing"
 LOGIN_TXN = "abha_login_txn"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 CHANGE_TXN = "abha_change_txn"
 
 
 def _steps(current: int) -> dict:
-    labels = [_("Consent"), _("Mobile"), _("OTP"), _("Your details"), _("ABHA address")]
+    labels = [_("Consent"), _("Aadhaar"), _("OTP"), _("Mobile"), _("ABHA address")]
     return {"steps": labels, "step": current, "step_count": len(labels)}
 
 
@@ -77,8 +79,16 @@ def _txn(request, key: str, purpose: str) -> OtpTransaction | None:
     return OtpTransaction.objects.filter(uuid=txn_id, purpose=purpose, completed_at__isnull=True).first()
 
 
-def _enrol_txn_required(verified: bool):
-    """The step needs an open enrollment transaction (verified by OTP when `verified`)."""
+# The page of each step of an open enrollment transaction (abha.services.enrolment).
+STEP_PAGES = {
+    "aadhaar_otp": "abha:enrol_otp",
+    services.STEP_MOBILE_OTP: "abha:enrol_mobile",
+    services.STEP_ADDRESS: "abha:enrol_address",
+}
+
+
+def _enrol_step(step: str):
+    """The page needs an open enrollment transaction at `step` (else: the page of the step it is at)."""
 
     def decorate(view):
         @wraps(view)
@@ -86,8 +96,8 @@ def _enrol_txn_required(verified: bool):
             txn = _txn(request, ENROL_TXN, OtpPurpose.ENROL)
             if txn is None:
                 return redirect("abha:enrol_start")
-            if verified and not txn.verified_at:
-                return redirect("abha:enrol_otp")
+            if txn.step != step:
+                return redirect(STEP_PAGES.get(txn.step, "abha:enrol_start"))
             return view(request, txn, *args, **kwargs)
 
         return never_cache(wrapper)
@@ -95,12 +105,12 @@ def _enrol_txn_required(verified: bool):
     return decorate
 
 
-# --- Enrollment wizard ------------------------------------------------------------------------
+# --- Enrollment wizard (ABDM, Aadhaar OTP) -----------------------------------------------------------
 
 
 @never_cache
 def enrol_start(request):
-    """Step 1: the consent text (versioned); accepting it is kept in the session, then the mobile."""
+    """Step 1: the consent text (versioned); accepting it is kept in the session, then the Aadhaar number."""
     next_url = request.GET.get("next", "")
     if next_url.startswith("/") and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -109,7 +119,7 @@ def enrol_start(request):
     form = ConsentForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         request.session[ENROL_CONSENT] = CURRENT_CONSENT_VERSION
-        return redirect("abha:enrol_mobile")
+        return redirect("abha:enrol_aadhaar")
     if request.method == "GET" and request.session.get(ENROL_CONSENT) == CURRENT_CONSENT_VERSION:
         form = ConsentForm(initial={"agree": True})
     context = {"form": form, "consent_version": CURRENT_CONSENT_VERSION, **_steps(1)}
@@ -127,7 +137,7 @@ def _assisting_facility(request):
 
 @never_cache
 def enrol_assisted(request, facility_uuid):
-    """Facility staff start an enrollment for a citizen at their facility (the citizen's OTP is still needed).
+    """Facility staff start an enrollment for a citizen at their facility (the citizen's OTPs are still needed).
 
     The facility is remembered for the wizard, so the account records who assisted and where.
     """
@@ -150,108 +160,96 @@ def enrol_assisted(request, facility_uuid):
 
 
 @never_cache
-def enrol_mobile(request):
-    """Step 2: the mobile number; the limit of 6 ABHAs is checked here, before any OTP."""
+def enrol_aadhaar(request):
+    """Step 2: the Aadhaar number; ABDM asks UIDAI to send an OTP to the Aadhaar-linked mobile."""
     if request.session.get(ENROL_CONSENT) != CURRENT_CONSENT_VERSION:
         return redirect("abha:enrol_start")
-    txn = _txn(request, ENROL_TXN, OtpPurpose.ENROL)
-    form = MobileForm(_posted(request), initial={"mobile": txn.mobile if txn else ""})
-    mobile_limit = False
+    form = AadhaarForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        facility = _assisting_facility(request)
         try:
             txn = services.enrolment_start(
-                mobile=form.cleaned_data["mobile"],
+                aadhaar=form.cleaned_data["aadhaar"],
                 consent_version=request.session[ENROL_CONSENT],
                 actor=request.user,
                 ip=client_ip(request),
-                facility=facility,
+                facility=_assisting_facility(request),
                 channel=Channel.ASSISTED,
             )
         except DomainError as error:
-            mobile_limit = error.code == "mobile_limit"
             _show_error(form, error)
         else:
             request.session[ENROL_TXN] = str(txn.uuid)
             return redirect("abha:enrol_otp")
-    context = {"form": form, "mobile_limit": mobile_limit, "facility": _assisting_facility(request), **_steps(2)}
-    return render(request, "abha/enrol_mobile.html", context)
+    context = {"form": form, "facility": _assisting_facility(request), **_steps(2)}
+    return render(request, "abha/enrol_aadhaar.html", context)
 
 
-def _otp_step(request, txn, *, purpose, template, on_verified, context):
-    """OTP page shared by enrollment and sign-in: verify, or send again (button `resend`)."""
-    form = OtpForm(_posted(request))
-    if request.method == "POST" and "resend" in request.POST:
-        form = OtpForm()  # unbound: the resend's refusal (e.g. the wait in seconds) is shown above it, not on it
+def _enrolled(request, account: AbhaAccount, *, existing: bool = False):
+    request.session.pop(ENROL_TXN, None)
+    request.session.pop(ENROL_FACILITY, None)
+    if not request.user.is_authenticated:
+        login(request, account.user, backend=BACKEND)  # ABDM checked the Aadhaar OTP: signed in
+        services.account_language_set(account=account, language=get_language())
+    request.session[ENROLLED] = str(account.uuid)
+    request.session[ENROLLED_EXISTING] = existing
+    return redirect("abha:enrol_done")
+
+
+@_enrol_step("aadhaar_otp")
+def enrol_otp(request, txn):
+    """Step 3: the Aadhaar OTP and the mobile for the ABHA; ABDM creates the ABHA (or returns the existing one)."""
+    form = AadhaarOtpForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
         try:
-            services.otp_resend(txn_id=txn.uuid, purpose=purpose, ip=client_ip(request))
+            verified = services.enrolment_verify_aadhaar(
+                txn_id=txn.uuid,
+                otp=form.cleaned_data["otp"],
+                mobile=form.cleaned_data["mobile"],
+                actor=request.user,
+                request=request,
+            )
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            if not verified.is_new:
+                return _enrolled(request, verified.account, existing=True)
+            return redirect(STEP_PAGES[verified.txn.step])
+    context = {"form": form, "sent_to": txn.draft.get("sent_to", ""), **_steps(3)}
+    return render(request, "abha/enrol_otp.html", context)
+
+
+@_enrol_step(services.STEP_MOBILE_OTP)
+def enrol_mobile(request, txn):
+    """Step 4: the mobile chosen is not the Aadhaar-linked one: ABDM sent it an OTP (send again after 60 s)."""
+    form = OtpForm(_posted(request))
+    context = {"mobile": mask_mobile(txn.mobile), "resends_left": services.OTP_MAX_RESENDS - txn.resend_count}
+    if request.method == "POST" and "resend" in request.POST:
+        form = OtpForm()
+        try:
+            services.enrolment_mobile_resend(txn_id=txn.uuid, ip=client_ip(request))
             messages.success(request, _("We sent a new OTP."))
             return redirect(request.path)
         except DomainError as error:
             context["resend_error"] = error.message
-            if error.code in ("otp_locked", "otp_resend_limit"):
-                context["start_again"] = True
     elif request.method == "POST" and form.is_valid():
         try:
-            txn = services.otp_verify(
-                txn_id=txn.uuid, otp=form.cleaned_data["otp"], purpose=purpose, ip=client_ip(request)
-            )
+            services.enrolment_verify_mobile(txn_id=txn.uuid, otp=form.cleaned_data["otp"])
         except DomainError as error:
-            _show_error(form, error)
-            if error.code in ("otp_locked", "txn_completed"):
-                context["start_again"] = True
-        else:
-            return on_verified(txn)
-    context.update(form=form, mobile=mask_mobile(txn.mobile), resends_left=services.OTP_MAX_RESENDS - txn.resend_count)
-    return render(request, template, context)
-
-
-@_enrol_txn_required(verified=False)
-def enrol_otp(request, txn):
-    """Step 3: the OTP sent to the mobile (resend after 60 s, 5 wrong tries lock)."""
-    if txn.verified_at:
-        return redirect("abha:enrol_details")
-    return _otp_step(
-        request,
-        txn,
-        purpose=OtpPurpose.ENROL,
-        template="abha/enrol_otp.html",
-        on_verified=lambda txn: redirect("abha:enrol_details"),
-        context=_steps(3),
-    )
-
-
-@_enrol_txn_required(verified=True)
-def enrol_details(request, txn):
-    """Step 4: personal details; an Aadhaar that already has an ABHA stops here, not at the end."""
-    form = DetailsForm(_posted(request), initial=dict(txn.draft))
-    aadhaar_has_abha = False
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        aadhaar = data.pop("aadhaar", "") or None
-        try:
-            services.enrolment_save_details(txn_id=txn.uuid, data=data, aadhaar=aadhaar)
-        except DomainError as error:
-            aadhaar_has_abha = error.code == "aadhaar_has_abha"
             _show_error(form, error)
         else:
             return redirect("abha:enrol_address")
-    context = {"form": form, "aadhaar_has_abha": aadhaar_has_abha, "aadhaar_last4": txn.aadhaar_last4, **_steps(4)}
-    return render(request, "abha/enrol_details.html", context)
+    context.update(form=form, **_steps(4))
+    return render(request, "abha/enrol_mobile.html", context)
 
 
-@_enrol_txn_required(verified=True)
+@_enrol_step(services.STEP_ADDRESS)
 def enrol_address(request, txn):
-    """Step 5: choose an ABHA address (suggestions, own, or the default number@suffix); creates the ABHA."""
-    if not txn.draft:
-        return redirect("abha:enrol_details")
-    suggestions = selectors.addresses_available(
-        address_candidates(
-            first_name=txn.draft.get("first_name", ""),
-            last_name=txn.draft.get("last_name", ""),
-            year_of_birth=txn.draft.get("year_of_birth"),
-        )
-    )[:4]
+    """Step 5: choose an ABHA address (ABDM's suggestions, your own, or the default number@suffix)."""
+    try:
+        suggestions = services.enrolment_suggestions(txn_id=txn.uuid)[:4]
+        suggestions_error = ""
+    except DomainError as error:
+        suggestions, suggestions_error = [], error.message
     form = AddressForm(_posted(request), initial={"choice": suggestions[0] if suggestions else "default"})
     if request.method == "POST" and form.is_valid():
         choice = form.cleaned_data["choice"]
@@ -266,25 +264,22 @@ def enrol_address(request, txn):
             else:
                 form.add_error(None, error.message)
         else:
-            del request.session[ENROL_TXN]
-            request.session.pop(ENROL_FACILITY, None)
-            if not request.user.is_authenticated:
-                login(request, account.user, backend=BACKEND)  # the OTP proved the mobile: signed in
-            request.session[ENROLLED] = str(account.uuid)
-            return redirect("abha:enrol_done")
+            return _enrolled(request, account)
     context = {
         "form": form,
         "suggestions": [(s, address_full(s)) for s in suggestions],
+        "suggestions_error": suggestions_error,
         "suffix": address_full(""),
         **_steps(5),
     }
     return render(request, "abha/enrol_address.html", context)
 
 
-@_enrol_txn_required(verified=True)
+@_enrol_step(services.STEP_ADDRESS)
 @require_GET
 def enrol_address_check(request, txn):
-    """The live availability check of the address step (JSON for a few lines of JS)."""
+    """The live check of a typed address (JSON for a few lines of JS): its rules, and whether the portal knows it
+    taken (ABDM has the final word when it is claimed)."""
     return JsonResponse(selectors.address_availability(request.GET.get("abha_address", "")))
 
 
@@ -297,41 +292,93 @@ def _enrolled_account(request) -> AbhaAccount | None:
 
 @never_cache
 def enrol_done(request):
-    """The ABHA number, address and card of the account this session just created."""
+    """The ABHA number, address and card of the account this session just created (or found: `existing`)."""
     account = _enrolled_account(request)
     if account is None:
         return redirect("abha:enrol_start")
     primary = account.primary_address
-    context = {"account": account, "primary": primary, "next_url": request.session.get(ENROL_NEXT)}
+    context = {
+        "account": account,
+        "primary": primary,
+        "existing": request.session.get(ENROLLED_EXISTING, False),
+        "next_url": request.session.get(ENROL_NEXT),
+    }
     return render(request, "abha/enrol_done.html", context)
 
 
 @never_cache
 def enrolled_card(request, fmt: str):
-    """Card of the account this session just enrolled (also for staff who assisted)."""
+    """ABDM's card of the account this session just enrolled (also for staff who assisted)."""
     account = _enrolled_account(request)
     if account is None:
         return redirect("abha:enrol_start")
-    return _card_response(account, fmt)
+    return _card_response(request, account, fmt)
 
 
-def _card_response(account: AbhaAccount, fmt: str) -> HttpResponse:
+def _card_response(request, account: AbhaAccount, fmt: str) -> HttpResponse:
+    """ABDM's ABHA card (the image as ABDM sends it, or on an A4 page for `pdf`). ABDM not answering: 503 with
+    the words; the citizen's ABDM session ended: back to sign-in."""
+    try:
+        abdm_card = services.account_card(account=account)
+    except m1.TokenExpired as error:
+        messages.info(request, error.message)
+        return redirect("abha:signin")
+    except DomainError as error:
+        response = HttpResponse(str(error.message), status=error.status, content_type="text/plain; charset=utf-8")
+        if error.retry_after:
+            response["Retry-After"] = str(error.retry_after)
+        return response
     if fmt == "pdf":
-        response = HttpResponse(card.card_pdf(account), content_type="application/pdf")
+        response = HttpResponse(card.as_pdf(abdm_card), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="abha-card-{account.abha_number}.pdf"'
     else:
-        response = HttpResponse(card.card_png(account), content_type="image/png")
-        response["Content-Disposition"] = f'inline; filename="abha-card-{account.abha_number}.png"'
+        response = HttpResponse(abdm_card.content, content_type=abdm_card.content_type)
+        name = f"abha-card-{account.abha_number}.{card.extension(abdm_card.content_type)}"
+        response["Content-Disposition"] = f'inline; filename="{name}"'
     response["Cache-Control"] = "private, no-store"
     return response
 
 
-# --- Citizen sign-in ------------------------------------------------------------------------
+# --- OTP pages shared by sign-in and the citizen's own changes ----------------------------------------
+
+
+def _otp_step(request, txn, *, verify, resend, template, on_verified, context):
+    """An OTP page: verify(otp) the transaction, or resend() it (button `resend`)."""
+    form = OtpForm(_posted(request))
+    if request.method == "POST" and "resend" in request.POST:
+        form = OtpForm()  # unbound: the resend's refusal (e.g. the wait in seconds) is shown above it, not on it
+        try:
+            resend()
+            messages.success(request, _("We sent a new OTP."))
+            return redirect(request.path)
+        except DomainError as error:
+            context["resend_error"] = error.message
+            if error.code in ("otp_locked", "otp_resend_limit"):
+                context["start_again"] = True
+    elif request.method == "POST" and form.is_valid():
+        try:
+            txn = verify(form.cleaned_data["otp"])
+        except DomainError as error:
+            _show_error(form, error)
+            if error.code in ("otp_locked", "txn_completed", "txn_expired"):
+                context["start_again"] = True
+        else:
+            return on_verified(txn)
+    sent_to = txn.draft.get("sent_to") if isinstance(txn.draft, dict) else ""
+    context.update(
+        form=form,
+        mobile=sent_to or mask_mobile(txn.mobile),
+        resends_left=services.OTP_MAX_RESENDS - txn.resend_count,
+    )
+    return render(request, template, context)
+
+
+# --- Citizen sign-in (ABDM login) --------------------------------------------------------------------
 
 
 @never_cache
 def signin(request):
-    """Sign in with an ABHA number, ABHA address or mobile number, then an OTP."""
+    """Sign in with an ABHA number, ABHA address or mobile number; ABDM sends the OTP."""
     form = SignInForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -368,14 +415,25 @@ def signin_otp(request):
     txn = _txn(request, LOGIN_TXN, OtpPurpose.LOGIN)
     if txn is None:
         return redirect("abha:signin")
+    ip = client_ip(request)
 
     def verified(txn):
         if len(services.login_candidates(txn)) > 1:
             return redirect("abha:signin_choose")
-        return _finish_sign_in(request, txn)
+        try:
+            return _finish_sign_in(request, txn)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("abha:signin")
 
     return _otp_step(
-        request, txn, purpose=OtpPurpose.LOGIN, template="abha/signin_otp.html", on_verified=verified, context={}
+        request,
+        txn,
+        verify=lambda otp: services.login_verify(txn_id=txn.uuid, otp=otp, ip=ip),
+        resend=lambda: services.login_resend(txn_id=txn.uuid, ip=ip),
+        template="abha/signin_otp.html",
+        on_verified=verified,
+        context={},
     )
 
 
@@ -458,7 +516,7 @@ def home(request, account):
 
 @_citizen_required
 def own_card(request, account, fmt: str):
-    return _card_response(account, fmt)
+    return _card_response(request, account, fmt)
 
 
 # --- Managing the account: contact, addresses, mobile, deactivate / reactivate / delete ----------
@@ -538,16 +596,14 @@ def change_start(request, account, purpose: str):
 
 @_citizen_required
 def change_confirm(request, account):
-    """The OTP that confirms the pending change; then it is applied."""
+    """The OTP that confirms the pending change; then it is applied (a new mobile: by ABDM)."""
     txn_id = request.session.get(CHANGE_TXN)
     txn = OtpTransaction.objects.filter(uuid=txn_id, account=account, completed_at__isnull=True).first()
     if txn is None:
         return redirect("abha:home")
+    ip = client_ip(request)
 
-    def apply(verified_txn):
-        services.account_confirm(
-            account=account, actor=request.user, txn_id=txn.uuid, otp="", purpose=txn.purpose, request=request
-        )
+    def done():
         request.session.pop(CHANGE_TXN, None)
         if txn.purpose == OtpPurpose.DELETE:
             from django.contrib.auth import logout
@@ -558,12 +614,36 @@ def change_confirm(request, account):
         messages.success(request, CHANGE_DONE[txn.purpose])
         return redirect("abha:home")
 
+    if txn.purpose == OtpPurpose.MOBILE_CHANGE:
+
+        def verify(otp):
+            services.mobile_change_confirm(
+                account=account, actor=request.user, txn_id=txn.uuid, otp=otp, request=request
+            )
+            return txn
+
+        def resend():
+            raise DomainError(_("To get a new OTP, start the change again."), code="otp_resend_limit")
+
+    else:
+
+        def verify(otp):
+            verified = services.otp_verify(txn_id=txn.uuid, otp=otp, purpose=txn.purpose, ip=ip)
+            services.account_confirm(
+                account=account, actor=request.user, txn_id=txn.uuid, otp="", purpose=txn.purpose, request=request
+            )
+            return verified
+
+        def resend():
+            return services.otp_resend(txn_id=txn.uuid, purpose=txn.purpose, ip=ip)
+
     return _otp_step(
         request,
         txn,
-        purpose=txn.purpose,
+        verify=verify,
+        resend=resend,
         template="abha/change_confirm.html",
-        on_verified=apply,
+        on_verified=lambda _txn: done(),
         context={"purpose": txn.purpose, "purpose_label": txn.get_purpose_display()},
     )
 

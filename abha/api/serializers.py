@@ -9,7 +9,9 @@ _text = {"required": _("This field is required."), "blank": _("This field is req
 
 
 class EnrolmentOtpIn(serializers.Serializer):
-    mobile = serializers.CharField(max_length=20, error_messages=_text)
+    aadhaar = serializers.CharField(
+        max_length=20, error_messages=_text, write_only=True, help_text="12 digits; sent to ABDM encrypted, never kept."
+    )
     consent_version = serializers.CharField(max_length=20, error_messages=_text)
     facility_id = serializers.CharField(
         max_length=12,
@@ -21,7 +23,7 @@ class EnrolmentOtpIn(serializers.Serializer):
 
 class TxnOut(serializers.Serializer):
     txn_id = serializers.UUIDField()
-    mobile = serializers.CharField(help_text="Masked, e.g. 98xxxxxx10.")
+    mobile = serializers.CharField(help_text="Where the OTP went, masked (e.g. ******0161 or 98xxxxxx10).")
 
 
 class TxnIn(serializers.Serializer):
@@ -30,6 +32,24 @@ class TxnIn(serializers.Serializer):
 
 class VerifyIn(TxnIn):
     otp = serializers.CharField(max_length=10, error_messages=_text)
+
+
+class AadhaarVerifyIn(VerifyIn):
+    mobile = serializers.CharField(
+        max_length=20,
+        error_messages=_text,
+        help_text="The mobile for the ABHA (verified by OTP when it is not the Aadhaar-linked one).",
+    )
+
+
+class EnrolmentVerifiedOut(serializers.Serializer):
+    txn_id = serializers.UUIDField()
+    is_new = serializers.BooleanField(help_text="false: this Aadhaar already had an ABHA; ABDM returned it.")
+    mobile_verification_required = serializers.BooleanField(
+        help_text="true: ABDM sent an OTP to the mobile; verify it at /enrolment/mobile/verify/ before completing."
+    )
+    abha_number = serializers.CharField()
+    abha_address = serializers.CharField()
 
 
 class VerifiedOut(serializers.Serializer):
@@ -48,20 +68,9 @@ class AddressCheckOut(serializers.Serializer):
 
 
 class CompleteIn(TxnIn):
-    first_name = serializers.CharField(max_length=100, error_messages=_text)
-    middle_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    gender = serializers.CharField(max_length=1, error_messages=_text, help_text="M, F, O or U (T and D accepted).")
-    year_of_birth = serializers.CharField(max_length=4, error_messages=_text)
-    month_of_birth = serializers.CharField(max_length=2, required=False, allow_blank=True, allow_null=True)
-    day_of_birth = serializers.CharField(max_length=2, required=False, allow_blank=True, allow_null=True)
-    state_lgd = serializers.CharField(max_length=6, error_messages=_text)
-    district_lgd = serializers.CharField(max_length=6, error_messages=_text)
-    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    pincode = serializers.CharField(max_length=6, required=False, allow_blank=True)
-    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
-    aadhaar = serializers.CharField(max_length=20, required=False, allow_blank=True, write_only=True)
-    abha_address = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    abha_address = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text="Empty: keep the default <ABHA number>@suffix."
+    )
 
 
 class AccountOut(serializers.Serializer):
@@ -80,12 +89,11 @@ class AccountOut(serializers.Serializer):
     dob = serializers.CharField(source="dob_display")
     mobile = serializers.CharField()
     email = serializers.CharField()
-    state_lgd = serializers.IntegerField(source="state_id")
-    district_lgd = serializers.IntegerField(source="district_id")
-    district_name = serializers.CharField(source="district.name")
+    state_lgd = serializers.IntegerField(source="state_id", allow_null=True)
+    district_lgd = serializers.IntegerField(source="district_id", allow_null=True)
+    district_name = serializers.CharField(source="district.name", allow_null=True, default=None)
     address = serializers.CharField()
     pincode = serializers.CharField()
-    aadhaar = serializers.CharField(source="aadhaar_display", help_text="XXXX-XXXX-1234, or empty.")
     created_at = serializers.DateTimeField()
 
     def _addresses(self, account):
@@ -110,7 +118,10 @@ class LoginOtpIn(serializers.Serializer):
     )
 
 
-class LoginVerifyIn(VerifyIn):
+class LoginVerifyIn(TxnIn):
+    otp = serializers.CharField(
+        max_length=10, required=False, allow_blank=True, help_text="Required until the OTP is verified."
+    )
     abha_number = serializers.CharField(
         max_length=20, required=False, help_text="When the mobile holds several ABHAs: the one to sign in to."
     )
@@ -135,7 +146,7 @@ class LookupOut(serializers.Serializer):
     name = serializers.CharField(source="full_name")
     gender = serializers.CharField()
     year_of_birth = serializers.IntegerField()
-    district_lgd = serializers.IntegerField(source="district_id")
+    district_lgd = serializers.IntegerField(source="district_id", allow_null=True)
     status = serializers.CharField()
 
     def get_abha_address(self, account) -> str:

@@ -6,6 +6,9 @@ urlpatterns = [
     path("abha/enrolment/otp/", views.EnrolmentOtpView.as_view(), name="api-abha-enrol-otp"),
     path("abha/enrolment/otp/resend/", views.OtpResendView.as_view(), name="api-abha-enrol-otp-resend"),
     path("abha/enrolment/verify/", views.EnrolmentVerifyView.as_view(), name="api-abha-enrol-verify"),
+    path(
+        "abha/enrolment/mobile/verify/", views.EnrolmentMobileVerifyView.as_view(), name="api-abha-enrol-mobile-verify"
+    ),
     path("abha/enrolment/suggestions/", views.SuggestionsView.as_view(), name="api-abha-enrol-suggestions"),
     path("abha/enrolment/address-check/", views.AddressCheckView.as_view(), name="api-abha-enrol-address-check"),
     path("abha/enrolment/complete/", views.EnrolmentCompleteView.as_view(), name="api-abha-enrol-complete"),

@@ -20,8 +20,8 @@ from core.services import api_token_issue, client_ip
 from core.sms import mask_mobile
 
 from .. import card, selectors, services
-from ..enums import Channel, OtpPurpose
-from ..identifiers import address_candidates, address_full
+from ..enums import Channel
+from ..identifiers import address_full
 from ..models import AbhaAccount
 from . import serializers as s
 
@@ -50,62 +50,104 @@ class EnrolmentOtpView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        summary="Start an ABHA enrollment: send an OTP to the mobile",
-        description="Checks the consent version and the limit of 6 ABHAs per mobile before sending. "
-        "Facility staff may pass `facility_id` for an assisted enrollment (the citizen still gets the OTP).",
+        summary="Start an ABHA enrollment: ABDM sends an Aadhaar OTP",
+        description="Checks the consent version and the Aadhaar number (Verhoeff) first; then ABDM (M1 "
+        "`/v3/enrollment/request/otp`) asks UIDAI to send an OTP to the Aadhaar-linked mobile. The Aadhaar number "
+        "is sent encrypted and never kept. Facility staff may pass `facility_id` for an assisted enrollment. "
+        "503 `abdm_unavailable` (with Retry-After) when ABDM is not answering.",
         request=s.EnrolmentOtpIn,
-        responses={201: s.TxnOut, **errors(403, 409)},
+        responses={201: s.TxnOut, **errors(403, 409, 503)},
         tags=TAGS,
     )
     def post(self, request):
         data = _valid(s.EnrolmentOtpIn, request.data)
         txn = services.enrolment_start(
-            mobile=data["mobile"],
+            aadhaar=data["aadhaar"],
             consent_version=data["consent_version"],
             actor=request.user,
             ip=client_ip(request),
             facility=_facility(data.get("facility_id")),
             channel=Channel.CAMP if data.get("camp") else Channel.ASSISTED,
         )
-        return Response({"txn_id": txn.uuid, "mobile": mask_mobile(txn.mobile)}, status=status.HTTP_201_CREATED)
+        return Response({"txn_id": txn.uuid, "mobile": txn.draft.get("sent_to", "")}, status=status.HTTP_201_CREATED)
 
 
 class OtpResendView(APIView):
     permission_classes = [AllowAny]
-    purpose = OtpPurpose.ENROL
 
     @extend_schema(
-        summary="Send the OTP again (after 60 s, at most 3 times)",
+        summary="Send the mobile's OTP again (after 60 s)",
+        description="Only for the mobile verification step of an enrollment (an Aadhaar OTP is asked for again "
+        "with the Aadhaar number at /enrolment/otp/).",
         request=s.TxnIn,
-        responses={200: s.TxnOut, **errors(404, 409)},
+        responses={200: s.TxnOut, **errors(404, 409, 503)},
         tags=TAGS,
     )
     def post(self, request):
         data = _valid(s.TxnIn, request.data)
-        txn = services.otp_resend(txn_id=data["txn_id"], purpose=self.purpose, ip=client_ip(request))
+        txn = services.enrolment_mobile_resend(txn_id=data["txn_id"], ip=client_ip(request))
         return Response({"txn_id": txn.uuid, "mobile": mask_mobile(txn.mobile)})
 
 
-class LoginOtpResendView(OtpResendView):
-    purpose = OtpPurpose.LOGIN
+class LoginOtpResendView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Send the sign-in OTP again (after 60 s, at most 3 times)",
+        request=s.TxnIn,
+        responses={200: s.TxnOut, **errors(404, 409, 503)},
+        tags=TAGS,
+    )
+    def post(self, request):
+        data = _valid(s.TxnIn, request.data)
+        txn = services.login_resend(txn_id=data["txn_id"], ip=client_ip(request))
+        return Response({"txn_id": txn.uuid, "mobile": txn.draft.get("sent_to") or mask_mobile(txn.mobile)})
 
 
 class EnrolmentVerifyView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        summary="Verify the enrollment OTP",
-        description="A wrong OTP answers 400 `otp_invalid` with the attempts left; the 5th locks the "
-        "transaction (409 `otp_locked`); after 10 minutes 400 `otp_expired`.",
+        summary="Verify the Aadhaar OTP: ABDM creates the ABHA",
+        description="Sends the OTP and the ABHA's mobile to ABDM (M1 `/v3/enrollment/enrol/byAadhaar`). "
+        "`is_new` false: this Aadhaar already has an ABHA and ABDM returned it (nothing is created; sign in to "
+        "it). `mobile_verification_required` true: ABDM sent an OTP to the mobile, verify it at "
+        "/enrolment/mobile/verify/. A wrong OTP answers 400 `otp_invalid`; an expired transaction 404 "
+        "`txn_expired`; a mobile with 6 ABHAs 409 `mobile_limit`.",
+        request=s.AadhaarVerifyIn,
+        responses={200: s.EnrolmentVerifiedOut, **errors(404, 409, 503)},
+        tags=TAGS,
+    )
+    def post(self, request):
+        data = _valid(s.AadhaarVerifyIn, request.data)
+        verified = services.enrolment_verify_aadhaar(
+            txn_id=data["txn_id"], otp=data["otp"], mobile=data["mobile"], actor=request.user, request=request
+        )
+        primary = verified.account.primary_address
+        return Response(
+            {
+                "txn_id": verified.txn.uuid,
+                "is_new": verified.is_new,
+                "mobile_verification_required": verified.mobile_pending,
+                "abha_number": verified.account.abha_number_display,
+                "abha_address": primary.full if primary else "",
+            }
+        )
+
+
+class EnrolmentMobileVerifyView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Verify the ABHA's mobile with the OTP ABDM sent to it",
+        description="M1 `/v3/enrollment/auth/byAbdm`. A wrong OTP answers 400 `otp_invalid`.",
         request=s.VerifyIn,
-        responses={200: s.VerifiedOut, **errors(404, 409)},
+        responses={200: s.VerifiedOut, **errors(404, 409, 503)},
         tags=TAGS,
     )
     def post(self, request):
         data = _valid(s.VerifyIn, request.data)
-        txn = services.otp_verify(
-            txn_id=data["txn_id"], otp=data["otp"], purpose=OtpPurpose.ENROL, ip=client_ip(request)
-        )
+        txn = services.enrolment_verify_mobile(txn_id=data["txn_id"], otp=data["otp"])
         return Response({"txn_id": txn.uuid, "verified": True})
 
 
@@ -117,30 +159,15 @@ class SuggestionsView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        summary="Suggest free ABHA addresses",
-        description="At least 3 free addresses built from the name and year of birth (query parameters, "
-        "or the details already saved for this enrollment). The default `<ABHA number>@suffix` is always "
-        "available on top of these.",
-        parameters=[
-            OpenApiParameter("txn_id", OpenApiTypes.UUID, required=True),
-            OpenApiParameter("first_name", OpenApiTypes.STR),
-            OpenApiParameter("last_name", OpenApiTypes.STR),
-            OpenApiParameter("year_of_birth", OpenApiTypes.INT),
-        ],
-        responses={200: s.SuggestionsOut, **errors(404, 409)},
+        summary="ABDM's free ABHA address suggestions",
+        description="M1 `/v3/enrollment/enrol/suggestion` for this enrollment (after the ABHA is created and its "
+        "mobile verified). The default `<ABHA number>@suffix` is always available on top of these.",
+        parameters=[OpenApiParameter("txn_id", OpenApiTypes.UUID, required=True)],
+        responses={200: s.SuggestionsOut, **errors(404, 409, 503)},
         tags=TAGS,
     )
     def get(self, request):
-        txn = _verified_txn(request)
-        params = request.query_params
-        year = params.get("year_of_birth") or txn.draft.get("year_of_birth")
-        suggestions = selectors.addresses_available(
-            address_candidates(
-                first_name=params.get("first_name") or txn.draft.get("first_name", ""),
-                last_name=params.get("last_name") or txn.draft.get("last_name", ""),
-                year_of_birth=int(year) if str(year or "").isdecimal() else None,
-            )
-        )
+        suggestions = services.enrolment_suggestions(txn_id=request.query_params.get("txn_id", ""))
         return Response({"suggestions": [address_full(local) for local in suggestions[:5]]})
 
 
@@ -148,7 +175,8 @@ class AddressCheckView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        summary="Is this ABHA address valid and free?",
+        summary="Does this ABHA address follow the rules, and is it free as far as the portal knows?",
+        description="ABDM has the final word when the address is claimed at /enrolment/complete/.",
         parameters=[
             OpenApiParameter("txn_id", OpenApiTypes.UUID, required=True),
             OpenApiParameter("abha_address", OpenApiTypes.STR, required=True),
@@ -165,21 +193,18 @@ class EnrolmentCompleteView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        summary="Create the ABHA",
-        description="Needs a verified transaction. 409 `aadhaar_has_abha` when the Aadhaar already has an "
-        "ABHA, 409 `abha_address_taken`, 409 `mobile_limit` (6 ABHAs per mobile). One transaction: "
-        "nothing is created on any error.",
+        summary="Choose the ABHA address and end the enrollment",
+        description="Claims `abha_address` at ABDM (M1 `/v3/enrollment/enrol/abha-address`) as the preferred "
+        "address, or keeps the default `<ABHA number>@suffix` when it is empty. 409 `abha_address_taken` when ABDM "
+        "has it already (the enrollment stays open: choose another).",
         request=s.CompleteIn,
-        responses={201: s.AccountOut, **errors(404, 409)},
+        responses={201: s.AccountOut, **errors(404, 409, 503)},
         tags=TAGS,
     )
     def post(self, request):
-        data = dict(_valid(s.CompleteIn, request.data))
-        txn_id = data.pop("txn_id")
-        aadhaar = data.pop("aadhaar", "") or None
-        abha_address = data.pop("abha_address", "") or None
+        data = _valid(s.CompleteIn, request.data)
         account = services.enrolment_complete(
-            txn_id=txn_id, data=data, aadhaar=aadhaar, abha_address=abha_address, actor=request.user, request=request
+            txn_id=data["txn_id"], abha_address=data.get("abha_address") or None, actor=request.user, request=request
         )
         return Response(s.AccountOut(account).data, status=status.HTTP_201_CREATED)
 
@@ -188,18 +213,20 @@ class LoginOtpView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        summary="Citizen sign-in: send an OTP",
-        description="`login_id` is an ABHA number (dashes optional), an ABHA address or a mobile number. "
-        "The answer is the same whether or not it names an ABHA (for one that does not, nothing is sent and the "
-        "verification fails like a wrong OTP); requests count per identifier and per client address (429).",
+        summary="Citizen sign-in: ABDM sends an OTP",
+        description="`login_id` is an ABHA number (dashes optional), an ABHA address or a mobile number; ABDM "
+        "(M1 `/v3/profile/login/request/otp`) sends the OTP to the ABHA's mobile. The answer is the same whether or "
+        "not it names an ABHA (for one that does not, the verification fails like a wrong OTP); requests count "
+        "per identifier and per client address (429).",
         request=s.LoginOtpIn,
-        responses={201: s.TxnOut, **errors(429)},
+        responses={201: s.TxnOut, **errors(429, 503)},
         tags=TAGS,
     )
     def post(self, request):
         data = _valid(s.LoginOtpIn, request.data)
         txn = services.login_start(login_id=data["login_id"], ip=client_ip(request))
-        return Response({"txn_id": txn.uuid, "mobile": mask_mobile(txn.mobile)}, status=status.HTTP_201_CREATED)
+        mobile = txn.draft.get("sent_to") or mask_mobile(txn.mobile)
+        return Response({"txn_id": txn.uuid, "mobile": mobile}, status=status.HTTP_201_CREATED)
 
 
 class LoginVerifyView(APIView):
@@ -207,20 +234,18 @@ class LoginVerifyView(APIView):
 
     @extend_schema(
         summary="Citizen sign-in: verify the OTP and get a token",
-        description="When the mobile holds several ABHAs and no `abha_number` is given, the answer has "
-        "`token: null` and the `accounts` to choose from; call again with `abha_number` (same OTP, checked "
-        "again: wrong ones count towards the lock). Only an account listed then can be chosen, once. "
-        "The token is new at each sign-in (the previous one stops working) and ends CITIZEN_TOKEN_HOURS (24) "
-        "after it, or at `POST /api/v1/auth/sign-out/`.",
+        description="ABDM checks the OTP (M1 `/v3/profile/login/verify`). When the mobile holds several ABHAs and "
+        "no `abha_number` is given, the answer has `token: null` and the `accounts` to choose from; call again with "
+        "the same `txn_id` and `abha_number` (the OTP is not needed again: the transaction is verified, single-use "
+        "and bound to the ABHAs listed). The token is new at each sign-in (the previous one stops working) and ends "
+        "CITIZEN_TOKEN_HOURS (24) after it, or at `POST /api/v1/auth/sign-out/`.",
         request=s.LoginVerifyIn,
-        responses={200: s.LoginVerifyOut, **errors(404, 409)},
+        responses={200: s.LoginVerifyOut, **errors(404, 409, 503)},
         tags=TAGS,
     )
     def post(self, request):
         data = _valid(s.LoginVerifyIn, request.data)
-        txn = services.otp_verify(
-            txn_id=data["txn_id"], otp=data["otp"], purpose=OtpPurpose.LOGIN, ip=client_ip(request)
-        )
+        txn = services.login_verify(txn_id=data["txn_id"], otp=data.get("otp", ""), ip=client_ip(request))
         candidates = services.login_candidates(txn)
         if len(candidates) > 1 and not data.get("abha_number"):
             accounts = [{"abha_number": a.abha_number_display, "name": a.full_name} for a in candidates]
@@ -249,11 +274,16 @@ class CardPngView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="The ABHA card as a PNG image", responses={(200, "image/png"): OpenApiTypes.BINARY}, tags=TAGS
+        summary="ABDM's ABHA card, as ABDM sends it (an image)",
+        description="M1 `/v3/profile/account/abha-card` with the citizen's ABDM token (refreshed when it expired). "
+        "401 `abdm_sign_in_again` when ABDM's session ended: sign in again.",
+        responses={(200, "image/png"): OpenApiTypes.BINARY, **errors(401, 503)},
+        tags=TAGS,
     )
     def get(self, request):
-        response = HttpResponse(card.card_png(_own_account(request)), content_type="image/png")
-        response["Content-Disposition"] = 'inline; filename="abha-card.png"'
+        abdm_card = services.account_card(account=_own_account(request))
+        response = HttpResponse(abdm_card.content, content_type=abdm_card.content_type)
+        response["Content-Disposition"] = f'inline; filename="abha-card.{card.extension(abdm_card.content_type)}"'
         response["Cache-Control"] = "private, no-store"
         return response
 
@@ -262,12 +292,13 @@ class CardPdfView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="The ABHA card as a one-page A4 PDF",
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        summary="ABDM's ABHA card on a one-page A4 PDF",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **errors(401, 503)},
         tags=TAGS,
     )
     def get(self, request):
-        response = HttpResponse(card.card_pdf(_own_account(request)), content_type="application/pdf")
+        response = HttpResponse(card.as_pdf(services.account_card(account=_own_account(request))))
+        response["Content-Type"] = "application/pdf"
         response["Content-Disposition"] = 'attachment; filename="abha-card.pdf"'
         response["Cache-Control"] = "private, no-store"
         return response

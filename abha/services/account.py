@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from abdm import m1
 from core.counters import count_add
 from core.enums import CountMetric
 from core.exceptions import Conflict, DomainError, NotAllowed, NotFound
@@ -15,10 +16,35 @@ from core.services import audit_record
 from core.sms import mask_mobile
 
 from ..enums import AccountStatus, Gender, OtpPurpose
-from ..identifiers import IdentifierError, mobile_clean, pincode_clean
+from ..identifiers import IdentifierError, address_validate, mobile_clean, pincode_clean
 from ..models import AbhaAccount, AbhaAddress, OtpTransaction
-from .enrolment import MAX_ABHA_PER_MOBILE, _address_or_conflict, _address_taken, _lock_mobile
-from .otp import _invalid, _new_otp, _send_otp_after_commit, _throttle_otp, _txn_locked, _uuid_or_none, otp_verify
+from .otp import (
+    OTP_TTL,
+    _invalid,
+    _new_otp,
+    _send_otp_after_commit,
+    _throttle_otp,
+    _txn_locked,
+    _uuid_or_none,
+    otp_verify,
+)
+from .profile import account_x_token
+
+
+def _address_taken(field: str) -> Conflict:
+    message = _("This ABHA address is taken. Choose another one.")
+    return Conflict(message, code="abha_address_taken", fields={field: [message]})
+
+
+def _address_or_conflict(raw: str, *, field: str = "abha_address") -> str:
+    try:
+        local = address_validate(raw)
+    except IdentifierError as error:
+        raise _invalid(field, error.message) from None
+    if AbhaAddress.objects.named(local).exists():
+        raise _address_taken(field)
+    return local
+
 
 # The apps after abha keep what a citizen granted and shared (records: consent requests and artefacts; scanshare: the
 # profiles shared at counters). abha may not import them (core <- facilities <- abha <- scanshare <- records), so,
@@ -103,8 +129,9 @@ def address_add(*, account: AbhaAccount, actor, local: str, make_primary: bool =
 def account_otp_start(*, account: AbhaAccount, actor, purpose: str, new_mobile: str = "", ip=None) -> OtpTransaction:
     """Sends an OTP confirming a change the citizen asked for.
 
-    `purpose` is mobile (the OTP goes to `new_mobile`), deactivate, reactivate or delete (to
-    the account's own mobile). Throttled like every OTP.
+    `purpose` mobile: ABDM sends the OTP to `new_mobile` (m1_profile_request_otp with the citizen's token; ABDM
+    refuses a mobile with 6 ABHAs). deactivate, reactivate or delete: the portal sends it to the account's own
+    mobile (these changes are the portal's own). Throttled like every OTP.
     """
     account = _own(account, actor)
     allowed = {
@@ -123,18 +150,55 @@ def account_otp_start(*, account: AbhaAccount, actor, purpose: str, new_mobile: 
             raise _invalid("mobile", error.message) from None
         if mobile == account.mobile:
             raise _invalid("mobile", _("This is already your mobile number."))
-        if AbhaAccount.objects.on_mobile(mobile).count() >= MAX_ABHA_PER_MOBILE:
-            raise Conflict(
-                _("This mobile number already has 6 ABHAs."),
-                code="mobile_limit",
-                fields={"mobile": [_("This mobile number already has 6 ABHAs.")]},
-            )
+        _throttle_otp(mobile=mobile, purpose=purpose, ip=ip)
+        sent = _mobile_otp_request(account, mobile)
+        now = timezone.now()
+        return OtpTransaction.objects.create(
+            purpose=purpose,
+            mobile=mobile,
+            account=account,
+            abdm_txn_id=sent.txn_id,
+            sent_at=now,
+            expires_at=now + OTP_TTL,
+        )
     _throttle_otp(mobile=mobile, purpose=purpose, ip=ip)
     txn = OtpTransaction(purpose=purpose, mobile=mobile, account=account)
     otp = _new_otp(txn)
     txn.save()
     _send_otp_after_commit(mobile, otp)
     return txn
+
+
+def _mobile_otp_request(account: AbhaAccount, mobile: str) -> m1.OtpSent:
+    try:
+        return m1.mobile_update_request_otp(x_token=account_x_token(account), mobile=mobile)
+    except m1.TokenExpired:
+        return m1.mobile_update_request_otp(x_token=account_x_token(account, refresh=True), mobile=mobile)
+
+
+def mobile_change_confirm(*, account: AbhaAccount, actor, txn_id, otp: str, request=None) -> AbhaAccount:
+    """ABDM checks the new mobile's OTP (m1_profile_verify_otp) and links it; the portal's copy follows, audited
+    `abha.mobile_change`. A wrong OTP raises `otp_invalid` (the field kept)."""
+    if actor is None or account.user_id != actor.pk:
+        raise NotAllowed(_("Only the citizen can change their own ABHA."))
+    otp = str(otp or "").strip()
+    if not (otp.isdecimal() and len(otp) == 6):
+        raise _invalid("otp", _("Enter the 6-digit OTP."))
+    with transaction.atomic():
+        txn = _txn_locked(txn_id, OtpPurpose.MOBILE_CHANGE)
+        if txn.account_id != account.pk or txn.completed_at:
+            raise NotFound(_("This request has expired or does not exist. Please start again."), code="txn_not_found")
+        m1.mobile_update_verify(x_token=account_x_token(account), txn_id=txn.abdm_txn_id, otp=otp)
+        account = _own(account, actor)
+        old, user = account.mobile, account.user
+        account.mobile = user.mobile = txn.mobile
+        account.save(update_fields=["mobile", "updated_at"])
+        user.save(update_fields=["mobile"])
+        txn.verified_at = txn.completed_at = timezone.now()
+        txn.save(update_fields=["verified_at", "completed_at", "updated_at"])
+        details = {"from": mask_mobile(old), "to": mask_mobile(txn.mobile)}
+        audit_record(actor=actor, action="abha.mobile_change", target=account, details=details, request=request)
+    return account
 
 
 def _confirmed(account: AbhaAccount, txn_id, purpose: str) -> OtpTransaction:
@@ -150,36 +214,28 @@ def _confirmed(account: AbhaAccount, txn_id, purpose: str) -> OtpTransaction:
 
 
 def account_confirm(*, account: AbhaAccount, actor, txn_id, otp: str, purpose: str, request=None) -> AbhaAccount:
-    """Applies a change confirmed by OTP: new mobile, deactivate, reactivate, or delete.
+    """Applies a change confirmed by OTP: new mobile (through ABDM: mobile_change_confirm), deactivate, reactivate,
+    or delete.
 
-    Delete erases the personal data (names, birth date, contact, Aadhaar hash, addresses), keeps
+    Delete erases the personal data (names, birth date, contact, ABDM tokens, addresses), keeps
     the number as a tombstone so it is never issued again, disables the sign-in and its API
     tokens, and audits `abha.delete`. Deactivate, reactivate and delete also run the handlers the later apps
     registered (`on_account_change`: records suspends, restores or revokes consents and erases their copies of the
     identifiers, scanshare erases shared profiles), in the same transaction. The OTP check commits on its own
     (failed attempts count).
     """
+    if purpose == OtpPurpose.MOBILE_CHANGE:
+        return mobile_change_confirm(account=account, actor=actor, txn_id=txn_id, otp=otp, request=request)
     if actor is None or account.user_id != actor.pk:
         raise NotAllowed(_("Only the citizen can change their own ABHA."))
     if not OtpTransaction.objects.filter(uuid=_uuid_or_none(txn_id), purpose=purpose, account=account).exists():
         raise NotFound(_("This request has expired or does not exist. Please start again."), code="txn_not_found")
     otp_verify(txn_id=txn_id, otp=otp, purpose=purpose)  # its own transaction: wrong tries must count
     with transaction.atomic():
-        txn = _confirmed(account, txn_id, purpose)
+        _confirmed(account, txn_id, purpose)
         account = _own(account, actor)
         now = timezone.now()
-        user = account.user
-        if purpose == OtpPurpose.MOBILE_CHANGE:
-            _lock_mobile(txn.mobile)
-            if AbhaAccount.objects.on_mobile(txn.mobile).count() >= MAX_ABHA_PER_MOBILE:
-                raise Conflict(_("This mobile number already has 6 ABHAs."), code="mobile_limit")
-            old = account.mobile
-            account.mobile = user.mobile = txn.mobile
-            account.save(update_fields=["mobile", "updated_at"])
-            user.save(update_fields=["mobile"])
-            details = {"from": mask_mobile(old), "to": mask_mobile(txn.mobile)}
-            action = "abha.mobile_change"
-        elif purpose == OtpPurpose.DEACTIVATE:
+        if purpose == OtpPurpose.DEACTIVATE:
             account.status, account.deactivated_at = AccountStatus.DEACTIVATED, now
             account.save(update_fields=["status", "deactivated_at", "updated_at"])
             _count_active(account, -1)
@@ -219,11 +275,13 @@ def _erase(account: AbhaAccount, now) -> None:
     from rest_framework.authtoken.models import Token
 
     account.addresses.all().delete()
-    for field in ("first_name", "middle_name", "last_name", "mobile", "email", "address", "pincode", "aadhaar_last4"):
+    for field in ("first_name", "middle_name", "last_name", "mobile", "email", "address", "pincode"):
         setattr(account, field, "")
+    for field in ("abdm_token", "abdm_refresh_token"):
+        setattr(account, field, "")
+    account.abdm_token_expires_at = account.abdm_refresh_expires_at = None
     account.gender = Gender.UNDISCLOSED
     account.year_of_birth, account.month_of_birth, account.day_of_birth = 0, None, None
-    account.aadhaar_hash = None
     account.status, account.deleted_at = AccountStatus.DELETED, now
     account.save()
     user = account.user

@@ -1,26 +1,48 @@
+"""Fixtures of the ABHA tests: enrollment and sign-in run against the local ABDM sandbox over HTTP.
+
+The sandbox (abdm_sandbox fixture) lives for the whole run with its own database, so every test uses fresh
+Aadhaar numbers and mobiles (`new_aadhaar`, `new_mobile`): an Aadhaar enrolled by one test already has its ABHA for
+the next, and a mobile holds at most 6 ABHAs at ABDM.
+"""
+
 import importlib
+import random
 
 import pytest
 from django.apps import apps as django_apps
+from stdnum import verhoeff
 
 from abha.models import CURRENT_CONSENT_VERSION
 from core.models import District
 
-DETAILS = {
-    "first_name": "Asha",
-    "last_name": "Patel",
+_rng = random.SystemRandom()
+
+
+def new_aadhaar() -> str:
+    """A fresh valid Aadhaar number (first digit 2-9, Verhoeff check digit, not a palindrome); no real person's."""
+    while True:
+        body = str(_rng.randrange(2, 10)) + "".join(str(_rng.randrange(10)) for _ in range(10))
+        number = body + verhoeff.calc_check_digit(body)
+        if number != number[::-1]:
+            return number
+
+
+def new_mobile() -> str:
+    return str(_rng.randrange(6, 10)) + f"{_rng.randrange(10**9):09d}"
+
+
+# The sandbox's resident of an Aadhaar: who UIDAI says the person is (the portal copies it from ABDM's answer).
+RESIDENT = {
+    "name": "Asha Patel",
     "gender": "F",
-    "year_of_birth": 1990,
-    "month_of_birth": 5,
-    "day_of_birth": 23,
-    "state_lgd": 24,
-    "district_lgd": 443,
+    "dob": "1990-05-23",
     "address": "12 Station Road, Bhavnagar",
+    "stateCode": "24",
+    "stateName": "GUJARAT",
+    "districtCode": "443",
+    "districtName": "Bhavnagar",
     "pincode": "364001",
 }
-# Valid Verhoeff check digits (python-stdnum accepts them); never real people's numbers.
-AADHAAR = "234123412346"
-OTHER_AADHAAR = "499118665246"
 
 
 @pytest.fixture
@@ -31,50 +53,76 @@ def geography(db):
         migration.load(django_apps, None)
 
 
-def last_otp(outbox, mobile: str | None = None) -> str:
-    """The 6 digits of the newest SMS (to `mobile`)."""
-    message = [m for m in outbox if mobile is None or m["to"] == mobile][-1]
-    return next(word for word in message["text"].split() if word.isdigit() and len(word) == 6)
+class Resident:
+    def __init__(self, aadhaar: str, mobile: str):
+        self.aadhaar, self.mobile = aadhaar, mobile
 
 
 @pytest.fixture
-def otp_api(api_client, sms_outbox, django_capture_on_commit_callbacks):
-    """Helpers that run the API flow, delivering the on-commit SMS as a real commit would."""
+def resident(abdm_sandbox):
+    """resident(**fields) defines a fresh Aadhaar holder at the sandbox's UIDAI; .aadhaar and .mobile (linked)."""
+
+    def make(**fields) -> Resident:
+        aadhaar, mobile = new_aadhaar(), fields.pop("mobile", None) or new_mobile()
+        answer = abdm_sandbox.post("abha/residents", {"aadhaar": aadhaar, "mobile": mobile, **RESIDENT, **fields})
+        assert answer.status_code in (200, 201), answer.text
+        return Resident(aadhaar, mobile)
+
+    return make
+
+
+@pytest.fixture
+def otp_api(api_client, abdm_sandbox, resident):
+    """Helpers that run the API flows against the sandbox (OTPs read from its SMS outbox)."""
 
     class Flow:
         client = api_client
+        sandbox = abdm_sandbox
 
         def post(self, path, data, client=None):
-            with django_capture_on_commit_callbacks(execute=True):
-                return (client or api_client).post(path, data, format="json")
+            return (client or api_client).post(path, data, format="json")
 
-        def start(self, mobile="9876543210", client=None):
+        def start(self, person=None, client=None, **extra):
+            person = person or resident()
             response = self.post(
-                "/api/v1/abha/enrolment/otp/", {"mobile": mobile, "consent_version": CURRENT_CONSENT_VERSION}, client
+                "/api/v1/abha/enrolment/otp/",
+                {"aadhaar": person.aadhaar, "consent_version": CURRENT_CONSENT_VERSION, **extra},
+                client,
             )
             assert response.status_code == 201, response.json()
-            return response.json()["txn_id"]
+            return response.json()["txn_id"], person
 
-        def verified(self, mobile="9876543210", client=None):
-            txn_id = self.start(mobile, client)
-            response = self.post(
-                "/api/v1/abha/enrolment/verify/", {"txn_id": txn_id, "otp": last_otp(sms_outbox, mobile)}, client
+        def verify(self, txn_id, person, mobile=None, client=None, otp=None):
+            return self.post(
+                "/api/v1/abha/enrolment/verify/",
+                {
+                    "txn_id": txn_id,
+                    "otp": otp or abdm_sandbox.last_otp(person.mobile),
+                    "mobile": mobile or person.mobile,
+                },
+                client,
             )
+
+        def verified(self, person=None, client=None, **extra):
+            txn_id, person = self.start(person, client, **extra)
+            response = self.verify(txn_id, person, client=client)
             assert response.status_code == 200, response.json()
             return txn_id
 
-        def complete(self, txn_id, client=None, **overrides):
-            return self.post("/api/v1/abha/enrolment/complete/", {"txn_id": txn_id, **DETAILS, **overrides}, client)
+        def complete(self, txn_id, client=None, **data):
+            return self.post("/api/v1/abha/enrolment/complete/", {"txn_id": txn_id, **data}, client)
 
-        def enrol(self, mobile="9876543210", **overrides):
-            response = self.complete(self.verified(mobile), **overrides)
+        def enrol(self, person=None, **data):
+            person = person or resident()
+            response = self.complete(self.verified(person), **data)
             assert response.status_code == 201, response.json()
-            return response.json()
+            return {**response.json(), "person": person}
 
-        def sign_in(self, login_id, **extra):
+        def sign_in(self, login_id, mobile, **extra):
             response = self.post("/api/v1/abha/login/otp/", {"login_id": login_id})
             assert response.status_code == 201, response.json()
             txn_id = response.json()["txn_id"]
-            return self.post("/api/v1/abha/login/verify/", {"txn_id": txn_id, "otp": last_otp(sms_outbox), **extra})
+            otp = abdm_sandbox.last_otp(mobile)
+            return self.post("/api/v1/abha/login/verify/", {"txn_id": txn_id, "otp": otp, **extra})
 
     return Flow()

@@ -1,82 +1,73 @@
-"""The enrollment wizard, sign-in and citizen home through Django's test client."""
+"""The enrollment wizard (through ABDM, the local sandbox over HTTP), sign-in and citizen home through Django's test
+client."""
 
 import pytest
 from django.urls import reverse
 
-from abha.identifiers import aadhaar_hash
 from abha.models import AbhaAccount, OtpTransaction
 from core.enums import Role
 from core.models import AuditEvent
 from core.tests.factories import StateOfficialFactory, UserFactory
 
-from .conftest import AADHAAR, last_otp
+from .conftest import new_mobile
 from .factories import AbhaAccountFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("geography")]
 
-DETAILS_FORM = {
-    "first_name": "Asha",
-    "last_name": "Patel",
-    "gender": "F",
-    "year_of_birth": "1990",
-    "month_of_birth": "5",
-    "day_of_birth": "",
-    "state_lgd": "24",
-    "district_lgd": "443",
-    "address": "12 Station Road",
-    "pincode": "364001",
-}
-
 
 @pytest.fixture
-def wizard(client, sms_outbox, django_capture_on_commit_callbacks):
+def wizard(client, abdm_sandbox, resident):
     class Wizard:
-        def post(self, name, data):
-            with django_capture_on_commit_callbacks(execute=True):
-                return client.post(reverse(name), data)
+        person = None
 
-        def to_details(self, mobile="9876543210"):
-            assert self.post("abha:enrol_start", {"agree": "on"}).url == reverse("abha:enrol_mobile")
-            assert self.post("abha:enrol_mobile", {"mobile": mobile}).url == reverse("abha:enrol_otp")
-            response = self.post("abha:enrol_otp", {"otp": last_otp(sms_outbox, mobile)})
-            assert response.url == reverse("abha:enrol_details")
+        def post(self, name, data):
+            return client.post(reverse(name), data)
+
+        def to_otp(self, person=None):
+            self.person = person or resident()
+            assert self.post("abha:enrol_start", {"agree": "on"}).url == reverse("abha:enrol_aadhaar")
+            response = self.post("abha:enrol_aadhaar", {"aadhaar": self.person.aadhaar})
+            assert response.status_code == 302, response.content.decode()[:2000]
+            assert response.url == reverse("abha:enrol_otp")
+            return self.person
+
+        def to_address(self, person=None):
+            person = self.to_otp(person)
+            response = self.post(
+                "abha:enrol_otp", {"otp": abdm_sandbox.last_otp(person.mobile), "mobile": person.mobile}
+            )
+            assert response.url == reverse("abha:enrol_address"), response.content.decode()[:2000]
+            return person
 
     return Wizard()
 
 
-def test_wizard_creates_an_abha_and_signs_the_citizen_in(client, wizard):
+def test_wizard_creates_an_abha_at_abdm_and_signs_the_citizen_in(client, wizard):
     assert client.get(reverse("abha:enrol_start")).status_code == 200
-    wizard.to_details()
-    response = wizard.post("abha:enrol_details", {**DETAILS_FORM, "aadhaar": "2341 2341 2346"})
-    assert response.url == reverse("abha:enrol_address")
+    wizard.to_address()
     page = client.get(reverse("abha:enrol_address"))
-    assert page.status_code == 200 and "asha.patel@sbx" in page.content.decode()
-    done = wizard.post("abha:enrol_address", {"choice": "asha.patel"})
+    assert page.status_code == 200 and "@sbx" in page.content.decode()
+    done = wizard.post("abha:enrol_address", {"choice": "custom", "custom": f"asha.w{new_mobile()[-7:]}"})
     assert done.url == reverse("abha:enrol_done")
     account = AbhaAccount.objects.get()
-    assert account.aadhaar_last4 == "2346" and account.month_of_birth == 5 and account.day_of_birth is None
+    assert account.first_name == "Asha" and account.month_of_birth == 5 and account.day_of_birth == 23
     page = client.get(reverse("abha:enrol_done")).content.decode()
-    assert account.abha_number_display in page and "asha.patel@sbx" in page
-    assert client.get(reverse("abha:enrolled_card_png"))["Content-Type"] == "image/png"
+    assert account.abha_number_display in page and account.primary_address.full in page
+    png = client.get(reverse("abha:enrolled_card_png"))
+    assert png.status_code == 200 and png["Content-Type"] == "image/png"  # ABDM's card
     assert client.get(reverse("abha:enrolled_card_pdf"))["Content-Type"] == "application/pdf"
     home = client.get(reverse("abha:home"))
     assert home.status_code == 200 and "Asha Patel" in home.content.decode()
+    assert client.get(reverse("abha:card_png")).content.startswith(b"\x89PNG")
 
 
-def test_steps_cannot_be_skipped_and_back_keeps_answers(client, wizard):
-    assert client.get(reverse("abha:enrol_mobile")).url == reverse("abha:enrol_start")
-    assert client.get(reverse("abha:enrol_details")).url == reverse("abha:enrol_start")
-    wizard.post("abha:enrol_start", {"agree": "on"})
-    wizard.post("abha:enrol_mobile", {"mobile": "9876543210"})
-    assert client.get(reverse("abha:enrol_details")).url == reverse("abha:enrol_otp")
-    assert 'value="9876543210"' in client.get(reverse("abha:enrol_mobile")).content.decode()  # back to mobile
-
-
-def test_back_from_address_shows_saved_details(client, wizard):
-    wizard.to_details()
-    wizard.post("abha:enrol_details", DETAILS_FORM)
-    page = client.get(reverse("abha:enrol_details")).content.decode()
-    assert 'value="Asha"' in page and 'value="1990"' in page
+def test_steps_cannot_be_skipped(client, wizard):
+    assert client.get(reverse("abha:enrol_aadhaar")).url == reverse("abha:enrol_start")
+    assert client.get(reverse("abha:enrol_otp")).url == reverse("abha:enrol_start")
+    assert client.get(reverse("abha:enrol_address")).url == reverse("abha:enrol_start")
+    wizard.to_otp()
+    assert client.get(reverse("abha:enrol_address")).url == reverse("abha:enrol_otp")
+    assert client.get(reverse("abha:enrol_mobile")).url == reverse("abha:enrol_otp")
 
 
 def test_consent_must_be_ticked(client, wizard):
@@ -84,92 +75,106 @@ def test_consent_must_be_ticked(client, wizard):
     assert response.status_code == 200 and "Tick the box" in response.content.decode()
 
 
-def test_duplicate_aadhaar_stops_at_the_details_step_with_a_sign_in_path(client, wizard):
-    AbhaAccountFactory(aadhaar_hash=aadhaar_hash(AADHAAR))
-    wizard.to_details("9876543211")
-    response = wizard.post("abha:enrol_details", {**DETAILS_FORM, "aadhaar": AADHAAR})
-    page = response.content.decode()
-    assert response.status_code == 200
-    assert "You already have an ABHA." in page and reverse("abha:signin") in page
-    assert AADHAAR not in OtpTransaction.objects.get(mobile="9876543211").draft.values()
-
-
-def test_invalid_aadhaar_and_future_year_are_shown_on_their_fields(wizard):
-    wizard.to_details()
-    response = wizard.post("abha:enrol_details", {**DETAILS_FORM, "aadhaar": "234123412345", "year_of_birth": "2999"})
-    page = response.content.decode()
-    assert "This Aadhaar number is not valid" in page and "cannot be in the future" in page
-
-
-def test_seventh_abha_on_a_mobile_is_refused_at_the_mobile_step(client, wizard):
-    AbhaAccountFactory.create_batch(6, mobile="9876543210")
-    wizard.post("abha:enrol_start", {"agree": "on"})
-    response = wizard.post("abha:enrol_mobile", {"mobile": "9876543210"})
-    page = response.content.decode()
-    assert response.status_code == 200 and "already has 6 ABHAs" in page and reverse("abha:signin") in page
-
-
-def test_wrong_otps_show_attempts_left_then_lock(client, wizard):
-    wizard.post("abha:enrol_start", {"agree": "on"})
-    wizard.post("abha:enrol_mobile", {"mobile": "9876543210"})
-    first = wizard.post("abha:enrol_otp", {"otp": "000000"}).content.decode()
-    assert "Attempts left: 4" in first
-    for _ in range(4):
-        page = wizard.post("abha:enrol_otp", {"otp": "000000"}).content.decode()
-    assert "Too many wrong OTPs" in page and "Start again" in page
-
-
-def test_taken_custom_address_is_refused_on_the_field(client, wizard):
-    other = AbhaAccountFactory()
-    other.addresses.create(local="asha.custom1")
-    wizard.to_details()
-    wizard.post("abha:enrol_details", DETAILS_FORM)
-    check = client.get(reverse("abha:enrol_address_check"), {"abha_address": "Asha.Custom1"}).json()
-    assert check["available"] is False
-    response = wizard.post("abha:enrol_address", {"choice": "custom", "custom": "Asha.Custom1"})
-    assert response.status_code == 200 and "This ABHA address is taken" in response.content.decode()
+def test_an_aadhaar_with_an_abha_says_so_and_signs_the_citizen_in_to_it(client, wizard, otp_api, resident):
+    person = resident()
+    first = otp_api.enrol(person)
+    wizard.to_otp(person)
+    response = wizard.post("abha:enrol_otp", {"otp": otp_api.sandbox.last_otp(person.mobile), "mobile": person.mobile})
+    assert response.url == reverse("abha:enrol_done")
+    page = client.get(reverse("abha:enrol_done")).content.decode()
+    assert "You already have an ABHA" in page and first["abha_number"] in page
     assert AbhaAccount.objects.count() == 1
+    assert client.get(reverse("abha:home")).status_code == 200  # signed in to the existing ABHA
 
 
-def test_a_typed_address_wins_over_the_picked_suggestion_without_javascript(client, wizard):
-    wizard.to_details()
-    wizard.post("abha:enrol_details", DETAILS_FORM)
-    done = wizard.post("abha:enrol_address", {"choice": "asha.patel", "custom": " asha.typed1 "})
-    assert done.url == reverse("abha:enrol_done")
-    assert AbhaAccount.objects.get().primary_address.local == "asha.typed1"
+def test_invalid_aadhaar_is_shown_on_its_field_and_kept(wizard):
+    wizard.post("abha:enrol_start", {"agree": "on"})
+    response = wizard.post("abha:enrol_aadhaar", {"aadhaar": "2341 2341 2345"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "This Aadhaar number is not valid" in page
+    assert 'value="2341 2341 2345"' in page
+    assert not OtpTransaction.objects.exists()
 
 
-def test_type_your_own_picked_with_nothing_typed_asks_for_the_address(client, wizard):
-    wizard.to_details()
-    wizard.post("abha:enrol_details", DETAILS_FORM)
-    response = wizard.post("abha:enrol_address", {"choice": "custom", "custom": ""})
-    assert response.status_code == 200 and "Type the ABHA address you want" in response.content.decode()
+def test_a_wrong_aadhaar_otp_is_said_plainly_and_the_mobile_is_kept(wizard):
+    person = wizard.to_otp()
+    response = wizard.post("abha:enrol_otp", {"otp": "000000", "mobile": person.mobile})
+    page = response.content.decode()
+    assert response.status_code == 200 and "The OTP is not correct" in page
+    assert f'value="{person.mobile}"' in page
     assert not AbhaAccount.objects.exists()
 
 
-def test_sign_in_with_otp_and_choose_among_a_familys_abhas(client, sms_outbox, django_capture_on_commit_callbacks):
-    mother = AbhaAccountFactory(first_name="Asha", mobile="9876543210")
-    AbhaAccountFactory(first_name="Ravi", mobile="9876543210")
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("abha:signin"), {"login_id": "9876543210"})
+def test_another_mobile_is_verified_by_its_own_otp(client, wizard, abdm_sandbox):
+    person, other = wizard.to_otp(), new_mobile()
+    response = wizard.post("abha:enrol_otp", {"otp": abdm_sandbox.last_otp(person.mobile), "mobile": other})
+    assert response.url == reverse("abha:enrol_mobile")
+    page = client.get(reverse("abha:enrol_mobile")).content.decode()
+    assert other[-2:] in page and "not the one linked with your Aadhaar" in page
+    wrong = wizard.post("abha:enrol_mobile", {"otp": "000000"})
+    assert "The OTP is not correct" in wrong.content.decode()
+    too_soon = wizard.post("abha:enrol_mobile", {"resend": "1"}).content.decode()
+    assert "You can ask for a new OTP in" in too_soon and 'name="otp"' in too_soon
+    right = wizard.post("abha:enrol_mobile", {"otp": abdm_sandbox.last_otp(other)})
+    assert right.url == reverse("abha:enrol_address")
+    assert AbhaAccount.objects.get().mobile == other
+
+
+def test_a_taken_address_is_refused_on_the_field(client, wizard, otp_api):
+    taken = f"asha.t{new_mobile()[-7:]}"
+    otp_api.enrol(abha_address=taken)
+    wizard.to_address()
+    check = client.get(reverse("abha:enrol_address_check"), {"abha_address": taken.upper()}).json()
+    assert check["available"] is False
+    response = wizard.post("abha:enrol_address", {"choice": "custom", "custom": taken})
+    assert response.status_code == 200 and "This ABHA address is taken" in response.content.decode()
+    assert f'value="{taken}"' in response.content.decode()  # kept
+
+
+def test_a_typed_address_wins_over_the_picked_suggestion_without_javascript(client, wizard):
+    wizard.to_address()
+    typed = f"asha.y{new_mobile()[-7:]}"
+    done = wizard.post("abha:enrol_address", {"choice": "whatever.suggested", "custom": f" {typed} "})
+    assert done.url == reverse("abha:enrol_done")
+    assert AbhaAccount.objects.get().primary_address.local == typed
+
+
+def test_type_your_own_picked_with_nothing_typed_asks_for_the_address(client, wizard):
+    wizard.to_address()
+    response = wizard.post("abha:enrol_address", {"choice": "custom", "custom": ""})
+    assert response.status_code == 200 and "Type the ABHA address you want" in response.content.decode()
+
+
+def test_abdm_not_answering_keeps_the_aadhaar_typed_and_says_so(client, wizard, private_abdm_sandbox, settings):
+    sandbox = private_abdm_sandbox()
+    settings.ABDM_GATEWAY_URL, settings.ABDM_ABHA_URL = sandbox.url, sandbox.url + "/abha/api"
+    sandbox.stop()
+    wizard.post("abha:enrol_start", {"agree": "on"})
+    response = wizard.post("abha:enrol_aadhaar", {"aadhaar": "2341 2341 2346"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "ABDM is not answering. Please try again in a minute." in page
+    assert 'value="2341 2341 2346"' in page
+
+
+def test_sign_in_with_otp_and_choose_among_a_familys_abhas(client, otp_api, resident):
+    family = new_mobile()
+    mother = otp_api.enrol(resident(mobile=family))
+    otp_api.enrol(resident(mobile=family, name="Ravi Patel", gender="M"))
+    response = client.post(reverse("abha:signin"), {"login_id": family})
     assert response.url == reverse("abha:signin_otp")
-    response = client.post(reverse("abha:signin_otp"), {"otp": last_otp(sms_outbox)})
+    response = client.post(reverse("abha:signin_otp"), {"otp": otp_api.sandbox.last_otp(family)})
     assert response.url == reverse("abha:signin_choose")
-    response = client.post(reverse("abha:signin_choose"), {"abha_number": mother.abha_number})
+    number = mother["abha_number"].replace("-", "")
+    response = client.post(reverse("abha:signin_choose"), {"abha_number": number})
     assert response.url == reverse("abha:home")
     home = client.get(reverse("abha:home")).content.decode()
-    assert mother.abha_number_display in home and "Signed in" not in home  # one's own sign-in is no access
+    assert mother["abha_number"] in home and "Signed in" not in home  # one's own sign-in is no access
 
 
-@pytest.mark.parametrize("otp_page", ["abha:enrol_otp", "abha:signin_otp"])
-def test_send_again_within_the_first_minute_says_how_many_seconds_to_wait(client, wizard, otp_page):
-    if otp_page == "abha:enrol_otp":
-        wizard.post("abha:enrol_start", {"agree": "on"})
-        wizard.post("abha:enrol_mobile", {"mobile": "9876543210"})
-    else:
-        AbhaAccountFactory(mobile="9876543210")
-        wizard.post("abha:signin", {"login_id": "9876543210"})
-    response = wizard.post(otp_page, {"resend": "1"})
+def test_send_again_within_the_first_minute_says_how_many_seconds_to_wait(client, otp_api):
+    body = otp_api.enrol()
+    client.post(reverse("abha:signin"), {"login_id": body["abha_number"]})
+    response = client.post(reverse("abha:signin_otp"), {"resend": "1"})
     assert response.status_code == 200
     page = response.content.decode()
     assert "You can ask for a new OTP in" in page and "seconds" in page
@@ -190,12 +195,14 @@ def test_home_and_card_pages_only_for_the_citizen(client):
         assert client.get(reverse(name)).url == reverse("abha:signin")  # staff have no ABHA home
         client.force_login(StateOfficialFactory())
         assert client.get(reverse(name)).url == reverse("abha:signin")
-        client.force_login(other.user)
-        theirs = client.get(reverse(name))
-        client.force_login(owner.user)
-        mine = client.get(reverse(name))
-        assert mine.status_code == theirs.status_code == 200 and mine.content != theirs.content
         client.logout()
+    client.force_login(other.user)
+    theirs = client.get(reverse("abha:home"))
+    client.force_login(owner.user)
+    mine = client.get(reverse("abha:home"))
+    assert mine.status_code == theirs.status_code == 200 and mine.content != theirs.content
+    # No ABDM session kept for this account: the card sends the citizen to sign in again.
+    assert client.get(reverse("abha:card_png")).url == reverse("abha:signin")
 
 
 def test_home_lists_who_accessed_the_account(client):
@@ -215,7 +222,7 @@ def test_home_page_offers_the_abha_tasks(client):
     assert reverse("abha:enrol_start") in page and reverse("abha:signin") in page
 
 
-def test_assisted_enrollment_from_a_facility_records_who_and_where(client, wizard, sms_outbox):
+def test_assisted_enrollment_from_a_facility_records_who_and_where(client, wizard, abdm_sandbox):
     from facilities.models import FacilityMembership
     from facilities.tests.factories import FacilityFactory
 
@@ -229,10 +236,8 @@ def test_assisted_enrollment_from_a_facility_records_who_and_where(client, wizar
     client.force_login(staff)
     assert client.get(url).url == reverse("abha:enrol_start")
     wizard.post("abha:enrol_start", {"agree": "on"})
-    assert facility.name in client.get(reverse("abha:enrol_mobile")).content.decode()
-    wizard.post("abha:enrol_mobile", {"mobile": "9876543210"})
-    wizard.post("abha:enrol_otp", {"otp": last_otp(sms_outbox, "9876543210")})  # read out by the citizen
-    wizard.post("abha:enrol_details", DETAILS_FORM)
+    assert facility.name in client.get(reverse("abha:enrol_aadhaar")).content.decode()
+    wizard.to_address()  # the citizen reads out the OTP
     assert wizard.post("abha:enrol_address", {"choice": "default"}).url == reverse("abha:enrol_done")
     account = AbhaAccount.objects.get()
     assert (account.channel, account.assisted_by, account.assisted_facility) == ("assisted", staff, facility)
@@ -273,8 +278,6 @@ def test_facility_page_offers_assisted_enrollment_to_its_people_only(client):
 
 
 def test_citizen_home_links_to_records_consents_and_access_log(client):
-    from abha.tests.factories import AbhaAccountFactory
-
     account = AbhaAccountFactory()
     client.force_login(account.user)
     html = client.get(reverse("abha:home")).content.decode()
@@ -292,19 +295,10 @@ def test_citizen_home_links_to_records_consents_and_access_log(client):
 )
 def test_enrollment_sends_the_citizen_back_where_they_started(client, wizard, next_url, expected):
     client.get(reverse("abha:enrol_start"), {"next": next_url})
-    wizard.to_details()
-    wizard.post("abha:enrol_details", DETAILS_FORM)
-    wizard.post("abha:enrol_address", {"choice": "asha.patel"})
+    wizard.to_address()
+    wizard.post("abha:enrol_address", {"choice": "default"})
     page = client.get(reverse("abha:enrol_done")).content.decode()
     if expected:
         assert f'href="{expected}"' in page
     else:
         assert "evil.example" not in page
-
-
-def test_the_details_form_names_the_state_and_districts_in_gujarati(client, wizard):
-    wizard.to_details()
-    client.cookies["django_language"] = "gu"
-    page = client.get(reverse("abha:enrol_details")).content.decode()
-    assert "ગુજરાત" in page and "ભાવનગર" in page
-    assert ">Gujarat<" not in page and ">Bhavnagar<" not in page
