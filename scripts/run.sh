@@ -18,7 +18,7 @@ export ABDM_GATEWAY_URL=${ABDM_GATEWAY_URL:-$ABDM_SANDBOX_URL}
 export ABDM_ABHA_URL=${ABDM_ABHA_URL:-$ABDM_SANDBOX_URL/abha/api}
 export ABDM_HFR_URL=${ABDM_HFR_URL:-$ABDM_SANDBOX_URL/v4/int}
 export ABDM_BRIDGE_URL=${ABDM_BRIDGE_URL:-$PORTAL_BASE_URL}
-export ABDM_SANDBOX_SMS_FILE=${ABDM_SANDBOX_SMS_FILE:-${SMS_FILE_PATH:-$PWD/var/sms/outbox.jsonl}}
+export ABDM_SANDBOX_SMS_FILE=${ABDM_SANDBOX_SMS_FILE:-${SMS_FILE_PATH:-${VAR_DIR:-$PWD/var}/sms/outbox.jsonl}}
 
 "$PY" -m config.embedded check-port "$PORT"
 if [ "$ABDM_SANDBOX_PORT" = "$PORT" ]; then
@@ -44,13 +44,14 @@ trap 'exit 0' INT TERM
 "$PY" manage.py migrate --noinput -v0
 # seed_demo creates the demo citizens and facilities in the sandbox too: it runs while a sandbox serves (its own
 # session, stopped before honcho starts the one that stays).
-mkdir -p var/log
-setsid "$PY" -m abdm_sandbox serve --port "$ABDM_SANDBOX_PORT" >var/log/abdm-sandbox-seed.log 2>&1 &
+sandbox_log=${VAR_DIR:-var}/log/abdm-sandbox-seed.log
+mkdir -p "$(dirname "$sandbox_log")"
+setsid "$PY" -m abdm_sandbox serve --port "$ABDM_SANDBOX_PORT" >"$sandbox_log" 2>&1 &
 sandbox_pid=$!
 for _ in $(seq 300); do
   "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
     "$ABDM_SANDBOX_URL/sandbox/v1/health" >/dev/null 2>&1 && break
-  kill -0 "$sandbox_pid" 2>/dev/null || { echo "make run: the ABDM sandbox did not start:" >&2; tail -n 20 var/log/abdm-sandbox-seed.log >&2; exit 1; }
+  kill -0 "$sandbox_pid" 2>/dev/null || { echo "make run: the ABDM sandbox did not start:" >&2; tail -n 20 "$sandbox_log" >&2; exit 1; }
   sleep 0.1
 done
 # The demo seed never stops the portal from starting (seed_demo skips what users changed; this covers the rest).
