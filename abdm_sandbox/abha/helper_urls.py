@@ -6,6 +6,7 @@ from . import helpers
 
 urlpatterns = [
     path("residents", helpers.residents),
+    path("residents/lookup", helpers.resident_lookup),
     path("accounts/bulk", helpers.accounts_bulk),
     path("otp/expire", helpers.otp_expire),
 ]

@@ -5,6 +5,9 @@ POST /sandbox/v1/abha/residents       {aadhaar, name, gender, dob (YYYY-MM-DD), 
                                        stateName?, districtCode?, districtName?, subdistrictName?, pincode?,
                                        photo? (base64 JPEG)}
                                        -> 201 (new) / 200 (replaced) {"aadhaarLast4", "mobile", "created"}
+POST /sandbox/v1/abha/residents/lookup {aadhaar} -> 200 the resident UIDAI has (made up now when nobody defined
+                                       one): {"aadhaarLast4", "name", "gender", "dob", "mobile", "address",
+                                       "stateCode", "districtCode", "districtName", "pincode", "generated"}
 POST /sandbox/v1/abha/accounts/bulk   {"accounts": [{name, gender, dob | yearOfBirth[, monthOfBirth, dayOfBirth],
                                        mobile?, address?, stateCode?, stateName?, districtCode?, districtName?,
                                        pincode?, abhaNumber?, abhaAddress?, aadhaar?, kycVerified?}, ...]}
@@ -109,6 +112,33 @@ def residents(request):
     resident, created = services.resident_define(aadhaar=aadhaar, fields=fields)
     return ok({"aadhaarLast4": resident.aadhaar_last4, "mobile": resident.mobile, "created": created},
               status=201 if created else 200)  # fmt: skip
+
+
+@api_view("POST")
+def resident_lookup(request):
+    """The resident of an Aadhaar number, as the sandbox's UIDAI has it (for tests and the demo: which mobile
+    the Aadhaar OTP goes to)."""
+    body = json_body(request)
+    try:
+        aadhaar = _aadhaar(body, required=True)
+    except Invalid as invalid:
+        return _bad(str(invalid))
+    resident = services.resident_for_aadhaar(aadhaar)
+    return ok(
+        {
+            "aadhaarLast4": resident.aadhaar_last4,
+            "name": resident.name,
+            "gender": resident.gender,
+            "dob": resident.date_of_birth.isoformat(),
+            "mobile": resident.mobile,
+            "address": resident.address,
+            "stateCode": resident.state_code,
+            "districtCode": resident.district_code,
+            "districtName": resident.district_name,
+            "pincode": resident.pincode,
+            "generated": resident.generated,
+        }
+    )
 
 
 def _bulk_row(row) -> dict:
