@@ -18,6 +18,15 @@ PROD_ENV = {
     "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
     "ALLOWED_HOSTS": "portal.example.org",
     "SMS_BACKEND": "console",
+    # Production talks to ABDM: every ABDM_* setting is required (abdm/tests/test_settings.py).
+    "ABDM_GATEWAY_URL": "https://dev.abdm.gov.in",
+    "ABDM_ABHA_URL": "https://abhasbx.abdm.gov.in/abha/api",
+    "ABDM_HFR_URL": "https://apihspsbx.abdm.gov.in/v4/int",
+    "ABDM_CLIENT_ID": "SBX_000000",
+    "ABDM_CLIENT_SECRET": "not-a-real-secret",
+    "ABDM_CM_ID": "sbx",
+    "ABDM_BRIDGE_URL": "https://portal.example.org",
+    "ABDM_TIMEOUT": "10",
 }
 
 
