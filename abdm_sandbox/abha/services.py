@@ -187,19 +187,21 @@ def _account_fields_from_resident(resident: Resident) -> dict:
 
 def account_enrol(*, resident: Resident, mobile: str, client_id: str) -> tuple[Account, bool]:
     """The ABHA of `resident`: the existing one (False), or a new one (True) with its default address
-    `<number>@sbx`. `mobile` is the communication mobile; it counts as verified when it is the Aadhaar-linked
-    one. Raises MobileFull when a new account would be the seventh on that mobile."""
+    `<number>@sbx`. `mobile` (the communication mobile the integrator sent) becomes the account's mobile when it
+    is the Aadhaar-linked one; any other stays off the account until ABDM's OTP verifies it (request/otp with
+    mobile-verify, then auth/byAbdm). Raises MobileFull when a new account would be the seventh on that mobile."""
     existing = Account.objects.filter(resident=resident).first()
     if existing is not None:
         return existing, False
-    if Account.objects.filter(mobile=mobile).count() >= MAX_ACCOUNTS_PER_MOBILE:
+    mobile = mobile if mobile == resident.mobile else ""
+    if mobile and Account.objects.filter(mobile=mobile).count() >= MAX_ACCOUNTS_PER_MOBILE:
         raise MobileFull()
     number = _unused_numbers(1)[0]
     default = f"{number}@{identity.ADDRESS_SUFFIX}"
     try:
         with transaction.atomic():
             account = Account.objects.create(
-                abha_number=number, resident=resident, mobile=mobile, mobile_verified=mobile == resident.mobile,
+                abha_number=number, resident=resident, mobile=mobile, mobile_verified=bool(mobile),
                 preferred_address=default, created_by_client=client_id, **_account_fields_from_resident(resident),
             )  # fmt: skip
             AbhaAddress.objects.create(account=account, address=default)

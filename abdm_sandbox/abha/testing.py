@@ -156,13 +156,42 @@ class AbhaClient:
         )
 
     def enrol_person(self, person: dict, mobile: str | None = None) -> dict:
-        """Aadhaar OTP then byAadhaar: the enrol answer's body."""
+        """Aadhaar OTP then byAadhaar (and, for a `mobile` other than the Aadhaar-linked one, its verification):
+        the enrol answer's body."""
         sent = self.aadhaar_otp(person["aadhaar"])
         assert sent.status_code == 200, sent.text
         txn_id = sent.json()["txnId"]
         answer = self.enrol(txn_id, self.sandbox.last_otp(person["mobile"]), mobile or person["mobile"])
         assert answer.status_code == 200, answer.text
+        if mobile and mobile != person["mobile"]:
+            self.verify_enrol_mobile(txn_id, mobile)
         return answer.json()
+
+    def verify_enrol_mobile(self, txn_id: str, mobile: str):
+        """request/otp (mobile-verify) then auth/byAbdm: `mobile` becomes the enrolled account's mobile."""
+        sent = self.call(
+            "POST",
+            "/v3/enrollment/request/otp",
+            json={
+                "txnId": txn_id,
+                "scope": ["abha-enrol", "mobile-verify"],
+                "loginHint": "mobile",
+                "loginId": self.encrypt(mobile),
+                "otpSystem": "abdm",
+            },
+        )
+        assert sent.status_code == 200, sent.text
+        otp = self.sandbox.last_otp(mobile)
+        verified = self.call(
+            "POST",
+            "/v3/enrollment/auth/byAbdm",
+            json={
+                "scope": ["abha-enrol", "mobile-verify"],
+                "authData": {"authMethods": ["otp"], "otp": {"txnId": txn_id, "otpValue": self.encrypt(otp)}},
+            },
+        )
+        assert verified.status_code == 200 and verified.json()["authResult"] == "success", verified.text
+        return verified.json()
 
     def login_request(self, hint: str, login_id: str, *, system: str = "abdm", scope: list | None = None, **extra):
         scope = scope or ["abha-login", "aadhaar-verify" if system == "aadhaar" else "mobile-verify"]

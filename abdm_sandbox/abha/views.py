@@ -54,7 +54,7 @@ def abha_profile(account: Account) -> dict:
         "dob": _dob(account),
         "gender": account.gender,
         "photo": account.kyc_photo,
-        "mobile": account.mobile,
+        "mobile": account.mobile or None,  # null until a mobile is verified (the Aadhaar-linked one is at once)
         "email": account.email or None,
         "phrAddress": _addresses(account),
         "address": account.address,
@@ -81,7 +81,7 @@ def profile_account(account: Account, *, typed: bool = False) -> dict:
     return {
         "ABHANumber": account.formatted_number,
         "preferredAbhaAddress": account.preferred_address,
-        "mobile": account.mobile,
+        "mobile": account.mobile or None,
         "firstName": account.first_name,
         "middleName": account.middle_name,
         "lastName": account.last_name,
@@ -304,6 +304,8 @@ def enrollment_request_otp(request):
     mobile = _decrypt(body.get("loginId"), "loginId", "Invalid LoginId")
     if not identity.MOBILE.match(mobile):
         return field("loginId", "Invalid LoginId")
+    if Account.objects.filter(mobile=mobile).exclude(pk=txn.account_id).count() >= services.MAX_ACCOUNTS_PER_MOBILE:
+        return wrapped(422, *answers.MOBILE_FULL)
     txn.scope = sorted(scope)
     try:
         services.otp_send(txn, mobile=mobile, system="abdm")

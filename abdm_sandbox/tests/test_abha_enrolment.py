@@ -65,6 +65,7 @@ ENROL = {
             ],
             "properties": {
                 "dob": {"type": "string", "pattern": r"^\d{1,2}-\d{1,2}-\d{4}$"},
+                "mobile": {"type": ["string", "null"]},
                 "gender": {"enum": ["M", "F", "O"]},
                 "phrAddress": {"type": "array", "items": {"type": "string"}, "minItems": 1},
                 "districtCode": {"type": "string"},
@@ -300,7 +301,8 @@ def test_a_different_mobile_is_verified_by_abdm_otp(abha, abdm_sandbox):
     person = abha.define_resident()
     other = fresh_mobile()
     sent = check(abha.aadhaar_otp(person["aadhaar"]), 200, TXN)
-    check(abha.enrol(sent["txnId"], abdm_sandbox.last_otp(person["mobile"]), other), 200, ENROL)
+    enrolled = check(abha.enrol(sent["txnId"], abdm_sandbox.last_otp(person["mobile"]), other), 200, ENROL)
+    assert enrolled["ABHAProfile"]["mobile"] is None  # not the Aadhaar-linked mobile: unverified, not on the ABHA
     asked = abha.call(
         "POST",
         "/v3/enrollment/request/otp",
@@ -329,6 +331,9 @@ def test_a_different_mobile_is_verified_by_abdm_otp(abha, abdm_sandbox):
     assert wrong.status_code == 400 and wrong.json()["description"] == "Invalid OTP value"
     body = check(verify(otp), 200, VERIFY_OTP_RESULT)
     assert body["authResult"] == "success"
+    assert body["accounts"] == [{"ABHANumber": enrolled["ABHAProfile"]["ABHANumber"]}]
+    profile = abha.call("GET", "/v3/profile/account", x_token=enrolled["tokens"]["token"]).json()
+    assert profile["mobile"] == other
     assert body["message"] == "Mobile number is now successfully linked to your Account"
 
 
