@@ -63,6 +63,8 @@ def serve(port: int, threads: int) -> None:
         [sys.executable, "-m", "gunicorn", "abdm_sandbox.wsgi:application",
          "--bind", f"{os.environ.get('ABDM_SANDBOX_HOST', '127.0.0.1')}:{port}",
          "--workers", "1", "--threads", str(threads), "--timeout", "60", "--graceful-timeout", "5",
+         # M1 names a header TRANSACTION_ID: gunicorn drops underscored header names unless told to map them.
+         "--header-map", "dangerous",
          "--access-logfile", "-", "--access-logformat", 'abdm-sandbox %(h)s "%(m)s %(U)s" %(s)s %(M)sms',
          "--error-logfile", "-", "--log-level", "warning"],
     )  # fmt: skip

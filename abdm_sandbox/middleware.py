@@ -8,13 +8,26 @@ logger = logging.getLogger(__name__)
 
 
 class JsonErrorsMiddleware:
-    """Every answer is JSON in ABDM's error shape: an unknown path is ABDM-1001 (404), an exception ABDM-9999
-    (500, as ABDM's own gateway answers), a database that is down ABDM-1024 (503)."""
+    """Faults set on purpose (faults.py) first. Then every answer is JSON in ABDM's error shape: an unknown path
+    is ABDM-1001 (404), an exception ABDM-9999 (500, as ABDM's own gateway answers), a database that is down
+    ABDM-1024 (503)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if not request.path.startswith("/sandbox/"):
+            from .faults import matching_fault, play  # noqa: PLC0415 - models load after this module
+
+            try:
+                fault = matching_fault(request)
+            except DatabaseError:
+                logger.exception("database error on %s %s", request.method, request.path)
+                return abdm_error(503, *UNAVAILABLE)
+            if fault is not None:
+                answer = play(fault)
+                if answer is not None:
+                    return answer
         response = self.get_response(request)
         # Only Django's own HTML pages are replaced: a view's deliberate answer (JSON, or M4's plain-text 404) stays.
         django_page = response.get("Content-Type", "").startswith("text/html")

@@ -158,3 +158,22 @@ class HprProfessional(models.Model):
 
     def __str__(self):
         return f"{self.hpr_id_number} {self.name}"
+
+
+class Fault(models.Model):
+    """A fault the sandbox plays on purpose (POST /sandbox/v1/faults), for outage tests that need ABDM slow or
+    failing rather than stopped: requests whose path starts with `path_prefix` (and match `method`, when set) wait
+    `delay_seconds`, then get `status` (none: served normally after the delay). `remaining` counts the requests
+    still to fail (null: until cleared)."""
+
+    path_prefix = models.CharField(max_length=300)
+    method = models.CharField(max_length=10, blank=True)
+    status = models.IntegerField(null=True, blank=True)
+    code = models.CharField(max_length=20, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    delay_seconds = models.FloatField(default=0)
+    remaining = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.method or '*'} {self.path_prefix}: {self.status or 'delay'}"
