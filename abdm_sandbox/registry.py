@@ -161,8 +161,10 @@ def _hrp_errors(body: dict) -> list[dict]:
     return errors
 
 
-def _hrp_failure(facility_id: str, message: str, errors: list[dict], status: int = 400):
-    return ok({"facilityId": facility_id, "status": "Failure", "message": message, "errorStatus": errors}, status)
+def _hrp_failure(facility_id: str, message: str, errors: list[dict], code: str = "ABDM-1006"):
+    """A refusal: 400 with HFR's envelope (status, message, errorStatus) and an ABDM code beside it."""
+    body = {"facilityId": facility_id, "status": "Failure", "code": code, "message": message, "errorStatus": errors}
+    return ok(body, 400)
 
 
 @api_view("POST")
@@ -179,7 +181,10 @@ def bridges_add_update_services(request):
     facility = HfrFacility.objects.filter(facility_id__iexact=facility_id).first()
     if facility is None or facility.status == HfrFacility.Status.DRAFT:
         return _hrp_failure(
-            facility_id, "Health facility does not exist", [{"field": "facilityId", "message": "not on HFR"}]
+            facility_id,
+            "Health facility does not exist",
+            [{"field": "facilityId", "message": "not on HFR"}],
+            code="ABDM-1065",
         )
     entries = body["HRP"]
     bridge_ids = {entry["bridgeId"].strip() for entry in entries}
