@@ -23,7 +23,6 @@ sandbox = [
     path("health", helpers.health),
     path("callbacks", helpers.callbacks),
     path("faults", helpers.faults),
-    path("abha/", include("abdm_sandbox.abha.helper_urls")),
 ]
 
 urlpatterns = [
