@@ -71,7 +71,8 @@ def serve(port: int, threads: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abdm_sandbox.settings")
+    # Always its own settings, even from a shell that exported the portal's (the two projects share nothing).
+    os.environ["DJANGO_SETTINGS_MODULE"] = "abdm_sandbox.settings"
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve"]:
         parser = argparse.ArgumentParser(prog="python -m abdm_sandbox serve")
