@@ -85,6 +85,11 @@ abdm_sandbox_stop() {
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL -- "-$pid" 2>/dev/null || true
   rm -f "$SERVICES_DIR/abdm-sandbox.pid"
+  # Its log goes with SERVICES_DIR: show the errors it logged (a 500 it answered) before they are gone.
+  if grep -q "Traceback" "$SERVICES_DIR/abdm-sandbox.log" 2>/dev/null; then
+    echo "The ABDM sandbox logged errors during the run (last 60 lines of its error log):" >&2
+    grep -v '^abdm-sandbox 127.0.0.1 ' "$SERVICES_DIR/abdm-sandbox.log" | tail -n 60 >&2
+  fi
 }
 
 services_stop() {
