@@ -1,10 +1,13 @@
 """The sandbox-only helpers: faults on purpose and the record of callbacks sent."""
 
+import json
 import time
 
 import jsonschema
 import pytest
 import requests
+
+from abdm_sandbox.testing import SandboxClient
 
 from . import schemas
 from .conftest import Gateway, standard_headers
@@ -82,3 +85,19 @@ def test_sent_callbacks_are_listed(sandbox):
     sent = sandbox.post("callbacks", json={"bridgeId": "other-bridge", "path": "/api/v3/x", "body": {}}).json()
     listed = sandbox.get(f"callbacks?bridgeId=other-bridge&requestId={sent['requestId']}").json()["callbacks"]
     assert [(row["path"], row["status"]) for row in listed] == [("/api/v3/x", None)]
+
+
+def test_last_otp_reads_the_newest_code_sent_to_that_mobile(tmp_path):
+    outbox = tmp_path / "outbox.jsonl"
+    lines = [
+        {"to": "9876543210", "text": "111111 is your Aadhaar OTP. -UIDAI", "at": "2026-12-03T10:00:00+00:00"},
+        {"to": "+91 98765 43211", "text": "222222 is your OTP. -ABDM", "at": "2026-12-03T10:01:00+00:00"},
+        {"to": "9876543210", "text": "333333 is your OTP to verify. -ABDM", "at": "2026-12-03T10:02:00+00:00"},
+    ]
+    outbox.write_text("\n".join(json.dumps(line) for line in lines) + "\nnot json\n", encoding="utf-8")
+    client = SandboxClient("http://127.0.0.1:1", outbox)
+    assert client.last_otp("98765 43210") == "333333"
+    assert client.last_otp("9876543211") == "222222"
+    assert client.last_otp("9000000000") is None
+    assert len(client.messages()) == 3
+    assert SandboxClient("http://127.0.0.1:1", tmp_path / "missing.jsonl").last_otp("9876543210") is None
