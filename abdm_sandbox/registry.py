@@ -202,6 +202,8 @@ def bridges_add_update_services(request):
     if any(len(owners) > 1 for owners in names.values()):
         return _hrp_failure(facility_id, "hipName must be unique for every bridge linked to the facility", [])
     with transaction.atomic():
+        # One linkage of a facility at a time (two at once would both create its service row).
+        HfrFacility.objects.select_for_update().filter(pk=facility.pk).first()
         others = BridgeService.objects.filter(service_id=facility.facility_id).exclude(bridge__bridge_id__in=bridge_ids)
         taken = {service.name.lower() for service in others}
         if taken & names.keys():
@@ -387,15 +389,23 @@ def seed_facilities(request):
             problems.append(f"facilities[{index}]: facilityStatus must be one of {HfrFacility.Status.values}")
     if problems:
         return abdm_error(400, "ABDM-1006", "; ".join(problems))
-    saved = []
-    with transaction.atomic():
-        for item in items:
-            values = {model: _text(item, field) for field, model in _FACILITY_FIELDS.items() if _text(item, field)}
-            values["ownership_code"] = values["ownership_code"].upper()
-            facility_id = _text(item, "facilityId") or mint_facility_id(values["state_lgd_code"])
-            facility, _ = HfrFacility.objects.update_or_create(facility_id=facility_id, defaults=values)
-            saved.append(facility_json(facility))
+    for attempt in range(2):  # a concurrent seed of the same ID: the second try updates what the first made
+        try:
+            with transaction.atomic():
+                saved = [_save_facility(item) for item in items]
+            break
+        except IntegrityError:
+            if attempt:
+                return abdm_error(409, "ABDM-1006", "the same facilities are being seeded at the same time")
     return ok({"facilities": saved}, status=201)
+
+
+def _save_facility(item: dict) -> dict:
+    values = {model: _text(item, field) for field, model in _FACILITY_FIELDS.items() if _text(item, field)}
+    values["ownership_code"] = values["ownership_code"].upper()
+    facility_id = _text(item, "facilityId") or mint_facility_id(values["state_lgd_code"])
+    facility, _ = HfrFacility.objects.update_or_create(facility_id=facility_id, defaults=values)
+    return facility_json(facility)
 
 
 _PROFESSIONAL_FIELDS = {

@@ -1,5 +1,7 @@
 """The sandbox's HFR facility search, bridge services add/update and HPR lookups (hiecm-m4.yaml), over HTTP."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import jsonschema
 import pytest
 import requests
@@ -227,3 +229,16 @@ def test_an_inactive_professional_is_not_found(sandbox, gateway):
 def test_seeding_refuses_bad_facilities(sandbox, body):
     answer = sandbox.post("hfr/facilities", json=body)
     assert answer.status_code == 400
+
+
+def test_concurrent_linkage_of_one_facility_makes_one_service(sandbox, gateway):
+    facility = _facility(sandbox, facilityName="Talaja CHC")
+    link = {
+        "facilityId": facility["facilityId"],
+        "facilityName": "Talaja CHC",
+        "HRP": [{"bridgeId": "test-bridge", "hipName": "Talaja", "type": "HIP", "active": True}],
+    }
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda _: gateway.call("POST", LINK, standard=False, json=link).status_code, range(8)))
+    assert statuses == [200] * 8
+    assert _services(gateway)[facility["facilityId"]]["active"] is True
