@@ -76,7 +76,7 @@ def parse_abha_number(value: str) -> str | None:
 
 
 def random_abha_number() -> str:
-    return ABHA_PREFIX + "".join(str(secrets.randbelow(10)) for _ in range(12))
+    return ABHA_PREFIX + f"{secrets.randbelow(10**12):012d}"
 
 
 def full_address(value: str) -> str:

@@ -101,7 +101,9 @@ class Account(models.Model):
 
 
 class AbhaAddress(models.Model):
-    """An ABHA address (`local@sbx`), unique across the sandbox whatever its case."""
+    """An ABHA address (`local@sbx`) an account chose, unique across the sandbox whatever its case. Every account
+    also has its default address, `<14-digit number>@sbx`, which is implicit (no row): no chosen address can be
+    all digits, so the two never collide."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="addresses")
     address = models.CharField(max_length=64, unique=True)  # stored lower-case, with the suffix

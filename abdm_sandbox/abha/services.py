@@ -186,8 +186,8 @@ def _account_fields_from_resident(resident: Resident) -> dict:
 
 
 def account_enrol(*, resident: Resident, mobile: str, client_id: str) -> tuple[Account, bool]:
-    """The ABHA of `resident`: the existing one (False), or a new one (True) with its default address
-    `<number>@sbx`. `mobile` (the communication mobile the integrator sent) becomes the account's mobile when it
+    """The ABHA of `resident`: the existing one (False), or a new one (True) whose preferred address is its
+    default `<number>@sbx`. `mobile` (the communication mobile the integrator sent) becomes the account's mobile when it
     is the Aadhaar-linked one; any other stays off the account until ABDM's OTP verifies it (request/otp with
     mobile-verify, then auth/byAbdm). Raises MobileFull when a new account would be the seventh on that mobile."""
     existing = Account.objects.filter(resident=resident).first()
@@ -204,7 +204,6 @@ def account_enrol(*, resident: Resident, mobile: str, client_id: str) -> tuple[A
                 abha_number=number, resident=resident, mobile=mobile, mobile_verified=bool(mobile),
                 preferred_address=default, created_by_client=client_id, **_account_fields_from_resident(resident),
             )  # fmt: skip
-            AbhaAddress.objects.create(account=account, address=default)
     except IntegrityError:  # the same Aadhaar enrolled concurrently: that account is the one
         return Account.objects.get(resident=resident), False
     return account, True
@@ -254,8 +253,9 @@ def profile_update(*, account: Account, fields: dict) -> Account:
 def accounts_bulk_create(*, rows: list[dict], client_id: str = "") -> list[Account]:
     """Create many accounts at once (the portal's demo): each row has Account's fields (and optionally
     `abha_number`, `abha_address` (a local part or full address), `aadhaar`). Numbers are minted unless given;
-    default addresses are `<number>@sbx`; a chosen address that is taken or outside the policy is skipped (the
-    default stays preferred). Two bulk_create calls and a few lookups, whatever the count."""
+    every account has its default address `<number>@sbx` (implicit, see models.AbhaAddress); a chosen address
+    that is taken or outside the policy is skipped (the default stays preferred). Two bulk_create calls and a
+    few lookups, whatever the count."""
     given = [row.get("abha_number") for row in rows if row.get("abha_number")]
     fresh = iter(_unused_numbers(len(rows) - len(given)))
     residents = {}
@@ -290,9 +290,7 @@ def accounts_bulk_create(*, rows: list[dict], client_id: str = "") -> list[Accou
             account.preferred_address = f"{account.abha_number}@{identity.ADDRESS_SUFFIX}"
     created = Account.objects.bulk_create(accounts, batch_size=1000)
     for account in created:
-        default = f"{account.abha_number}@{identity.ADDRESS_SUFFIX}"
-        addresses.append(AbhaAddress(account=account, address=default))
-        if account.preferred_address != default:
+        if account.preferred_address != f"{account.abha_number}@{identity.ADDRESS_SUFFIX}":
             addresses.append(AbhaAddress(account=account, address=account.preferred_address))
     AbhaAddress.objects.bulk_create(addresses, batch_size=2000)
     return created

@@ -41,8 +41,10 @@ def _auth_methods(account: Account) -> list[str]:
 
 
 def _addresses(account: Account) -> list[str]:
-    others = list(account.addresses.order_by("created_at").values_list("address", flat=True))
-    return [account.preferred_address, *[a for a in others if a != account.preferred_address]]
+    """The account's addresses, the preferred one first, its default `<number>@sbx` included."""
+    chosen = list(account.addresses.order_by("created_at").values_list("address", flat=True))
+    default = f"{account.abha_number}@{identity.ADDRESS_SUFFIX}"
+    return list(dict.fromkeys([account.preferred_address, *chosen, default]))
 
 
 def abha_profile(account: Account) -> dict:
@@ -812,6 +814,9 @@ def _address_account(value) -> tuple[Account | None, str]:
     if not isinstance(value, str) or not value.strip():
         return None, ""
     full = identity.full_address(value)
+    local, _, suffix = full.partition("@")
+    if suffix == identity.ADDRESS_SUFFIX and identity.ABHA_NUMBER.match(local):  # the default address
+        return Account.objects.select_related("resident").filter(abha_number=local).first(), full
     row = AbhaAddress.objects.select_related("account", "account__resident").filter(address=full).first()
     return (row.account if row else None), full
 

@@ -107,7 +107,7 @@ def signed_in(abha):
     """(person, enrol answer, X-token) of a fresh ABHA with a chosen address."""
     person = abha.define_resident(name="Dhaval Kantilal Joshi", gender="M", dob="1979-01-07")
     enrol = abha.enrol_person(person)
-    suggestion = abha.call("GET", "/v3/enrollment/enrol/suggestion", headers={"TRANSACTION-ID": enrol["txnId"]})
+    suggestion = abha.call("GET", "/v3/enrollment/enrol/suggestion", headers={"TRANSACTION_ID": enrol["txnId"]})
     address = suggestion.json()["abhaAddressList"][0]
     claimed = abha.call(
         "POST",
