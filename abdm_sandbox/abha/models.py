@@ -144,5 +144,9 @@ class Transaction(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        # services.otp_send: the OTPs sent to a mobile in the last 30 minutes
+        indexes = [models.Index(fields=["otp_mobile", "updated_at"], name="sandbox_abha_txn_mobile")]
+
     def __str__(self):
         return f"{self.kind} {self.txn_id}"

@@ -16,7 +16,8 @@ from .models import AbhaAddress, Account, Resident, Transaction, TransactionKind
 
 OTP_SECONDS = int(os.environ.get("ABDM_SANDBOX_OTP_SECONDS") or 600)  # "OTP will be valid for 10 minute only"
 OTP_ATTEMPTS = int(os.environ.get("ABDM_SANDBOX_OTP_ATTEMPTS") or 5)
-OTP_SENDS = int(os.environ.get("ABDM_SANDBOX_OTP_SENDS") or 20)  # per mobile and 30 minutes
+# OTPs per mobile in 30 minutes (then ABDM-1100): generous, because one sandbox serves a whole test run.
+OTP_SENDS = int(os.environ.get("ABDM_SANDBOX_OTP_SENDS") or 50)
 LOCK_SECONDS = 30 * 60  # ABDM-1100: "Please try again in 30 minutes."
 TXN_SECONDS = int(os.environ.get("ABDM_SANDBOX_TXN_SECONDS") or 1800)
 MAX_ACCOUNTS_PER_MOBILE = 6  # ABDM-1124
