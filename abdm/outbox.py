@@ -4,11 +4,12 @@
     register_handler(kind, on_success=fn(message, body), on_failure=fn(message))   # from AppConfig.ready()
     messages_for(subject)                                                  # newest first, for pages
 
-A message is sent by one worker at a time: `deliver` locks its row (`select_for_update(skip_locked=True)`) for
-the length of the call, and only a pending, due message is sent. ABDM not answering (AbdmUnavailable, or a 5xx)
-puts the next attempt off with exponential backoff and jitter, capped at ABDM_OUTBOX_MAX_DELAY, and the message
-fails after ABDM_OUTBOX_GIVE_UP_HOURS. A refusal (4xx) fails it at once with ABDM's reason. A minute sweep
-(`abdm.send_due_messages`, config/celery.py) sends what a lost task message or a dead worker left behind.
+A message is sent by one worker at a time: `deliver` claims its row under a lock
+(`select_for_update(skip_locked=True)`) and puts its next attempt beyond the call's longest time; only a pending,
+due message is sent. ABDM not answering (AbdmUnavailable, or a 5xx) puts the next attempt off with exponential
+backoff and jitter, capped at ABDM_OUTBOX_MAX_DELAY, and the message fails after ABDM_OUTBOX_GIVE_UP_HOURS. A
+refusal (4xx) fails it at once with ABDM's reason. A minute sweep (`abdm.send_due_messages`, config/celery.py) sends
+what a lost task message or a dead worker left behind (after the claim's time has passed).
 
 Messages that ABDM answers on a callback (`awaits_callback=True`) wait in `awaiting_callback` until the callback
 with `resp.requestId` / `response.requestId` equal to their `request_id` arrives (abdm.callbacks).
@@ -142,13 +143,21 @@ def retry_delay(attempts: int) -> float:
     return random.uniform(delay / 2, delay)  # noqa: S311 - jitter, not a secret
 
 
+def _lease() -> timedelta:
+    """How long a worker holds a message it is sending: a session renewal, the call, a 401's renewal and retry."""
+    return timedelta(seconds=4 * settings.ABDM_TIMEOUT + 30)
+
+
 def deliver(message_id: int) -> str | None:
     """Send one message if it is pending and due, and record the outcome. Returns the new status, or None when
-    there was nothing to do (another worker holds it, it is not due, or it is no longer pending).
+    there was nothing to do (another worker has it, it is not due, or it is no longer pending).
 
-    The row stays locked during the call, so no other worker sends it at the same time. On success the kind's
-    on_success runs in the same transaction (in a savepoint: a failing handler is logged and does not undo the
-    send). On a refusal or after giving up, on_failure runs the same way.
+    The message is claimed under a row lock (`select_for_update(skip_locked=True)`): its attempt is counted and its
+    next attempt put beyond the call's longest time, so no other worker or sweep sends it meanwhile. The call runs
+    outside any transaction (a callback that overtakes the answer is not blocked by our lock and completes the
+    message itself). The outcome is then recorded under the lock, unless the message moved on meanwhile (completed
+    by its callback, abandoned). On success the kind's on_success runs in that transaction (in a savepoint: a failing
+    handler is logged and does not undo the send); on a refusal or after giving up, on_failure runs the same way.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -160,23 +169,32 @@ def deliver(message_id: int) -> str | None:
         if message is None or (message.next_attempt_at and message.next_attempt_at > now):
             return None
         message.attempts += 1
-        try:
-            body = _call(message)
-        except client.AbdmError as error:
-            return _record_error(message, error, now)
-        message.response = body if isinstance(body, dict | list) else None
-        message.sent_at = timezone.now()
-        message.error_code = message.last_error = ""
-        message.next_attempt_at = None
-        if message.awaits_callback:
-            message.status = OutboxStatus.AWAITING_CALLBACK
+        message.next_attempt_at = now + _lease()
+        message.save(update_fields=["attempts", "next_attempt_at", "updated_at"])
+    error = body = None
+    try:
+        body = _call(message)
+    except client.AbdmError as raised:
+        error = raised
+    with transaction.atomic():
+        current = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+        if current.status != OutboxStatus.PENDING or current.attempts != message.attempts:
+            return current.status  # its callback completed it, or an administrator abandoned it, meanwhile
+        if error is not None:
+            return _record_error(current, error, timezone.now())
+        current.response = body if isinstance(body, dict | list) else None
+        current.sent_at = timezone.now()
+        current.error_code = current.last_error = ""
+        current.next_attempt_at = None
+        if current.awaits_callback:
+            current.status = OutboxStatus.AWAITING_CALLBACK
         else:
-            message.status = OutboxStatus.SENT
-            message.completed_at = message.sent_at
-        message.save()
-        if not message.awaits_callback:
-            run_success(message, body)
-        return message.status
+            current.status = OutboxStatus.SENT
+            current.completed_at = current.sent_at
+        current.save()
+        if not current.awaits_callback:
+            run_success(current, body)
+        return current.status
 
 
 def _record_error(message: OutboxMessage, error: client.AbdmError, now) -> str:
@@ -234,9 +252,8 @@ def due_message_ids(limit: int = 200) -> list[int]:
 
 def complete_from_callback(request_id, body: dict) -> OutboxMessage | None:
     """Mark the message whose REQUEST-ID ABDM answers as done and run its kind's on_success. Returns the message,
-    or None when no message awaiting a callback has that request ID. A message still pending (its send timed out
-    but ABDM had it) is completed too. Waits for a worker still holding the row (the callback can overtake the
-    send's commit)."""
+    or None when no message awaiting a callback has that request ID. A message still pending (its answer has not
+    come back yet, or its send timed out but ABDM had it) is completed too."""
     try:
         with transaction.atomic():
             message = (

@@ -4,8 +4,17 @@ import socket
 import threading
 
 import pytest
+from django.utils import translation
 
 from abdm import client
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Each test starts in English: a page request of an earlier test leaves its language active in the thread."""
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from abdm import outbox, services
+from abdm import client, outbox, services
 from abdm.enums import OutboxStatus
 from abdm.models import BridgeRegistration, OutboxMessage
 from conftest import start_celery_worker, stop_celery_worker
@@ -220,3 +220,30 @@ def test_admin_retry_now_and_abandon_are_audited_and_for_state_officials_only(sa
     outsider.post(changelist, {"action": "abandon", "_selected_action": [failed.pk]})
     failed.refresh_from_db()
     assert failed.status == OutboxStatus.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_callback_that_overtakes_the_answer_completes_the_message_and_the_late_answer_changes_nothing(
+    sandbox, settings, silent_server
+):
+    client.session_token()  # from the sandbox; then the "gateway" answers the call itself too late
+    settings.ABDM_GATEWAY_URL = silent_server
+    settings.ABDM_TIMEOUT = 2
+    message = outbox.enqueue(kind=TEST_KIND, method="POST", path="/api/v3/x", json={}, awaits_callback=True)
+    results = []
+
+    def deliver():
+        try:
+            results.append(outbox.deliver(message.pk))
+        finally:
+            connection.close()
+
+    sending = threading.Thread(target=deliver)
+    sending.start()
+    assert _wait_for(lambda: OutboxMessage.objects.get(pk=message.pk).attempts == 1, seconds=5)
+    assert outbox.complete_from_callback(str(message.request_id), {"resp": {"requestId": "x"}}) is not None
+    sending.join(timeout=10)
+    message.refresh_from_db()
+    assert results == [OutboxStatus.DONE]
+    assert message.status == OutboxStatus.DONE and message.error_code == ""
+    assert len(RECORDED["success"]) == 1
