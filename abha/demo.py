@@ -1,13 +1,13 @@
-"""Demo citizens: ~300 ABHA accounts across Gujarat's districts, plus one well-known citizen.
+"""Demo citizens: ~300 ABHA accounts across Gujarat's districts, plus one well-known citizen, Asha Patel.
 
-Deterministic: numbers, names and places come from a Random seeded here (not from the
-enrollment service, whose numbers are unguessable), so the demo citizen always has the same ABHA
-number. Idempotent: rows are keyed by ABHA number and only missing ones are created, in bulk.
+The ABHAs are ABDM's: every demo citizen the portal does not have yet is first created in the local ABDM sandbox
+(its helper endpoint POST /sandbox/v1/abha/accounts/bulk, one call, numbers minted by the sandbox as ABDM mints
+them), and the portal keeps the numbers and addresses it answers. The citizens sign in through ABDM as anyone does
+(`make run`: the OTP is in var/sms/outbox.jsonl). Deterministic names, places and mobiles (a Random seeded here);
+idempotent: a citizen is found again by mobile, name and birth year, so a second run creates nothing.
 """
 
 import random
-
-from stdnum import luhn
 
 from core.enums import Role
 from core.models import District, State, User
@@ -18,6 +18,7 @@ from .models import CURRENT_CONSENT_VERSION, AbhaAccount, AbhaAddress
 
 GUJARAT = 24
 DEMO_MOBILE = "9999999901"
+DEMO_ADDRESS = "asha.patel"
 CITIZENS = 300
 FIRST_NAMES = {
     Gender.FEMALE: ["Asha", "Kavita", "Nisha", "Hetal", "Priya", "Komal", "Jalpa", "Mittal", "Rekha", "Bhavna"],
@@ -40,21 +41,15 @@ LAST_NAMES = [
 DISTRICT_WEIGHTS = {438: 8, 459: 7, 461: 5, 457: 5, 443: 5, 439: 2, 447: 2, 448: 2, 451: 2, 449: 2, 442: 2, 453: 2}
 
 
-def _number(rng: random.Random) -> str:
-    body = "91" + "".join(str(rng.randrange(10)) for _ in range(11))
-    return body + luhn.calc_check_digit(body)
-
-
 def _rows(districts: list[int]):
-    """(number, first, last, gender, year, month, district, mobile, channel) for every demo citizen."""
+    """(first, last, gender, year, month, district, mobile, channel) for every demo citizen."""
     rng = random.Random(99_999_999_01)
     weighted = [code for code in districts for _ in range(DISTRICT_WEIGHTS.get(code, 1))]
-    yield (_number(rng), "Asha", "Patel", Gender.FEMALE, 1988, 5, 443, DEMO_MOBILE, Channel.SELF)
+    yield ("Asha", "Patel", Gender.FEMALE, 1988, 5, 443, DEMO_MOBILE, Channel.SELF)
     for index in range(CITIZENS - 1):
         gender = Gender.FEMALE if rng.random() < 0.5 else Gender.MALE
         channel = rng.choices([Channel.SELF, Channel.ASSISTED, Channel.CAMP], weights=[6, 3, 1])[0]
         yield (
-            _number(rng),
             rng.choice(FIRST_NAMES[gender]),
             rng.choice(LAST_NAMES),
             gender,
@@ -67,26 +62,61 @@ def _rows(districts: list[int]):
         )
 
 
+def _key(first, last, year, mobile) -> str:
+    return f"{mobile}|{first}|{last}|{year}"
+
+
+def _sandbox_accounts(rows, districts: dict) -> list[dict]:
+    """Creates `rows` in the sandbox's ABHA service; its answers (ABHANumber, abhaNumber, preferredAbhaAddress),
+    in order. DomainError when the sandbox is not there (seed_demo then skips the citizens, saying why)."""
+    from facilities.demo import sandbox_seed  # the same helper call as the demo facilities' HFR entries
+
+    entries = []
+    for index, (first, last, gender, year, month, district, mobile, _channel) in enumerate(rows):
+        entries.append(
+            {
+                "firstName": first,
+                "lastName": last,
+                "gender": gender,
+                "yearOfBirth": year,
+                **({"monthOfBirth": month} if month else {}),
+                "mobile": mobile,
+                "address": f"{index + 1} Main Road",
+                "stateCode": str(GUJARAT),
+                "stateName": "Gujarat",
+                "districtCode": str(district),
+                "districtName": districts[district].name,
+                **({"abhaAddress": DEMO_ADDRESS} if mobile == DEMO_MOBILE and first == "Asha" else {}),
+            }
+        )
+    return sandbox_seed("/sandbox/v1/abha/accounts/bulk", "accounts", entries)
+
+
 def seed(*, out, users=None, facilities=None, **_) -> dict:
     gujarat = State.objects.get(lgd_code=GUJARAT)
-    districts = sorted(District.objects.filter(state=gujarat).values_list("lgd_code", flat=True))
-    rows = list(_rows(districts))
-    existing = set(
-        AbhaAccount.objects.filter(abha_number__in=[r[0] for r in rows]).values_list("abha_number", flat=True)
+    districts = {d.lgd_code: d for d in District.objects.filter(state=gujarat)}
+    rows = list(_rows(sorted(districts)))
+    keys = [_key(r[0], r[1], r[3], r[6]) for r in rows]
+    known = AbhaAccount.objects.filter(mobile__in={r[6] for r in rows}).values_list(
+        "mobile", "first_name", "last_name", "year_of_birth"
     )
-    missing = [r for r in rows if r[0] not in existing]
+    existing = {_key(first, last, year, mobile) for mobile, first, last, year in known}
+    missing = [row for row, key in zip(rows, keys, strict=True) if key not in existing]
     verified = [f for f in (facilities or []) if f.status == "verified"]
     staff = (users or {}).get("facility_staff")
     if missing:
+        answered = _sandbox_accounts(missing, districts)
+        numbers = [entry["abhaNumber"] for entry in answered]
         new_users = []
-        for number, first, last, *_rest in missing:
+        for number, (first, last, *_rest) in zip(numbers, missing, strict=True):
             user = User(username=number, first_name=first, last_name=last, role=Role.CITIZEN)
             user.set_unusable_password()
             new_users.append(user)
         User.objects.bulk_create(new_users, ignore_conflicts=True)
-        user_ids = dict(User.objects.filter(username__in=[r[0] for r in missing]).values_list("username", "id"))
+        user_ids = dict(User.objects.filter(username__in=numbers).values_list("username", "id"))
         accounts = []
-        for index, (number, first, last, gender, year, month, district, mobile, channel) in enumerate(missing):
+        for index, (number, row) in enumerate(zip(numbers, missing, strict=True)):
+            first, last, gender, year, month, district, mobile, channel = row
             facility = verified[index % len(verified)] if verified and channel != Channel.SELF else None
             accounts.append(
                 AbhaAccount(
@@ -108,14 +138,22 @@ def seed(*, out, users=None, facilities=None, **_) -> dict:
                 )
             )
         AbhaAccount.objects.bulk_create(accounts)
-        ids = dict(AbhaAccount.objects.filter(abha_number__in=[r[0] for r in missing]).values_list("abha_number", "id"))
-        addresses = [AbhaAddress(account_id=ids[r[0]], local=r[0], is_primary=r[7] != DEMO_MOBILE) for r in missing]
-        if rows[0] in missing:
-            addresses.append(AbhaAddress(account_id=ids[rows[0][0]], local="asha.patel", is_primary=True))
+        ids = dict(AbhaAccount.objects.filter(abha_number__in=numbers).values_list("abha_number", "id"))
+        addresses = []
+        for entry in answered:
+            preferred = entry["preferredAbhaAddress"].split("@", 1)[0].lower()
+            account_id = ids[entry["abhaNumber"]]
+            addresses.append(AbhaAddress(account_id=account_id, local=entry["abhaNumber"], is_primary=False))
+            if preferred != entry["abhaNumber"]:
+                addresses.append(AbhaAddress(account_id=account_id, local=preferred, is_primary=True))
+            else:
+                addresses[-1].is_primary = True
         AbhaAddress.objects.bulk_create(addresses, ignore_conflicts=True)
-    demo = AbhaAccount.objects.get(abha_number=rows[0][0])
+    demo = AbhaAccount.objects.filter(mobile=DEMO_MOBILE, first_name="Asha", last_name="Patel").first()
     out.write(
-        f"  citizens: {len(rows)} ABHAs ({len(missing)} new); demo citizen {demo.full_name}, mobile {DEMO_MOBILE}, "
-        f"ABHA {abha_number_display(demo.abha_number)}"
+        f"  citizens: {len(rows)} ABHAs ({len(missing)} new, numbers from the ABDM sandbox); demo citizen "
+        f"{demo.full_name}, mobile {DEMO_MOBILE}, ABHA {abha_number_display(demo.abha_number)}"
     )
-    return {"citizens": list(AbhaAccount.objects.filter(abha_number__in=[r[0] for r in rows]).order_by("id"))}
+    wanted = set(keys)
+    mine = AbhaAccount.objects.filter(mobile__in={r[6] for r in rows}).order_by("id")
+    return {"citizens": [a for a in mine if _key(a.first_name, a.last_name, a.year_of_birth, a.mobile) in wanted]}

@@ -62,7 +62,7 @@ class Verified:
 
 def _otp_digits(otp: str) -> str:
     otp = str(otp or "").strip()
-    if not re.fullmatch(r"\d{6}", otp):
+    if not re.fullmatch(r"[0-9]{6}", otp):
         raise _invalid("otp", _("Enter the 6-digit OTP."))
     return otp
 
@@ -185,7 +185,8 @@ def tokens_store(account: AbhaAccount, tokens: m1.Tokens | None) -> None:
 
 def _sync_addresses(account: AbhaAccount, profile: m1.Profile) -> None:
     """The number's default address and ABDM's addresses exist here; ABDM's preferred one is the primary."""
-    wanted = [account.abha_number, *[a for a in profile.addresses if a]]
+    # The portal's address column holds 18 characters (ABDM.md's policy); a longer one ABDM issued is not copied.
+    wanted = [account.abha_number, *[a.lower() for a in profile.addresses if a and len(a) <= 18]]
     have = {a.local: a for a in account.addresses.all()}
     for local in dict.fromkeys(wanted):
         if local not in have:
@@ -203,6 +204,25 @@ def _sync_addresses(account: AbhaAccount, profile: m1.Profile) -> None:
     account.__dict__.pop("primary_address", None)
 
 
+def _account_create(profile: m1.Profile, fields: dict, txn: OtpTransaction | None) -> AbhaAccount:
+    user = User.objects.filter(username=profile.abha_number).first()
+    if user is None:
+        user = User(username=profile.abha_number, role=Role.CITIZEN)
+        user.set_unusable_password()
+    user.first_name, user.last_name = fields["first_name"][:150], fields["last_name"][:150]
+    user.mobile = fields.get("mobile", "")
+    user.save()
+    return AbhaAccount.objects.create(
+        user=user,
+        abha_number=profile.abha_number,
+        consent_version=txn.consent_version if txn else "",
+        channel=txn.channel if txn else Channel.SELF,
+        assisted_by_id=txn.assisted_by_id if txn else None,
+        assisted_facility_id=txn.assisted_facility_id if txn else None,
+        **{"mobile": "", **fields},
+    )
+
+
 def account_from_profile(
     profile: m1.Profile, *, tokens: m1.Tokens | None = None, txn: OtpTransaction | None = None
 ) -> tuple[AbhaAccount, bool]:
@@ -213,31 +233,20 @@ def account_from_profile(
     """
     fields = _profile_fields(profile)
     account = AbhaAccount.objects.select_for_update().filter(abha_number=profile.abha_number).first()
-    created = account is None
-    if account is not None:
+    created = False
+    if account is None:
+        try:
+            with transaction.atomic():
+                account = _account_create(profile, fields, txn)
+                created = True
+        except IntegrityError:  # made here at the same moment by another request (the same Aadhaar twice)
+            account = AbhaAccount.objects.select_for_update().get(abha_number=profile.abha_number)
+    if not created:
         if account.status == AccountStatus.DELETED:
             raise Conflict(_("This ABHA was deleted on this portal."), code="abha_deleted")
         for name, value in fields.items():
             setattr(account, name, value)
         account.save()
-    else:
-        user = User.objects.filter(username=profile.abha_number).first()
-        if user is None:
-            user = User(username=profile.abha_number, role=Role.CITIZEN)
-            user.set_unusable_password()
-        user.first_name, user.last_name = fields["first_name"][:150], fields["last_name"][:150]
-        user.mobile = fields.get("mobile", "")
-        user.save()
-        account = AbhaAccount.objects.create(
-            user=user,
-            abha_number=profile.abha_number,
-            mobile=fields.pop("mobile", ""),
-            consent_version=txn.consent_version if txn else "",
-            channel=txn.channel if txn else Channel.SELF,
-            assisted_by_id=txn.assisted_by_id if txn else None,
-            assisted_facility_id=txn.assisted_facility_id if txn else None,
-            **fields,
-        )
     if account.user.mobile != account.mobile:
         account.user.mobile = account.mobile
         account.user.save(update_fields=["mobile"])
@@ -357,9 +366,15 @@ def enrolment_verified(*, txn_id) -> OtpTransaction:
 
 
 def enrolment_suggestions(*, txn_id) -> list[str]:
-    """ABDM's free ABHA addresses for this enrollment (local parts), best first."""
-    txn = enrolment_verified(txn_id=txn_id)
-    return m1.address_suggestions(txn_id=txn.abdm_txn_id)
+    """ABDM's free ABHA addresses for this enrollment (local parts), best first; kept on the transaction, so one
+    of them is claimed as ABDM offered it (ABDM's address policy is its own, looser than the portal's for typed
+    addresses)."""
+    with transaction.atomic():
+        txn = _open_enrolment(txn_id, STEP_ADDRESS)
+        suggested = m1.address_suggestions(txn_id=txn.abdm_txn_id)
+        txn.draft = {**txn.draft, "suggested": suggested}
+        txn.save(update_fields=["draft", "updated_at"])
+    return suggested
 
 
 def _address_local(raw: str, field: str = "abha_address") -> str:
@@ -386,7 +401,8 @@ def enrolment_complete(*, txn_id, abha_address: str | None = None, actor=None, r
     account = AbhaAccount.objects.select_for_update().get(pk=txn.created_account_id)
     local = address_local_part(abha_address or "")
     if local and not looks_like_abha_number(local):
-        local = _address_local(local)
+        if local not in txn.draft.get("suggested", []) or len(local) > 18:
+            local = _address_local(local)
         if AbhaAddress.objects.named(local).exclude(account=account).exists():
             raise _address_taken("abha_address")
         claimed = m1.enrol_abha_address(txn_id=txn.abdm_txn_id, local=local) or local

@@ -92,9 +92,18 @@ def _invalid(field: str, message) -> DomainError:
     return DomainError(message, code="invalid", fields={field: [message]})
 
 
-@transaction.atomic
 def otp_resend(*, txn_id, purpose: str, ip: str | None = None) -> OtpTransaction:
-    """A new OTP for an open transaction: not before 60 s, at most 3 times, not once locked."""
+    """A new OTP for an open transaction: not before 60 s, at most 3 times, not once locked. A sign-in's OTP is
+    ABDM's: asked of ABDM again (login_resend)."""
+    if purpose == OtpPurpose.LOGIN:
+        from .login import login_resend  # noqa: PLC0415 - login builds on this module
+
+        return login_resend(txn_id=txn_id, ip=ip)
+    return _otp_resend(txn_id=txn_id, purpose=purpose, ip=ip)
+
+
+@transaction.atomic
+def _otp_resend(*, txn_id, purpose: str, ip: str | None = None) -> OtpTransaction:
     txn = _txn_locked(txn_id, purpose)
     if txn.verified_at:
         raise Conflict(_("This OTP has already been verified."), code="otp_already_verified")
@@ -139,7 +148,12 @@ def otp_verify(*, txn_id, otp: str, purpose: str, ip: str | None = None) -> OtpT
 
     Not one atomic block on purpose: the failed-attempt count must be saved even though the
     call then raises. Raises DomainError codes otp_invalid, otp_expired, otp_locked, txn_completed, throttled.
+    A sign-in's OTP is ABDM's: checked by ABDM (login_verify).
     """
+    if purpose == OtpPurpose.LOGIN:
+        from .login import login_verify  # noqa: PLC0415 - login builds on this module
+
+        return login_verify(txn_id=txn_id, otp=otp, ip=ip)
     wrong_otps_refuse(ip)
     error = None
     with transaction.atomic():

@@ -126,3 +126,10 @@ def otp_api(api_client, abdm_sandbox, resident):
             return self.post("/api/v1/abha/login/verify/", {"txn_id": txn_id, "otp": otp, **extra})
 
     return Flow()
+
+
+def last_otp(outbox, mobile: str | None = None) -> str:
+    """The 6 digits of the newest SMS the portal itself sent (to `mobile`): the changes it still confirms itself
+    (deactivate, reactivate, delete). ABDM's OTPs are read from the sandbox (`abdm_sandbox.last_otp`)."""
+    message = [m for m in outbox if mobile is None or m["to"] == mobile][-1]
+    return next(word for word in message["text"].split() if word.isdigit() and len(word) == 6)

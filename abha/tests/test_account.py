@@ -10,7 +10,7 @@ from abha.models import AbhaAccount, AbhaAddress, OtpTransaction
 from core.exceptions import DomainError, NotAllowed
 from core.models import AuditEvent
 
-from .conftest import AADHAAR, last_otp
+from .conftest import last_otp, new_mobile
 from .factories import AbhaAccountFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("geography")]
@@ -67,21 +67,38 @@ def test_adding_addresses_keeps_the_rules(account):
         services.address_add(account=other, actor=other.user, local="a.b.c")
 
 
-def test_mobile_change_needs_the_otp_sent_to_the_new_number(account, confirm, sms_outbox):
-    confirm(account, OtpPurpose.MOBILE_CHANGE, new_mobile="9123456789")
-    assert sms_outbox[-1]["to"] == "9123456789"
+def test_mobile_change_goes_through_abdm_with_the_otp_sent_to_the_new_number(otp_api, abdm_sandbox):
+    otp_api.enrol()
+    account = AbhaAccount.objects.get()
+    new = new_mobile()
+    txn = services.account_otp_start(
+        account=account, actor=account.user, purpose=OtpPurpose.MOBILE_CHANGE, new_mobile=new
+    )
+    assert txn.abdm_txn_id and not txn.otp_hash  # ABDM sent the OTP; nothing of it is kept here
+    with pytest.raises(DomainError) as wrong:
+        services.account_confirm(
+            account=account, actor=account.user, txn_id=txn.uuid, otp="000000", purpose=OtpPurpose.MOBILE_CHANGE
+        )
+    assert wrong.value.code == "otp_invalid" and "otp" in wrong.value.fields
+    services.account_confirm(
+        account=account,
+        actor=account.user,
+        txn_id=txn.uuid,
+        otp=abdm_sandbox.last_otp(new),
+        purpose=OtpPurpose.MOBILE_CHANGE,
+    )
     account.refresh_from_db()
-    assert account.mobile == account.user.mobile == "9123456789"
-    assert AuditEvent.objects.get(action="abha.mobile_change").details == {"from": "98xxxxxx10", "to": "91xxxxxx89"}
+    assert account.mobile == account.user.mobile == new
+    assert AuditEvent.objects.get(action="abha.mobile_change").details["to"].endswith(new[-2:])
+    assert services.account_profile_refresh(account=account).mobile == new  # ABDM holds the new mobile
 
 
-def test_mobile_change_to_a_full_mobile_is_refused(account):
-    AbhaAccountFactory.create_batch(6, mobile="9123456789")
+def test_mobile_change_without_an_abdm_session_asks_to_sign_in_again(account):
     with pytest.raises(DomainError) as error:
         services.account_otp_start(
             account=account, actor=account.user, purpose=OtpPurpose.MOBILE_CHANGE, new_mobile="9123456789"
         )
-    assert error.value.code == "mobile_limit"
+    assert error.value.code == "abdm_sign_in_again"
 
 
 def test_wrong_otp_does_not_apply_and_counts(account, sms_outbox, django_capture_on_commit_callbacks):
@@ -109,18 +126,25 @@ def test_deactivate_and_reactivate(account, confirm):
 
 
 def test_delete_erases_personal_data_and_keeps_a_tombstone(account, confirm, api_as):
-    from abha.identifiers import aadhaar_hash
-
-    AbhaAccount.objects.filter(pk=account.pk).update(aadhaar_hash=aadhaar_hash(AADHAAR), aadhaar_last4="2346")
+    AbhaAccount.objects.filter(pk=account.pk).update(abdm_token="sealed", abdm_refresh_token="sealed")
     services.address_add(account=account, actor=account.user, local="asha.patelx")
     client = api_as(account.user)
     number = account.abha_number
     confirm(account, OtpPurpose.DELETE)
     account = AbhaAccount.objects.get(abha_number=number)  # the number stays, never reissued
     assert account.status == "deleted" and account.deleted_at
-    for field in ("first_name", "last_name", "mobile", "email", "address", "pincode", "aadhaar_last4"):
+    for field in (
+        "first_name",
+        "last_name",
+        "mobile",
+        "email",
+        "address",
+        "pincode",
+        "abdm_token",
+        "abdm_refresh_token",
+    ):
         assert getattr(account, field) == ""
-    assert account.aadhaar_hash is None and account.year_of_birth == 0
+    assert account.year_of_birth == 0
     assert not AbhaAddress.objects.filter(account=account).exists()
     assert not account.user.is_active and account.user.first_name == ""
     assert not Token.objects.filter(user=account.user).exists()
@@ -128,8 +152,6 @@ def test_delete_erases_personal_data_and_keeps_a_tombstone(account, confirm, api
     tombstone = AuditEvent.objects.get(action="abha.delete")
     assert tombstone.target_label == account.abha_number_display  # no name in the audit trail
     assert "Asha" not in "".join(AuditEvent.objects.values_list("target_label", flat=True))
-    # The same Aadhaar may enroll again, and the mobile is free again.
-    assert not AbhaAccount.objects.filter(aadhaar_hash=aadhaar_hash(AADHAAR)).exists()
 
 
 def test_manage_pages_work_for_the_citizen(client, account, sms_outbox, django_capture_on_commit_callbacks):
@@ -161,15 +183,15 @@ def test_manage_pages_refuse_others(client):
         assert client.get(reverse(name)).url == reverse("abha:signin")
 
 
-def test_old_otp_transactions_are_purged():
+def test_old_otp_transactions_are_purged(resident):
     from datetime import timedelta
 
     from django.utils import timezone
 
     from abha.tasks import purge_otp_transactions
 
-    old = services.enrolment_start(mobile="9876543210", consent_version="2025-04")
-    fresh = services.enrolment_start(mobile="9876543211", consent_version="2025-04")
+    old = services.enrolment_start(aadhaar=resident().aadhaar, consent_version="2025-04")
+    fresh = services.enrolment_start(aadhaar=resident().aadhaar, consent_version="2025-04")
     OtpTransaction.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
     assert purge_otp_transactions() == 1
     assert list(OtpTransaction.objects.values_list("pk", flat=True)) == [fresh.pk]

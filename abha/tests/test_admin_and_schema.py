@@ -20,7 +20,7 @@ def test_admin_lists_accounts_of_the_officers_districts_read_only(client):
     assert bhavnagar.abha_number_display in page and surat.abha_number_display not in page
     assert client.get(reverse("admin:abha_abhaaccount_change", args=[surat.pk])).status_code in (302, 403, 404)
     detail = client.get(reverse("admin:abha_abhaaccount_change", args=[bhavnagar.pk]))
-    assert detail.status_code == 200 and "aadhaar_hash" not in detail.content.decode()
+    assert detail.status_code == 200 and "abdm_token" not in detail.content.decode()
     assert client.post(reverse("admin:abha_abhaaccount_change", args=[bhavnagar.pk]), {}).status_code == 403
 
     client.force_login(StateOfficialFactory())
@@ -37,6 +37,7 @@ def test_every_abha_api_operation_is_documented(client):
     for path in [
         "/api/v1/abha/enrolment/otp/",
         "/api/v1/abha/enrolment/verify/",
+        "/api/v1/abha/enrolment/mobile/verify/",
         "/api/v1/abha/enrolment/suggestions/",
         "/api/v1/abha/enrolment/complete/",
         "/api/v1/abha/login/otp/",

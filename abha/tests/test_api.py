@@ -1,4 +1,4 @@
-"""The ABHA API through ABDM (M1, the local sandbox over HTTP), with owner / other citizen / staff / anonymous checks."""
+"""The ABHA API through ABDM (M1, the local sandbox over HTTP): owner, other citizen, staff and anonymous checks."""
 
 import pytest
 from django.test import override_settings

@@ -1,18 +1,16 @@
-"""The enrollment wizard and citizen sign-in in a real browser (Debian's Chromium), in 3 languages."""
+"""The enrollment wizard through ABDM (the local sandbox over HTTP) and citizen sign-in in a real browser (Debian's
+Chromium), in 3 languages, on a phone and a desktop."""
 
 import pytest
 
-from abha.identifiers import aadhaar_hash
 from abha.models import AbhaAccount
 
-from .conftest import AADHAAR, last_otp
-from .factories import AbhaAccountFactory
+from .conftest import new_mobile
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("geography")]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-LANGUAGE_BUTTON = {"hi": "हिन्दी", "gu": "ગુજરાતી"}
 
 
 def _choose_language(page, language):
@@ -35,8 +33,9 @@ def _fits(page):
     ],
 )
 def test_enrol_end_to_end_in_the_browser(
-    live_server, page, screenshot, sms_outbox, language, viewport_name, viewport, heading
+    live_server, page, screenshot, resident, abdm_sandbox, language, viewport_name, viewport, heading
 ):
+    person = resident(name="આશા પટેલ" if language == "gu" else "Asha Patel")
     page.set_viewport_size(viewport)
     page.goto(live_server.url + "/")
     _choose_language(page, language)
@@ -46,33 +45,26 @@ def test_enrol_end_to_end_in_the_browser(
     page.locator("input[name=agree]").check()
     page.locator("form button.primary").click()
 
-    page.locator("input[name=mobile]").fill("9876543210")
-    screenshot(page, f"abha-enrol-2-mobile-{tag}")
+    page.wait_for_url("**/abha/enrol/aadhaar/")
+    page.locator("input[name=aadhaar]").fill(f"{person.aadhaar[:4]} {person.aadhaar[4:8]} {person.aadhaar[8:]}")
+    screenshot(page, f"abha-enrol-2-aadhaar-{tag}")
     page.locator("form button.primary").click()
+
     page.wait_for_url("**/abha/enrol/otp/")
+    assert person.mobile[-4:] in page.locator("main").inner_text()  # ABDM named the Aadhaar-linked mobile
     page.locator("input[name=otp]").fill("000000")
+    page.locator("input[name=mobile]").fill(person.mobile)
     page.locator("form button.primary").click()
-    assert page.locator(".field-error").count() == 1  # wrong OTP: attempts left, on the field
-    page.locator("input[name=otp]").fill(last_otp(sms_outbox, "9876543210"))
+    assert page.locator(".field-error").count() == 1  # wrong OTP: said on the field, the mobile kept
+    assert page.locator("input[name=mobile]").input_value() == person.mobile
+    page.locator("input[name=otp]").fill(abdm_sandbox.last_otp(person.mobile))
     screenshot(page, f"abha-enrol-3-otp-{tag}")
     page.locator("form button.primary").click()
 
-    page.wait_for_url("**/abha/enrol/details/")
-    page.locator("input[name=first_name]").fill("આશા" if language == "gu" else "Asha")
-    page.locator("input[name=last_name]").fill("Patel")
-    page.locator("input[name=gender][value=F]").check()
-    page.locator("input[name=year_of_birth]").fill("1990")
-    page.locator("select[name=month_of_birth]").select_option("5")
-    page.locator("select[name=district_lgd]").select_option("443")
-    page.locator("textarea[name=address]").fill("12 Station Road")
-    page.locator("input[name=pincode]").fill("364001")
-    page.locator("input[name=aadhaar]").fill("2341 2341 2346")
-    screenshot(page, f"abha-enrol-4-details-{tag}")
-    page.locator("form button.primary").click()
-
     page.wait_for_url("**/abha/enrol/address/")
-    assert page.locator("input[name=choice]").count() >= 5  # 3+ suggestions, the default, your own
-    page.locator("input[name=custom]").fill("asha.browser")
+    assert page.locator("input[name=choice]").count() >= 5  # 3+ of ABDM's suggestions, the default, your own
+    typed = f"asha.b{new_mobile()[-7:]}"
+    page.locator("input[name=custom]").fill(typed)
     page.wait_for_selector("#address-status.abha-ok")
     screenshot(page, f"abha-enrol-5-address-{tag}")
     page.locator("form#address-form button.primary").click()
@@ -81,8 +73,8 @@ def test_enrol_end_to_end_in_the_browser(
     assert page.locator("h1").inner_text() == heading
     account = AbhaAccount.objects.get()
     assert page.get_by_test_id("abha-number").inner_text() == account.abha_number_display
-    assert "asha.browser@sbx" in page.locator("main").inner_text()
-    assert page.evaluate("document.querySelector('img.abha-card').naturalWidth") == 1012
+    assert f"{typed}@sbx" in page.locator("main").inner_text()
+    assert page.evaluate("document.querySelector('img.abha-card').naturalWidth") == 1012  # ABDM's card
     assert _fits(page)
     screenshot(page, f"abha-enrol-6-done-{tag}")
 
@@ -92,94 +84,91 @@ def test_enrol_end_to_end_in_the_browser(
     screenshot(page, f"abha-home-{tag}")
 
 
-def test_duplicate_aadhaar_is_caught_at_the_details_step_then_sign_in(live_server, page, screenshot, sms_outbox):
-    existing = AbhaAccountFactory(first_name="Asha", mobile="9876543299", aadhaar_hash=aadhaar_hash(AADHAAR))
+def test_another_mobile_is_verified_then_an_existing_aadhaar_is_told_in_gujarati(
+    live_server, page, screenshot, resident, abdm_sandbox, browser
+):
+    person, other = resident(), new_mobile()
     page.set_viewport_size(PHONE)
     page.goto(live_server.url + "/abha/enrol/")
     _choose_language(page, "gu")
     page.locator("input[name=agree]").check()
     page.locator("form button.primary").click()
-    page.locator("input[name=mobile]").fill("9876543210")
+    page.locator("input[name=aadhaar]").fill(person.aadhaar)
     page.locator("form button.primary").click()
-    page.locator("input[name=otp]").fill(last_otp(sms_outbox, "9876543210"))
+    page.wait_for_url("**/abha/enrol/otp/")
+    page.locator("input[name=otp]").fill(abdm_sandbox.last_otp(person.mobile))
+    page.locator("input[name=mobile]").fill(other)
     page.locator("form button.primary").click()
-    page.locator("input[name=first_name]").fill("Asha")
-    page.locator("input[name=gender][value=F]").check()
-    page.locator("input[name=year_of_birth]").fill("1990")
-    page.locator("select[name=district_lgd]").select_option("443")
-    page.locator("input[name=aadhaar]").fill(AADHAAR)
-    page.locator("form button.primary").click()
-    alert = page.locator(".abha-duplicate")
-    assert "આ આધાર નંબરનું પહેલેથી એક ABHA છે" in alert.inner_text()
-    screenshot(page, "abha-enrol-duplicate-aadhaar-gu-phone")
-    alert.locator("a").click()
+    page.wait_for_url("**/abha/enrol/mobile/")
+    screenshot(page, "abha-enrol-4-mobile-gu-phone")
+    page.locator("input[name=otp]").fill(abdm_sandbox.last_otp(other))
+    page.locator("form button.primary").first.click()
+    page.wait_for_url("**/abha/enrol/address/")
+    page.locator("input[value=default]").check()
+    page.locator("form#address-form button.primary").click()
+    page.wait_for_url("**/abha/enrol/done/")
+    number = AbhaAccount.objects.get().abha_number_display
 
-    page.wait_for_url("**/abha/signin/")
-    page.locator("input[name=login_id]").fill(existing.abha_number_display)
+    # The same Aadhaar again, in another browser: ABDM gives the ABHA back, the page says so and signs in.
+    again = browser.new_page(viewport=PHONE)
+    again.goto(live_server.url + "/abha/enrol/")
+    _choose_language(again, "gu")
+    again.locator("input[name=agree]").check()
+    again.locator("form button.primary").click()
+    again.locator("input[name=aadhaar]").fill(person.aadhaar)
+    again.locator("form button.primary").click()
+    again.wait_for_url("**/abha/enrol/otp/")
+    again.locator("input[name=otp]").fill(abdm_sandbox.last_otp(person.mobile))
+    again.locator("input[name=mobile]").fill(other)
+    again.locator("form button.primary").click()
+    again.wait_for_url("**/abha/enrol/done/")
+    assert "તમારી પાસે પહેલેથી ABHA છે" in again.locator("h1").inner_text()
+    assert again.get_by_test_id("abha-number").inner_text() == number
+    assert _fits(again)
+    screenshot(again, "abha-enrol-existing-aadhaar-gu-phone")
+    again.close()
+
+
+def test_citizen_signs_in_through_abdm_and_downloads_the_card(live_server, page, screenshot, otp_api, abdm_sandbox):
+    body = otp_api.enrol()
+    mobile = body["person"].mobile
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/abha/signin/")
+    _choose_language(page, "gu")
+    page.locator("input[name=login_id]").fill(body["abha_number"])
     page.locator("form button.primary").click()
     page.wait_for_url("**/abha/signin/otp/")
-    page.locator("input[name=otp]").fill(last_otp(sms_outbox, "9876543299"))
+    page.locator("input[name=otp]").fill(abdm_sandbox.last_otp(mobile))
     screenshot(page, "abha-signin-otp-gu-phone")
     page.locator("form button.primary").click()
     page.wait_for_url("**/abha/me/")
-    assert existing.abha_number_display in page.locator("main").inner_text()
-    screenshot(page, "abha-signed-in-home-gu-phone")
-
-
-def test_citizen_manages_the_account_in_the_browser(live_server, page, screenshot, sms_outbox):
-    account = AbhaAccountFactory(first_name="Asha", last_name="Patel", mobile="9876543210")
-    page.set_viewport_size(PHONE)
-    page.goto(live_server.url + "/abha/signin/")
-    _choose_language(page, "hi")
-    page.locator("input[name=login_id]").fill("9876543210")
-    page.locator("form button.primary").click()
-    page.wait_for_url("**/abha/signin/otp/")
-    page.locator("input[name=otp]").fill(last_otp(sms_outbox))
-    page.locator("form button.primary").click()
-    page.wait_for_url("**/abha/me/")
+    assert body["abha_number"] in page.locator("main").inner_text()
+    assert page.evaluate("document.querySelector('img.abha-card').naturalWidth") == 1012
     assert _fits(page)
-    screenshot(page, "abha-home-hi-phone")
-
-    page.locator("a[href='/abha/me/addresses/add/']").click()
-    page.wait_for_url("**/abha/me/addresses/add/")
-    page.locator("input[name=abha_address]").fill("asha.hindi")
-    page.wait_for_selector("#address-status.abha-ok")
-    page.locator("input[name=make_primary]").check()
-    screenshot(page, "abha-address-add-hi-phone")
-    page.locator("form button.primary").click()
-    page.wait_for_url("**/abha/me/")
-    assert "asha.hindi@sbx" in page.locator("main").inner_text()
-
-    page.locator("a[href='/abha/me/deactivate/']").click()
-    screenshot(page, "abha-deactivate-hi-phone")
-    page.locator("form button.primary").click()
-    page.wait_for_url("**/abha/me/confirm/")
-    page.locator("input[name=otp]").fill(last_otp(sms_outbox))
-    page.locator("form button.primary").click()
-    page.wait_for_url("**/abha/me/")
-    account.refresh_from_db()
-    assert account.status == "deactivated"
-    assert page.locator("a[href='/abha/me/reactivate/']").count() == 2  # the banner and the menu
-    screenshot(page, "abha-home-deactivated-hi-phone")
+    screenshot(page, "abha-signed-in-home-gu-phone")
+    with page.expect_download() as download:
+        page.locator("a[href='/abha/me/card.pdf']").click()
+    assert download.value.suggested_filename == "abha-card-" + body["abha_number"].replace("-", "") + ".pdf"
 
 
-def test_a_taken_address_shows_one_error_line_and_typing_picks_type_your_own(live_server, page, sms_outbox):
-    AbhaAccountFactory(mobile="9876543299").addresses.create(local="asha.taken1")
+def test_a_taken_address_shows_one_error_line_and_typing_picks_type_your_own(
+    live_server, page, otp_api, resident, abdm_sandbox
+):
+    taken = f"asha.t{new_mobile()[-7:]}"
+    otp_api.enrol(abha_address=taken)
+    person = resident()
     page.set_viewport_size(PHONE)
     page.goto(live_server.url + "/abha/enrol/")
     page.locator("input[name=agree]").check()
     page.locator("form button.primary").click()
-    page.locator("input[name=mobile]").fill("9876543210")
+    page.locator("input[name=aadhaar]").fill(person.aadhaar)
     page.locator("form button.primary").click()
-    page.locator("input[name=otp]").fill(last_otp(sms_outbox, "9876543210"))
-    page.locator("form button.primary").click()
-    page.locator("input[name=first_name]").fill("Asha")
-    page.locator("input[name=gender][value=F]").check()
-    page.locator("input[name=year_of_birth]").fill("1990")
-    page.locator("select[name=district_lgd]").select_option("443")
+    page.wait_for_url("**/abha/enrol/otp/")
+    page.locator("input[name=otp]").fill(abdm_sandbox.last_otp(person.mobile))
+    page.locator("input[name=mobile]").fill(person.mobile)
     page.locator("form button.primary").click()
     page.wait_for_url("**/abha/enrol/address/")
-    page.locator("input[name=custom]").fill("asha.taken1")
+    page.locator("input[name=custom]").fill(taken)
     assert page.locator("#choice-custom").is_checked()  # typing picked "Type your own"
     page.wait_for_selector("#address-status.field-error")
     page.locator("form#address-form button.primary").click()

@@ -1,4 +1,5 @@
-"""Enrollments at the same time on PostgreSQL: unique numbers, the 6-per-mobile limit holds."""
+"""Enrollments at the same time on PostgreSQL, against the sandbox: a double-submitted OTP and the same Aadhaar in two
+enrollments at once each make one ABHA here, counted once."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -6,62 +7,56 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from abha.models import AbhaAccount, OtpTransaction
-from abha.services import enrolment, enrolment_complete, enrolment_start
+from abha.models import AbhaAccount
+from abha.services import enrolment_start, enrolment_verify_aadhaar
+from core.enums import CountMetric
 from core.exceptions import DomainError
-
-from .conftest import DETAILS
-from .factories import AbhaAccountFactory
+from core.models import DailyCount
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("geography")]
 
 
-def _verified_txns(mobiles):
-    txns = []
-    for mobile in mobiles:
-        txn = enrolment_start(mobile=mobile, consent_version="2025-04")
-        OtpTransaction.objects.filter(pk=txn.pk).update(verified_at=txn.sent_at)
-        txns.append(txn.uuid)
-    return txns
+def _run_concurrently(calls):
+    barrier = threading.Barrier(len(calls))
 
-
-def _run_concurrently(txn_ids):
-    barrier = threading.Barrier(len(txn_ids))
-
-    def complete(txn_id):
+    def run(call):
         barrier.wait()
         try:
-            return enrolment_complete(txn_id=txn_id, data=DETAILS).abha_number
+            return call()
         except DomainError as error:
             return error.code
         finally:
             connection.close()
 
-    with ThreadPoolExecutor(len(txn_ids)) as pool:
-        return list(pool.map(complete, txn_ids))
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
 
 
-def test_colliding_numbers_are_retried_under_concurrency(monkeypatch):
-    # Force collisions: the first two draws of every enrollment are the same number.
-    real = enrolment.abha_number_generate
-    fixed = real()
-    draws = threading.local()
-
-    def colliding():
-        draws.n = getattr(draws, "n", 0) + 1
-        return fixed if draws.n <= 2 else real()
-
-    monkeypatch.setattr(enrolment, "abha_number_generate", colliding)
-    results = _run_concurrently(_verified_txns([f"98765432{i:02d}" for i in range(8)]))
-    assert len(set(results)) == 8 and all(len(r) == 14 for r in results)
-    assert AbhaAccount.objects.count() == 8
-    assert AbhaAccount.objects.filter(abha_number=fixed).count() == 1
+def _created() -> int:
+    return sum(DailyCount.objects.filter(metric=CountMetric.ABHA_CREATED).values_list("value", flat=True))
 
 
-def test_six_per_mobile_holds_when_enrollments_race():
-    AbhaAccountFactory.create_batch(4, mobile="9876543210")
-    txns = _verified_txns(["9876543210"] * 2)  # both pass the early check (4 < 6)...
-    txns += _verified_txns(["9876543210"] * 2)  # ...and so do these two
-    results = _run_concurrently(txns)
-    assert sorted(r if r == "mobile_limit" else "ok" for r in results) == ["mobile_limit", "mobile_limit", "ok", "ok"]
-    assert AbhaAccount.objects.filter(mobile="9876543210").count() == 6
+def test_an_otp_submitted_twice_at_once_makes_one_abha(resident, abdm_sandbox):
+    person = resident()
+    txn = enrolment_start(aadhaar=person.aadhaar, consent_version="2025-04")
+    otp = abdm_sandbox.last_otp(person.mobile)
+
+    def verify():
+        return enrolment_verify_aadhaar(txn_id=txn.uuid, otp=otp, mobile=person.mobile).is_new
+
+    results = _run_concurrently([verify, verify])
+    assert sorted(map(str, results)) == ["True", "wrong_step"]
+    assert AbhaAccount.objects.count() == 1 and _created() == 1
+
+
+def test_the_same_aadhaar_in_two_enrollments_at_once_is_one_abha_here(resident, abdm_sandbox):
+    person = resident()
+    calls = []
+    for _ in range(2):
+        txn = enrolment_start(aadhaar=person.aadhaar, consent_version="2025-04")
+        otp = abdm_sandbox.last_otp(person.mobile)
+        calls.append(lambda txn=txn, otp=otp: enrolment_verify_aadhaar(txn_id=txn.uuid, otp=otp, mobile=person.mobile))
+    results = _run_concurrently(calls)
+    assert sorted(r.is_new for r in results) == [False, True]  # ABDM made one, and gave it back to the other
+    assert results[0].account.abha_number == results[1].account.abha_number
+    assert AbhaAccount.objects.count() == 1 and _created() == 1

@@ -1,44 +1,37 @@
 import pytest
 from django.test import override_settings
-from stdnum import luhn
 
 from abha.identifiers import (
     IdentifierError,
     aadhaar_clean,
-    aadhaar_display,
     abha_number_clean,
     abha_number_display,
-    abha_number_generate,
     address_candidates,
     address_validate,
+    looks_like_abha_number,
     mobile_clean,
 )
 
-
-def test_abha_numbers_are_14_digits_with_prefix_and_luhn_digit():
-    numbers = {abha_number_generate() for _ in range(200)}
-    assert len(numbers) == 200  # random, not sequential
-    for number in numbers:
-        assert len(number) == 14 and number.isdigit() and number.startswith("91")
-        assert luhn.is_valid(number)
+NUMBER = "91628545755116"
 
 
-@override_settings(ABHA_NUMBER_PREFIX="14")
-def test_abha_number_prefix_comes_from_settings():
-    assert abha_number_generate().startswith("14")
-
-
-def test_abha_number_input_with_dashes_or_spaces_and_typos():
-    number = abha_number_generate()
-    shown = abha_number_display(number)
-    assert shown == f"{number[:2]}-{number[2:6]}-{number[6:10]}-{number[10:]}"
-    assert abha_number_clean(shown) == number
-    assert abha_number_clean(shown.replace("-", " ")) == number
-    typo = number[:-1] + str((int(number[-1]) + 1) % 10)
-    with pytest.raises(IdentifierError, match="mistyped"):
-        abha_number_clean(typo)
+def test_abha_number_input_with_dashes_or_spaces_is_read_for_its_14_digits():
+    shown = abha_number_display(NUMBER)
+    assert shown == "91-6285-4575-5116"
+    assert abha_number_clean(shown) == NUMBER
+    assert abha_number_clean(shown.replace("-", " ")) == NUMBER
     with pytest.raises(IdentifierError, match="14 digits"):
         abha_number_clean("12345")
+    with pytest.raises(IdentifierError, match="14 digits"):
+        abha_number_clean("9162854575511x")
+
+
+def test_an_abha_number_is_never_refused_for_a_check_digit():
+    """ABDM publishes no checksum: any 14 digits are an ABHA number's shape (what ABDM issues decides the rest)."""
+    for last in "0123456789":
+        number = NUMBER[:-1] + last
+        assert abha_number_clean(number) == number and looks_like_abha_number(number)
+    assert not looks_like_abha_number("١٢٣٤٥٦٧٨٩٠١٢٣٤")  # Arabic-Indic digits are not ASCII digits
 
 
 @pytest.mark.parametrize("local", ["asha.patel", "asha_patel90", "ASHA.Patel", "a1b2c3d4", "asha.p_1990", "x" * 18])
@@ -67,7 +60,7 @@ def test_invalid_abha_addresses(local, message):
 
 
 def test_own_abha_number_is_the_only_all_digit_address():
-    number = abha_number_generate()
+    number = NUMBER
     assert address_validate(number, own_number=number) == number
     with pytest.raises(IdentifierError):
         address_validate(number)
@@ -92,7 +85,6 @@ def test_aadhaar_rules_from_python_stdnum():
     for bad in ["234123412345", "123412341234", "23412341234", "abcd", "", "999999999999"]:
         with pytest.raises(IdentifierError, match="not valid"):
             aadhaar_clean(bad)
-    assert aadhaar_display("2346") == "XXXX-XXXX-2346"
 
 
 def test_mobile_rules():

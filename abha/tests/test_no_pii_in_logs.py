@@ -1,5 +1,6 @@
 """No Aadhaar-, mobile- or OTP-shaped string in the log output (at DEBUG) or in any URL of the main flows:
-enrollment with Aadhaar and OTP (pages and API), citizen sign-in, Scan & Share, staff sign-in (pages and API)."""
+enrollment through ABDM with Aadhaar and OTP (pages and API, the sandbox over HTTP), citizen sign-in, Scan & Share,
+staff sign-in (pages and API)."""
 
 import logging
 import re
@@ -12,8 +13,6 @@ from core.enums import Role
 from core.tests.factories import UserFactory
 from facilities.enums import MembershipRole
 from facilities.tests.factories import CounterFactory, FacilityFactory, MembershipFactory
-
-from .conftest import last_otp
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("geography")]
 
@@ -46,7 +45,7 @@ def _pii_in(text: str, otps: list[str]) -> list[str]:
 
 @override_settings(LOGIN_ACCOUNT_MAX_FAILURES=2)
 def test_main_flows_leave_no_aadhaar_mobile_or_otp_in_logs_or_urls(
-    sms_outbox, django_capture_on_commit_callbacks, caplog
+    sms_outbox, django_capture_on_commit_callbacks, caplog, resident, abdm_sandbox
 ):
     # The people and places first: factory_boy logs its arguments at DEBUG, and the staff member's username
     # looks like a mobile on purpose (like the wrong password below): neither may reach a log line or a URL.
@@ -56,6 +55,7 @@ def test_main_flows_leave_no_aadhaar_mobile_or_otp_in_logs_or_urls(
         facility=facility, role=MembershipRole.STAFF, user__role=Role.FACILITY_STAFF, user__username="9898989898"
     ).user
     UserFactory(username="officer9")
+    first, second = resident(), resident()
     caplog.set_level(logging.DEBUG)
     web = RecordingClient()
     api = RecordingClient(enforce_csrf_checks=False)
@@ -64,50 +64,42 @@ def test_main_flows_leave_no_aadhaar_mobile_or_otp_in_logs_or_urls(
         with django_capture_on_commit_callbacks(execute=True):
             return client.post(path, data, **extra)
 
-    # Enrollment on the pages: mobile, a wrong OTP, the right one, details with Aadhaar, the address check.
+    # Enrollment on the pages: Aadhaar, a wrong OTP, the right one with the mobile, the address check.
     post(web, reverse("abha:enrol_start"), {"agree": "on"})
-    post(web, reverse("abha:enrol_mobile"), {"mobile": "9876543210"})
-    post(web, reverse("abha:enrol_otp"), {"otp": "000000"})
-    post(web, reverse("abha:enrol_otp"), {"otp": last_otp(sms_outbox)})
-    details = {"first_name": "Asha", "gender": "F", "year_of_birth": "1990", "state_lgd": "24", "district_lgd": "443"}
-    assert post(web, reverse("abha:enrol_details"), {**details, "aadhaar": "2341 2341 2346"}).status_code == 302
+    assert post(web, reverse("abha:enrol_aadhaar"), {"aadhaar": first.aadhaar}).status_code == 302
+    post(web, reverse("abha:enrol_otp"), {"otp": "000000", "mobile": first.mobile})
+    post(web, reverse("abha:enrol_otp"), {"otp": abdm_sandbox.last_otp(first.mobile), "mobile": first.mobile})
     web.get(reverse("abha:enrol_address_check"), {"abha_address": "asha.pii"})
-    post(web, reverse("abha:enrol_address"), {"choice": "custom", "custom": "asha.pii"})
+    post(web, reverse("abha:enrol_address"), {"choice": "default"})
     web.get(reverse("abha:enrol_done"))
     web.get(reverse("abha:enrolled_card_png"))
 
     # Enrollment and sign-in through the API (JSON bodies), with a wrong OTP too.
     json = {"content_type": "application/json"}
-    started = post(api, "/api/v1/abha/enrolment/otp/", {"mobile": "9876543211", "consent_version": "2025-04"}, **json)
+    started = post(
+        api, "/api/v1/abha/enrolment/otp/", {"aadhaar": second.aadhaar, "consent_version": "2025-04"}, **json
+    )
     txn_id = started.json()["txn_id"]
-    post(api, "/api/v1/abha/enrolment/verify/", {"txn_id": txn_id, "otp": "000000"}, **json)
-    post(api, "/api/v1/abha/enrolment/verify/", {"txn_id": txn_id, "otp": last_otp(sms_outbox)}, **json)
-    complete = {
-        "txn_id": txn_id,
-        **details,
-        "last_name": "Shah",
-        "month_of_birth": 5,
-        "day_of_birth": 2,
-        "address": "1 Road",
-        "pincode": "364001",
-        "aadhaar": "499118665246",
-    }
-    assert post(api, "/api/v1/abha/enrolment/complete/", complete, **json).status_code == 201
-    login = post(api, "/api/v1/abha/login/otp/", {"login_id": "9876543211"}, **json)
-    post(api, "/api/v1/abha/login/verify/", {"txn_id": login.json()["txn_id"], "otp": last_otp(sms_outbox)}, **json)
+    verify = {"txn_id": txn_id, "mobile": second.mobile}
+    post(api, "/api/v1/abha/enrolment/verify/", {**verify, "otp": "000000"}, **json)
+    post(api, "/api/v1/abha/enrolment/verify/", {**verify, "otp": abdm_sandbox.last_otp(second.mobile)}, **json)
+    assert post(api, "/api/v1/abha/enrolment/complete/", {"txn_id": txn_id}, **json).status_code == 201
+    login = post(api, "/api/v1/abha/login/otp/", {"login_id": second.mobile}, **json)
+    otp = abdm_sandbox.last_otp(second.mobile)
+    post(api, "/api/v1/abha/login/verify/", {"txn_id": login.json()["txn_id"], "otp": otp}, **json)
 
     # Citizen sign-in on the pages with the mobile, then Scan & Share at a counter.
     citizen = RecordingClient()
-    post(citizen, reverse("abha:signin"), {"login_id": "9876543210"})
-    post(citizen, reverse("abha:signin_otp"), {"otp": last_otp(sms_outbox)})
+    post(citizen, reverse("abha:signin"), {"login_id": first.mobile})
+    post(citizen, reverse("abha:signin_otp"), {"otp": abdm_sandbox.last_otp(first.mobile)})
     citizen.get(reverse("abha:home"))
     scan = "/scan/?hip-id=IN2410000123&counter-id=OPD1"
     citizen.get(scan)
     share = post(citizen, scan, {"share": "1"})
     citizen.get(share["Location"])
     walk_in = RecordingClient()
-    post(walk_in, scan, {"login_id": "9876543211"})
-    post(walk_in, scan, {"otp": last_otp(sms_outbox)})
+    post(walk_in, scan, {"login_id": second.mobile})
+    post(walk_in, scan, {"otp": abdm_sandbox.last_otp(second.mobile)})
     post(walk_in, scan, {"share": "1"})
 
     # Staff: wrong passwords until the lockout, then the queue; the API token too.
@@ -118,9 +110,10 @@ def test_main_flows_leave_no_aadhaar_mobile_or_otp_in_logs_or_urls(
     desk.get(reverse("facilities:scan_queue", args=[facility.uuid]))
     post(api, "/api/v1/auth/token/", {"username": "officer9", "password": "wrong"}, **json)
 
-    otps = [word for sms in sms_outbox for word in sms["text"].split() if word.isdigit() and len(word) == 6]
-    assert len(otps) == 5
-    assert "SMS sent to 98xxxxxx10" in caplog.text  # the log did capture the flows
+    messages = abdm_sandbox.messages(first.mobile) + abdm_sandbox.messages(second.mobile)
+    otps = [word for sms in messages for word in re.findall(r"(?<!\d)\d{6}(?!\d)", sms["text"])]
+    assert len(otps) == 5  # ABDM's: two Aadhaar OTPs, three sign-ins
+    assert "ABDM POST /v3/enrollment/enrol/byAadhaar" in caplog.text  # the log did capture the flows
     urls = web.urls + api.urls + citizen.urls + walk_in.urls + desk.urls
     assert any("/scan/" in url for url in urls)
     leaks = _pii_in(caplog.text, otps)

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from .conftest import AADHAAR
+from abha.models import OtpTransaction
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("geography")]
 
@@ -32,45 +32,43 @@ def _cache_contents() -> str:
     return "\n".join(values)
 
 
-def test_raw_aadhaar_is_in_no_table_log_or_cache(otp_api, caplog):
+def _forms(aadhaar: str) -> list[str]:
+    return [aadhaar, f"{aadhaar[:4]} {aadhaar[4:8]} {aadhaar[8:]}", f"{aadhaar[:4]}-{aadhaar[4:8]}-{aadhaar[8:]}"]
+
+
+def test_raw_aadhaar_is_in_no_table_log_or_cache(otp_api, resident, caplog):
     caplog.set_level(logging.DEBUG)
-    body = otp_api.enrol(aadhaar="2341 2341 2346")
-    duplicate = otp_api.complete(otp_api.verified("9876543211"), aadhaar=AADHAAR)
-    assert duplicate.status_code == 409
-    invalid = otp_api.complete(otp_api.verified("9876543212"), aadhaar="234123412345")
+    person = resident()
+    body = otp_api.enrol(person)
+    again_txn, _ = otp_api.start(person)  # the same Aadhaar again: ABDM returns the ABHA
+    assert otp_api.verify(again_txn, person).json()["is_new"] is False
+    invalid = otp_api.post("/api/v1/abha/enrolment/otp/", {"aadhaar": "234123412345", "consent_version": "2025-04"})
     assert invalid.status_code == 400
 
     dump = _every_text_value_in_the_database()
     assert body["abha_number"].replace("-", "") in dump  # the dump does see our rows
-    for form in (AADHAAR, "2341 2341 2346", "2341-2341-2346", "23412341234", "234123412345"):
+    for form in (*_forms(person.aadhaar), "234123412345"):
         assert form not in dump
         assert form not in caplog.text
         assert form not in _cache_contents()
-    assert body["aadhaar"] == "XXXX-XXXX-2346"
+    assert "aadhaar" not in body
+    assert not OtpTransaction.objects.exclude(otp_hash="").exists()  # ABDM checked every OTP: none kept here
 
 
-def test_raw_aadhaar_is_nowhere_after_a_browser_enrollment(
-    client, sms_outbox, django_capture_on_commit_callbacks, caplog
-):
+def test_raw_aadhaar_is_nowhere_after_a_browser_enrollment(client, resident, abdm_sandbox, caplog):
     from django.urls import reverse
 
-    from .conftest import last_otp
-
     caplog.set_level(logging.DEBUG)
-
-    def post(name, data):
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(reverse(name), data)
-
-    post("abha:enrol_start", {"agree": "on"})
-    post("abha:enrol_mobile", {"mobile": "9876543210"})
-    post("abha:enrol_otp", {"otp": last_otp(sms_outbox)})
-    details = {"first_name": "Asha", "gender": "F", "year_of_birth": "1990", "state_lgd": "24", "district_lgd": "443"}
-    assert post("abha:enrol_details", {**details, "aadhaar": "2341-2341-2346"}).status_code == 302
+    person = resident()
+    typed = _forms(person.aadhaar)[2]
+    client.post(reverse("abha:enrol_start"), {"agree": "on"})
+    assert client.post(reverse("abha:enrol_aadhaar"), {"aadhaar": typed}).status_code == 302
     # Looked at again mid-way (sessions, transaction) and after the account exists.
     midway = _every_text_value_in_the_database()
-    assert AADHAAR not in midway and "2341-2341-2346" not in midway
-    assert post("abha:enrol_address", {"choice": "default"}).url == reverse("abha:enrol_done")
+    assert all(form not in midway for form in _forms(person.aadhaar))
+    otp = {"otp": abdm_sandbox.last_otp(person.mobile), "mobile": person.mobile}
+    assert client.post(reverse("abha:enrol_otp"), otp).url == reverse("abha:enrol_address")
+    assert client.post(reverse("abha:enrol_address"), {"choice": "default"}).url == reverse("abha:enrol_done")
     dump = _every_text_value_in_the_database()
-    for form in (AADHAAR, "2341-2341-2346", "234123412346"):
+    for form in _forms(person.aadhaar):
         assert form not in dump and form not in caplog.text and form not in _cache_contents()
