@@ -56,7 +56,7 @@ def abha_profile(account: Account) -> dict:
         "dob": _dob(account),
         "gender": account.gender,
         "photo": account.kyc_photo,
-        "mobile": account.mobile or None,  # null until a mobile is verified (the Aadhaar-linked one is at once)
+        "mobile": account.mobile,  # "" until a mobile is verified (the Aadhaar-linked one is at once)
         "email": account.email or None,
         "phrAddress": _addresses(account),
         "address": account.address,
@@ -75,30 +75,31 @@ def profile_account(account: Account, *, typed: bool = False) -> dict:
     """GET /v3/profile/account's body (strings for the birth date and codes); `typed` gives the PATCH answer's
     integers (yearOfBirth, monthOfBirth, dayOfBirth, stateCode, districtCode), as the spec types each."""
 
-    def number(value):
-        if value in (None, ""):
-            return None
-        return int(value) if typed else (f"{int(value):02d}" if isinstance(value, int) and value < 100 else str(value))
+    def code(value: str):
+        return (int(value) if value else None) if typed else value
+
+    def part(value: int | None):  # day or month of birth: "06" as text, 6 typed; absent: "" / null
+        if value is None:
+            return None if typed else ""
+        return value if typed else f"{value:02d}"
 
     return {
         "ABHANumber": account.formatted_number,
         "preferredAbhaAddress": account.preferred_address,
-        "mobile": account.mobile or None,
+        "mobile": account.mobile,
         "firstName": account.first_name,
         "middleName": account.middle_name,
         "lastName": account.last_name,
         "name": account.name,
-        "yearOfBirth": int(account.year_of_birth) if typed else str(account.year_of_birth),
-        "dayOfBirth": number(account.day_of_birth) if typed else (number(account.day_of_birth) or ""),
-        "monthOfBirth": number(account.month_of_birth) if typed else (number(account.month_of_birth) or ""),
+        "yearOfBirth": account.year_of_birth if typed else str(account.year_of_birth),
+        "dayOfBirth": part(account.day_of_birth),
+        "monthOfBirth": part(account.month_of_birth),
         "gender": account.gender,
         "email": account.email or None,
         "profilePhoto": account.profile_photo or account.kyc_photo,
         "status": account.status,
-        "stateCode": (int(account.state_code) if account.state_code else None) if typed else account.state_code,
-        "districtCode": (int(account.district_code) if account.district_code else None)
-        if typed
-        else account.district_code,
+        "stateCode": code(account.state_code),
+        "districtCode": code(account.district_code),
         "subDistrictCode": None,
         "villageCode": None,
         "townCode": None,

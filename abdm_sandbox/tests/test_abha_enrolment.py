@@ -65,7 +65,7 @@ ENROL = {
             ],
             "properties": {
                 "dob": {"type": "string", "pattern": r"^\d{1,2}-\d{1,2}-\d{4}$"},
-                "mobile": {"type": ["string", "null"]},
+                "mobile": {"type": "string"},
                 "gender": {"enum": ["M", "F", "O"]},
                 "phrAddress": {"type": "array", "items": {"type": "string"}, "minItems": 1},
                 "districtCode": {"type": "string"},
@@ -302,7 +302,7 @@ def test_a_different_mobile_is_verified_by_abdm_otp(abha, abdm_sandbox):
     other = fresh_mobile()
     sent = check(abha.aadhaar_otp(person["aadhaar"]), 200, TXN)
     enrolled = check(abha.enrol(sent["txnId"], abdm_sandbox.last_otp(person["mobile"]), other), 200, ENROL)
-    assert enrolled["ABHAProfile"]["mobile"] is None  # not the Aadhaar-linked mobile: unverified, not on the ABHA
+    assert enrolled["ABHAProfile"]["mobile"] == ""  # not the Aadhaar-linked mobile: unverified, not on the ABHA
     asked = abha.call(
         "POST",
         "/v3/enrollment/request/otp",
