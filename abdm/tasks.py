@@ -1,10 +1,13 @@
 """Celery tasks of the abdm app: thin, by id, idempotent (abdm.outbox.deliver locks and checks the row)."""
 
 import time
+from datetime import timedelta
 
 from celery import shared_task
+from django.utils import timezone
 
 from . import outbox
+from .models import CallbackReceipt
 
 SWEEP_SECONDS = 45  # the sweep runs every minute; it stops taking new messages after this
 
@@ -27,3 +30,14 @@ def send_due_messages() -> int:
         if outbox.deliver(message_id) is not None:
             handled += 1
     return handled
+
+
+RECEIPT_DAYS = 30  # the gateway retries a callback within minutes or hours; a month of receipts covers any replay
+
+
+@shared_task(name="abdm.purge_callback_receipts")
+def purge_callback_receipts() -> int:
+    """Daily: forget callback receipts older than RECEIPT_DAYS (their replies may hold what a handler answered)."""
+    cutoff = timezone.now() - timedelta(days=RECEIPT_DAYS)
+    deleted, _ = CallbackReceipt.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

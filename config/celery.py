@@ -39,4 +39,6 @@ app.conf.beat_schedule = {
     # ABDM outbox: sends pending messages that are due (a task message lost while the broker was down, a worker
     # that died mid-send, a backoff whose queued retry was lost). Messages being sent are skipped (row locks).
     "abdm-send-due-messages": {"task": "abdm.send_due_messages", "schedule": 60.0},
+    # Callback receipts (kept so a replayed callback gets the same answer) older than 30 days are forgotten.
+    "abdm-purge-callback-receipts": {"task": "abdm.purge_callback_receipts", "schedule": 86400.0},
 }

@@ -45,3 +45,28 @@ def test_while_abdm_is_down_the_command_succeeds_and_leaves_the_update_queued(pr
 
     assert outbox.deliver(message.pk) == OutboxStatus.SENT
     assert services.registered_bridge_url() == "http://127.0.0.1:8767"
+
+
+def test_old_callback_receipts_are_forgotten_and_recent_ones_kept():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from abdm.models import CallbackReceipt
+    from abdm.tasks import RECEIPT_DAYS, purge_callback_receipts
+
+    old = CallbackReceipt.objects.create(request_id="old", path="/api/v3/x", status_code=202)
+    CallbackReceipt.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=RECEIPT_DAYS + 1))
+    CallbackReceipt.objects.create(request_id="new", path="/api/v3/x", status_code=202)
+    assert purge_callback_receipts() == 1
+    assert list(CallbackReceipt.objects.values_list("request_id", flat=True)) == ["new"]
+
+
+def test_the_sweep_sends_due_messages(sandbox):
+    from abdm.tasks import send_due_messages
+
+    message = services.register_bridge_url(url="http://127.0.0.1:8000/sweep")
+    assert send_due_messages() == 1
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENT
+    assert send_due_messages() == 0
