@@ -40,7 +40,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from abha.models import CURRENT_CONSENT_VERSION
-from abha.tests.factories import AbhaAccountFactory
+from abha.tests.factories import AbhaAccountFactory, give_abdm_session
 from core.enums import Role
 from core.models import AuditEvent, District
 from core.otp import otp_digest
@@ -142,18 +142,18 @@ class Row:
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
+def world(django_db_setup, django_db_blocker, abdm_sandbox):
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            yield _build_world()
+            yield _build_world(abdm_sandbox)
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
 
 
-def _build_world():
+def _build_world(abdm_sandbox):
     if not District.objects.exists():  # a transactional test before this module flushed the reference data
         importlib.import_module("core.migrations.0002_geography_and_population").load(django_apps, None)
     bhavnagar = District.objects.get(lgd_code=BHAVNAGAR)
@@ -193,6 +193,8 @@ def _build_world():
     w.a = AbhaAccountFactory(first_name="Asha", last_name="Canaryben", district=bhavnagar)
     w.b = AbhaAccountFactory(first_name="Bina", last_name="Shah", district=ahmadabad, mobile="9876500002")
     w.citizen_a, w.citizen_b = w.a.user, w.b.user
+    for citizen in (w.a, w.b):  # ABHAs ABDM (the sandbox) knows, signed in there: their card is ABDM's
+        give_abdm_session(citizen, abdm_sandbox)
     w.a_address = w.a.addresses.first().full
     w.record, _ = record_services.record_add(
         actor=w.staff_x,
@@ -541,7 +543,7 @@ ROWS = [
         "api-abha-enrol-otp",
         "*",
         method="post",
-        data={"mobile": "9876500009", "consent_version": CURRENT_CONSENT_VERSION},
+        data={"aadhaar": "234123412346", "consent_version": CURRENT_CONSENT_VERSION},
         public=True,
     ),
     Row(
@@ -553,6 +555,13 @@ ROWS = [
     ),
     Row(
         "api-abha-enrol-verify",
+        "*",
+        method="post",
+        data={"txn_id": "00000000-0000-4000-8000-000000000000"},
+        public=True,
+    ),
+    Row(
+        "api-abha-enrol-mobile-verify",
         "*",
         method="post",
         data={"txn_id": "00000000-0000-4000-8000-000000000000"},
@@ -748,9 +757,9 @@ ROWS = [
     # ABHA pages: the wizard and sign-in are public and keep their state in the session
     Row("abha:enrol_start", "*", public=True),
     Row("abha:enrol_assisted", "x_staff", kwargs=lambda w: {"facility_uuid": w.x.uuid}, write=False),
-    Row("abha:enrol_mobile", "*", public=True),
+    Row("abha:enrol_aadhaar", "*", public=True),
     Row("abha:enrol_otp", "*", public=True),
-    Row("abha:enrol_details", "*", public=True),
+    Row("abha:enrol_mobile", "*", public=True),
     Row("abha:enrol_address", "*", public=True),
     Row("abha:enrol_address_check", "*", public=True),
     Row("abha:enrol_done", "*", public=True),
