@@ -32,3 +32,32 @@ class AbhaAccountFactory(factory.django.DjangoModelFactory):
     def default_address(self, create, extracted, **kwargs):
         if create:
             AbhaAddress.objects.create(account=self, local=self.abha_number, is_primary=True)
+
+
+def give_abdm_session(account: AbhaAccount, sandbox) -> AbhaAccount:
+    """Makes a factory account an ABHA the ABDM sandbox knows (its bulk helper, same number, name and mobile) and
+    signs it in through ABDM's login, so the portal keeps an ABDM user token for it (the card, the profile)."""
+    from abdm import m1
+    from abha.services import tokens_store
+
+    answer = sandbox.post(
+        "abha/accounts/bulk",
+        {
+            "accounts": [
+                {
+                    "abhaNumber": account.abha_number,
+                    "firstName": account.first_name,
+                    "lastName": account.last_name or "",
+                    "gender": account.gender if account.gender in ("M", "F", "O") else "O",
+                    "yearOfBirth": account.year_of_birth or 1990,
+                    "mobile": account.mobile,
+                    "districtCode": str(account.district_id or ""),
+                }
+            ]
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    sent = m1.login_request_otp(abha_number=account.abha_number)
+    result = m1.login_verify(txn_id=sent.txn_id, otp=sandbox.last_otp(account.mobile))
+    tokens_store(account, result.tokens)
+    return account
