@@ -17,6 +17,10 @@ gateway = [
     path("bridge/url", views.bridge_url),
     path("bridge-services", views.bridge_services),
     path("bridge-service/serviceId/<str:service_id>", views.bridge_service_by_id),
+    path("providers", views.providers),
+    path("providers/<str:provider_id>", views.provider),
+    path("health-lockers", views.health_lockers),
+    path("govt-programs", views.govt_programs),
 ]
 
 sandbox = [

@@ -150,3 +150,85 @@ def bridge_service_by_id(request, service_id):
     if service is None:
         return abdm_error(404, "ABDM-1001", "No data found")
     return ok(service_detail(service))
+
+
+# --- abdm-gateway: providers ------------------------------------------------------------------------------------
+
+
+def _provider(service: BridgeService, government: set[str]) -> dict:
+    return {
+        "identifier": {"name": service.name, "id": service.service_id},
+        "facilityType": [kind for kind in service.types if kind != "PHR"],
+        "isHIP": service.is_hip,
+        "isHiu": service.is_hiu,
+        "isHealthLocker": service.is_health_locker,
+        "isPhr": service.is_phr,
+        "isGovtEntity": service.service_id in government,
+        "endpoints": service.endpoints or {},
+    }
+
+
+def _active_services(name: str = ""):
+    services = BridgeService.objects.filter(active=True, bridge__active=True).order_by("name", "service_id")
+    return services.filter(name__icontains=name) if name else services
+
+
+def _government_ids(services) -> set[str]:
+    from .models import HfrFacility  # noqa: PLC0415 - HFR's data, read for the providers' isGovtEntity
+
+    ids = [service.service_id for service in services]
+    return set(
+        HfrFacility.objects.filter(facility_id__in=ids, ownership_code="G").values_list("facility_id", flat=True)
+    )
+
+
+@api_view("GET")
+@require_session(cm_id=True)
+def providers(request):
+    """GET /api/hiecm/gateway/v3/providers?name=: the active services of every bridge, by name."""
+    services = list(_active_services(request.GET.get("name", "").strip())[:200])
+    government = _government_ids(services)
+    return ok([_provider(service, government) for service in services])
+
+
+@api_view("GET")
+@require_session(cm_id=True)
+def provider(request, provider_id):
+    """GET /api/hiecm/gateway/v3/providers/{provider-id}: one active service."""
+    service = _active_services().filter(service_id=provider_id).first()
+    if service is None:
+        return abdm_error(404, "ABDM-1001", "No data found")
+    return ok(
+        {
+            "identifier": {"name": service.name, "id": service.service_id},
+            "facilityType": [kind for kind in service.types if kind != "PHR"],
+            "isHIP": service.is_hip,
+        }
+    )
+
+
+@api_view("GET")
+@require_session(cm_id=True)
+def health_lockers(request):
+    """GET /api/hiecm/gateway/v3/health-lockers?name=: the active services that are health lockers."""
+    services = list(_active_services(request.GET.get("name", "").strip()).filter(is_health_locker=True)[:200])
+    government = _government_ids(services)
+    return ok(
+        [
+            {
+                "identifier": {"name": service.name, "id": service.service_id},
+                "facilityType": [kind for kind in service.types if kind != "PHR"],
+                "isHip": service.is_hip,
+                "isGovtEntity": service.service_id in government,
+                "endpoints": service.endpoints or {},
+            }
+            for service in services
+        ]
+    )
+
+
+@api_view("GET")
+@require_session(cm_id=True)
+def govt_programs(request):
+    """GET /api/hiecm/gateway/v3/govt-programs: the sandbox runs no government programme: an empty list."""
+    return ok([])

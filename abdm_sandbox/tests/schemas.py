@@ -208,3 +208,25 @@ FETCH_PROFESSIONALS = {
         "practitioners": {"type": "array", "items": {"type": "array", "items": {"type": "object"}}},
     },
 }
+
+# GET /api/hiecm/gateway/v3/providers (array) and /providers/{provider-id}
+_IDENTIFIER = {
+    "type": "object",
+    "required": ["name", "id"],
+    "properties": {"name": {"type": "string"}, "id": {"type": "string"}},
+}
+_FACILITY_TYPES = {"type": "array", "items": {"enum": ["HIP", "HIU", "HEALTH_LOCKER"]}}
+PROVIDER = {
+    "type": "object",
+    "properties": {
+        "identifier": _IDENTIFIER,
+        "facilityType": _FACILITY_TYPES,
+        "isHIP": {"type": "boolean"},
+        "isHiu": {"type": "boolean"},
+        "isHealthLocker": {"type": "boolean"},
+        "isPhr": {"type": "boolean"},
+        "isGovtEntity": {"type": ["boolean", "null"]},
+        "endpoints": {"type": "object"},
+    },
+}
+PROVIDERS = {"type": "array", "items": PROVIDER}

@@ -242,3 +242,25 @@ def test_concurrent_linkage_of_one_facility_makes_one_service(sandbox, gateway):
         statuses = list(pool.map(lambda _: gateway.call("POST", LINK, standard=False, json=link).status_code, range(8)))
     assert statuses == [200] * 8
     assert _services(gateway)[facility["facilityId"]]["active"] is True
+
+
+def test_a_linked_facility_is_a_provider(sandbox, gateway):
+    facility = _facility(sandbox, facilityName="Ghogha Provider PHC")
+    link = {
+        "facilityId": facility["facilityId"],
+        "facilityName": "Ghogha Provider PHC",
+        "HRP": [{"bridgeId": "test-bridge", "hipName": "Ghogha Provider", "type": "HIP", "active": True}],
+    }
+    gateway.call("POST", LINK, standard=False, json=link)
+    listed = gateway.call("GET", "/api/hiecm/gateway/v3/providers", params={"name": "ghogha provider"})
+    assert listed.status_code == 200
+    jsonschema.validate(listed.json(), schemas.PROVIDERS)
+    assert [(p["identifier"], p["isHIP"], p["isGovtEntity"]) for p in listed.json()] == [
+        ({"name": "Ghogha Provider", "id": facility["facilityId"]}, True, True)
+    ]
+    one = gateway.call("GET", f"/api/hiecm/gateway/v3/providers/{facility['facilityId']}")
+    jsonschema.validate(one.json(), schemas.PROVIDER)
+    assert one.json()["facilityType"] == ["HIP"]
+    assert gateway.call("GET", "/api/hiecm/gateway/v3/providers/IN0000000000").status_code == 404
+    assert gateway.call("GET", "/api/hiecm/gateway/v3/govt-programs").json() == []
+    assert gateway.call("GET", "/api/hiecm/gateway/v3/health-lockers").json() == []
