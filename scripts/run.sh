@@ -25,8 +25,13 @@ if [ "$ABDM_SANDBOX_PORT" = "$PORT" ]; then
   echo "make run: PORT and ABDM_SANDBOX_PORT are both $PORT; pick another for one of them." >&2
   exit 1
 fi
-"$PY" -m config.embedded check-port "$ABDM_SANDBOX_PORT" \
-  || { echo "make run: the port above is the ABDM sandbox's (ABDM_SANDBOX_PORT=$ABDM_SANDBOX_PORT)." >&2; exit 1; }
+# As gunicorn binds (SO_REUSEADDR): connections of a sandbox stopped a moment ago (TIME_WAIT) do not count.
+"$PY" -c 'import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$ABDM_SANDBOX_PORT" 2>/dev/null || {
+  echo "make run: port $ABDM_SANDBOX_PORT, the ABDM sandbox's, is already in use (another \`make run\`, or another" \
+    "program). Stop it, or pick another port: ABDM_SANDBOX_PORT=$((ABDM_SANDBOX_PORT + 1)) make run" >&2
+  exit 1
+}
 exports=$("$PY" -m config.embedded start) || exit 1
 eval "$exports"
 # Stop the embedded servers whichever way this script ends (Ctrl-C, a failed migration, honcho exiting).
@@ -42,8 +47,8 @@ trap 'stop_sandbox; "$PY" -m config.embedded stop' EXIT
 trap 'exit 0' INT TERM
 
 "$PY" manage.py migrate --noinput -v0
-# seed_demo creates the demo citizens and facilities in the sandbox too: it runs while a sandbox serves (its own
-# session, stopped before honcho starts the one that stays).
+# seed_demo creates the demo citizens and facilities in the sandbox too, and the bridge URL is registered with it:
+# both run while a sandbox serves (its own session, stopped before honcho starts the one that stays).
 sandbox_log=${VAR_DIR:-var}/log/abdm-sandbox-seed.log
 mkdir -p "$(dirname "$sandbox_log")"
 setsid "$PY" -m abdm_sandbox serve --port "$ABDM_SANDBOX_PORT" >"$sandbox_log" 2>&1 &
@@ -56,6 +61,8 @@ for _ in $(seq 300); do
 done
 # The demo seed never stops the portal from starting (seed_demo skips what users changed; this covers the rest).
 "$PY" manage.py seed_demo || echo "make run: demo data not loaded (see above); serving the portal with the data it has"
+# Tell ABDM (the sandbox, or the ABDM the ABDM_* settings name) where the gateway calls this portal back.
+"$PY" manage.py abdm_register_bridge || echo "make run: the bridge URL is not registered with ABDM (see above)"
 stop_sandbox
 echo "Serving http://127.0.0.1:$PORT/ and the ABDM sandbox on $ABDM_SANDBOX_URL (Ctrl-C stops the web server, worker, beat, sandbox, PostgreSQL and Redis)"
 # Ctrl-C ends honcho with 130: the normal way to stop, not an error for make.
