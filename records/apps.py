@@ -7,7 +7,12 @@ class RecordsConfig(AppConfig):
     def ready(self):
         from abha.services.account import on_account_change
 
-        from . import access_rules  # noqa: F401 - registers the records models' access rules
+        from . import abdm_linking, access_rules  # noqa: F401 - access_rules registers the records models' rules
+
+        abdm_linking.register()  # ABDM linking: its models (records/linking/models.py), webhooks and outbox kinds
+        from . import hip_transfer
+
+        hip_transfer.register()  # ABDM data flow as HIP: consent notify and health-information request webhooks
         from .services.consent import consents_follow_account
 
         on_account_change(consents_follow_account)  # an ABHA deactivated, reactivated or deleted: its consents follow

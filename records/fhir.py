@@ -38,6 +38,8 @@ COMPOSITION_STATUSES = ("preliminary", "final", "amended", "entered-in-error")
 ABHA_NUMBER_SYSTEM = "https://healthid.ndhm.gov.in"
 FACILITY_SYSTEM = "https://facility.ndhm.gov.in"
 IDENTIFIER_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
+NDHM_IDENTIFIER_TYPE_SYSTEM = "https://nrces.in/ndhm/fhir/r4/CodeSystem/ndhm-identifier-type-code"
+ABHA_ADDRESS_SYSTEM = "https://healthid.abdm.gov.in"
 # Where ABDM bundles put the ABHA number or address of their Patient (ABDM's samples: type MR, system healthid).
 ABHA_SYSTEMS = ("healthid.ndhm.gov.in", "healthid.abdm.gov.in", "abha")
 ABHA_ADDRESS_CODES = {"PHR", "ABHA_ADDRESS", "ABHAADDRESS"}
@@ -402,11 +404,21 @@ def _composition_type(hi_type: str) -> dict:
     }
 
 
-def patient_resource(*, patient_abha: str, patient_name: str) -> dict:
-    """An NRCES Patient: the ABHA number typed as ABDM's samples do (MR, healthid system), hyphenated."""
+def _abha_address_identifier(address: str) -> dict:
+    return {
+        "type": {"coding": [{"system": NDHM_IDENTIFIER_TYPE_SYSTEM, "code": "ABHAAddress", "display": "ABHA Address"}]},
+        "system": ABHA_ADDRESS_SYSTEM,
+        "value": address,
+    }
+
+
+def patient_resource(*, patient_abha: str, patient_name: str, patient_address: str = "") -> dict:
+    """An NRCES Patient: the ABHA number typed as ABDM's samples do (MR, healthid system), hyphenated, and the
+    ABHA address when given (typed ABHAAddress, NRCES's identifier type code system)."""
     patient = {"resourceType": "Patient", "id": "1", "meta": _profile("Patient")}  # FHIR JSON has no empty lists
+    identifiers = []
     if patient_abha:
-        patient["identifier"] = [
+        identifiers.append(
             {
                 "type": {
                     "coding": [{"system": IDENTIFIER_TYPE_SYSTEM, "code": "MR", "display": "Medical record number"}]
@@ -414,7 +426,11 @@ def patient_resource(*, patient_abha: str, patient_name: str) -> dict:
                 "system": ABHA_NUMBER_SYSTEM,
                 "value": abha_identifier_value(patient_abha),
             }
-        ]
+        )
+    if patient_address:
+        identifiers.append(_abha_address_identifier(patient_address))
+    if identifiers:
+        patient["identifier"] = identifiers
     if patient_name:
         patient["name"] = [{"text": patient_name}]
     return patient
@@ -787,3 +803,140 @@ def index_bundle(
         organization=organization_resource(facility_id=facility_id, facility_name=custodian),
         more=[],
     )
+
+
+# --- The bundle of a care context, as the HIP sends it on the network -------------------------------------------
+
+
+def _rewrite_references(node, names: dict[str, str]):
+    if isinstance(node, dict):
+        return {
+            key: (names.get(value, value) if key == "reference" and isinstance(value, str) else
+                  _rewrite_references(value, names))
+            for key, value in node.items()
+        }  # fmt: skip
+    if isinstance(node, list):
+        return [_rewrite_references(value, names) for value in node]
+    return node
+
+
+def _with_patient(bundle: dict, *, patient_abha: str, patient_address: str, patient_name: str) -> dict:
+    """`bundle` with its Patient resources naming the patient by ABHA number and ABHA address (typed), their
+    other identifiers kept; a bundle without a Patient gets one, referenced by the Composition's subject."""
+    bundle = bundle_with_patient(bundle, patient_abha=patient_abha)
+    entries = _list(bundle.get("entry"))
+    patients = [e["resource"] for e in entries if isinstance(e, dict) and (e.get("resource") or {}).get(
+        "resourceType") == "Patient"]  # fmt: skip
+    if not patients:
+        patient = patient_resource(patient_abha=patient_abha, patient_name=patient_name)
+        entries.insert(1, {"fullUrl": "Patient/1", "resource": patient})
+        patients = [patient]
+        for entry in entries:
+            resource = entry.get("resource") or {}
+            if resource.get("resourceType") == "Composition":
+                resource["subject"] = {"reference": "Patient/1"}
+    for patient in patients:
+        patient.setdefault("meta", {}).setdefault("profile", [NRCES_PROFILE_BASE + "Patient"])
+        identifiers = [i for i in _list(patient.get("identifier")) if _abha_kind(i) != ABHA_ADDRESS]
+        if patient_address:
+            identifiers.append(_abha_address_identifier(patient_address))
+        if identifiers:
+            patient["identifier"] = identifiers
+        if patient_name and not patient.get("name"):
+            patient["name"] = [{"text": patient_name}]
+    bundle["entry"] = entries
+    return bundle
+
+
+def _merge(bundles: list[dict]) -> dict:
+    """One document bundle from several of one care context: the first's Composition and Patient, the others'
+    resources renamed `<id>-<n>` (their references rewritten), their Compositions' sections appended."""
+    base = copy.deepcopy(bundles[0])
+    entries = _list(base.get("entry"))
+    composition = next((e["resource"] for e in entries if (e.get("resource") or {}).get("resourceType") ==
+                        "Composition"), None)  # fmt: skip
+    patient_url = next((e.get("fullUrl") for e in entries if (e.get("resource") or {}).get("resourceType") ==
+                        "Patient"), "Patient/1")  # fmt: skip
+    for number, other in enumerate(bundles[1:], start=2):
+        names = {}
+        kept = []
+        for entry in _list(other.get("entry")):
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if not isinstance(resource, dict):
+                continue
+            kind, old_id, old_url = resource.get("resourceType"), resource.get("id"), entry.get("fullUrl")
+            if kind == "Patient":
+                for name in (old_url, f"{kind}/{old_id}"):
+                    if name:
+                        names[name] = patient_url
+                continue
+            new_id = f"{old_id}-{number}" if old_id else None
+            new_url = f"{kind}/{new_id}" if old_url and not str(old_url).startswith("urn:") and new_id else old_url
+            if old_id:
+                names[f"{kind}/{old_id}"] = f"{kind}/{new_id}"
+            if old_url:
+                names[old_url] = new_url
+            kept.append((new_url, new_id, resource))
+        for new_url, new_id, resource in kept:
+            resource = _rewrite_references(resource, names)
+            if new_id:
+                resource["id"] = new_id
+            if resource.get("resourceType") == "Composition":
+                if composition is not None:
+                    composition.setdefault("section", []).extend(_list(resource.get("section")))
+                continue
+            entries.append({"fullUrl": new_url, "resource": resource})
+    base["entry"] = entries
+    return base
+
+
+def care_context_bundle(care_context, *, records=None) -> dict:
+    """The FHIR document bundle the HIP sends for one care context: its current records' bundles (one as is, several
+    merged into one document), the Patient naming the citizen by ABHA number and ABHA address as typed identifiers,
+    NRCES profiles on the Bundle and Composition, every reference resolving inside the bundle.
+
+    `records` defaults to the care context's current records, newest first (one query, plus one for the patient's
+    addresses)."""
+    from .models import HealthRecord
+
+    if records is None:
+        records = list(HealthRecord.objects.current().filter(care_context=care_context).order_by("-record_date", "-id"))
+    patient = care_context.patient
+    number = patient.abha_number if patient else ""
+    address = ""
+    if patient is not None:
+        from abha.identifiers import address_full
+
+        local = patient.addresses.order_by("-is_primary", "created_at").values_list("local", flat=True).first()
+        address = address_full(local or patient.abha_number)
+    name = patient.full_name if patient else care_context.patient_name
+    if not records:  # a visit noted without a document yet: its index document, built from its fields
+        facility = care_context.facility
+        bundle = index_bundle(
+            bundle_id=str(care_context.uuid),
+            hi_type="HealthDocumentRecord",
+            title=care_context.display,
+            date=care_context.date.isoformat(),
+            patient_abha=number,
+            patient_name=name,
+            custodian=facility.name,
+            facility_id=facility.facility_id,
+        )
+        return _with_patient(bundle, patient_abha=number, patient_address=address, patient_name=name)
+    bundles = [record.bundle for record in records]
+    bundle = bundles[0] if len(bundles) == 1 else _merge(bundles)
+    bundle = _with_patient(bundle, patient_abha=number, patient_address=address, patient_name=name)
+    bundle.setdefault("meta", {})
+    profiles = _list(bundle["meta"].get("profile"))
+    if NRCES_PROFILE_BASE + "DocumentBundle" not in profiles:
+        bundle["meta"]["profile"] = [*profiles, NRCES_PROFILE_BASE + "DocumentBundle"]
+    bundle["type"] = "document"
+    hi_type = records[0].hi_type
+    for entry in _list(bundle.get("entry")):
+        resource = entry.get("resource") or {}
+        if resource.get("resourceType") == "Composition":
+            meta = resource.setdefault("meta", {})
+            if not any(str(p).startswith(NRCES_PROFILE_BASE) for p in _list(meta.get("profile"))):
+                meta["profile"] = [*_list(meta.get("profile")), COMPOSITION_PROFILES[hi_type]]
+            break
+    return bundle

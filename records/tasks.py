@@ -2,6 +2,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
+from . import abdm_linking
 from .linking.processing import job_prepare, job_work, jobs_to_resume
 from .services import consents_expire
 
@@ -38,7 +39,24 @@ def resume_linking_jobs() -> int:
     todo = jobs_to_resume()
     for job_id, step in todo:
         (prepare_linking_job if step == "prepare" else work_linking_job).delay(job_id)
+    abdm_links_sweep.delay()  # on the same beat: care contexts waiting to be linked on ABDM
     return len(todo)
+
+
+@shared_task(name="records.abdm_links_dispatch")
+def abdm_links_dispatch(pairs: list) -> int:
+    """Send the pending care contexts of these [facility id, patient id] pairs to ABDM (a link token, then link
+    calls of up to 20): queued after a linking chunk commits; the outbox's workers send the calls."""
+    calls = 0
+    for facility_id, patient_id in pairs:
+        calls += abdm_linking.dispatch(facility_id=facility_id, patient_id=patient_id)
+    return calls
+
+
+@shared_task(name="records.abdm_links_sweep")
+def abdm_links_sweep() -> int:
+    """Every 30 s (with resume_linking_jobs): send again what ABDM never answered, dispatch what nobody moves."""
+    return abdm_linking.links_sweep()
 
 
 @worker_ready.connect

@@ -4,7 +4,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from core import access
 from core.api.schema import errors
 from core.exceptions import DomainError
 
+from ..abdm_linking import job_abdm_progress
 from ..models import LinkingJob
 from . import files, selectors, services
 
@@ -65,6 +66,24 @@ class JobSerializer(serializers.ModelSerializer):
 
     def get_errors_url(self, job) -> str:
         return reverse("api-linking-job-errors", args=[job.uuid])
+
+
+class AbdmProgressSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Care contexts of this job to link on ABDM (rows linked to an ABHA).")
+    linked = serializers.IntegerField(help_text="Confirmed as linked by ABDM.")
+    failed = serializers.IntegerField(help_text="Refused by ABDM (listed by row in the error report).")
+    waiting = serializers.IntegerField(help_text="Sent or waiting to be sent (ABDM's answer has not come yet).")
+
+
+class JobDetailSerializer(JobSerializer):
+    abdm = serializers.SerializerMethodField(help_text="The job's care contexts on ABDM: the second progress line.")
+
+    class Meta(JobSerializer.Meta):
+        fields = [*JobSerializer.Meta.fields, "abdm"]
+
+    @extend_schema_field(AbdmProgressSerializer)
+    def get_abdm(self, job) -> dict:
+        return job_abdm_progress(job)
 
 
 class CandidateSerializer(serializers.Serializer):
@@ -147,9 +166,9 @@ class JobListCreateView(generics.ListAPIView):
 
 
 class JobDetailView(APIView):
-    @extend_schema(summary="A linking job's progress and counts", responses=JobSerializer, tags=TAGS)
+    @extend_schema(summary="A linking job's progress and counts", responses=JobDetailSerializer, tags=TAGS)
     def get(self, request, uuid):
-        return Response(JobSerializer(services.job_for(request.user, uuid)).data)
+        return Response(JobDetailSerializer(services.job_for(request.user, uuid)).data)
 
 
 class JobErrorsView(APIView):

@@ -36,6 +36,7 @@ from core.counters import count_add
 from core.enums import CountMetric
 from core.services import audit_record
 
+from ..abdm_linking import links_add
 from ..enums import LinkingChunkStatus, LinkingFileFormat, LinkingJobStatus
 from ..fhir import bundle_sha256, document_bundle, summarize
 from ..models import CareContext, HealthRecord, LinkingChunk, LinkingJob, LinkingReview, LinkingRowError
@@ -517,6 +518,9 @@ def process_chunk(job: LinkingJob, chunk: LinkingChunk) -> dict:
         if by_number[number].patient_id is None
     ]
     LinkingReview.objects.bulk_create(reviews, batch_size=2000)
+    # Linked on ABDM after this commit (records.abdm_links_dispatch): only the notes are written here.
+    to_link = {cc_id: number for number, cc_id in linked_rows.items() if by_number[number].patient_id is not None}
+    links_add(care_context_ids=list(to_link), job=job, row_numbers=to_link, dispatch_now=False)
     failed = sum(1 for row in batch if row.errors)
     counts = {
         "processed": len(batch),

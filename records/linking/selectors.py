@@ -15,6 +15,7 @@ from abha.models import AbhaAccount
 from core import access
 from core.exceptions import NotFound
 
+from ..abdm_linking import job_abdm_failures
 from ..models import LinkingJob, LinkingReview, LinkingRowError
 from .rows import reason_text
 
@@ -41,6 +42,12 @@ def error_report_lines(job: LinkingJob) -> Iterator[str]:
     )
     for number, column, code, detail in errors.iterator(chunk_size=REPORT_BATCH):
         writer.writerow([number, column, reason_text(code, detail)])
+        if buffer.tell() > 64 * 1024:
+            yield flush()
+    # Rows linked here that ABDM refused to link (the second progress line's failures), after the local errors.
+    for number, code, message in job_abdm_failures(job).iterator(chunk_size=REPORT_BATCH):
+        reason = _("Not linked on ABDM: %(reason)s") % {"reason": f"{code} {message}".strip()}
+        writer.writerow([number or "", "abdm", reason])
         if buffer.tell() > 64 * 1024:
             yield flush()
     yield flush()

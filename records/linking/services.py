@@ -17,6 +17,7 @@ from core.services import audit_record
 from facilities.enums import FacilityStatus
 from facilities.models import Facility
 
+from ..abdm_linking import links_add
 from ..enums import LinkingJobStatus, LinkingReviewStatus
 from ..models import LinkingJob, LinkingReview
 from ..services.link_requests import visits_link
@@ -126,6 +127,11 @@ def review_decide(*, actor, review_uuid, account_id: int | None, request=None) -
         if account is None:
             raise Conflict(_("This ABHA is no longer active."), code="abha_inactive")
         visits_link(care_context_ids=[review.care_context_id], account=account, facility=review.facility)
+        links_add(
+            care_context_ids=[review.care_context_id],
+            job=review.job,
+            row_numbers={review.care_context_id: review.row_number},
+        )
         review.status, review.linked_to = LinkingReviewStatus.LINKED, account
     else:
         review.status = LinkingReviewStatus.REJECTED

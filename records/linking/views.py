@@ -18,6 +18,7 @@ from core.exceptions import DomainError, NotFound
 from facilities.enums import FacilityStatus
 from facilities.models import Facility
 
+from ..abdm_linking import job_abdm_progress
 from ..models import LinkingJob
 from . import files, selectors, services
 
@@ -130,6 +131,7 @@ def _render_job(request, uuid, template: str):
         # Reviews are decided by the facility's own people (see the LinkingReview scope), not by an uploader.
         "may_review": access.scope(request.user, Facility.objects.filter(pk=job.facility_id), "act_for").exists(),
         "refresh_seconds": NO_SCRIPT_REFRESH_SECONDS,
+        "abdm": job_abdm_progress(job),
     }
     return render(request, template, context)
 

@@ -143,6 +143,10 @@ def record_add(
     )
     if version == 1 and patient is not None:  # dashboard counter, same transaction; amendments are not new records
         count_add(metric=CountMetric.RECORDS_LINKED, district_lgd=facility.district_id, facility_key=facility.pk)
+    if patient is not None:  # linked on ABDM too, through the outbox, committed with the record (once per visit)
+        from ..abdm_linking import links_add
+
+        links_add(care_context_ids=[care_context.pk])
     audit_record(
         actor=actor,
         action="records.add" if version == 1 else "records.amend",
