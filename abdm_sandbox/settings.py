@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "abdm_sandbox",
     "abdm_sandbox.abha",
+    "abdm_sandbox.linking",
 ]
 # No CSRF, sessions or auth middleware: every caller is an API client with a bearer token.
 MIDDLEWARE = ["abdm_sandbox.middleware.JsonErrorsMiddleware"]

@@ -33,6 +33,8 @@ urlpatterns = [
     path("api/hiecm/gateway/v3/", include(gateway)),
     path("abha/api/", include("abdm_sandbox.abha.urls")),
     path("v4/int/", include(registry.urlpatterns_m4)),
+    path("api/", include("abdm_sandbox.linking.urls")),
     path("sandbox/v1/abha/", include("abdm_sandbox.abha.helper_urls")),
+    path("sandbox/v1/", include("abdm_sandbox.linking.helper_urls")),
     path("sandbox/v1/", include(sandbox + registry.urlpatterns_helpers)),
 ]
