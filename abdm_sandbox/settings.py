@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "abdm_sandbox",
     "abdm_sandbox.abha",
     "abdm_sandbox.linking",
+    "abdm_sandbox.consent",
 ]
 # No CSRF, sessions or auth middleware: every caller is an API client with a bearer token.
 MIDDLEWARE = ["abdm_sandbox.middleware.JsonErrorsMiddleware"]

@@ -37,4 +37,6 @@ urlpatterns = [
     path("sandbox/v1/abha/", include("abdm_sandbox.abha.helper_urls")),
     path("sandbox/v1/", include("abdm_sandbox.linking.helper_urls")),
     path("sandbox/v1/", include(sandbox + registry.urlpatterns_helpers)),
+    path("api/hiecm/", include("abdm_sandbox.consent.gateway_urls")),
+    path("sandbox/v1/", include("abdm_sandbox.consent.helper_urls")),
 ]
