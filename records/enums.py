@@ -153,3 +153,32 @@ class LinkingReviewStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for review")
     LINKED = "linked", _("Linked")
     REJECTED = "rejected", _("Not this patient")
+
+
+# --- The portal's facilities as HIPs on ABDM: consent artefacts ABDM notifies, health-information transfers --------
+
+
+class HipArtefactStatus(models.TextChoices):
+    """A consent artefact as ABDM notified it to the HIP (only these three reach an HIP)."""
+
+    GRANTED = "GRANTED", _("Granted")
+    REVOKED = "REVOKED", _("Revoked")
+    EXPIRED = "EXPIRED", _("Expired")
+
+
+class HipTransferStatus(models.TextChoices):
+    """One health-information request from ABDM to one of the portal's facilities."""
+
+    REFUSED = "refused", _("Refused")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged, sending")
+    TRANSFERRED = "transferred", _("Sent")
+    PARTLY_TRANSFERRED = "partly_transferred", _("Partly sent")
+    FAILED = "failed", _("Not sent")
+
+
+class HipTransferItemStatus(models.TextChoices):
+    """One care context of a health-information request: sent (the HIU accepted its page) or errored, with why."""
+
+    PENDING = "pending", _("Waiting")
+    TRANSFERRED = "transferred", _("Sent")
+    ERRORED = "errored", _("Not sent")

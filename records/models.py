@@ -17,6 +17,9 @@ from .enums import (
     ArtefactStatus,
     ConsentStatus,
     FrequencyUnit,
+    HipArtefactStatus,
+    HipTransferItemStatus,
+    HipTransferStatus,
     HiType,
     LinkingChunkStatus,
     LinkingFileFormat,
@@ -475,3 +478,152 @@ class LinkingReview(BaseModel):
 
     def __str__(self):
         return f"{self.job_id} row {self.row_number} {self.status}"
+
+
+# --- The portal's facilities as HIPs on ABDM (records/hip_transfer.py) ------------------------------------------
+
+
+class HipConsentArtefactQuerySet(models.QuerySet):
+    def granted(self):
+        return self.filter(status=HipArtefactStatus.GRANTED)
+
+
+class HipConsentArtefact(BaseModel):
+    """A consent artefact ABDM's consent manager notified to one of the portal's facilities as HIP
+    (`/api/v3/consent/request/hip/notify`): every field the notification carries, and its status as ABDM last
+    notified it. The artefact is ABDM's; the portal keeps it to check the health-information requests made under it.
+    A revoke or expiry arrives as its own notification (status and consentId only) and updates the row."""
+
+    consent_id = models.UUIDField(unique=True)
+    status = models.CharField(max_length=8, choices=HipArtefactStatus.choices)
+    # The facility ABDM named as HIP (`consentDetail.hip.id`, its HFR ID); null when no facility of ours has that ID.
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, null=True, blank=True, related_name="hip_consent_artefacts"
+    )
+    hip_id = models.CharField(max_length=64)
+    hip_name = models.CharField(max_length=255, blank=True)
+    # `consentDetail.patient.id`: the patient's ABHA address; the account when the portal knows it.
+    patient_address = models.CharField(max_length=255)
+    patient = models.ForeignKey(
+        AbhaAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="hip_consent_artefacts"
+    )
+    hiu_id = models.CharField(max_length=64)
+    hiu_name = models.CharField(max_length=255, blank=True)
+    hiu_type = models.CharField(max_length=64, blank=True)
+    requester_name = models.CharField(max_length=255, blank=True)
+    requester_identifier = models.JSONField(default=dict, blank=True)  # {value, type, system}
+    consent_manager_id = models.CharField(max_length=64, blank=True)
+    schema_version = models.CharField(max_length=16, blank=True)
+    purpose_code = models.CharField(max_length=8, blank=True)
+    purpose_text = models.CharField(max_length=64, blank=True)
+    purpose_ref_uri = models.CharField(max_length=255, blank=True)
+    hi_types = models.JSONField(default=list)
+    care_contexts = models.JSONField(default=list)  # [{patientReference, careContextReference}]
+    access_mode = models.CharField(max_length=8, blank=True)
+    date_from = models.DateTimeField(null=True, blank=True)
+    date_to = models.DateTimeField(null=True, blank=True)
+    data_erase_at = models.DateTimeField(null=True, blank=True)
+    frequency = models.JSONField(default=dict, blank=True)  # {unit, value, repeats}
+    consent_created_at = models.DateTimeField(null=True, blank=True)  # `consentDetail.createdAt`
+    signature = models.TextField(blank=True)
+    grant_acknowledgement = models.BooleanField(default=False)
+    # The REQUEST-ID of the notification that last changed the row (the on-notify echoes it).
+    notified_request_id = models.CharField(max_length=100, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HipConsentArtefactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=HipArtefactStatus.values), name="hip_artefact_status_valid"),
+        ]
+        indexes = [
+            # A facility's artefacts (its consents page, the audit), newest first.
+            models.Index(fields=["facility", "-created_at"], name="hip_artefact_facility_idx"),
+        ]
+
+    def __str__(self):
+        # No patient identifier: audit rows copy this label.
+        return f"ABDM consent {self.consent_id} {self.status}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.data_erase_at is not None and self.data_erase_at <= timezone.now()
+
+
+class HipTransfer(BaseModel):
+    """One health-information request ABDM sent to one of the portal's facilities
+    (`/api/v3/hip/health-information/request`): what was asked, the answer (refused with ABDM's error, or
+    acknowledged), the data push and the transfer notification. The requester's key material is kept (it is
+    public); the portal's own key pair for the push is made in the task and never stored."""
+
+    transaction_id = models.CharField(max_length=100, unique=True)
+    request_id = models.CharField(max_length=100)  # the REQUEST-ID of ABDM's request (echoed by the on-request)
+    consent_id = models.CharField(max_length=100)
+    artefact = models.ForeignKey(
+        HipConsentArtefact, on_delete=models.PROTECT, null=True, blank=True, related_name="transfers"
+    )
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, null=True, blank=True, related_name="hip_transfers"
+    )
+    hip_id = models.CharField(max_length=64, blank=True)  # the X-HIP-ID header of the request
+    date_from = models.DateTimeField(null=True, blank=True)
+    date_to = models.DateTimeField(null=True, blank=True)
+    data_push_url = models.CharField(max_length=500, blank=True)
+    key_material = models.JSONField(default=dict, blank=True)  # the requester's {cryptoAlg, curve, dhPublicKey, nonce}
+    status = models.CharField(max_length=20, choices=HipTransferStatus.choices)
+    error_code = models.CharField(max_length=20, blank=True)
+    error_message = models.CharField(max_length=255, blank=True)
+    push_attempts = models.PositiveSmallIntegerField(default=0)
+    # While a worker pushes: when its hold ends; after a failed attempt: when the next one is due.
+    next_push_at = models.DateTimeField(null=True, blank=True)
+    last_push_error = models.CharField(max_length=300, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=HipTransferStatus.values), name="hip_transfer_status_valid"),
+        ]
+        indexes = [
+            # An artefact's transfers (the consent's history; the frequency check).
+            models.Index(fields=["artefact", "-created_at"], name="hip_transfer_artefact_idx"),
+        ]
+
+    def __str__(self):
+        return f"ABDM transfer {self.transaction_id} {self.status}"
+
+
+class HipTransferItem(models.Model):
+    """One care context of a health-information request: the records it carried, sent (the HIU accepted the page
+    holding it) or errored with the reason the transfer notification gives."""
+
+    transfer = models.ForeignKey(HipTransfer, on_delete=models.CASCADE, related_name="items")
+    care_context = models.ForeignKey(
+        CareContext, on_delete=models.PROTECT, null=True, blank=True, related_name="hip_transfer_items"
+    )
+    care_context_reference = models.CharField(max_length=255)
+    records = models.JSONField(default=list)  # uuids of the HealthRecord versions sent
+    hi_types = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=12, choices=HipTransferItemStatus.choices, default=HipTransferItemStatus.PENDING
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    checksum = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["transfer", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer", "care_context_reference"], name="hip_transfer_item_one_per_care_context"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=HipTransferItemStatus.values), name="hip_transfer_item_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.care_context_reference} {self.status}"
