@@ -269,6 +269,9 @@ ABDM_TIMEOUT = env_int("ABDM_TIMEOUT", 10, minimum=1)  # seconds per call to ABD
 # Outbox: an unanswered message is retried with backoff (capped) and given up after this many hours.
 ABDM_OUTBOX_MAX_DELAY = env_int("ABDM_OUTBOX_MAX_DELAY", 30 * 60, minimum=1)
 ABDM_OUTBOX_GIVE_UP_HOURS = env_int("ABDM_OUTBOX_GIVE_UP_HOURS", 24, minimum=1)
+# Scan & Share: the URL in counter QR codes that the ABHA app opens (`?hip-id=<HFR ID>&counter-id=<code>`), ABDM's
+# share-profile page: phrsbx.abdm.gov.in in ABDM's sandbox (the "Scan and share" concept page); set production's.
+ABDM_SHARE_PROFILE_URL = env_str("ABDM_SHARE_PROFILE_URL", "https://phrsbx.abdm.gov.in/share-profile").rstrip("/")
 
 # ABHA: number prefix (2 digits; sandbox numbers begin 91), address suffix (abdm in production),
 # and OTP request rates in DRF's syntax, per mobile and purpose (a family's phone signs in and enrols apart) and
