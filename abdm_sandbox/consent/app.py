@@ -402,7 +402,9 @@ def home(request):
             if login is None:
                 return _render(request, "sandbox_consent/signin.html", {"error": "unknown_address"}, status=400)
             return _render(
-                request, "sandbox_consent/signin.html", {"txn_id": str(login.txn_id), "mobile": _masked(login.mobile)}
+                request,
+                "sandbox_consent/signin.html",
+                {"txn_id": str(login.txn_id), "mobile": _masked(login.mobile), "next": request.POST.get("next", "")},
             )
         if step == "verify":
             try:
@@ -413,10 +415,15 @@ def home(request):
                 return _render(
                     request,
                     "sandbox_consent/signin.html",
-                    {"error": "wrong_otp", "txn_id": request.POST.get("txn_id", "")},
+                    {
+                        "error": "wrong_otp",
+                        "txn_id": request.POST.get("txn_id", ""),
+                        "next": request.POST.get("next", ""),
+                    },
                     status=400,
                 )
-            response = _redirect(request.path)
+            after = request.POST.get("next", "")
+            response = _redirect(after if after.startswith("/sandbox/v1/app/") else request.path)
             response.set_cookie(
                 COOKIE, _new_session(address), httponly=True, samesite="Strict", max_age=SESSION_SECONDS
             )
@@ -424,7 +431,7 @@ def home(request):
         return _redirect(request.path)
     address = _page_address(request)
     if address is None:
-        return _render(request, "sandbox_consent/signin.html", {})
+        return _render(request, "sandbox_consent/signin.html", {"next": request.GET.get("next", "")})
     services.expire_due()
     rows = list(ConsentRequest.objects.filter(patient=address).order_by("-created_at")[:100])
     artefacts = (
@@ -474,7 +481,7 @@ def request_page(request, consent_request_id):
     language = _language(request)
     address = _page_address(request)
     if address is None:
-        return HttpResponseRedirect(_home_path())
+        return HttpResponseRedirect(f"{_home_path()}?next={request.path}")
     services.expire_due()
     consent_request = _find(consent_request_id)
     if consent_request is None or consent_request.patient != address:

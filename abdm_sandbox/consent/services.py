@@ -300,7 +300,7 @@ def consent_request_create(*, consent_body: dict, hiu_bridge: str, init_request_
             text = (
                 f"ABHA: {request.hiu_name or request.hiu_id} asks to see your health records "
                 f"({request.purpose_text}). Allow or deny in your ABHA app: "
-                f"{settings.SANDBOX_URL}/sandbox/v1/app/consents/{request.consent_request_id}"
+                f"{settings.SANDBOX_URL}/sandbox/v1/app/requests/{request.consent_request_id}"
             )
             mobile = account.mobile
             transaction.on_commit(lambda: send_sms(mobile, text))

@@ -637,3 +637,71 @@ def test_a_malformed_health_information_request_is_refused_at_once(network):
     body = _hi_request(network, str(uuid.uuid4()), fidelius.new_key_pair())
     body["hiRequest"]["dataPushUrl"] = "ftp://example.org/x"
     assert network.hiu.call("POST", HI_REQUEST, json=body, headers={"X-HIU-ID": HIU_ID}).status_code == 400
+
+
+def _link_at_hip(network: Network, references: list[str]) -> None:
+    """Link care contexts to the patient at the HIP through the sandbox's M2 (link token, then carecontext)."""
+    from .test_linking import LINK, TOKEN, _entry  # noqa: PLC0415 - the M2 helpers, only for this test
+
+    request_id = str(uuid.uuid4())
+    token_body = {
+        "abhaNumber": int(network.abha_number),
+        "abhaAddress": network.patient,
+        "name": "Meena Patel",
+        "gender": "F",
+        "yearOfBirth": 1988,
+    }
+    headers = {"X-HIP-ID": network.hip_id, "REQUEST-ID": request_id}
+    assert network.hip.call("POST", TOKEN, headers=headers, json=token_body).status_code == 202
+    token = None
+    deadline = time.monotonic() + 15
+    while token is None and time.monotonic() < deadline:
+        for item in network.hip_server.received("/api/v3/hip/token/on-generate-token"):
+            if item["body"]["response"]["requestId"] == request_id:
+                token = item["body"]["linkToken"]
+        time.sleep(0.05)
+    assert token, network.hip_server.server.received
+    request_id = str(uuid.uuid4())
+    linked = network.hip.call(
+        "POST",
+        LINK,
+        headers={"X-HIP-ID": network.hip_id, "X-LINK-TOKEN": token, "REQUEST-ID": request_id},
+        json={
+            "abhaNumber": network.abha_number,
+            "abhaAddress": network.patient,
+            "patient": [_entry("PAT-9", references)],
+        },
+    )
+    assert linked.status_code == 202, linked.text
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        done = [
+            i
+            for i in network.hip_server.received("/api/v3/link/on_carecontext")
+            if i["body"]["response"]["requestId"] == request_id
+        ]
+        if done:
+            assert "error" not in done[0]["body"] or not done[0]["body"]["error"], done[0]["body"]
+            return
+        time.sleep(0.05)
+    raise AssertionError("no on_carecontext")
+
+
+def test_a_grant_covers_the_care_contexts_linked_on_abdm_when_the_hiu_names_none(network):
+    _link_at_hip(network, ["VISIT-1", "VISIT-2"])
+    consent_request_id = network.request_consent(careContexts=None)
+    offered = network.sandbox.get(f"app/consents/{consent_request_id}").json()["careContexts"]
+    assert sorted(c["careContextReference"] for c in offered) == ["VISIT-1", "VISIT-2"]
+    [artefact_id] = network.grant(consent_request_id)
+    [hip_call] = network.hip_notifications(artefact_id, "GRANTED")
+    assert hip_call["body"]["notification"]["consentDetail"]["careContexts"] == [
+        {"patientReference": "PAT-9", "careContextReference": "VISIT-1"},
+        {"patientReference": "PAT-9", "careContextReference": "VISIT-2"},
+    ]
+    # Without a HIP named either, the citizen may pick: here only the second visit.
+    second = network.request_consent(careContexts=None, hip=None)
+    [artefact_id] = network.grant(second, careContexts=[{"hipId": network.hip_id, "careContextReference": "VISIT-2"}])
+    [hip_call] = network.hip_notifications(artefact_id, "GRANTED")
+    assert hip_call["body"]["notification"]["consentDetail"]["careContexts"] == [
+        {"patientReference": "PAT-9", "careContextReference": "VISIT-2"}
+    ]

@@ -146,3 +146,28 @@ def test_an_unanswered_request_expires_by_itself_and_the_hiu_is_told(quick_sandb
         assert on_status["body"]["consentRequest"]["status"] == "EXPIRED"
     finally:
         net.close()
+
+
+def test_the_sms_link_opens_the_request_after_sign_in(network):
+    consent_request_id = network.request_consent()
+    [link] = [
+        re.search(r"https?://\S+", m["text"]).group(0)
+        for m in network.sandbox.messages(network.mobile)
+        if consent_request_id in m["text"]
+    ]
+    assert link == f"{network.sandbox.url}/sandbox/v1/app/requests/{consent_request_id}"
+    browser = requests.Session()
+    first = browser.get(link, timeout=10)
+    assert 'name="abha_address"' in first.text
+    asked = browser.post(
+        first.url,
+        data={"step": "otp", "abha_address": network.patient, "next": f"/sandbox/v1/app/requests/{consent_request_id}"},
+        timeout=10,
+    )
+    txn_id = re.search(r'name="txn_id" value="([^"]+)"', asked.text).group(1)
+    next_path = re.search(r'name="next" value="([^"]+)"', asked.text).group(1)
+    otp = network.sandbox.last_otp(network.mobile)
+    page = browser.post(first.url, data={"step": "verify", "txn_id": txn_id, "otp": otp, "next": next_path}, timeout=10)
+    assert page.url == link
+    assert "State Hospital HIU asks to see your health records" in page.text
+    assert 'value="grant"' in page.text and 'value="deny"' in page.text
