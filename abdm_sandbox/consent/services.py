@@ -101,15 +101,27 @@ def _sign(detail: dict) -> str:
 # --- callbacks, after commit, off the request thread -------------------------------------------------------------
 
 
+# A bridge that does not answer, or answers 5xx, is called again after these pauses (seconds), with the same
+# REQUEST-ID (so the bridge can tell a repeat); a 4xx is its answer and is not repeated.
+RETRY_PAUSES = (1, 3, 9)
+
+
 def _deliver(calls: list[tuple[str, str, dict, dict]]) -> None:
     try:
         for bridge_id, path, body, headers in calls:
-            try:
-                send_callback(bridge_id, path, body, str(uuid.uuid4()), headers=headers)
-            except UnknownBridge:
-                logger.warning("callback %s: bridge %s has no URL", path, bridge_id)
-            except Exception:
-                logger.exception("callback %s to %s failed", path, bridge_id)
+            request_id = str(uuid.uuid4())
+            for pause in (0, *RETRY_PAUSES):
+                time.sleep(pause)
+                try:
+                    status, _ = send_callback(bridge_id, path, body, request_id, headers=headers)
+                except UnknownBridge:
+                    logger.warning("callback %s: bridge %s has no URL", path, bridge_id)
+                    break
+                except Exception:
+                    logger.exception("callback %s to %s failed", path, bridge_id)
+                    break
+                if status is not None and status < 500:
+                    break
     finally:
         connection.close()
 
@@ -546,6 +558,7 @@ def expire_now(*, consent_request_id=None, artefact_id=None) -> dict:
 def expire_due() -> dict:
     """Expire every request unanswered past its time and every artefact past dataEraseAt (notifying as above).
     Rows are claimed with SKIP LOCKED, so two sweeps never notify twice."""
+    start_sweeper()
     expired = {"consentRequests": [], "consentArtefacts": []}
     moment = now()
     with transaction.atomic():

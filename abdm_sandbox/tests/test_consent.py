@@ -44,7 +44,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         with self.server.lock:
             self.server.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
-        self.send_response(202)
+            failing = self.server.fail_next > 0
+            self.server.fail_next -= failing
+        self.send_response(503 if failing else 202)
         self.end_headers()
 
     def log_message(self, *args):
@@ -57,7 +59,7 @@ class Bridge:
     def __init__(self, prefix: str):
         self.prefix = prefix
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.server.received, self.server.lock = [], threading.Lock()
+        self.server.received, self.server.lock, self.server.fail_next = [], threading.Lock(), 0
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property
@@ -705,3 +707,12 @@ def test_a_grant_covers_the_care_contexts_linked_on_abdm_when_the_hiu_names_none
     assert hip_call["body"]["notification"]["consentDetail"]["careContexts"] == [
         {"patientReference": "PAT-9", "careContextReference": "VISIT-2"}
     ]
+
+
+def test_a_bridge_that_fails_is_called_again_with_the_same_request_id(network):
+    consent_request_id = network.request_consent()
+    network.hiu_server.server.fail_next = 1
+    assert network.sandbox.post(f"app/consents/{consent_request_id}/deny", json={}).status_code == 200
+    first, second = network.hiu_server.wait("/api/v3/hiu/consent/request/notify", count=2)
+    assert first["headers"]["REQUEST-ID"] == second["headers"]["REQUEST-ID"]
+    assert first["body"] == second["body"]
