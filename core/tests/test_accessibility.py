@@ -90,12 +90,10 @@ def _language(page, live_server, language):
     page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}])
 
 
-def _otp(outbox, mobile):
-    message = [m for m in outbox if m["to"] == mobile][-1]
-    return next(word for word in message["text"].split() if word.isdigit() and len(word) == 6)
+def test_enrollment_wizard(live_server, page, viewport, screenshot, sms_outbox, abdm_sandbox):
+    from abha.tests.conftest import define_resident, new_mobile
 
-
-def test_enrollment_wizard(live_server, page, viewport, screenshot, sms_outbox):
+    person, other = define_resident(abdm_sandbox), new_mobile()  # an Aadhaar holder at the sandbox's UIDAI
     page.goto(live_server.url + "/")
     assert_accessible(page, f"home-{viewport}", screenshot)
     page.goto(live_server.url + "/abha/enrol/")
@@ -104,31 +102,25 @@ def test_enrollment_wizard(live_server, page, viewport, screenshot, sms_outbox):
     assert_accessible(page, f"enrol-1-consent-error-{viewport}", screenshot)
     page.locator("input[name=agree]").check()
     page.locator("form button.primary").click()
-    page.wait_for_url("**/abha/enrol/mobile/")
-    assert_accessible(page, f"enrol-2-mobile-{viewport}", screenshot)
-    page.locator("input[name=mobile]").fill("9876543210")
+    page.wait_for_url("**/abha/enrol/aadhaar/")
+    assert_accessible(page, f"enrol-2-aadhaar-{viewport}", screenshot)
+    page.locator("form button.primary").click()  # empty: the field's error
+    assert_accessible(page, f"enrol-2-aadhaar-error-{viewport}", screenshot)
+    page.locator("input[name=aadhaar]").fill(person.aadhaar)
     page.locator("form button.primary").click()
     page.wait_for_url("**/abha/enrol/otp/")
     page.locator("input[name=otp]").fill("000000")
+    page.locator("input[name=mobile]").fill(other)
     page.locator("form button.primary").click()
     assert_accessible(page, f"enrol-3-otp-wrong-{viewport}", screenshot)
-    page.locator("input[name=otp]").fill(_otp(sms_outbox, "9876543210"))
+    page.locator("input[name=otp]").fill(abdm_sandbox.last_otp(person.mobile))
     page.locator("form button.primary").click()
-    page.wait_for_url("**/abha/enrol/details/")
-    assert_accessible(page, f"enrol-4-details-{viewport}", screenshot)
-    page.locator("form button.primary").click()  # empty: every field's error
-    assert_accessible(page, f"enrol-4-details-errors-{viewport}", screenshot)
-    page.locator("input[name=first_name]").fill("Asha")
-    page.locator("input[name=last_name]").fill("Patel")
-    page.locator("input[name=gender][value=F]").check()
-    page.locator("input[name=year_of_birth]").fill("1990")
-    page.locator("select[name=district_lgd]").select_option("443")
-    page.locator("textarea[name=address]").fill("12 Station Road")
-    page.locator("input[name=pincode]").fill("364001")
-    page.locator("input[name=aadhaar]").fill("2341 2341 2346")
-    page.locator("form button.primary").click()
+    page.wait_for_url("**/abha/enrol/mobile/")  # not the Aadhaar-linked mobile: ABDM checks it
+    assert_accessible(page, f"enrol-4-mobile-{viewport}", screenshot)
+    page.locator("input[name=otp]").fill(abdm_sandbox.last_otp(other))
+    page.locator("form button.primary").first.click()
     page.wait_for_url("**/abha/enrol/address/")
-    page.locator("input[name=custom]").fill("asha.a11y")
+    page.locator("input[name=custom]").fill(f"asha.a{new_mobile()[-7:]}")
     page.wait_for_selector("#address-status.abha-ok")
     assert_accessible(page, f"enrol-5-address-{viewport}", screenshot)
     page.locator("form#address-form button.primary").click()
@@ -136,10 +128,13 @@ def test_enrollment_wizard(live_server, page, viewport, screenshot, sms_outbox):
     assert_accessible(page, f"enrol-6-done-{viewport}", screenshot)
 
 
-def test_scan_and_share(live_server, page, viewport, screenshot, sms_outbox, settings):
+def test_scan_and_share(live_server, page, viewport, screenshot, sms_outbox, settings, abdm_sandbox):
     counter = CounterFactory(facility=FacilityFactory(name="Sir T Hospital"), code="OPD1", name="General OPD")
     staff = MembershipFactory(facility=counter.facility, user__role=Role.FACILITY_STAFF).user
+    from abha.tests.factories import give_abdm_session
+
     citizen = AbhaAccountFactory(first_name="Asha", last_name="Patel", mobile="9876500001")
+    give_abdm_session(citizen, abdm_sandbox)  # an ABHA ABDM knows: the sign-in OTP is ABDM's
     settings.PORTAL_BASE_URL = live_server.url
     queue = f"{live_server.url}/facilities/{counter.facility.uuid}/scan-queue/?counter=OPD1"
     _sign_in(page, live_server, staff)
@@ -154,7 +149,7 @@ def test_scan_and_share(live_server, page, viewport, screenshot, sms_outbox, set
     page.locator("form button.primary").click()
     page.locator("input[name=otp]").wait_for()
     assert_accessible(page, f"scan-2-otp-{viewport}", screenshot)
-    page.locator("input[name=otp]").fill(_otp(sms_outbox, "9876500001"))
+    page.locator("input[name=otp]").fill(abdm_sandbox.last_otp("9876500001"))
     page.locator("form button.primary").click()
     page.locator(".scan-consent").wait_for()
     assert_accessible(page, f"scan-3-profile-{viewport}", screenshot)

@@ -5,7 +5,6 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
-from abha.tests.conftest import last_otp
 from abha.tests.factories import AbhaAccountFactory
 from core import counters
 from core.enums import Role
@@ -49,25 +48,20 @@ def _staff_sign_in(page, live_server, username):
     page.wait_for_url(live_server.url + "/")
 
 
-def test_enrollment_address_check_runs_from_its_static_script(live_server, page, violations, sms_outbox, screenshot):
+def test_enrollment_address_check_runs_from_its_static_script(
+    live_server, page, violations, sms_outbox, screenshot, abdm_sandbox
+):
+    from abha.tests.conftest import define_resident
+
+    person = define_resident(abdm_sandbox)  # an Aadhaar holder at the sandbox's UIDAI
     page.goto(live_server.url + "/abha/enrol/")
     page.locator("input[name=agree]").check()
     page.locator("form button.primary").click()
-    page.locator("input[name=mobile]").fill("9876543210")
+    page.locator("input[name=aadhaar]").fill(person.aadhaar)
     page.locator("form button.primary").click()
     page.wait_for_url("**/abha/enrol/otp/")
-    page.locator("input[name=otp]").fill(last_otp(sms_outbox, "9876543210"))
-    page.locator("form button.primary").click()
-    page.wait_for_url("**/abha/enrol/details/")
-    page.locator("input[name=first_name]").fill("Asha")
-    page.locator("input[name=last_name]").fill("Patel")
-    page.locator("input[name=gender][value=F]").check()
-    page.locator("input[name=year_of_birth]").fill("1990")
-    page.locator("select[name=month_of_birth]").select_option("5")
-    page.locator("select[name=district_lgd]").select_option("443")
-    page.locator("textarea[name=address]").fill("12 Station Road")
-    page.locator("input[name=pincode]").fill("364001")
-    page.locator("input[name=aadhaar]").fill("2341 2341 2346")
+    page.locator("input[name=otp]").fill(abdm_sandbox.last_otp(person.mobile))
+    page.locator("input[name=mobile]").fill(person.mobile)
     page.locator("form button.primary").click()
     page.wait_for_url("**/abha/enrol/address/")
 
@@ -78,13 +72,17 @@ def test_enrollment_address_check_runs_from_its_static_script(live_server, page,
     assert violations == []
 
 
-def test_citizen_add_address_check_runs_from_its_static_script(live_server, page, violations, sms_outbox):
-    AbhaAccountFactory(first_name="Asha", last_name="Patel", mobile="9876543210")
+def test_citizen_add_address_check_runs_from_its_static_script(live_server, page, violations, abdm_sandbox):
+    from abha.tests.conftest import new_mobile
+    from abha.tests.factories import give_abdm_session
+
+    mobile = new_mobile()  # an ABHA ABDM (the sandbox) knows, alone on its mobile: sign-in goes straight home
+    give_abdm_session(AbhaAccountFactory(first_name="Asha", last_name="Patel", mobile=mobile), abdm_sandbox)
     page.goto(live_server.url + "/abha/signin/")
-    page.locator("input[name=login_id]").fill("9876543210")
+    page.locator("input[name=login_id]").fill(mobile)
     page.locator("form button.primary").click()
     page.wait_for_url("**/abha/signin/otp/")
-    page.locator("input[name=otp]").fill(last_otp(sms_outbox))
+    page.locator("input[name=otp]").fill(abdm_sandbox.last_otp(mobile))
     page.locator("form button.primary").click()
     page.wait_for_url("**/abha/me/")
     page.goto(live_server.url + "/abha/me/addresses/add/")

@@ -187,7 +187,7 @@ def test_a_cache_that_never_answers_costs_its_timeout_then_throttles_let_request
         started = time.monotonic()
         assert client.get("/api/v1/me/").status_code == 200
         assert time.monotonic() - started < 4
-        body = {"mobile": "9876543210", "consent_version": "2025-04"}
+        body = {"aadhaar": "234123412346", "consent_version": "2025-04"}  # enrolment starts with an Aadhaar
         assert APIClient().post("/api/v1/abha/enrolment/otp/", body, format="json").status_code == 503
 
 
@@ -201,7 +201,7 @@ def test_api_rate_throttles_let_requests_through_while_the_cache_is_down(api_as)
 
 @pytest.mark.django_db
 def test_otp_rate_limit_stays_closed_with_a_503_while_the_cache_is_down(api_client):
-    body = {"mobile": "9876543210", "consent_version": "2025-04"}
+    body = {"aadhaar": "234123412346", "consent_version": "2025-04"}  # enrolment starts with an Aadhaar
     with _cache_down():
         response = api_client.post("/api/v1/abha/enrolment/otp/", body, format="json")
     assert response.status_code == 503

@@ -7,7 +7,8 @@ import pytest
 
 from abha import services as abha_services
 from abha.enums import AccountStatus, OtpPurpose
-from abha.models import CURRENT_CONSENT_VERSION, AbhaAccount
+from abha.models import AbhaAccount
+from abha.tests.conftest import enrol_through_abdm
 from core import counters
 from core.enums import FACILITY_STATUS_METRICS, CountMetric, Role
 from core.exceptions import DomainError
@@ -19,15 +20,6 @@ from facilities.models import Facility
 from facilities.tests.factories import FacilityFactory
 
 pytestmark = pytest.mark.django_db
-DETAILS = {
-    "first_name": "Asha",
-    "last_name": "Patel",
-    "gender": "F",
-    "year_of_birth": 1990,
-    "state_lgd": 24,
-    "address": "12 Station Road",
-    "pincode": "364001",
-}
 
 
 def _last_otp(outbox, mobile):
@@ -36,14 +28,11 @@ def _last_otp(outbox, mobile):
 
 
 @pytest.fixture
-def enrol(sms_outbox, django_capture_on_commit_callbacks):
-    """Enroll through the real services (OTP delivered on commit, as in production)."""
+def enrol(abdm_sandbox):
+    """Enroll through the real services and ABDM (the sandbox; the resident's Aadhaar names the district)."""
 
-    def run(*, mobile, district_lgd):
-        with django_capture_on_commit_callbacks(execute=True):
-            txn = abha_services.enrolment_start(mobile=mobile, consent_version=CURRENT_CONSENT_VERSION)
-        abha_services.otp_verify(txn_id=txn.uuid, otp=_last_otp(sms_outbox, mobile), purpose=OtpPurpose.ENROL)
-        return abha_services.enrolment_complete(txn_id=txn.uuid, data={**DETAILS, "district_lgd": district_lgd})
+    def run(*, mobile, district_lgd, **assisted):
+        return enrol_through_abdm(abdm_sandbox, mobile=mobile, districtCode=str(district_lgd), **assisted)
 
     return run
 
@@ -81,7 +70,7 @@ def _counted():
 
 
 def test_counters_equal_direct_counts_after_a_mixed_workload(enrol, confirm_otp, api_as):
-    accounts = [enrol(mobile=f"98765432{i:02d}", district_lgd=443 if i % 2 else 438) for i in range(6)]
+    accounts = [enrol(mobile=None, district_lgd=443 if i % 2 else 438) for i in range(6)]
     confirm_otp(accounts[0], OtpPurpose.DEACTIVATE)
     confirm_otp(accounts[1], OtpPurpose.DEACTIVATE)
     confirm_otp(accounts[1], OtpPurpose.REACTIVATE)
@@ -341,16 +330,11 @@ def test_microsite_metrics_and_facility_totals_equal_direct_counts_after_a_mixed
     )
 
     # ABHA numbers: self enrolled in each district, and assisted at a facility for people of either district.
-    enrol(mobile="9876500001", district_lgd=443)
-    enrol(mobile="9876500002", district_lgd=438)
+    enrol(mobile=None, district_lgd=443)
+    enrol(mobile=None, district_lgd=438)
     helper = MembershipFactory(facility=by_pincode, user__role=Role.FACILITY_STAFF).user
-    for mobile, district in [("9876500003", 443), ("9876500004", 438), ("9876500005", 459)]:
-        with django_capture_on_commit_callbacks(execute=True):
-            txn = abha_services.enrolment_start(
-                mobile=mobile, consent_version=CURRENT_CONSENT_VERSION, actor=helper, facility=by_pincode
-            )
-        abha_services.otp_verify(txn_id=txn.uuid, otp=_last_otp(sms_outbox, mobile), purpose=OtpPurpose.ENROL)
-        abha_services.enrolment_complete(txn_id=txn.uuid, data={**DETAILS, "district_lgd": district})
+    for district in (443, 438, 459):
+        enrol(mobile=None, district_lgd=district, actor=helper, facility=by_pincode)
 
     # Records linked at three facilities, one amended (a new version counts nothing).
     bundle = bundle_for("Prescription")  # no ABHA on its Patient: filed for any

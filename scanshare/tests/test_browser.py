@@ -4,7 +4,7 @@ complete it, and the TV display shows it."""
 
 import pytest
 
-from abha.tests.factories import AbhaAccountFactory
+from abha.tests.factories import AbhaAccountFactory, give_abdm_session
 from core.enums import Role
 from facilities.enums import MembershipRole
 from facilities.posters import share_url
@@ -28,13 +28,17 @@ def _fits(page):
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_scan_sign_in_share_then_staff_call_and_complete(live_server, browser, screenshot, sms_outbox, settings):
+def test_scan_sign_in_share_then_staff_call_and_complete(
+    live_server, browser, screenshot, sms_outbox, settings, abdm_sandbox
+):
     facility = FacilityFactory(name="Sir T Hospital", facility_id="IN2410000123")
     counter = CounterFactory(facility=facility, code="OPD1", name="General OPD")
     MembershipFactory(
         facility=facility, role=MembershipRole.STAFF, user__username="desk", user__role=Role.FACILITY_STAFF
     )
-    citizen = AbhaAccountFactory(first_name="Asha", last_name="Patel", mobile="9876500001")
+    citizen = give_abdm_session(
+        AbhaAccountFactory(first_name="Asha", last_name="Patel", mobile="9876500001"), abdm_sandbox
+    )
     settings.PORTAL_BASE_URL = live_server.url
 
     # The staff member opens the counter queue on a desktop before anyone has scanned.
@@ -58,7 +62,8 @@ def test_scan_sign_in_share_then_staff_call_and_complete(live_server, browser, s
     screenshot(phone, "scan-1-signin-gu-phone")
     phone.locator("input[name=login_id]").fill(citizen.abha_number)
     phone.locator("form button.primary").click()
-    phone.locator("input[name=otp]").fill(_otp(sms_outbox, "9876500001"))
+    phone.locator("input[name=otp]").wait_for()
+    phone.locator("input[name=otp]").fill(abdm_sandbox.last_otp("9876500001"))  # ABDM's sign-in OTP
     screenshot(phone, "scan-2-otp-gu-phone")
     phone.locator("form button.primary").click()
     phone.locator(".scan-consent").wait_for()

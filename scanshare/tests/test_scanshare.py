@@ -249,15 +249,18 @@ def _otp(outbox):
 
 
 def test_scan_page_signs_in_with_otp_then_shares_and_shows_the_token(
-    desk, client, sms_outbox, django_capture_on_commit_callbacks
+    desk, client, sms_outbox, django_capture_on_commit_callbacks, abdm_sandbox
 ):
+    from abha.tests.factories import give_abdm_session
+
+    give_abdm_session(desk["asha"], abdm_sandbox)  # an ABHA ABDM knows: the sign-in OTP is ABDM's
     page = client.get(SCAN)
     assert "Sir T Hospital" in page.text and "OPD1" in page.text
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(SCAN, {"login_id": desk["asha"].abha_number})
     assert response.status_code == 302 and response["Location"] == SCAN
     assert "OTP" in client.get(SCAN).text
-    response = client.post(SCAN, {"otp": _otp(sms_outbox)})
+    response = client.post(SCAN, {"otp": abdm_sandbox.last_otp(desk["asha"].mobile)})
     assert response["Location"] == SCAN
     page = client.get(SCAN)
     assert "You agree to share the above with Sir T Hospital." in page.text
