@@ -35,7 +35,7 @@ from ..identifiers import (
 )
 from ..models import CURRENT_CONSENT_VERSION, AbhaAccount, AbhaAddress, OtpTransaction
 from ..tokens import seal
-from .otp import OTP_RESEND_AFTER, OTP_TTL, _invalid, _throttle_ip, _throttle_otp, _txn_locked
+from .otp import OTP_MAX_RESENDS, OTP_RESEND_AFTER, OTP_TTL, _invalid, _throttle_ip, _throttle_otp, _txn_locked
 
 GENDER_ALIASES = {"T": Gender.OTHER, "D": Gender.UNDISCLOSED}
 
@@ -327,11 +327,14 @@ def _send_mobile_otp(txn: OtpTransaction) -> None:
 
 
 def enrolment_mobile_resend(*, txn_id, ip: str | None = None) -> OtpTransaction:
-    """ABDM sends the mobile-verify OTP again (not before 60 s; the per-mobile and per-address limits apply)."""
+    """ABDM sends the mobile-verify OTP again (not before 60 s, at most 3 times; the per-mobile and per-address
+    limits apply)."""
     with transaction.atomic():
         txn = _txn_locked(txn_id, OtpPurpose.ENROL)
         if txn.completed_at or txn.step != STEP_MOBILE_OTP:
             raise Conflict(_("There is no OTP to send again. Please start again."), code="wrong_step")
+        if txn.resend_count >= OTP_MAX_RESENDS:
+            raise Conflict(_("The OTP cannot be sent again. Please start again."), code="otp_resend_limit")
         wait = int((txn.sent_at + OTP_RESEND_AFTER - timezone.now()).total_seconds()) + 1
         if wait > 0:
             raise DomainError(
