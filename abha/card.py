@@ -17,7 +17,10 @@ def as_pdf(card: m1.AbhaCard) -> bytes:
     """One A4 page (300 dpi) with ABDM's card at its real size near the top, ready to print and cut."""
     if card.content_type == "application/pdf":
         return card.content
-    image = Image.open(io.BytesIO(card.content)).convert("RGB")
+    try:
+        image = Image.open(io.BytesIO(card.content)).convert("RGB")
+    except (OSError, ValueError):  # not an image after all: said like any reply of ABDM's that cannot be read
+        raise m1.AbdmRefused(m1.AbdmError("ABDM's card is not an image.", status=502)) from None
     if image.width != CARD_WIDTH:
         image = image.resize((CARD_WIDTH, round(image.height * CARD_WIDTH / image.width)))
     page = Image.new("RGB", A4, "white")

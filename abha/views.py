@@ -320,6 +320,7 @@ def _card_response(request, account: AbhaAccount, fmt: str) -> HttpResponse:
     the words; the citizen's ABDM session ended: back to sign-in."""
     try:
         abdm_card = services.account_card(account=account)
+        pdf = card.as_pdf(abdm_card) if fmt == "pdf" else None
     except m1.TokenExpired as error:
         messages.info(request, error.message)
         return redirect("abha:signin")
@@ -328,8 +329,8 @@ def _card_response(request, account: AbhaAccount, fmt: str) -> HttpResponse:
         if error.retry_after:
             response["Retry-After"] = str(error.retry_after)
         return response
-    if fmt == "pdf":
-        response = HttpResponse(card.as_pdf(abdm_card), content_type="application/pdf")
+    if pdf is not None:
+        response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="abha-card-{account.abha_number}.pdf"'
     else:
         response = HttpResponse(abdm_card.content, content_type=abdm_card.content_type)
