@@ -1,10 +1,21 @@
-"""Demo facilities across Gujarat's districts, with staff bound to two verified ones."""
+"""Demo facilities across Gujarat's districts, with staff bound to two verified ones.
+
+Their IDs come from ABDM: every demo facility that is not a draft is first created in the local sandbox's HFR, and
+every demo professional past draft in its HPR (the sandbox's helper endpoints /sandbox/v1/hfr/facilities and
+/sandbox/v1/hpr/professionals, which mint IDs as ABDM does), and the portal keeps the IDs they answer. A second run
+sends the IDs it has, so the sandbox keeps (or, with a fresh sandbox database, recreates) the same ones. Verified
+facilities are registered as HIP services of the bridge through the outbox, as a verification does.
+"""
 
 import datetime
+import os
 
+import requests
+from django.conf import settings
 from django.utils import timezone
-from stdnum import luhn
 
+from abdm import bridge_services, outbox
+from core.exceptions import DomainError
 from core.models import District, State
 
 from .enums import (
@@ -62,12 +73,61 @@ def _demo_rows(rng):
     return rows
 
 
+def sandbox_url() -> str:
+    """The local ABDM sandbox's root: ABDM_SANDBOX_URL (the tests export it), else the gateway URL (`make run`'s
+    sandbox serves the gateway at its root)."""
+    return (os.environ.get("ABDM_SANDBOX_URL") or settings.ABDM_GATEWAY_URL).rstrip("/")
+
+
+def sandbox_seed(path: str, key: str, items: list[dict]) -> list[dict]:
+    """POST the demo's entries to a sandbox helper (one call for all of them); its answer's entries, in order."""
+    if not items:
+        return []
+    try:
+        response = requests.post(f"{sandbox_url()}{path}", json={key: items}, timeout=settings.ABDM_TIMEOUT)
+    except requests.RequestException as error:
+        raise DomainError(f"the ABDM sandbox at {sandbox_url()} is not answering ({type(error).__name__})") from None
+    if response.status_code != 201:
+        raise DomainError(f"the ABDM sandbox refused the demo's {key} ({response.status_code})")
+    return response.json()[key]
+
+
+def _hfr_entry(facility_id, name, district, kind, ownership, number) -> dict:
+    return {
+        **({"facilityId": facility_id} if facility_id else {}),
+        "facilityName": name,
+        "ownershipCode": ownership,
+        "stateLGDCode": str(GUJARAT),
+        "stateName": "Gujarat",
+        "districtLGDCode": str(district.lgd_code),
+        "districtName": district.name,
+        "facilityType": str(kind.label),
+        "systemOfMedicineCode": "M",
+        "address": f"{district.name}, Gujarat",
+        "pincode": f"{360000 + district.lgd_code % 100 * 100 + number:06d}",
+        "facilityStatus": "Approved",
+    }
+
+
 def seed(*, rng, password: str, out, users: dict, **_) -> dict:
     gujarat = State.objects.get(lgd_code=GUJARAT)
     districts = {d.lgd_code: d for d in District.objects.filter(state=gujarat)}
+    rows = _demo_rows(rng)
+    known = {(f.name, f.district_id): f.facility_id for f in Facility.objects.filter(name__in=[r[0] for r in rows])}
+    # Every facility past draft is on HFR first; the sandbox mints the IDs of new ones and keeps the given ones.
+    on_hfr = [(number, row) for number, row in enumerate(rows, start=1) if row[4] != FacilityStatus.DRAFT]
+    answered = sandbox_seed(
+        "/sandbox/v1/hfr/facilities",
+        "facilities",
+        [
+            _hfr_entry(known.get((name, district)), name, districts[district], kind, ownership, number)
+            for number, (name, district, kind, ownership, _status, _beds) in on_hfr
+        ],
+    )
+    hfr_ids = {number: entry["facilityId"] for (number, _row), entry in zip(on_hfr, answered, strict=True)}
     facilities = []
     now = timezone.now()
-    for number, (name, district, kind, ownership, status, beds) in enumerate(_demo_rows(rng), start=1):
+    for number, (name, district, kind, ownership, status, beds) in enumerate(rows, start=1):
         district_obj = districts[district]
         # Registered over the two years before the microsites started (a demo whose story ends today), a week to
         # verify.
@@ -83,8 +143,7 @@ def seed(*, rng, password: str, out, users: dict, **_) -> dict:
                 "beds": beds,
                 "pincode": f"{360000 + district % 100 * 100 + number:06d}",
                 "address": f"{district_obj.name}, Gujarat",
-                # Demo IDs are fixed so links in the README and screenshots stay valid.
-                "facility_id": None if status == FacilityStatus.DRAFT else f"IN{GUJARAT}{10000000 + number * 7919:08d}",
+                "facility_id": hfr_ids.get(number),  # from the sandbox's HFR; a draft is not on HFR yet
                 "systems_of_medicine": [SystemOfMedicine.MODERN],
                 "service_type": ServiceType.OPD_IPD if beds else ServiceType.OPD,
                 "region": Region.URBAN if number % 3 else Region.RURAL,
@@ -96,6 +155,7 @@ def seed(*, rng, password: str, out, users: dict, **_) -> dict:
             },
         )
         facilities.append(facility)
+    _register_hips(facilities)
     by_name = {f.name: f for f in facilities}
     staff_home = by_name["Sir Takhtsinhji General Hospital"]
     doctor_home = by_name["Bhavnagar Urban Health Centre Kumbharwada"]
@@ -139,6 +199,55 @@ KINDS = [
 ]
 
 
+def _register_hips(facilities) -> None:
+    """Verified demo facilities become active HIP services of the bridge, through the outbox as a verification
+    does; once each (a facility ABDM confirmed, or with a message already, is left alone)."""
+    for facility in facilities:
+        if facility.status != FacilityStatus.VERIFIED or facility.hip_active or not facility.facility_id:
+            continue
+        if outbox.messages_for(facility).filter(kind=bridge_services.HIP_SERVICE_KIND).exists():
+            continue
+        bridge_services.hip_service_enqueue(
+            facility_id=facility.facility_id, name=facility.name, active=True, subject=facility
+        )
+
+
+# HPR's categories (GET /hpid/get/categories): 1 doctor, 2 nurse, 6 pharmacist.
+HPR_CATEGORIES = {
+    ProfessionalCategory.DOCTOR: "1",
+    ProfessionalCategory.NURSE: "2",
+    ProfessionalCategory.PHARMACIST: "6",
+}
+
+
+def _hpr_ids(rows) -> dict[str, str]:
+    """HPR ID numbers (14 digits) from the sandbox's HPR for the demo professionals past draft, by registration
+    number; one call. A professional seeded before keeps their number."""
+    known = dict(
+        Professional.objects.filter(registration_number__in=[row[2] for row in rows], hpr_id__isnull=False).values_list(
+            "registration_number", "hpr_id"
+        )
+    )
+    wanted = [row for row in rows if row[5] != FacilityStatus.DRAFT]
+    answered = sandbox_seed(
+        "/sandbox/v1/hpr/professionals",
+        "professionals",
+        [
+            {
+                **({"hprIdNumber": known[reg_no]} if reg_no in known else {}),
+                "name": name.removeprefix("Dr "),
+                "categoryId": HPR_CATEGORIES[category],
+                "categoryName": str(category.label),
+                "stateCode": str(GUJARAT),
+                "registrationNumber": reg_no,
+                "councilName": str(council.label),
+            }
+            for name, (category, _sub, council, _degree), reg_no, _user, _facility, _status in wanted
+        ],
+    )
+    return {row[2]: entry["hprIdNumber"].replace("-", "") for row, entry in zip(wanted, answered, strict=True)}
+
+
 def _seed_professionals(*, users, facilities, districts, gujarat) -> list[Professional]:
     """36 professionals (deterministic, idempotent on council + registration number); the demo doctor is verified."""
     # Users may have suspended or closed every demo facility since the first run: then any of them will do.
@@ -160,6 +269,7 @@ def _seed_professionals(*, users, facilities, districts, gujarat) -> list[Profes
                 status[index % 6],
             )
         )
+    hpr_ids = _hpr_ids(rows)
     professionals = []
     for number, (name, (category, sub, council, degree), reg_no, user, facility, status) in enumerate(rows, start=1):
         renewable = number % 5 == 0
@@ -184,8 +294,7 @@ def _seed_professionals(*, users, facilities, districts, gujarat) -> list[Profes
                 "state": gujarat,
                 "district": facility.district,
                 "status": status,
-                # Fixed demo HPR IDs (71 + 11 digits + Luhn check digit) keep links stable.
-                "hpr_id": _demo_hpr_id(number) if status == FacilityStatus.VERIFIED else None,
+                "hpr_id": hpr_ids.get(reg_no),  # from the sandbox's HPR; a draft has not entered it yet
                 "submitted_at": None if status == FacilityStatus.DRAFT else registered,
                 "verified_at": registered + datetime.timedelta(days=14) if status == FacilityStatus.VERIFIED else None,
             },
@@ -198,8 +307,3 @@ def _seed_professionals(*, users, facilities, districts, gujarat) -> list[Profes
             )
         professionals.append(professional)
     return professionals
-
-
-def _demo_hpr_id(number: int) -> str:
-    body = f"71{10000000000 + number * 7919:011d}"
-    return body + luhn.calc_check_digit(body)

@@ -8,7 +8,16 @@ from .models import REQUIRED_FOR_SUBMISSION as FACILITY_REQUIRED_FOR_SUBMISSION 
 
 # The registration wizard's steps, in order; together they are every field a manager may set on a draft facility.
 FACILITY_STEP_FIELDS = {
-    "basic": ["name", "ownership", "private_subtype", "systems_of_medicine", "facility_type", "service_type", "beds"],
+    "basic": [
+        "facility_id",
+        "name",
+        "ownership",
+        "private_subtype",
+        "systems_of_medicine",
+        "facility_type",
+        "service_type",
+        "beds",
+    ],
     "location": ["state", "district", "address", "pincode", "latitude", "longitude", "region"],
     "contact": ["contact_mobile", "contact_email", "contact_landline", "timings"],
 }
@@ -16,6 +25,7 @@ FACILITY_FIELDS = [name for fields in FACILITY_STEP_FIELDS.values() for name in 
 
 # What professionals may set on their own draft or rejected registration (the state follows the district).
 PROFESSIONAL_FIELDS = [
+    "hpr_id",
     "name",
     "category",
     "sub_category",
@@ -31,6 +41,7 @@ PROFESSIONAL_FIELDS = [
     "district",
 ]
 PROFESSIONAL_REQUIRED_FOR_SUBMISSION = [
+    "hpr_id",
     "name",
     "category",
     "council",

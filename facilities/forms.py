@@ -6,6 +6,7 @@ The forms only parse input; the services validate the whole facility again and w
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from abdm import hfr
 from core.models import District, State
 
 from .enums import DOCTOR_SYSTEMS, FacilityType, NurseCadre, ProfessionalCategory, SystemOfMedicine, VerifyDecision
@@ -27,6 +28,7 @@ class FacilityStepForm(forms.ModelForm):
         model = Facility
         fields = []
         labels = {
+            "facility_id": _("HFR ID"),
             "name": _("Facility name"),
             "ownership": _("Ownership"),
             "private_subtype": _("Private subtype"),
@@ -44,7 +46,11 @@ class FacilityStepForm(forms.ModelForm):
             "timings": _("Timings"),
         }
         help_texts = {
-            "name": _("As on the signboard. It must start with a letter."),
+            "facility_id": _(
+                "The facility ID that ABDM's Health Facility Registry (HFR) gave your facility, e.g. IN2410000123. "
+                "Not on HFR yet? Leave it empty: the registration stays a draft until you enter it."
+            ),
+            "name": _("As on the signboard and on HFR. It must start with a letter."),
             "private_subtype": _("Only for private facilities."),
             "latitude": _("Type it, or use the button to take it from this device. Example: 21.7645"),
             "longitude": _("Example: 72.1519"),
@@ -58,12 +64,22 @@ class FacilityStepForm(forms.ModelForm):
             "contact_landline": forms.TextInput(attrs={"inputmode": "numeric"}),
         }
 
+    def validate_unique(self):
+        """The services check that an HFR ID is not taken, with their own message."""
+
     def service_data(self) -> dict:
         """This step's fields, as the facility services take them."""
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 class BasicForm(FacilityStepForm):
+    facility_id = forms.CharField(
+        label=_("HFR ID"),
+        max_length=20,
+        required=False,
+        help_text=FacilityStepForm.Meta.help_texts["facility_id"],
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
     systems_of_medicine = forms.MultipleChoiceField(
         label=_("Systems of medicine"),
         choices=SystemOfMedicine.choices,
@@ -73,6 +89,12 @@ class BasicForm(FacilityStepForm):
 
     class Meta(FacilityStepForm.Meta):
         fields = FACILITY_STEP_FIELDS["basic"]
+
+    def clean_facility_id(self):
+        typed = self.cleaned_data.get("facility_id") or ""
+        if typed.strip() and not hfr.normalise_hfr_id(typed):
+            raise forms.ValidationError(_("An HFR ID is IN followed by 10 digits, e.g. IN2410000123."))
+        return hfr.normalise_hfr_id(typed)
 
 
 class LocationForm(FacilityStepForm):
@@ -159,8 +181,9 @@ class BulkUploadForm(forms.Form):
     file = forms.FileField(
         label=_("CSV or XLSX file of facilities"),
         help_text=_(
-            "Columns: facility_id (to update), name, facility_type, ownership, district_lgd, address, pincode, "
-            "contact_mobile, beds, systems_of_medicine (separated by ;), service_type, region, latitude, longitude."
+            "Columns: facility_id (the HFR ID; a new facility needs it), name, facility_type, ownership, district_lgd, "
+            "address, pincode, contact_mobile, beds, systems_of_medicine (separated by ;), service_type, region, "
+            "latitude, longitude."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
@@ -179,6 +202,16 @@ SUB_CATEGORY_CHOICES = [
 class ProfessionalForm(forms.ModelForm):
     """One page: who they are, their registration, one qualification, where they work."""
 
+    hpr_id = forms.CharField(
+        label=_("HPR ID"),
+        max_length=20,
+        required=False,
+        help_text=_(
+            "Your Healthcare Professional ID from ABDM's professional registry (HPR), e.g. 71-1227-4427-0212. "
+            "It is checked with HPR. Not on HPR yet? Register at hpr.abdm.gov.in first."
+        ),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
     sub_category = forms.ChoiceField(label=_("Sub-category"), choices=SUB_CATEGORY_CHOICES, required=False)
     district = forms.ModelChoiceField(label=_("District"), queryset=District.objects.order_by("name"), required=False)
     degree = forms.CharField(label=_("Qualification (degree)"), max_length=100, required=False)
@@ -218,6 +251,7 @@ class ProfessionalForm(forms.ModelForm):
         if instance is not None and instance.pk:
             first = (instance.qualifications or [{}])[0]
             self.initial.update(
+                hpr_id=instance.hpr_id_display,
                 degree=first.get("degree", ""),
                 college=first.get("college", ""),
                 year=first.get("year"),
@@ -227,6 +261,12 @@ class ProfessionalForm(forms.ModelForm):
                     if a.facility.facility_id
                 ),
             )
+
+    def clean_hpr_id(self):
+        typed = (self.cleaned_data.get("hpr_id") or "").strip()
+        if typed and not hfr.normalise_hpr_id(typed):
+            raise forms.ValidationError(_("An HPR ID has 14 digits, e.g. 71-1227-4427-0212."))
+        return hfr.normalise_hpr_id(typed)
 
     def clean_facility_ids(self):
         codes = [

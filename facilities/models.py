@@ -87,15 +87,27 @@ class FacilityQuerySet(models.QuerySet):
     def awaiting_verification(self):
         return self.filter(status=FacilityStatus.SUBMITTED)
 
+    def active_hips(self):
+        """Facilities ABDM confirmed as active HIP services of the state's bridge ("live on ABDM")."""
+        return self.filter(hip_active=True)
+
+
+hfr_id_validator = RegexValidator(r"^IN[0-9]{10}$", _("An HFR ID is IN followed by 10 digits, e.g. IN2410000123."))
+
 
 class Facility(BaseModel):
-    """A health facility in the registry. Its HFR-style `facility_id` is set at submission.
+    """A health facility in the registry. Its `facility_id` is its HFR ID: the manager enters the ID that ABDM's
+    facility registry (HFR) gave it, and the services check it against HFR. The portal mints no facility IDs.
 
-    A draft may be incomplete; the constraints make every submitted facility complete.
+    A draft may be incomplete (a facility not yet on HFR stays a draft without an ID); the constraints make every
+    submitted facility complete. `hip_active` is what ABDM last confirmed: the facility is an active HIP service
+    of the state's bridge (set by the outbox handler, never by the verification itself).
     """
 
     name = models.CharField(_("name"), max_length=200, validators=[validate_starts_with_letter])
-    facility_id = models.CharField(max_length=12, unique=True, null=True, blank=True)
+    facility_id = models.CharField(
+        _("HFR ID"), max_length=12, unique=True, null=True, blank=True, validators=[hfr_id_validator]
+    )
     status = models.CharField(max_length=20, choices=FacilityStatus.choices, default=FacilityStatus.DRAFT)
     ownership = models.CharField(_("ownership"), max_length=2, choices=Ownership.choices, blank=True)
     private_subtype = models.CharField(_("private subtype"), max_length=20, choices=PrivateSubtype.choices, blank=True)
@@ -134,6 +146,9 @@ class Facility(BaseModel):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="FacilityMembership", related_name="facilities", blank=True
     )
+    # What ABDM confirmed about the facility as an HIP service of the state's bridge (bridge services add/update).
+    hip_active = models.BooleanField(_("active HIP on ABDM"), default=False)
+    hip_confirmed_at = models.DateTimeField(null=True, blank=True)
 
     objects = FacilityQuerySet.as_manager()
 
@@ -297,7 +312,7 @@ class Counter(BaseModel):
 
 # --- Professional registry (HPR) ---------------------------------------------------------
 
-hpr_id_validator = RegexValidator(r"^71[0-9]{12}$", _("An HPR ID has 14 digits and starts with 71."))
+hpr_id_validator = RegexValidator(r"^[0-9]{14}$", _("An HPR ID has 14 digits, e.g. 71-1227-4427-0212."))
 
 
 def validate_qualifications(value):
@@ -319,12 +334,15 @@ class ProfessionalQuerySet(models.QuerySet):
 
 
 class Professional(BaseModel):
-    """A health professional in the registry (HPR-style). The 14-digit `hpr_id` is set at verification."""
+    """A health professional in the registry. `hpr_id` is their ID number on ABDM's professional registry (HPR),
+    14 digits: the professional enters it and the services check it against HPR. The portal mints no HPR IDs."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="professional"
     )
-    hpr_id = models.CharField(max_length=14, unique=True, null=True, blank=True, validators=[hpr_id_validator])
+    hpr_id = models.CharField(
+        _("HPR ID"), max_length=14, unique=True, null=True, blank=True, validators=[hpr_id_validator]
+    )
     status = models.CharField(max_length=20, choices=RegistryStatus.choices, default=RegistryStatus.DRAFT)
     name = models.CharField(_("name"), max_length=200, validators=[validate_starts_with_letter])
     category = models.CharField(_("category"), max_length=20, choices=ProfessionalCategory.choices)
@@ -373,7 +391,7 @@ class Professional(BaseModel):
                 violation_error_message=_("This registration number is already registered with this council."),
             ),
             models.CheckConstraint(
-                condition=Q(hpr_id__isnull=True) | Q(hpr_id__regex=r"^71[0-9]{12}$"), name="professional_hpr_id_format"
+                condition=Q(hpr_id__isnull=True) | Q(hpr_id__regex=r"^[0-9]{14}$"), name="professional_hpr_id_format"
             ),
             models.CheckConstraint(
                 condition=~Q(status=RegistryStatus.VERIFIED) | Q(hpr_id__isnull=False),

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from core import access
 
-from .enums import FacilityStatus
+from .enums import FacilityStatus, MembershipRole
 from .models import Affiliation, Counter, Facility, FacilityMembership, Professional
 
 # Words that say what kind of place it is, not which one: sharing them does not make two names alike.
@@ -182,6 +182,15 @@ def work_queue(*, user) -> QuerySet:
 def my_facilities(*, user) -> QuerySet:
     """Facilities where `user` is a member, newest first."""
     return Facility.objects.filter(memberships__user=user).select_related("district").order_by("-updated_at")
+
+
+def drafts_without_hfr_id(*, user) -> QuerySet:
+    """Draft or rejected facilities `user` manages (admin) that have no HFR ID yet, newest first. One query."""
+    return (
+        Facility.objects.filter(memberships__user=user, memberships__role=MembershipRole.ADMIN)
+        .filter(facility_id__isnull=True, status__in=[FacilityStatus.DRAFT, FacilityStatus.REJECTED])
+        .order_by("-updated_at")
+    )
 
 
 def facility_counters(*, facility: Facility) -> QuerySet:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("queue/", views.queue, name="queue"),
     path("directory/", views.directory, name="directory"),
+    path("hfr/", views.hfr_steps, name="hfr_steps"),
     path("professionals/register/", professional_views.register, name="professional_register"),
     path("professionals/<uuid:uuid>/", professional_views.detail, name="professional_detail"),
     path("professionals/<uuid:uuid>/edit/", professional_views.edit, name="professional_edit"),

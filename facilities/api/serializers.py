@@ -25,7 +25,10 @@ class AssignedIdField(serializers.CharField):
 
 
 class FacilityOutSerializer(serializers.ModelSerializer):
-    facility_id = AssignedIdField(help_text="The IN... facility ID; empty while a draft.")
+    facility_id = AssignedIdField(help_text="The facility's HFR ID (IN + 10 digits); empty while a draft has none.")
+    hip_active = serializers.BooleanField(
+        read_only=True, help_text="ABDM confirmed the facility as an active HIP service of the state's bridge."
+    )
     district_lgd = serializers.IntegerField(source="district_id", allow_null=True)
     state_lgd = serializers.IntegerField(source="state_id", allow_null=True)
     district_name = serializers.CharField(source="district.name", default="")
@@ -40,13 +43,24 @@ class FacilityOutSerializer(serializers.ModelSerializer):
             "district_lgd",
             "district_name",
             "state_lgd",
-            *[name for name in FACILITY_FIELDS if name not in ("name", "state", "district")],
+            *[name for name in FACILITY_FIELDS if name not in ("facility_id", "name", "state", "district")],
+            "hip_active",
+            "hip_confirmed_at",
             *REVIEW_FIELDS,
         ]
 
 
 class FacilityInSerializer(serializers.ModelSerializer):
     """What a manager sends to create or change a draft. Every field is optional on a draft."""
+
+    facility_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=20,
+        help_text="The facility's HFR ID (IN + 10 digits), checked against HFR with the name, state and district. "
+        "Empty or null: not on HFR yet (the draft cannot be submitted until it has one).",
+    )
 
     district_lgd = serializers.PrimaryKeyRelatedField(
         source="district",
@@ -179,7 +193,7 @@ PROFESSIONAL_PUBLIC_FIELDS = ["uuid", "hpr_id", "name", "category", "sub_categor
 
 
 class ProfessionalOutSerializer(serializers.ModelSerializer):
-    hpr_id = AssignedIdField(help_text="14 digits, empty until verified.")
+    hpr_id = AssignedIdField(help_text="The HPR ID number the professional entered (14 digits); empty until then.")
     district_lgd = serializers.IntegerField(source="district_id", allow_null=True)
     lapsed = serializers.BooleanField(source="is_lapsed")
     facilities = AffiliationSerializer(source="affiliations", many=True)
@@ -211,6 +225,13 @@ class QualificationSerializer(serializers.Serializer):
 
 class ProfessionalInSerializer(serializers.ModelSerializer):
     # Every field is optional on a draft (no docstring: it would become the schema's description).
+    hpr_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=20,
+        help_text="The professional's HPR ID number (14 digits, dashes allowed), checked against HPR.",
+    )
     district_lgd = serializers.PrimaryKeyRelatedField(
         source="district",
         queryset=District.objects.all(),

@@ -1,17 +1,20 @@
 """Writes of the facility registry. Each checks the actor's role and the facility's state, and is audited."""
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from abdm import bridge_services, hfr
+from abdm.client import AbdmError
 from core import access
 from core.enums import Role
 from core.exceptions import Conflict, DomainError, NotAllowed, NotFound
@@ -24,9 +27,10 @@ from ..enums import FacilityStatus, InvitationStatus, MembershipRole, VerifyDeci
 from ..fields import FACILITY_FIELDS, FACILITY_REQUIRED_FOR_SUBMISSION
 from ..models import Counter, Facility, FacilityMembership, Invitation, mobile_validator
 from ..selectors import facility_duplicates
-from .registry import decision_reason, model_update, validation_error
+from .registry import abdm_refusal, decision_reason, model_update, validation_error
 
-ID_ATTEMPTS = 8
+# A change to any of these is checked against HFR again (the ID names the facility; the others must agree with it).
+HFR_CHECKED_FIELDS = {"facility_id", "name", "state", "district"}
 
 
 def _require(actor, action: str, obj, message) -> None:
@@ -35,7 +39,54 @@ def _require(actor, action: str, obj, message) -> None:
 
 
 def _apply(facility: Facility, data: dict) -> list[str]:
-    return model_update(facility, fields=FACILITY_FIELDS, data=data, exclude=["facility_id"])
+    if "facility_id" in data:  # as typed: any case, spaces; empty is "no HFR ID yet"
+        data = {**data, "facility_id": re.sub(r"\s+", "", str(data["facility_id"] or "")).upper() or None}
+    return model_update(facility, fields=FACILITY_FIELDS, data=data, exclude=[])
+
+
+def hfr_mismatch_message(field: str, value: str) -> str:
+    if field == "name":
+        return _("HFR has this facility under the name “%(value)s”.") % {"value": value}
+    if field == "state":
+        return _("HFR has this facility in the state %(value)s.") % {"value": value}
+    return _("HFR has this facility in the district %(value)s.") % {"value": value}
+
+
+def hfr_check(facility: Facility) -> None:
+    """Check the facility's HFR ID against ABDM's facility registry: the ID exists there, and the name, state and
+    district entered so far agree with HFR's (case, spacing and punctuation ignored). Nothing when it has no ID.
+
+    Refuses: another entry here has the ID (409 `hfr_id_taken`); HFR has no such ID (400 `hfr_unknown`); a field
+    differs (400 `hfr_mismatch`, a message on each field that differs, saying what HFR has); HFR not answering
+    (503 `abdm_unavailable`, Retry-After). Queries: one exists(); one HTTP call (HFR facility search by ID).
+    """
+    if not facility.facility_id:
+        return
+    if Facility.objects.filter(facility_id=facility.facility_id).exclude(pk=facility.pk).exists():
+        message = _("Another registration in the portal already has this HFR ID.")
+        raise Conflict(message, code="hfr_id_taken", fields={"facility_id": [message]})
+    try:
+        found = hfr.facility_by_id(facility.facility_id)
+    except AbdmError as error:
+        raise abdm_refusal(error) from None
+    if found is None:
+        message = _("HFR has no facility with this ID. Check it, or register the facility on HFR first.")
+        raise DomainError(message, code="hfr_unknown", fields={"facility_id": [message]})
+    differences = hfr.facility_disagreements(
+        found,
+        name=facility.name,
+        state_lgd=facility.state_id,
+        state_name=facility.state.name if facility.state_id else "",
+        district_lgd=facility.district_id,
+        district_name=facility.district.name if facility.district_id else "",
+    )
+    if differences:
+        raise DomainError(
+            _("The details differ from HFR's entry for %(id)s: correct them, or check the HFR ID.")
+            % {"id": facility.facility_id},
+            code="hfr_mismatch",
+            fields={d.field: [hfr_mismatch_message(d.field, d.registry_value)] for d in differences},
+        )
 
 
 def _locked(facility: Facility) -> Facility:
@@ -47,11 +98,13 @@ def _locked(facility: Facility) -> Facility:
 def facility_create(*, actor, data: dict, request=None) -> Facility:
     """Create a draft facility from `data` (any subset of FACILITY_FIELDS); the actor becomes its admin.
 
-    Inserts the facility, the actor's admin membership and an audit row.
+    An HFR ID given is checked against HFR first (`hfr_check`; without one the draft waits for the manager to
+    register the facility on HFR). Inserts the facility, the actor's admin membership and an audit row.
     """
     _require(actor, "add", Facility, _("Only facility staff may register a facility."))
     facility = Facility(status=FacilityStatus.DRAFT, created_by=actor)
     _apply(facility, data)
+    hfr_check(facility)
     facility.save()
     facility_status_counted(facility=facility, old_status=None)
     FacilityMembership.objects.create(facility=facility, user=actor, role=MembershipRole.ADMIN)
@@ -61,13 +114,18 @@ def facility_create(*, actor, data: dict, request=None) -> Facility:
 
 @transaction.atomic
 def facility_update(*, actor, facility: Facility, data: dict, request=None) -> Facility:
-    """Change a draft or rejected facility (its admin only); audited with the names of the changed fields."""
+    """Change a draft or rejected facility (its admin only); audited with the names of the changed fields.
+
+    A change of the HFR ID, name, state or district is checked against HFR (`hfr_check`) before it is saved.
+    """
     _require(actor, "change", facility, _("Only an admin of this facility may change it."))
     facility = _locked(facility)
     if not facility.is_editable:
         raise Conflict(_("Only a draft or a rejected facility can be changed."), code="not_editable")
     old_district_id = facility.district_id
     changed = _apply(facility, data)
+    if HFR_CHECKED_FIELDS & set(changed):
+        hfr_check(facility)
     if changed:
         facility.save()
         facility_district_counted(facility=facility, old_district_id=old_district_id)
@@ -86,25 +144,14 @@ def _missing_for_submission(facility: Facility) -> dict:
     return missing
 
 
-def _assign_facility_id(facility: Facility) -> None:
-    """`IN` + the state's 2-digit LGD code + 8 random digits; the unique constraint settles a collision."""
-    for _attempt in range(ID_ATTEMPTS):
-        facility.facility_id = f"IN{facility.state_id:02d}{secrets.randbelow(10**8):08d}"
-        try:
-            with transaction.atomic():
-                Facility.objects.filter(pk=facility.pk).update(facility_id=facility.facility_id)
-            return
-        except IntegrityError:
-            continue
-    raise Conflict(_("Could not assign a facility ID. Please try again."), code="id_exhausted")
-
-
 @transaction.atomic
 def facility_submit(*, actor, facility: Facility, confirm_not_duplicate: bool = False, request=None) -> Facility:
     """Submit a complete draft (or resubmit a corrected rejected facility) for verification.
 
-    Refuses (409 `possible_duplicates`) while likely duplicates exist and the manager has not confirmed that
-    this is a different facility. Assigns the facility ID at the first submission; clears the last rejection reason.
+    Needs the facility's HFR ID (400 `hfr_id_missing`: a facility not on HFR stays a draft until it is) and checks
+    it, the name, state and district against HFR again (`hfr_check`). Refuses (409 `possible_duplicates`) while
+    likely duplicates exist and the manager has not confirmed that this is a different facility. Clears the last
+    rejection reason.
     """
     _require(actor, "change", facility, _("Only an admin of this facility may submit it."))
     facility = _locked(facility)
@@ -113,6 +160,14 @@ def facility_submit(*, actor, facility: Facility, confirm_not_duplicate: bool = 
     missing = _missing_for_submission(facility)
     if missing:
         raise DomainError(_("Complete the facility before submitting it."), code="incomplete", fields=missing)
+    if not facility.facility_id:
+        message = _("Enter the facility's HFR ID. A facility not yet on HFR registers there first.")
+        raise DomainError(
+            _("A facility needs its HFR ID before it is submitted."),
+            code="hfr_id_missing",
+            fields={"facility_id": [message]},
+        )
+    hfr_check(facility)
     duplicates = facility_duplicates(facility=facility)
     if duplicates and not confirm_not_duplicate:
         raise Conflict(
@@ -124,8 +179,6 @@ def facility_submit(*, actor, facility: Facility, confirm_not_duplicate: bool = 
         )
     resubmission = facility.status == FacilityStatus.REJECTED
     old_status = facility.status
-    if not facility.facility_id:
-        _assign_facility_id(facility)
     facility.status = FacilityStatus.SUBMITTED
     facility.submitted_at = timezone.now()
     facility.rejection_reason = ""
@@ -148,7 +201,10 @@ def facility_submit(*, actor, facility: Facility, confirm_not_duplicate: bool = 
 def facility_verify(*, actor, facility: Facility, decision: str, reason: str = "", request=None) -> Facility:
     """A district officer of the facility's district (or the state official) approves or rejects a submission.
 
-    Rejecting needs a reason, which the manager sees. Members of the facility never verify it.
+    Rejecting needs a reason, which the manager sees. Members of the facility never verify it. Approving queues,
+    in the same transaction, the facility's registration as an active HIP service of the state's bridge on ABDM
+    (abdm.bridge_services, through the outbox): the verification commits whether or not ABDM answers now, and
+    the facility is "active HIP on ABDM" once ABDM confirms (facilities.services.hip).
     """
     _require(actor, "verify", facility, _("Only a district officer of this district may verify this facility."))
     if facility.members.filter(pk=actor.pk).exists():
@@ -167,6 +223,10 @@ def facility_verify(*, actor, facility: Facility, decision: str, reason: str = "
         facility.rejection_reason = reason
     facility.save(update_fields=["status", "verified_at", "verified_by", "rejection_reason", "updated_at"])
     facility_status_counted(facility=facility, old_status=FacilityStatus.SUBMITTED)
+    if decision == VerifyDecision.APPROVE:
+        bridge_services.hip_service_enqueue(
+            facility_id=facility.facility_id, name=facility.name, active=True, subject=facility
+        )
     audit_record(
         actor=actor,
         action="facility.verify" if decision == VerifyDecision.APPROVE else "facility.reject",
@@ -187,7 +247,11 @@ _OFFICER_TRANSITIONS = {
 
 @transaction.atomic
 def facility_change_status(*, actor, facility: Facility, action: str, reason: str = "", request=None) -> Facility:
-    """Suspend, reinstate or close a verified facility (officers of its district); a reason is required."""
+    """Suspend, reinstate or close a verified facility (officers of its district); a reason is required.
+
+    The facility's HIP service on ABDM follows, through the outbox in the same transaction: suspending or closing
+    a verified facility deactivates it (active false), reinstating activates it again.
+    """
     if action not in _OFFICER_TRANSITIONS:
         raise DomainError(_("Unknown action."), fields={"action": [_("Unknown action.")]})
     _require(actor, "suspend", facility, _("Only a district officer of this district may do this."))
@@ -201,6 +265,11 @@ def facility_change_status(*, actor, facility: Facility, action: str, reason: st
     old_status, facility.status = facility.status, target
     facility.save(update_fields=["status", "updated_at"])
     facility_status_counted(facility=facility, old_status=old_status)
+    active = target == FacilityStatus.VERIFIED
+    if active or old_status == FacilityStatus.VERIFIED:  # closing a suspended facility: already inactive
+        bridge_services.hip_service_enqueue(
+            facility_id=facility.facility_id, name=facility.name, active=active, subject=facility
+        )
     audit_record(actor=actor, action=f"facility.{action}", target=facility, details={"reason": reason}, request=request)
     return facility
 

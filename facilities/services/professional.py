@@ -1,12 +1,15 @@
-"""Writes of the professional registry (HPR-style): draft, submit, verify or reject, facility affiliations."""
+"""Writes of the professional registry: draft, submit, verify or reject, facility affiliations.
 
-import secrets
+A professional's ID is their HPR ID number (ABDM's professional registry): they enter it and it is checked against
+HPR (`hpr_check`); the portal mints none.
+"""
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from stdnum import luhn
 
+from abdm import hfr
+from abdm.client import AbdmError
 from core import access
 from core.counters import count_add
 from core.enums import CountMetric, Role
@@ -16,23 +19,48 @@ from core.services import audit_record
 from ..enums import MembershipRole, ProfessionalCategory, RegistryStatus, VerifyDecision
 from ..fields import PROFESSIONAL_FIELDS, PROFESSIONAL_REQUIRED_FOR_SUBMISSION
 from ..models import Affiliation, Facility, FacilityMembership, Professional
-from .registry import decision_reason, model_update
+from .registry import abdm_refusal, decision_reason, model_update
 
-ID_ATTEMPTS = 8
+# A change to either is checked against HPR again.
+HPR_CHECKED_FIELDS = {"hpr_id", "name"}
 
 
-def new_hpr_id() -> str:
-    """`71` + 11 random digits + a Luhn check digit: 14 digits."""
-    body = f"71{secrets.randbelow(10**11):011d}"
-    return body + luhn.calc_check_digit(body)
+def hpr_check(professional: Professional) -> None:
+    """Check the professional's HPR ID against ABDM's professional registry: HPR knows the ID, under the same name
+    (case, spacing, punctuation and a leading "Dr" ignored). Nothing when no ID is entered yet.
+
+    Refuses, each as a message on the `hpr_id` field: another registration here has the ID (409 `hpr_id_taken`);
+    HPR has no such ID (400 `hpr_unknown`); HPR has it under another name (400 `hpr_mismatch`); HPR not answering
+    (503 `abdm_unavailable`, Retry-After). Queries: one exists(); one HTTP call (HPR search by ID).
+    """
+    if not professional.hpr_id:
+        return
+    if Professional.objects.filter(hpr_id=professional.hpr_id).exclude(pk=professional.pk).exists():
+        message = _("Another registration in the portal already has this HPR ID.")
+        raise Conflict(message, code="hpr_id_taken", fields={"hpr_id": [message]})
+    try:
+        found = hfr.professional_by_hpr_id(professional.hpr_id)
+    except AbdmError as error:
+        raise abdm_refusal(error) from None
+    if found is None:
+        message = _("HPR has no professional with this ID. Check it, or register on HPR first.")
+        raise DomainError(message, code="hpr_unknown", fields={"hpr_id": [message]})
+    if professional.name and not hfr.person_names_agree(professional.name, found.name):
+        message = _("HPR has this ID under the name “%(name)s”. Check the ID, or write your name as HPR has it.") % {
+            "name": found.name
+        }
+        raise DomainError(message, code="hpr_mismatch", fields={"hpr_id": [message]})
 
 
 def _apply(professional: Professional, data: dict) -> list[str]:
     """Set the registration's fields from `data` (its `facility_uuids` are not a field: `_set_facilities`)."""
     fields = {name: value for name, value in data.items() if name != "facility_uuids"}
+    if "hpr_id" in fields:  # as typed or printed: 71-1227-4427-0212; empty is "not given yet"
+        typed = str(fields["hpr_id"] or "").strip()
+        fields["hpr_id"] = (hfr.normalise_hpr_id(typed) or typed) or None
     # The unique registration number is checked below, with a message that says which number.
     changed = model_update(
-        professional, fields=PROFESSIONAL_FIELDS, data=fields, exclude=["hpr_id", "user"], validate_constraints=False
+        professional, fields=PROFESSIONAL_FIELDS, data=fields, exclude=["user"], validate_constraints=False
     )
     duplicate = (
         Professional.objects.filter(council=professional.council, registration_number=professional.registration_number)
@@ -42,6 +70,8 @@ def _apply(professional: Professional, data: dict) -> list[str]:
     if professional.registration_number and duplicate:
         message = _("This registration number is already registered with this council.")
         raise DomainError(message, code="duplicate_registration", fields={"registration_number": [message]})
+    if HPR_CHECKED_FIELDS & set(changed):
+        hpr_check(professional)
     return changed
 
 
@@ -122,6 +152,7 @@ def professional_submit(*, actor, professional: Professional, request=None) -> P
     }
     if missing:
         raise DomainError(_("Complete the registration before submitting it."), code="incomplete", fields=missing)
+    hpr_check(professional)
     resubmission = professional.status == RegistryStatus.REJECTED
     professional.status = RegistryStatus.SUBMITTED
     professional.submitted_at = timezone.now()
@@ -136,24 +167,12 @@ def professional_submit(*, actor, professional: Professional, request=None) -> P
     return professional
 
 
-def _assign_hpr_id(professional: Professional) -> None:
-    for _attempt in range(ID_ATTEMPTS):
-        candidate = new_hpr_id()
-        try:
-            with transaction.atomic():
-                Professional.objects.filter(pk=professional.pk).update(hpr_id=candidate)
-        except IntegrityError:
-            continue
-        professional.hpr_id = candidate
-        return
-    raise Conflict(_("Could not assign an HPR ID. Please try again."), code="id_exhausted")
-
-
 @transaction.atomic
 def professional_verify(*, actor, professional: Professional, decision: str, reason: str = "", request=None):
     """An officer of the professional's district (or the state official) approves or rejects.
 
-    Approving assigns the HPR ID once; a verified doctor whose account is plain facility staff becomes a doctor.
+    Approving needs the HPR ID the professional entered (checked against HPR when entered and at submission); a
+    verified doctor whose account is plain facility staff becomes a doctor.
     """
     if not access.can(actor, "verify", professional):
         raise NotAllowed(_("Only a district officer of this district may verify this registration."))
@@ -164,8 +183,9 @@ def professional_verify(*, actor, professional: Professional, decision: str, rea
         raise Conflict(_("Only a submitted registration can be verified or rejected."), code="not_submitted")
     reason = decision_reason(decision, reason)
     if decision == VerifyDecision.APPROVE:
-        if not professional.hpr_id:
-            _assign_hpr_id(professional)
+        if not professional.hpr_id:  # submitted before HPR IDs were entered: back to the professional
+            message = _("This registration has no HPR ID: reject it so the professional adds theirs.")
+            raise Conflict(message, code="hpr_id_missing")
         professional.status = RegistryStatus.VERIFIED
         professional.verified_at = timezone.now()
         professional.verified_by = actor

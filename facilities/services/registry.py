@@ -3,9 +3,29 @@
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from abdm.client import AbdmError, AbdmUnavailable
 from core.exceptions import DomainError
 
 from ..enums import VerifyDecision
+
+# Seconds a caller waits before asking again when ABDM's registries do not answer (the API's Retry-After).
+ABDM_RETRY_AFTER = 60
+
+
+class AbdmNotAnswering(DomainError):
+    """ABDM's registry did not answer (down, slow, 502-504): pages keep the input and say to try in a minute; the
+    API answers 503 with Retry-After."""
+
+    status = 503
+    code = "abdm_unavailable"
+
+
+def abdm_refusal(error: AbdmError) -> DomainError:
+    """An ABDM client error as the portal's refusal: not answering is a 503 to retry, anything else ABDM's reason
+    in plain words (400)."""
+    if isinstance(error, AbdmUnavailable):
+        return AbdmNotAnswering(error.user_message, retry_after=ABDM_RETRY_AFTER)
+    return DomainError(error.user_message, code="abdm_refused")
 
 
 def validation_error(error: ValidationError) -> DomainError:

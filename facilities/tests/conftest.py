@@ -52,5 +52,41 @@ DRAFT_DATA = {
 
 
 @pytest.fixture
-def draft_data():
-    return dict(DRAFT_DATA)
+def on_hfr(abdm_sandbox):
+    """on_hfr(name, district_lgd=443, ...) -> the HFR ID the sandbox's HFR gave a new facility of that name, in that
+    district of Gujarat (an approved HFR entry, as the manager would find it)."""
+
+    def make(name: str, district_lgd: int = 443, **fields) -> str:
+        district = District.objects.get(lgd_code=district_lgd)
+        body = {
+            "facilityName": name,
+            "ownershipCode": "P",
+            "stateLGDCode": str(district.state_id),
+            "stateName": district.state.name,
+            "districtLGDCode": str(district_lgd),
+            "districtName": district.name,
+            **fields,
+        }
+        response = abdm_sandbox.post("hfr/facilities", body)
+        assert response.status_code == 201, response.text
+        return response.json()["facilities"][0]["facilityId"]
+
+    return make
+
+
+@pytest.fixture
+def on_hpr(abdm_sandbox):
+    """on_hpr(name) -> the 14-digit HPR ID number the sandbox's HPR gave a new professional of that name."""
+
+    def make(name: str, **fields) -> str:
+        response = abdm_sandbox.post("hpr/professionals", {"name": name, "categoryId": "1", **fields})
+        assert response.status_code == 201, response.text
+        return response.json()["professionals"][0]["hprIdNumber"].replace("-", "")
+
+    return make
+
+
+@pytest.fixture
+def draft_data(on_hfr):
+    """A complete facility, with the HFR ID HFR has under its name in Bhavnagar."""
+    return {**DRAFT_DATA, "facility_id": on_hfr(DRAFT_DATA["name"])}

@@ -63,3 +63,5 @@ class ProfessionalFactory(factory.django.DjangoModelFactory):
     state = factory.LazyFunction(lambda: State.objects.get(lgd_code=24))
     district = factory.LazyFunction(lambda: District.objects.get(lgd_code=BHAVNAGAR))
     status = FacilityStatus.SUBMITTED
+    # Entered before submission (not on the sandbox's HPR: tests that check it against HPR use on_hpr).
+    hpr_id = factory.LazyAttributeSequence(lambda o, n: None if o.status == FacilityStatus.DRAFT else f"7100{n:010d}")

@@ -22,7 +22,7 @@ def test_manager_creates_a_draft_and_becomes_its_admin(people, api_as, draft_dat
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == "draft"
-    assert body["facility_id"] == ""
+    assert body["facility_id"] == draft_data["facility_id"]  # the HFR ID, checked against HFR
     assert body["district_lgd"] == 443
     assert body["systems_of_medicine"] == ["modern", "ayurveda"]
     facility = Facility.objects.get(uuid=body["uuid"])

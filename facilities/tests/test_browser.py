@@ -51,7 +51,11 @@ def save(page):
     page.wait_for_load_state()
 
 
-def test_register_reject_resubmit_verify_counter_poster(live_server, browser, contexts, screenshot):
+@pytest.mark.worker
+def test_register_reject_resubmit_verify_counter_poster(
+    live_server, browser, contexts, screenshot, on_hfr, celery_worker_process
+):
+    hfr_id = on_hfr("Ghogha Road Maternity Home")
     UserFactory(username="manager", role=Role.FACILITY_ADMIN, first_name="Nilesh", last_name="Patel")
     DistrictOfficerFactory(username="officer", districts=[District.objects.get(lgd_code=443)])
     DistrictOfficerFactory(username="ahmedabad_officer", districts=[District.objects.get(lgd_code=438)])
@@ -59,7 +63,8 @@ def test_register_reject_resubmit_verify_counter_poster(live_server, browser, co
     # The manager registers, saving a draft at each step.
     manager = signed_in(contexts, browser, live_server, "manager")
     manager.get_by_role("link", name="Register a facility").click()
-    manager.get_by_label("Facility name").fill("Ghogha Road Maternity Home")
+    manager.get_by_label("HFR ID").fill(hfr_id.lower())
+    manager.get_by_label("Facility name").fill("Ghogha Road Eye Hospital")  # not the name HFR has
     manager.get_by_label("Ownership").select_option("P")
     manager.get_by_label("Private subtype").select_option("profit")
     manager.check("input[name=systems_of_medicine][value=modern]")
@@ -67,8 +72,12 @@ def test_register_reject_resubmit_verify_counter_poster(live_server, browser, co
     manager.get_by_label("Facility type").select_option("nursing_home")
     manager.get_by_label("Type of service").select_option("opd_ipd")
     manager.get_by_label("Number of beds").fill("12")
-    screenshot(manager, "facility-wizard-basic-en-phone")
+    save(manager)
+    assert "HFR has this facility under the name “Ghogha Road Maternity Home”" in manager.locator("main").inner_text()
+    screenshot(manager, "facility-wizard-hfr-mismatch-en-phone")
     assert fits_phone(manager)
+    manager.get_by_label("Facility name").fill("Ghogha Road Maternity Home")
+    screenshot(manager, "facility-wizard-basic-en-phone")
     save(manager)
     assert Facility.objects.get(name="Ghogha Road Maternity Home").status == FacilityStatus.DRAFT
 
@@ -93,7 +102,7 @@ def test_register_reject_resubmit_verify_counter_poster(live_server, browser, co
     manager.wait_for_load_state()
     facility = Facility.objects.get(name="Ghogha Road Maternity Home")
     assert facility.status == FacilityStatus.SUBMITTED
-    assert re.fullmatch(r"IN24\d{8}", facility.facility_id)
+    assert facility.facility_id == hfr_id  # the ID HFR gave, never one the portal made
     assert facility.facility_id in manager.locator("main").inner_text()
 
     # An officer of another district sees neither the queue entry nor the page.
@@ -134,6 +143,12 @@ def test_register_reject_resubmit_verify_counter_poster(live_server, browser, co
     officer.wait_for_load_state()
     facility.refresh_from_db()
     assert facility.status == FacilityStatus.VERIFIED
+    # ABDM confirms it as an active HIP service of the state's bridge (the outbox, sent by the worker).
+    for _ in range(120):
+        if Facility.objects.get(pk=facility.pk).hip_active:
+            break
+        officer.wait_for_timeout(250)
+    assert Facility.objects.get(pk=facility.pk).hip_active
 
     # The manager adds a counter and prints its QR poster, which decodes to the share URL.
     manager.goto(f"{live_server.url}/facilities/{facility.uuid}/")
@@ -153,15 +168,49 @@ def test_register_reject_resubmit_verify_counter_poster(live_server, browser, co
         f"http://127.0.0.1:8000/scan/?hip-id={facility.facility_id}&counter-id=OPD1"
     ]
 
+    assert "Active HIP on ABDM" in manager.locator("main").inner_text()
+
     # The facility page in Hindi and Gujarati, on a phone and a desktop.
-    for language, check in [("hi", "सत्यापित"), ("gu", "ચકાસાયેલ")]:
+    for language, check, active in [("hi", "सत्यापित", "ABDM पर सक्रिय HIP"), ("gu", "ચકાસાયેલ", "ABDM પર સક્રિય HIP")]:
         manager.locator(f"button[name=language][value={language}]").click()
         manager.wait_for_load_state()
-        assert check in manager.locator("main").inner_text()
+        assert check in manager.locator("main").inner_text() and active in manager.locator("main").inner_text()
         screenshot(manager, f"facility-verified-{language}-phone")
         assert fits_phone(manager)
     manager.set_viewport_size(DESKTOP)
     screenshot(manager, "facility-verified-gu-desktop")
+    manager.locator("button[name=language][value=en]").click()
+    manager.wait_for_load_state()
+    screenshot(manager, "facility-verified-en-desktop")
+
+
+@pytest.mark.parametrize("viewport_name, viewport", [("phone", PHONE), ("desktop", DESKTOP)])
+def test_a_facility_not_on_hfr_waits_as_a_draft_with_the_steps_in_three_languages(
+    live_server, browser, contexts, screenshot, viewport_name, viewport
+):
+    from facilities.tests.factories import MembershipFactory
+
+    UserFactory(username="manager", role=Role.FACILITY_ADMIN)
+    draft = Facility.objects.create(name="Mahuva Eye Clinic", status=FacilityStatus.DRAFT)
+    MembershipFactory(facility=draft, user=UserFactory._meta.model.objects.get(username="manager"), role="admin")
+    manager = signed_in(contexts, browser, live_server, "manager", viewport)
+    manager.goto(f"{live_server.url}/facilities/{draft.uuid}/")
+    assert "Not on HFR yet." in manager.locator("main").inner_text()
+    screenshot(manager, f"facility-draft-no-hfr-en-{viewport_name}")
+    manager.get_by_role("link", name="How to register the facility on HFR").click()
+    manager.wait_for_load_state()
+    assert "facility.abdm.gov.in" in manager.locator("main").inner_text()
+    screenshot(manager, f"hfr-steps-en-{viewport_name}")
+    for language, heading in [("hi", "अपनी सुविधा को HFR पर पंजीकृत करें"), ("gu", "તમારી સુવિધાને HFR પર નોંધાવો")]:
+        manager.locator(f"button[name=language][value={language}]").click()
+        manager.wait_for_load_state()
+        assert heading in manager.locator("main").inner_text()
+        screenshot(manager, f"hfr-steps-{language}-{viewport_name}")
+        assert fits_phone(manager) or viewport_name == "desktop"
+    manager.get_by_role("link", name=re.compile("Mahuva Eye Clinic")).click()
+    manager.wait_for_load_state()
+    assert manager.url.endswith(f"/facilities/{draft.uuid}/edit/basic/")
+    screenshot(manager, f"facility-wizard-basic-gu-{viewport_name}")
 
 
 @pytest.mark.parametrize("viewport_name, viewport", [("phone", PHONE), ("desktop", DESKTOP)])
@@ -189,10 +238,13 @@ def test_directory_in_three_languages(live_server, page, screenshot, viewport_na
     screenshot(page, f"directory-professionals-gu-{viewport_name}")
 
 
-def test_professional_registers_is_rejected_resubmits_and_gets_an_hpr_id(live_server, browser, contexts, screenshot):
+def test_professional_registers_with_an_hpr_id_is_rejected_resubmits_and_is_verified(
+    live_server, browser, contexts, screenshot, on_hpr
+):
     from facilities.models import Professional
     from facilities.tests.factories import FacilityFactory
 
+    hpr_id = on_hpr("Hetal Shah")
     home = FacilityFactory(name="Kumbharwada Urban Health Centre")
     UserFactory(username="nurse", role=Role.FACILITY_STAFF, first_name="Hetal", last_name="Shah")
     DistrictOfficerFactory(username="officer", districts=[District.objects.get(lgd_code=443)])
@@ -201,6 +253,7 @@ def test_professional_registers_is_rejected_resubmits_and_gets_an_hpr_id(live_se
     me = signed_in(contexts, browser, live_server, "nurse")
     me.goto(live_server.url + "/facilities/professionals/register/")
     me.get_by_label("Full name").fill("Hetal Shah")
+    me.get_by_label("HPR ID").fill("71-0000-0000-0003")  # HPR does not know it
     me.locator("#id_category").select_option("nurse")
     me.get_by_label("Sub-category").select_option("rn_rm")
     me.locator("#id_council").select_option("gnc")
@@ -212,6 +265,11 @@ def test_professional_registers_is_rejected_resubmits_and_gets_an_hpr_id(live_se
     me.get_by_label("District").select_option(label="Bhavnagar")
     me.get_by_label("Qualification (degree)").fill("B.Sc Nursing")
     me.get_by_label("Facilities you work at").fill(home.facility_id)
+    me.get_by_role("button", name="Save draft").click()
+    me.wait_for_load_state()
+    assert "HPR has no professional with this ID" in me.locator("main").inner_text()
+    screenshot(me, "professional-form-hpr-unknown-en-phone")
+    me.get_by_label("HPR ID").fill(f"{hpr_id[:2]}-{hpr_id[2:6]}-{hpr_id[6:10]}-{hpr_id[10:]}")
     screenshot(me, "professional-form-en-phone")
     me.get_by_role("button", name="Save draft").click()
     me.wait_for_load_state()
@@ -245,7 +303,7 @@ def test_professional_registers_is_rejected_resubmits_and_gets_an_hpr_id(live_se
     officer.get_by_role("button", name="Record decision").click()
     officer.wait_for_load_state()
     professional.refresh_from_db()
-    assert professional.status == "verified" and re.fullmatch(r"71\d{12}", professional.hpr_id)
+    assert professional.status == "verified" and professional.hpr_id == hpr_id  # HPR's ID, not minted
 
     me.goto(f"{live_server.url}/facilities/professionals/{professional.uuid}/")
     assert professional.hpr_id_display in me.locator("main").inner_text()
@@ -261,11 +319,15 @@ def test_bulk_upload_shows_live_progress_and_the_error_report(
     live_server, page, screenshot, celery_worker_process, tmp_path
 ):
     from facilities.services.bulk import COLUMNS
+    from facilities.tests.factories import FacilityFactory
 
     DistrictOfficerFactory(username="officer", districts=[District.objects.get(lgd_code=443)])
+    # The state's facilities are on HFR and in the portal already: the file updates them by their HFR IDs.
+    ids = [f"IN24{60_000_000 + n:08d}" for n in range(5000)]
+    Facility.objects.bulk_create([FacilityFactory.build(facility_id=ids[n], name=f"PHC {n}") for n in range(5000)])
     rows = [",".join(COLUMNS)]
-    rows += [f",PHC {n},phc,G,443,,{364001 + n % 300},,6,,,,," for n in range(5000)]
-    rows[10] = ",PHC bad,phc,G,443,,12,,,,,,,"
+    rows += [f"{ids[n]},PHC {n},phc,G,443,,{364001 + n % 300},,6,,,,," for n in range(5000)]
+    rows[10] = f"{ids[9]},PHC bad,phc,G,443,,12,,,,,,,"
     path = tmp_path / "bulk-upload.csv"
     path.write_text("\n".join(rows) + "\n")
     page.set_viewport_size(PHONE)
@@ -281,7 +343,7 @@ def test_bulk_upload_shows_live_progress_and_the_error_report(
     # The poller fills in the figures without a reload.
     # expect() polls from Playwright's side: wait_for_function would eval() in the page, which the CSP refuses.
     expect(page.locator("#bulk-status")).to_have_text("Done", timeout=60000)
-    assert page.locator("#bulk-created").inner_text() == "4999"
+    assert page.locator("#bulk-updated").inner_text() == "4999"
     assert page.locator("#bulk-errors").inner_text() == "1"
     assert page.get_by_role("link", name="Download the error report (CSV)").is_visible()
     screenshot(page, "bulk-done-en-phone")

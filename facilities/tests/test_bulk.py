@@ -19,19 +19,41 @@ def csv_file(lines, name="facilities.csv"):
     return SimpleUploadedFile(name, ("\n".join([HEADER, *lines]) + "\n").encode(), content_type="text/csv")
 
 
-def good_line(number, district=443, pincode="364001"):
+def good_line(number, district=443, pincode="364001", facility_id=""):
     return (
-        f",PHC Number {number},phc,G,{district},Village {number},{pincode},98250{number:05d},"
+        f"{facility_id},PHC Number {number},phc,G,{district},Village {number},{pincode},98250{number:05d},"
         "6,modern;ayurveda,opd,rural,21.76,72.15"
     )
+
+
+def on_hfr_lines(sandbox, *numbers, district=443, timeout=30, **kwargs) -> list[str]:
+    """good_line()s of facilities put on the sandbox's HFR first (one call), each with the HFR ID it got."""
+    from core.models import District
+
+    place = District.objects.get(lgd_code=district)
+    entries = [
+        {
+            "facilityName": f"PHC Number {number}",
+            "ownershipCode": "G",
+            "stateLGDCode": "24",
+            "stateName": "Gujarat",
+            "districtLGDCode": str(district),
+            "districtName": place.name,
+        }
+        for number in numbers
+    ]
+    response = sandbox.post("hfr/facilities", {"facilities": entries}, timeout=timeout)
+    assert response.status_code == 201, response.text
+    ids = [entry["facilityId"] for entry in response.json()["facilities"]]
+    return [good_line(n, district=district, facility_id=i, **kwargs) for n, i in zip(numbers, ids, strict=True)]
 
 
 BAD_LINES = [
     ",,phc,G,443,,364001,,,,,,,",  # line 5: no name
     ",9 Lives Clinic,spa,X,443,,36400,12345,many,magic,both,city,91,200",  # line 6: everything wrong
     ",Ahmedabad PHC,phc,G,438,,380001,,,,,,,",  # line 7: not this officer's district
-    "IN2499999999,Ghost PHC,phc,G,443,,364001,,,,,,,",  # line 8: unknown facility ID
-    ",PHC Number 1,phc,G,443,Again,364001,,,,,,,",  # line 9: same as line 2
+    "IN2499999999,Ghost PHC,phc,G,443,,364001,,,,,,,",  # line 8: an HFR ID HFR does not know
+    ",PHC Number 1,phc,G,443,Again,364001,,,,,,,",  # line 9: new here, and no HFR ID
 ]
 EXPECTED_REPORT = [
     ["line", "column", "error"],
@@ -48,8 +70,8 @@ EXPECTED_REPORT = [
     ["6", "service_type", "Use opd, ipd or opd_ipd."],
     ["6", "systems_of_medicine", "Choose systems of medicine from the list."],
     ["7", "district_lgd", "This district is not one of yours."],
-    ["8", "facility_id", "No facility has this ID."],
-    ["9", "name", "Same facility as line 2."],
+    ["8", "facility_id", "HFR has no facility with this ID. Check it, or register the facility on HFR first."],
+    ["9", "facility_id", "A new facility needs its HFR ID."],
 ]
 
 
@@ -60,10 +82,13 @@ def report_rows(upload):
 
 @pytest.mark.django_db
 def test_upload_creates_verified_facilities_and_reports_bad_rows_exactly(
-    client, people, django_capture_on_commit_callbacks
+    client, people, django_capture_on_commit_callbacks, abdm_sandbox
 ):
+    from abdm.bridge_services import HIP_SERVICE_KIND
+    from abdm.models import OutboxMessage
+
     client.force_login(people["officer"])
-    lines = [good_line(1), good_line(2), good_line(3), *BAD_LINES]
+    lines = [*on_hfr_lines(abdm_sandbox, 1, 2, 3), *BAD_LINES]
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post("/facilities/bulk/", {"file": csv_file(lines)})
     assert response.status_code == 302
@@ -81,10 +106,13 @@ def test_upload_creates_verified_facilities_and_reports_bad_rows_exactly(
     assert report_rows(upload) == EXPECTED_REPORT
     created = Facility.objects.get(name="PHC Number 2")
     assert created.status == FacilityStatus.VERIFIED and created.verified_by == people["officer"]
-    assert created.facility_id.startswith("IN24") and created.systems_of_medicine == ["modern", "ayurveda"]
+    assert created.facility_id == lines[1].split(",")[0] and created.systems_of_medicine == ["modern", "ayurveda"]
+    # Each new (verified) facility's registration as an HIP service of the bridge waits in the outbox.
+    queued = OutboxMessage.objects.filter(kind=HIP_SERVICE_KIND).values_list("body__facilityId", flat=True)
+    assert sorted(queued) == sorted(line.split(",")[0] for line in lines[:3])
 
     download = client.get(f"/facilities/bulk/{upload.uuid}/errors.csv")
-    assert download.status_code == 200 and b"Same facility as line 2." in b"".join(download.streaming_content)
+    assert download.status_code == 200 and b"A new facility needs its HFR ID." in b"".join(download.streaming_content)
     status = client.get(f"/facilities/bulk/{upload.uuid}/status/").json()
     assert status["percent"] == 100 and status["rows_with_errors"] == 5
 
@@ -93,14 +121,14 @@ def test_upload_creates_verified_facilities_and_reports_bad_rows_exactly(
 
 
 @pytest.mark.django_db
-def test_the_same_file_again_updates_instead_of_duplicating(people):
+def test_the_same_file_again_updates_instead_of_duplicating(people, abdm_sandbox):
     existing = FacilityFactory(name="Old Name", facility_type="phc", pincode="364002")
-    lines = [good_line(1), f"{existing.facility_id},New Name,chc,G,443,Main Road,364002,,30,,,,,"]
+    lines = [*on_hfr_lines(abdm_sandbox, 1), f"{existing.facility_id},New Name,chc,G,443,Main Road,364002,,30,,,,,"]
     for _ in range(2):
         upload = BulkUpload.objects.create(uploaded_by=people["state"], original_name="x.csv")
         upload.file.save("x.csv", csv_file(lines))
         bulk_upload_process(upload_id=upload.pk)
-    upload.refresh_from_db()
+    upload.refresh_from_db()  # the second time: the facility the first one created is updated
     assert (upload.created_count, upload.updated_count, upload.error_count) == (0, 2, 0)
     assert Facility.objects.filter(name="PHC Number 1").count() == 1
     existing.refresh_from_db()
@@ -143,15 +171,22 @@ def test_other_files_are_refused_with_a_message(client, people):
 
 
 @pytest.mark.django_db
-def test_an_xlsx_file_is_read_like_a_csv(client, people):
+def test_an_xlsx_file_is_read_like_a_csv(client, people, abdm_sandbox):
     from openpyxl import Workbook
+
+    seeded = abdm_sandbox.post(
+        "hfr/facilities",
+        {"facilityName": "Sihor PHC", "ownershipCode": "G", "stateLGDCode": "24", "stateName": "Gujarat",
+         "districtLGDCode": "443", "districtName": "Bhavnagar"},
+    )  # fmt: skip
+    hfr_id = seeded.json()["facilities"][0]["facilityId"]
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(COLUMNS)
     # Spreadsheets hold pincodes, mobiles and LGD codes as numbers.
     sheet.append(
-        [None, "Sihor PHC", "phc", "G", 443, "Sihor", 364240, 9825011111, 6, "modern", "opd", "rural", 21.71, 71.96]
+        [hfr_id, "Sihor PHC", "phc", "G", 443, "Sihor", 364240, 9825011111, 6, "modern", "opd", "rural", 21.71, 71.96]
     )
     sheet.append([None, "Bad PHC", "phc", "G", 443, None, 12, None, None, None, None, None, None, None])
     buffer = io.BytesIO()
@@ -178,16 +213,45 @@ def test_an_unreadable_file_fails_the_job_with_a_message(people):
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_twenty_thousand_rows_through_a_real_worker_in_under_a_minute(celery_worker_process, client):
+def test_twenty_thousand_rows_through_a_real_worker_in_under_a_minute(celery_worker_process, client, abdm_sandbox):
+    """The state's list uploaded again: 18,000 facilities as the portal has them (matched by HFR ID, not written),
+    1,000 changed ones (written), 1,000 new ones of one district (checked against HFR by reading the district page
+    by page, 10 searches rather than 1,000, created verified and queued as HIP services) and 3 bad rows."""
+    from decimal import Decimal
+
+    from config.celery import app
     from core.models import District
     from core.tests.factories import DistrictOfficerFactory
 
     officer = DistrictOfficerFactory(districts=[District.objects.get(lgd_code=443)])
     client.force_login(officer)
-    lines = [good_line(number, pincode=f"{364001 + number % 500}") for number in range(20_000)]
+    known = [f"IN24{70_000_000 + number:08d}" for number in range(19_000)]
+    as_in_the_file = {
+        "facility_type": "phc", "ownership": "G", "beds": 6, "systems_of_medicine": ["modern", "ayurveda"],
+        "service_type": "opd", "region": "rural", "latitude": Decimal("21.76"), "longitude": Decimal("72.15"),
+    }  # fmt: skip
+    Facility.objects.bulk_create(
+        [
+            FacilityFactory.build(
+                facility_id=known[n],
+                name=f"PHC Number {n}",
+                address=f"Village {n}",
+                pincode=f"{364001 + n % 500}",
+                contact_mobile=f"98250{n:05d}",
+                **as_in_the_file,
+            )  # fmt: skip
+            for n in range(19_000)
+        ],
+        batch_size=2000,
+    )
+    lines = [good_line(n, facility_id=known[n]) for n in range(19_000)]
+    lines += on_hfr_lines(abdm_sandbox, *range(19_000, 20_000), timeout=300)  # on the sandbox's HFR (not timed)
+    lines = [line.replace(",364001,", f",{364001 + n % 500},") for n, line in enumerate(lines)]
+    for n in range(18_000, 19_000):  # these have moved: a new address
+        lines[n] = lines[n].replace(f",Village {n},", f",New Road {n},")
     bad_at = [100, 5_000, 19_999]  # 0-based row indexes -> CSV lines 102, 5002, 20001
     for index in bad_at:
-        lines[index] = f",Bad Row {index},phc,G,443,,99,,,,,,,"
+        lines[index] = f"{lines[index].split(',')[0]},Bad Row {index},phc,G,443,,99,,,,,,,"
     started = time.monotonic()
     response = client.post("/facilities/bulk/", {"file": csv_file(lines)})
     assert response.status_code == 302
@@ -198,27 +262,29 @@ def test_twenty_thousand_rows_through_a_real_worker_in_under_a_minute(celery_wor
             break
         time.sleep(0.25)
     elapsed = time.monotonic() - started
+    app.control.purge()  # the HIP registrations queued for the worker: not for the tests after this one
     print(f"\n20,000-row bulk upload through the worker: {elapsed:.1f} s")
     assert upload.status == BulkUploadStatus.DONE, upload.message
     assert elapsed < 60
-    assert (upload.created_count, upload.error_count) == (19_997, 3)
+    assert (upload.updated_count, upload.created_count, upload.error_count) == (18_998, 999, 3)
+    assert Facility.objects.filter(address__startswith="New Road").count() == 1_000
     assert report_rows(upload) == [
         ["line", "column", "error"],
         *[[str(index + 2), "pincode", "Enter a 6-digit pincode that does not start with 0."] for index in bad_at],
     ]
-    assert Facility.objects.filter(status=FacilityStatus.VERIFIED).count() == 19_997
+    assert Facility.objects.filter(status=FacilityStatus.VERIFIED, beds=6).count() == 19_999  # the bad rows' too
 
 
 @pytest.mark.django_db
-def test_bulk_created_and_moved_facilities_keep_the_dashboard_counters_exact(people):
+def test_bulk_created_and_moved_facilities_keep_the_dashboard_counters_exact(people, abdm_sandbox):
     from core import counters
 
     counters.rebuild(fix=True)  # the fixture's factories bypass the services that count
     verified_elsewhere = FacilityFactory(name="Moving Hospital", facility_type="phc", pincode="364002")
     counters.rebuild(fix=True)
     lines = [
-        good_line(1),
-        good_line(2, district=438, pincode="380001"),
+        *on_hfr_lines(abdm_sandbox, 1),
+        *on_hfr_lines(abdm_sandbox, 2, district=438, pincode="380001"),
         f"{verified_elsewhere.facility_id},Moving Hospital,phc,G,438,Main Road,380002,,,,,,,",  # moves district
     ]
     upload = BulkUpload.objects.create(uploaded_by=people["state"], original_name="x.csv")

@@ -10,7 +10,7 @@ from facilities.enums import BulkUploadStatus
 from facilities.models import BulkUpload
 from facilities.services.bulk import bulk_upload_process, bulk_upload_requeue
 from facilities.tasks import process_bulk_upload
-from facilities.tests.test_bulk import csv_file, good_line
+from facilities.tests.test_bulk import csv_file, good_line, on_hfr_lines
 
 
 @pytest.mark.django_db(transaction=True)  # the upload really commits, so its on_commit runs inside the request
@@ -31,10 +31,12 @@ def test_an_upload_saved_while_the_broker_is_down_succeeds_and_the_sweep_sends_i
 
 
 @pytest.mark.django_db
-def test_a_redelivered_message_finishes_a_job_whose_worker_died_but_a_duplicate_does_not_rerun_it(client, people):
+def test_a_redelivered_message_finishes_a_job_whose_worker_died_but_a_duplicate_does_not_rerun_it(
+    client, people, abdm_sandbox
+):
     client.force_login(people["officer"])
     with mock.patch.object(process_bulk_upload, "delay"):
-        client.post("/facilities/bulk/", {"file": csv_file([good_line(1), good_line(2)])})
+        client.post("/facilities/bulk/", {"file": csv_file(on_hfr_lines(abdm_sandbox, 1, 2))})
     upload = BulkUpload.objects.get()
     BulkUpload.objects.filter(pk=upload.pk).update(status=BulkUploadStatus.RUNNING)  # its worker was SIGKILLed
 

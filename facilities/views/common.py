@@ -13,15 +13,20 @@ from ..forms import VerifyForm
 
 
 def form_errors(form, error: DomainError) -> None:
-    """Show a service's refusal on the form: per field where the form has the field, else on top."""
-    placed = False
+    """Show a service's refusal on the form: per field where the form has the field, else on top (with the
+    refusal's message, and the messages of fields this form does not show, so none is lost)."""
+    placed, elsewhere = False, []
     for name, field_messages in (error.fields or {}).items():
         for message in field_messages if isinstance(field_messages, list) else [field_messages]:
             if name in form.fields:
                 form.add_error(name, message)
                 placed = True
+            else:
+                elsewhere.append(message)
     if not placed or not error.fields:
         form.add_error(None, error.message)
+    for message in elsewhere:
+        form.add_error(None, message)
 
 
 @contextmanager

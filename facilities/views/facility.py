@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -105,6 +106,15 @@ def step(request, uuid, step):
     return render(request, "facilities/step.html", {"form": form, **_step_context(facility, step)})
 
 
+def hfr_steps(request):
+    """How to register a facility on HFR (for a facility not on it yet), and where to come back with the ID.
+
+    Public; a signed-in manager also sees their drafts without an HFR ID, each with a link to enter it.
+    """
+    drafts = selectors.drafts_without_hfr_id(user=request.user)[:20] if request.user.is_authenticated else []
+    return render(request, "facilities/hfr_steps.html", {"drafts": drafts})
+
+
 def _draft_saved(request, facility, step):
     """After a saved step: the facility page if the manager goes on later, else the wizard's next step."""
     messages.success(request, _("Draft saved."))
@@ -149,7 +159,7 @@ def review(request, uuid):
 
 def _field_label(name: str) -> str:
     try:
-        return str(Facility._meta.get_field(name).verbose_name).capitalize()
+        return capfirst(str(Facility._meta.get_field(name).verbose_name))
     except Exception:  # noqa: BLE001 - an unknown name is shown as it is
         return name
 
