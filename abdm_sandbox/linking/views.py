@@ -16,12 +16,15 @@ with the spec's 4xx; what depends on the ABHA account or the link token comes ba
 
 import datetime
 import hashlib
+import json
+import os
 import re
 import secrets
+import time
 import uuid
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -44,8 +47,8 @@ LINK_INIT_WEBHOOK = "/api/v3/hip/link/care-context/init"
 LINK_CONFIRM_WEBHOOK = "/api/v3/hip/link/care-context/confirm"
 PATIENT_SHARE_WEBHOOK = "/api/v3/hip/patient/share"
 
-# link-token.yaml: "a link token which will be valid for 6 months".
-LINK_TOKEN_SECONDS = int(getattr(settings, "SANDBOX_LINK_TOKEN_SECONDS", 0) or 0) or 182 * 24 * 3600
+# link-token.yaml: "a link token which will be valid for 6 months" (ABDM_SANDBOX_LINK_TOKEN_SECONDS overrides).
+LINK_TOKEN_SECONDS = 182 * 24 * 3600
 LINKED = "Successfully Linked care context"
 BAD_BODY = "Bad Request, invalid request Body"
 
@@ -55,8 +58,6 @@ def accepted() -> HttpResponse:
 
 
 def link_token_seconds() -> int:
-    import os  # noqa: PLC0415 - read per call so a test sandbox's environment decides
-
     return int(os.environ.get("ABDM_SANDBOX_LINK_TOKEN_SECONDS") or LINK_TOKEN_SECONDS)
 
 
@@ -65,23 +66,56 @@ def _hip_header(request) -> str:
 
 
 def _caller_hip(request, hip_id: str) -> bool:
-    """Is `hip_id` an active HIP service of the calling bridge?"""
+    """Is `hip_id` an active HIP service of the calling bridge? Remembered for HIP_CACHE_SECONDS in the process (a
+    bulk linking job asks thousands of times a minute); the app-side helpers always ask the database."""
     if not hip_id:
         return False
-    return BridgeService.objects.filter(
+    key = (request.abdm_client, hip_id)
+    known = _hips.get(key)
+    if known is not None and known[1] > time.monotonic():
+        return known[0]
+    found = BridgeService.objects.filter(
         service_id=hip_id, bridge__bridge_id=request.abdm_client, active=True, is_hip=True
     ).exists()
+    if len(_hips) > 10_000:
+        _hips.clear()
+    _hips[key] = (found, time.monotonic() + HIP_CACHE_SECONDS)
+    return found
 
 
-def _first_call(operation: str, request, hip_id: str = "") -> GatewayCall | None:
-    """Record the call; None when its REQUEST-ID was already used for this operation."""
-    try:
-        with transaction.atomic():
-            return GatewayCall.objects.create(
-                operation=operation, request_id=request.abdm_request_id, bridge_id=request.abdm_client, hip_id=hip_id
-            )
-    except IntegrityError:
-        return None
+HIP_CACHE_SECONDS = 3.0
+_hips: dict[tuple[str, str], tuple[bool, float]] = {}
+
+
+def _record_call(operation: str, request, hip_id: str, outcome: dict) -> bool:
+    """Record the call and the callback that answers it, in one statement; False when its REQUEST-ID was already
+    used for this operation (the caller then rolls everything back and answers ABDM's "Duplicate ...")."""
+    with connection.cursor() as cursor:
+        cursor.execute(  # the table name is the model's own, every value a parameter
+            f"INSERT INTO {GatewayCall._meta.db_table} (operation, request_id, bridge_id, hip_id, outcome, created_at)"  # noqa: S608
+            " VALUES (%s, %s, %s, %s, %s, now()) ON CONFLICT (operation, request_id) DO NOTHING RETURNING id",
+            [operation, request.abdm_request_id, request.abdm_client, hip_id, json.dumps(outcome)],
+        )
+        if cursor.fetchone() is None:
+            transaction.set_rollback(True)
+            return False
+    return True
+
+
+def _token_row(token: str) -> LinkToken | None:
+    """The link token's row; cached in the process (a token never changes, only expires)."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    found = _tokens.get(digest)
+    if found is None:
+        found = LinkToken.objects.filter(token_sha256=digest).first()
+        if found is not None:
+            if len(_tokens) > 50_000:
+                _tokens.clear()
+            _tokens[digest] = found
+    return found
+
+
+_tokens: dict[str, LinkToken] = {}
 
 
 def _error(code: str, message: str, request_id: str) -> dict:
@@ -125,9 +159,6 @@ def generate_link_token(request):
         return refused
     if not _caller_hip(request, hip_id):
         return abdm_error(400, "ABDM-1035", "Invalid HIP ID")
-    call = _first_call("generate-token", request, hip_id)
-    if call is None:
-        return abdm_error(400, "ABDM-1092", "Duplicate Link token request")
     request_id = request.abdm_request_id
     account, address = account_for_address(body["abhaAddress"])
     number = str(body["abhaNumber"]) if body.get("abhaNumber") is not None else ""
@@ -157,8 +188,9 @@ def generate_link_token(request):
             expires_at=timezone.now() + datetime.timedelta(seconds=link_token_seconds()),
         )
         answer = {"abhaAddress": address, "linkToken": token, "response": {"requestId": request_id}}
-    call.outcome = {key: ("<issued>" if key == "linkToken" else value) for key, value in answer.items()}
-    call.save(update_fields=["outcome"])
+    kept = {key: ("<issued>" if key == "linkToken" else value) for key, value in answer.items()}
+    if not _record_call("generate-token", request, hip_id, kept):
+        return abdm_error(400, "ABDM-1092", "Duplicate Link token request")
     deliver_after_commit(request.abdm_client, ON_GENERATE_TOKEN_WEBHOOK, answer, schemas.ON_GENERATE_TOKEN,
                          hip_id=hip_id)  # fmt: skip
     return accepted()
@@ -166,7 +198,7 @@ def generate_link_token(request):
 
 def _link_outcome(request, body: dict, hip_id: str, token: str) -> tuple[dict | None, tuple[str, str] | None]:
     """(the rows to insert, None) or (None, (code, message)) for the callback."""
-    found = LinkToken.objects.filter(token_sha256=hashlib.sha256(token.encode()).hexdigest()).first()
+    found = _token_row(token)
     if found is None or found.expires_at <= timezone.now():
         return None, ("ABDM-1026", "Invalid Link Token")
     if found.hip_id != hip_id or found.bridge_id != request.abdm_client:
@@ -227,9 +259,6 @@ def link_care_context(request):
         return abdm_error(400, "ABDM-1035", "Invalid HIP ID")
     if not token:
         return abdm_error(400, "ABDM-1026", "Invalid Link Token")
-    call = _first_call("link-carecontext", request, hip_id)
-    if call is None:
-        return abdm_error(400, "ABDM-1090", "Duplicate HIP link request")
     request_id = request.abdm_request_id
     rows, error = _link_outcome(request, body, hip_id, token)
     if error is None:
@@ -239,31 +268,55 @@ def link_care_context(request):
                   "response": {"requestId": request_id}}  # fmt: skip
     else:
         answer = _error(*error, request_id)
-    call.outcome = answer
-    call.save(update_fields=["outcome"])
+    if not _record_call("link-carecontext", request, hip_id, answer):
+        return abdm_error(400, "ABDM-1090", "Duplicate HIP link request")
     deliver_after_commit(request.abdm_client, ON_CARE_CONTEXT_WEBHOOK, answer, schemas.ON_CARE_CONTEXT,
                          hip_id=hip_id)  # fmt: skip
     return accepted()
 
 
+_COLUMNS = ("hip_id", "abha_address", "abha_number", "patient_reference", "patient_display", "reference_number",
+            "display", "hi_types", "source", "request_id")  # fmt: skip
+
+
 def _insert_new(rows: dict, hip_id: str) -> tuple[str, str] | None:
-    """Insert the care contexts not linked yet (one query to read, one to insert); an error when one is linked
-    to another ABHA account, or when none is new."""
-    patients = {key[0] for key in rows}
-    references = {key[1] for key in rows}
-    existing = {
-        (patient, reference): number
-        for patient, reference, number in CareContext.objects.filter(
-            hip_id=hip_id, patient_reference__in=patients, reference_number__in=references
-        ).values_list("patient_reference", "reference_number", "abha_number")
-    }
+    """Insert the care contexts not linked yet, in one statement (ON CONFLICT DO NOTHING); only when some were
+    there already, one more query checks that they are this ABHA account's (else ABDM-1057, and what this call
+    inserted is taken out again).
+    ABDM-1056 when none is new."""
+    table = CareContext._meta.db_table
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, now())"] * len(rows))
+    params = []
+    for row in rows.values():
+        params += [getattr(row, column) for column in _COLUMNS]
+        params[-3] = json.dumps(row.hi_types)
+    with connection.cursor() as cursor:
+        cursor.execute(  # the table and column names are the model's own, every value a parameter
+            f"INSERT INTO {table} ({', '.join(_COLUMNS)}, linked_at) VALUES {values}"  # noqa: S608
+            " ON CONFLICT (hip_id, patient_reference, reference_number) DO NOTHING"
+            " RETURNING patient_reference, reference_number",
+            params,
+        )
+        inserted = set(cursor.fetchall())
+    if len(inserted) == len(rows):
+        return None
+    there = [key for key in rows if key not in inserted]
     account_number = next(iter(rows.values())).abha_number
-    if any(key in existing and existing[key] != account_number for key in rows):
+    others = CareContext.objects.filter(
+        hip_id=hip_id,
+        patient_reference__in={key[0] for key in there},
+        reference_number__in={key[1] for key in there},
+    ).exclude(abha_number=account_number)
+    if any((patient, reference) in rows for patient, reference in others.values_list("patient_reference",
+                                                                                      "reference_number")):  # fmt: skip
+        if inserted:  # keep nothing of a refused call
+            mine = Q()
+            for patient, reference in inserted:
+                mine |= Q(patient_reference=patient, reference_number=reference)
+            CareContext.objects.filter(mine, hip_id=hip_id).delete()
         return "ABDM-1057", "Invalid Care Contexts"
-    new = [row for key, row in rows.items() if key not in existing]
-    if not new:
+    if not inserted:
         return "ABDM-1056", "This care contexts has been already linked"
-    CareContext.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
     return None
 
 
@@ -286,9 +339,6 @@ def context_notify(request):
         return abdm_error(400, "ABDM-1006", f"{BAD_BODY} (notification.date: not an ISO 8601 date-time)")
     if not _caller_hip(request, hip_id) or notification["hip"]["id"] != hip_id:
         return abdm_error(400, "ABDM-1035", "Invalid HIP ID")
-    call = _first_call("context-notify", request, hip_id)
-    if call is None:
-        return abdm_error(400, "ABDM-1064", "request with this request id already exists")
     request_id = request.abdm_request_id
     account, address = account_for_address(notification["patient"]["id"])
     reference = notification["careContext"]
@@ -307,8 +357,8 @@ def context_notify(request):
         context.notified_at = timezone.now()
         context.save(update_fields=["hi_types", "notified_at"])
         answer = {"acknowledgement": {"status": "SUCCESS"}, "response": {"requestId": request_id}}
-    call.outcome = answer
-    call.save(update_fields=["outcome"])
+    if not _record_call("context-notify", request, hip_id, answer):
+        return abdm_error(400, "ABDM-1064", "request with this request id already exists")
     deliver_after_commit(request.abdm_client, ON_CONTEXT_NOTIFY_WEBHOOK, answer, schemas.ON_CONTEXT_NOTIFY,
                          hip_id=hip_id)  # fmt: skip
     return accepted()

@@ -4,17 +4,21 @@ A small HTTP server plays the HIP's bridge; every callback it receives is checke
 the bodies the tests send as the HIP are the spec's shapes."""
 
 import json
+import os
+import tempfile
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import jsonschema
 import pytest
 
 from abdm_sandbox.linking import schemas
+from abdm_sandbox.testing import SandboxProcess, _database_url, _drop_database
 
-from .conftest import Gateway
+from .conftest import CLIENTS, Gateway
 
 M2 = "/api/hiecm"
 TOKEN = f"{M2}/v3/token/generate-token"
@@ -24,6 +28,7 @@ ON_DISCOVER = f"{M2}/user-initiated-linking/v3/patient/care-context/on-discover"
 ON_INIT = f"{M2}/user-initiated-linking/v3/link/care-context/on-init"
 ON_CONFIRM = f"{M2}/user-initiated-linking/v3/link/care-context/on-confirm"
 ON_SHARE = f"{M2}/patient-share/v3/on-share"
+CALLS = int(os.environ.get("LINKING_TEST_CALLS") or 100)
 HRP = "/v4/int/v1/bridges/MutipleHRPAddUpdateServices"
 
 # What each webhook must carry (hiecm-m2.yaml webhooks, patient-share.yaml).
@@ -87,8 +92,7 @@ class BridgeServer:
         self.server.server_close()
 
 
-@pytest.fixture
-def hip(sandbox):
+def _hip_on(sandbox) -> Gateway:
     """test-bridge with its URL on a local server and an HFR facility linked to it as an active HIP."""
     server = BridgeServer()
     gateway = Gateway(sandbox)
@@ -107,8 +111,14 @@ def hip(sandbox):
     assert linked.status_code == 200, linked.text
     gateway.hip_id = hip_id
     gateway.server = server
+    return gateway
+
+
+@pytest.fixture
+def hip(sandbox):
+    gateway = _hip_on(sandbox)
     yield gateway
-    server.close()
+    gateway.server.close()
 
 
 def _account(sandbox, **fields) -> dict:
@@ -280,8 +290,10 @@ def test_link_refusals(sandbox, hip, patient):
     # A care context of this HIP linked to another ABHA cannot be taken by this one.
     status, body = _link(hip, other, other_token, [_entry("PAT-OTHER", ["V-X"])])
     assert body["status"] == "Successfully Linked care context"
-    status, body = _link(hip, patient, token, [_entry("PAT-OTHER", ["V-X"])])
+    status, body = _link(hip, patient, token, [_entry("PAT-OTHER", ["V-X", "V-NEW"])])
     assert body["error"]["code"] == "ABDM-1057"
+    mine = sandbox.get(f"linking/care-contexts?abhaAddress={patient['abhaAddress']}").json()["careContexts"]
+    assert [c["referenceNumber"] for c in mine if c["patientReference"] == "PAT-OTHER"] == []
     # Missing link token header
     answer = hip.call("POST", LINK, headers={"X-HIP-ID": hip.hip_id},
                       json={"abhaAddress": patient["abhaAddress"], "patient": [_entry("P", ["V"])]})  # fmt: skip
@@ -503,8 +515,48 @@ def test_two_thousand_care_contexts_in_batches_of_twenty_quickly(sandbox, hip, p
 
     started = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(one, range(100)))
+        list(pool.map(one, range(CALLS)))
     took = time.monotonic() - started
-    hip.server.wait("/api/v3/link/on_carecontext", count=100, timeout=60)
-    assert _stats(sandbox, hip.hip_id)["careContexts"] == 2000
-    assert took < 20, f"100 link calls took {took:.1f} s"
+    hip.server.wait("/api/v3/link/on_carecontext", count=CALLS, timeout=120)
+    print(f"{CALLS} link calls of 20: {took:.2f} s")
+    assert _stats(sandbox, hip.hip_id)["careContexts"] == CALLS * 20
+    assert took < CALLS / 5, f"{CALLS} link calls took {took:.1f} s"
+
+
+@pytest.fixture
+def short_token_sandbox():
+    """A sandbox of its own whose link tokens live 2 seconds."""
+    database_url = _database_url(f"abdm_sandbox_linking_{uuid.uuid4().hex[:8]}")
+    with tempfile.TemporaryDirectory(prefix="abdm-sandbox-linking-") as workdir:
+        process = SandboxProcess(
+            database_url=database_url,
+            workdir=Path(workdir),
+            env={
+                "ABDM_SANDBOX_CLIENTS": ",".join(f"{key}:{value}" for key, value in CLIENTS.items()),
+                "ABDM_SANDBOX_LINK_TOKEN_SECONDS": "2",
+            },
+        )
+        process.start()
+        try:
+            yield process
+        finally:
+            process.stop()
+            _drop_database(database_url)
+
+
+def test_an_expired_link_token_is_refused(short_token_sandbox):
+    sandbox = short_token_sandbox
+    gateway = _hip_on(sandbox)
+    try:
+        patient = _account(sandbox)
+        token = _link_token(gateway, patient)
+        status, body = _link(gateway, patient, token, [_entry("PAT-E", ["V-E1"])])
+        assert body["status"] == "Successfully Linked care context"
+        time.sleep(2.5)
+        status, body = _link(gateway, patient, token, [_entry("PAT-E", ["V-E2"])])
+        assert body["error"] == {"code": "ABDM-1026", "message": "Invalid Link Token"}
+        # A new token links it.
+        status, body = _link(gateway, patient, _link_token(gateway, patient), [_entry("PAT-E", ["V-E2"])])
+        assert body["status"] == "Successfully Linked care context"
+    finally:
+        gateway.server.close()
