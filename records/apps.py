@@ -13,6 +13,9 @@ class RecordsConfig(AppConfig):
         from . import hip_transfer
 
         hip_transfer.register()  # ABDM data flow as HIP: consent notify and health-information request webhooks
+        from . import hiu
+
+        hiu.register()  # ABDM as HIU: consent request callbacks, consent notify, artefact fetch, data pull
         from .services.consent import consents_follow_account
 
         on_account_change(consents_follow_account)  # an ABHA deactivated, reactivated or deleted: its consents follow

@@ -182,3 +182,36 @@ class HipTransferItemStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
     TRANSFERRED = "transferred", _("Sent")
     ERRORED = "errored", _("Not sent")
+
+
+# --- The portal's doctors as HIU users on ABDM: consent requests through ABDM's consent manager ---------------------
+
+
+class HiuRequestStatus(models.TextChoices):
+    """A doctor's consent request sent through ABDM: waiting in the outbox, then as ABDM reports it."""
+
+    QUEUED = "QUEUED", _("Waiting to reach ABDM")
+    REQUESTED = "REQUESTED", _("Waiting for the patient")
+    GRANTED = "GRANTED", _("Granted")
+    DENIED = "DENIED", _("Denied")
+    EXPIRED = "EXPIRED", _("Expired")
+    REVOKED = "REVOKED", _("Revoked")
+    FAILED = "FAILED", _("Refused by ABDM")
+
+
+class HiuArtefactStatus(models.TextChoices):
+    """A consent artefact ABDM granted to the doctor's facility (as the HIU)."""
+
+    GRANTED = "GRANTED", _("Granted")
+    REVOKED = "REVOKED", _("Revoked")
+    EXPIRED = "EXPIRED", _("Expired")
+    DENIED = "DENIED", _("Denied")
+
+
+class HiuTransferStatus(models.TextChoices):
+    """One health-information request the portal made for an artefact."""
+
+    QUEUED = "queued", _("Waiting to reach ABDM")
+    REQUESTED = "requested", _("Asked, waiting for the data")
+    RECEIVED = "received", _("Received")
+    FAILED = "failed", _("Not received")

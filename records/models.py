@@ -21,6 +21,9 @@ from .enums import (
     HipTransferItemStatus,
     HipTransferStatus,
     HiType,
+    HiuArtefactStatus,
+    HiuRequestStatus,
+    HiuTransferStatus,
     LinkingChunkStatus,
     LinkingFileFormat,
     LinkingJobStatus,
@@ -627,3 +630,145 @@ class HipTransferItem(models.Model):
 
     def __str__(self):
         return f"{self.care_context_reference} {self.status}"
+
+
+# --- The portal's doctors as HIU users on ABDM (records/hiu.py) --------------------------------------------------
+
+
+class HiuConsentRequest(BaseModel):
+    """A doctor's consent request sent to ABDM's consent manager (hiecm-m3 consent request init). The patient answers
+    in their ABHA app; ABDM's notifications move `status`. `consent_request_id` is ABDM's ID (from on-init)."""
+
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="hiu_consent_requests")
+    patient_address = models.CharField(max_length=64)  # the ABHA address ABDM knows the patient by
+    requester_name = models.CharField(max_length=200)
+    requester_hpr_id = models.CharField(max_length=30, blank=True)
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    hi_types = models.JSONField()
+    date_from = models.DateTimeField()
+    date_to = models.DateTimeField()
+    data_erase_at = models.DateTimeField()
+    access_mode = models.CharField(max_length=8, choices=AccessMode.choices, default=AccessMode.VIEW)
+    frequency_unit = models.CharField(max_length=8, choices=FrequencyUnit.choices, default=FrequencyUnit.HOUR)
+    frequency_value = models.PositiveIntegerField(default=1)
+    frequency_repeats = models.PositiveIntegerField(default=0)
+    hip_id = models.CharField(max_length=64, blank=True)
+    hip_name = models.CharField(max_length=200, blank=True)
+    emergency_reason = models.TextField(blank=True)  # break-the-glass: why (purpose BTG)
+    status = models.CharField(max_length=10, choices=HiuRequestStatus.choices, default=HiuRequestStatus.QUEUED)
+    init_request_id = models.UUIDField(unique=True)  # the REQUEST-ID of the init (its outbox message)
+    consent_request_id = models.UUIDField(null=True, blank=True, unique=True)  # ABDM's
+    error = models.CharField(max_length=300, blank=True)
+    reason = models.CharField(max_length=300, blank=True)  # ABDM's reason with a DENIED notification
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["requester", "-created_at"], name="hiu_request_requester_idx")]
+
+    def __str__(self):
+        return f"HIU {self.purpose} {self.status} {self.uuid}"
+
+
+class HiuArtefactQuerySet(models.QuerySet):
+    def readable(self, now=None):
+        """Granted, fetched and before dataEraseAt: the only artefacts whose received records may be read."""
+        return self.filter(status=HiuArtefactStatus.GRANTED, data_erase_at__gt=now or timezone.now())
+
+
+class HiuArtefact(BaseModel):
+    """A consent artefact ABDM granted the doctor's facility, as fetched (on-fetch), with every field it carries."""
+
+    consent_request = models.ForeignKey(HiuConsentRequest, on_delete=models.PROTECT, related_name="artefacts")
+    artefact_id = models.UUIDField(unique=True)
+    status = models.CharField(max_length=8, choices=HiuArtefactStatus.choices, default=HiuArtefactStatus.GRANTED)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    schema_version = models.CharField(max_length=10, blank=True)
+    abdm_created_at = models.DateTimeField(null=True, blank=True)
+    patient_address = models.CharField(max_length=64, blank=True)
+    hip_id = models.CharField(max_length=64, blank=True)
+    hip_name = models.CharField(max_length=200, blank=True)
+    hiu_id = models.CharField(max_length=64, blank=True)
+    consent_manager_id = models.CharField(max_length=30, blank=True)
+    care_contexts = models.JSONField(default=list)
+    purpose_code = models.CharField(max_length=8, blank=True)
+    purpose_text = models.CharField(max_length=100, blank=True)
+    purpose_ref_uri = models.CharField(max_length=255, blank=True)
+    requester = models.JSONField(default=dict)
+    hi_types = models.JSONField(default=list)
+    access_mode = models.CharField(max_length=8, blank=True)
+    date_from = models.DateTimeField(null=True, blank=True)
+    date_to = models.DateTimeField(null=True, blank=True)
+    # Until fetched: the request's; the fetched artefact's after (a patient may end it earlier when granting).
+    data_erase_at = models.DateTimeField()
+    frequency = models.JSONField(default=dict)
+    signature = models.TextField(blank=True)
+    detail = models.JSONField(default=dict)  # the consentDetail exactly as ABDM sent it
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HiuArtefactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["data_erase_at"], condition=Q(erased_at__isnull=True), name="hiu_artefact_erase_idx")
+        ]
+
+    def __str__(self):
+        return f"HIU artefact {self.artefact_id} {self.status}"
+
+    @property
+    def is_readable(self) -> bool:
+        return self.status == HiuArtefactStatus.GRANTED and self.data_erase_at > timezone.now()
+
+    @property
+    def allows_copies(self) -> bool:
+        return self.access_mode == AccessMode.STORE
+
+
+class HiuTransfer(BaseModel):
+    """One health-information request for an artefact, with the key pair made for it: the private key sealed at rest
+    (abha.tokens' Fernet) and erased once the data arrived or the request ended."""
+
+    artefact = models.ForeignKey(HiuArtefact, on_delete=models.PROTECT, related_name="transfers")
+    request_id = models.UUIDField(unique=True)  # the REQUEST-ID of the health-information request
+    transaction_id = models.UUIDField(null=True, blank=True, unique=True)  # ABDM's, from on-request
+    status = models.CharField(max_length=10, choices=HiuTransferStatus.choices, default=HiuTransferStatus.QUEUED)
+    public_key = models.TextField()
+    nonce = models.CharField(max_length=64)
+    sealed_private_key = models.TextField(blank=True)
+    key_erased_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"HIU transfer {self.transaction_id or self.request_id} {self.status}"
+
+
+class HiuRecord(BaseModel):
+    """One care context's FHIR bundle received, decrypted and validated; `bundle` emptied when erased."""
+
+    transfer = models.ForeignKey(HiuTransfer, on_delete=models.PROTECT, related_name="records")
+    artefact = models.ForeignKey(HiuArtefact, on_delete=models.PROTECT, related_name="records")
+    care_context_reference = models.CharField(max_length=255)
+    hi_type = models.CharField(max_length=24, choices=HiType.choices, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    record_date = models.DateField(null=True, blank=True)
+    bundle = models.JSONField(null=True, blank=True)
+    summary = models.JSONField(default=dict)
+    bundle_sha256 = models.CharField(max_length=64, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"HIU record {self.care_context_reference}"

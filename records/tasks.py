@@ -14,7 +14,9 @@ def expire_consents() -> dict:
     Reads never depend on it (every read checks data_erase_at itself); it keeps statuses and
     the requester's notifications truthful. Idempotent: conditional updates on the old status.
     """
-    return consents_expire()
+    from . import hiu
+
+    return {**consents_expire(), "hiu_erased": hiu.erase_due()}
 
 
 @shared_task(name="records.prepare_linking_job")

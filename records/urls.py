@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import hiu, views
 from .linking import views as linking_views
 
 app_name = "records"
@@ -17,6 +17,16 @@ urlpatterns = [
         views.artefact_record_bundle,
         name="artefact_record_bundle",
     ),
+    # ABDM as HIU: the doctor's requests through ABDM, the records received, and the dataPushUrl HIPs push to.
+    path("abdm/requests/new/", views.hiu_request_new, name="hiu_request_new"),
+    path("abdm/requests/<uuid:uuid>/status/", views.hiu_request_status, name="hiu_request_status"),
+    path("abdm/artefacts/<uuid:uuid>/", views.hiu_artefact_records, name="hiu_artefact_records"),
+    path(
+        "abdm/artefacts/<uuid:uuid>/records/<uuid:record_uuid>.json",
+        views.hiu_record_bundle,
+        name="hiu_record_bundle",
+    ),
+    path("hiu/data-push/", hiu.data_push, name="hiu_data_push"),
     path("emergency/", views.btg_new, name="btg_new"),
     path("emergency/<uuid:uuid>/", views.btg_records, name="btg_records"),
     path("me/consents/", views.citizen_consents, name="citizen_consents"),

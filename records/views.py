@@ -4,6 +4,9 @@ Domain errors become form errors or messages; a wrong role gets 403, an object o
 caller's scope 404.
 """
 
+import datetime as dt
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,13 +23,14 @@ from facilities.enums import FacilityStatus
 from facilities.models import Facility
 from scanshare.models import ScanToken
 
-from . import selectors, services
+from . import hiu, selectors, services
 from .enums import ConsentStatus, HiType, LinkStatus
 from .fhir import document_bundle, with_labels
 from .forms import (
     BreakGlassForm,
     ConsentRequestForm,
     GrantForm,
+    HiuConsentRequestForm,
     LinkFindForm,
     LinkOtpForm,
     PatientLookupForm,
@@ -229,10 +233,96 @@ def doctor_requests(request):
         raise PermissionDenied
     context = {
         "requests": selectors.requests_by(request.user)[:100],
+        "hiu_requests": hiu.requests_for_doctor(request.user)[:100],
         "notifications": selectors.notifications_for(request.user),
         "hi_type_labels": HI_TYPE_LABELS,
     }
     return render(request, "records/doctor_requests.html", context)
+
+
+# --- Consent through ABDM (records.hiu) --------------------------------------------------------------------------
+
+
+def _day_start(day) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def _day_end(day) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=dt.UTC)
+
+
+@login_required
+def hiu_request_new(request):
+    """The doctor's consent request sent to ABDM's consent manager; the patient answers in their ABHA app."""
+    doctor_facilities = _doctor_facilities(request.user)
+    if not doctor_facilities.exists():
+        raise PermissionDenied
+    form = HiuConsentRequestForm(request.POST or None, doctor_facilities=doctor_facilities)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            hiu.consent_request_create(
+                actor=request.user,
+                patient_address=data["patient"],
+                purpose=data["purpose"],
+                hi_types=data["hi_types"],
+                date_from=_day_start(data["date_from"]),
+                date_to=min(_day_end(data["date_to"]), timezone.now()),
+                data_erase_at=data["data_erase_at"],
+                access_mode=data["access_mode"],
+                frequency_unit=data["frequency_unit"],
+                frequency_value=data["frequency_value"],
+                frequency_repeats=data["frequency_repeats"],
+                hip_id=data["hip_id"].strip(),
+                facility=data["facility"],
+                request=request,
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Consent requested through ABDM. The patient answers in their ABHA app."))
+            return redirect("records:doctor_requests")
+    return render(request, "records/request_new.html", {"form": form, "through_abdm": True})
+
+
+@login_required
+@require_POST
+def hiu_request_status(request, uuid):
+    consent_request = get_object_or_404(hiu.HiuConsentRequest, uuid=uuid, requester=request.user)
+    try:
+        hiu.consent_status_ask(consent_request=consent_request, actor=request.user, request=request)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("ABDM has been asked for the request's status."))
+    return redirect("records:doctor_requests")
+
+
+@login_required
+def hiu_artefact_records(request, uuid):
+    """The records received through ABDM under one artefact (checked at read time: ended consents show nothing)."""
+    try:
+        artefact, records = hiu.artefact_read(actor=request.user, artefact_uuid=uuid, request=request)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as error:
+        return render(request, "records/refused.html", {"error": error}, status=error.status)
+    context = {"artefact": artefact, "records": [{"record": r, "summary": with_labels(r.summary)} for r in records]}
+    return render(request, "records/hiu_artefact_records.html", context)
+
+
+@login_required
+def hiu_record_bundle(request, uuid, record_uuid):
+    """A received bundle as a download: STORE consents only."""
+    try:
+        record = hiu.record_download(actor=request.user, artefact_uuid=uuid, record_uuid=record_uuid, request=request)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as error:
+        return render(request, "records/refused.html", {"error": error}, status=error.status)
+    response = HttpResponse(json.dumps(record.bundle), content_type="application/fhir+json")
+    response["Content-Disposition"] = f'attachment; filename="{record.hi_type}-{record_uuid}.json"'
+    return response
 
 
 @login_required

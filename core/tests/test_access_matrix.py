@@ -26,6 +26,7 @@ by design).
 import datetime as dt
 import importlib
 import json
+import uuid
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -53,7 +54,16 @@ from microsites.tests.factories import MicrositeFactory
 from records import services as record_services
 from records.enums import HiType, LinkingFileFormat, LinkMatch, LinkStatus
 from records.linking.files import REQUIRED_COLUMNS
-from records.models import LinkingJob, LinkingReview, LinkingRowError, LinkRequest
+from records.models import (
+    HiuArtefact,
+    HiuConsentRequest,
+    HiuRecord,
+    HiuTransfer,
+    LinkingJob,
+    LinkingReview,
+    LinkingRowError,
+    LinkRequest,
+)
 from records.tests.factories import bundle_for
 from scanshare import services as scan_services
 
@@ -170,17 +180,8 @@ def _build_world(abdm_sandbox):
     w.counter = CounterFactory(facility=w.x, code="OPD1")
     w.teammate = MembershipFactory(facility=w.x, role=MembershipRole.STAFF, user__role=Role.FACILITY_STAFF)
     w.teammate_x = w.teammate.user
-    # The draft's HFR ID is on the sandbox's HFR under its name and district: submitting it checks them there.
-    on_hfr = abdm_sandbox.post(
-        "hfr/facilities",
-        {"facilityName": "Canarydraft Nursing Home", "ownershipCode": "P", "stateLGDCode": "24",
-         "stateName": "Gujarat", "districtLGDCode": str(BHAVNAGAR), "districtName": bhavnagar.name},
-    )  # fmt: skip
     w.x_draft = FacilityFactory(
-        name="Canarydraft Nursing Home",
-        district=bhavnagar,
-        status=FacilityStatus.DRAFT,
-        facility_id=on_hfr.json()["facilities"][0]["facilityId"],
+        name="Canarydraft Nursing Home", district=bhavnagar, status=FacilityStatus.DRAFT, facility_id=None
     )
     w.x_submitted = FacilityFactory(name="X Submitted Clinic", district=bhavnagar, status=FacilityStatus.SUBMITTED)
     w.x_suspended = FacilityFactory(name="X Suspended Clinic", district=bhavnagar, status=FacilityStatus.SUSPENDED)
@@ -259,6 +260,27 @@ def _build_world(abdm_sandbox):
     w.btg = record_services.btg_grant(
         actor=w.doctor_consent, patient_identifier=w.a_address, reason="Unconscious after a road accident"
     )
+    # Through ABDM (records.hiu): doctor_consent's request, a granted STORE artefact with one received record.
+    moment = timezone.now()
+    w.hiu_request = HiuConsentRequest.objects.create(
+        requester=w.doctor_consent, facility=w.c, patient_address=w.a_address, requester_name="Dr C",
+        purpose="CAREMGT", hi_types=["Prescription"], date_from=moment - dt.timedelta(days=90), date_to=moment,
+        data_erase_at=moment + dt.timedelta(days=30), init_request_id=uuid.uuid4(), consent_request_id=uuid.uuid4(),
+        status="GRANTED",
+    )  # fmt: skip
+    w.hiu_artefact = HiuArtefact.objects.create(
+        consent_request=w.hiu_request, artefact_id=uuid.uuid4(), fetched_at=moment, patient_address=w.a_address,
+        hip_id=w.x.facility_id, hip_name=w.x.name, hi_types=["Prescription"], access_mode="STORE",
+        date_from=w.hiu_request.date_from, date_to=moment, data_erase_at=w.hiu_request.data_erase_at,
+    )  # fmt: skip
+    hiu_transfer = HiuTransfer.objects.create(
+        artefact=w.hiu_artefact, request_id=uuid.uuid4(), transaction_id=uuid.uuid4(), status="received",
+        public_key="-", nonce="-",
+    )  # fmt: skip
+    w.hiu_record = HiuRecord.objects.create(
+        transfer=hiu_transfer, artefact=w.hiu_artefact, care_context_reference="CC-1", hi_type="Prescription",
+        bundle={"resourceType": "Bundle", "type": "document"}, summary={"title": "Canarycare prescription"},
+    )  # fmt: skip
 
     # Linking: A's claim waiting for the OTP (known PIN), and a weak match waiting for X's review.
     w.link_otp = _link(w, LinkStatus.OTP_SENT)
@@ -692,7 +714,6 @@ ROWS = [
     Row("facilities:register", "x_staff staff_y"),
     Row("facilities:queue", "officials"),
     Row("facilities:directory", "*"),
-    Row("facilities:hfr_steps", "*", why="how to register on HFR; a manager also sees their drafts without an ID"),
     Row("facilities:directory", "*", query="q=Canarydr", label="search facilities"),
     Row("facilities:directory", "*", query="kind=professionals&q=Canarypr", label="search professionals"),
     Row("facilities:professional_register", "members"),
@@ -821,6 +842,22 @@ ROWS = [
         kwargs=lambda w: {"uuid": w.artefact.uuid, "record_uuid": w.record_outside_consent.uuid},
         label="outside the consent",
         why="a record the artefact does not cover (a type not granted) is refused, even to its doctor",
+    ),
+    Row("records:hiu_request_new", "doctors"),
+    Row("records:hiu_request_status", "doctor_consent", method="post", kwargs=lambda w: {"uuid": w.hiu_request.uuid}),
+    Row("records:hiu_artefact_records", "doctor_consent", kwargs=lambda w: {"uuid": w.hiu_artefact.uuid}),
+    Row(
+        "records:hiu_record_bundle",
+        "doctor_consent",
+        kwargs=lambda w: {"uuid": w.hiu_artefact.uuid, "record_uuid": w.hiu_record.uuid},
+    ),
+    Row(
+        "records:hiu_data_push",
+        "*",
+        method="post",
+        public=True,
+        data={"transactionId": "00000000-0000-4000-8000-000000000000"},
+        why="the dataPushUrl HIPs push to without a portal session: only an open transaction's key decrypts",
     ),
     Row("records:btg_new", "doctors"),
     Row("records:btg_records", "doctor_consent", kwargs=lambda w: {"uuid": w.btg.uuid}),
