@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 
 from ..abha import identity
 from ..abha.models import AbhaAddress, Account
+from ..models import BridgeService
 from .models import CareContext
 
 
@@ -35,9 +36,10 @@ def _owner(abha_address: str) -> Q:
     return Q(abha_address=full or str(abha_address).lower())
 
 
-def as_dict(context: CareContext) -> dict:
+def as_dict(context: CareContext, hip_names: dict | None = None) -> dict:
     return {
         "hipId": context.hip_id,
+        "hipName": (hip_names or {}).get(context.hip_id, ""),
         "abhaAddress": context.abha_address,
         "abhaNumber": context.abha_number,
         "patientReference": context.patient_reference,
@@ -52,12 +54,23 @@ def as_dict(context: CareContext) -> dict:
 
 def care_contexts_for(abha_address: str, hip_id: str | None = None) -> list[dict]:
     """The care contexts linked to the account behind `abha_address` (at `hip_id` only, when given), oldest
-    first: [{hipId, abhaAddress, abhaNumber, patientReference, patientDisplay, referenceNumber, display, hiTypes,
-    source, linkedAt}]."""
+    first: [{hipId, hipName, abhaAddress, abhaNumber, patientReference, patientDisplay, referenceNumber, display,
+    hiTypes, source, linkedAt}] (hipName: the HIP service's name on its bridge, "" when it has none)."""
     contexts = CareContext.objects.filter(_owner(abha_address))
     if hip_id:
         contexts = contexts.filter(hip_id=hip_id)
-    return [as_dict(context) for context in contexts.order_by("linked_at", "pk")]
+    contexts = list(contexts.order_by("linked_at", "pk"))
+    names = hip_names({context.hip_id for context in contexts})
+    return [as_dict(context, names) for context in contexts]
+
+
+def hip_names(hip_ids) -> dict[str, str]:
+    """{HIP ID: its service name} (an HIP served by several bridges: its oldest service's name)."""
+    names = {}
+    rows = BridgeService.objects.filter(service_id__in=set(hip_ids)).order_by("-pk").values_list("service_id", "name")
+    for service_id, name in rows:
+        names[service_id] = name
+    return names
 
 
 def is_linked(abha_address: str, hip_id: str, patient_reference: str, reference_number: str) -> bool:

@@ -210,6 +210,7 @@ def test_link_token_then_a_batch_linked_once(sandbox, hip, patient):
     linked = sandbox.get(f"linking/care-contexts?abhaAddress={patient['abhaAddress']}&hipId={hip.hip_id}").json()
     assert len(linked["careContexts"]) == 30
     assert linked["careContexts"][0]["hiTypes"] == ["OPConsultation"]
+    assert linked["careContexts"][0]["hipName"] == f"Linking {hip.hip_id}"
     # By the default address too (the same account).
     default = f"{patient['abhaNumber']}@sbx"
     assert len(sandbox.get(f"linking/care-contexts?abhaAddress={default}").json()["careContexts"]) == 30
