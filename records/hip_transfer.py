@@ -409,9 +409,10 @@ def _records_for(item: HipTransferItem, transfer: HipTransfer) -> list[HealthRec
 
 
 def _bundle_json(care_context: CareContext, records: list[HealthRecord]) -> str:
-    builder = getattr(fhir, "care_context_bundle", None)
-    bundle = builder(care_context, records=records) if builder else records[0].bundle
-    return json.dumps(bundle, separators=(",", ":"), ensure_ascii=False)
+    """The care context's document bundle of these records (fhir.care_context_bundle), as the JSON text sent."""
+    return json.dumps(
+        fhir.care_context_bundle(care_context, records=records), separators=(",", ":"), ensure_ascii=False
+    )
 
 
 def transfer_push(*, transfer_id: int) -> str | None:

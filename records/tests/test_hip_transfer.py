@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.conf import settings
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from abdm import client, dataflow, fidelius
@@ -444,6 +446,10 @@ def test_an_acknowledged_request_sends_each_care_context_encrypted_and_notifies_
     assert {e.details["artefact"] for e in entries} == {str(artefact.consent_id)}
     assert {e.details["hiu_name"] for e in entries} == {"Civil Hospital Ahmedabad"}
     assert {tuple(e.details["records"]) for e in entries} == {(str(hip.rx.uuid),), (str(hip.lab.uuid),)}
+    browser = Client()
+    browser.force_login(hip.patient.user)
+    page = browser.get(reverse("records:access_log")).content.decode()
+    assert f"Sent to Civil Hospital Ahmedabad under consent {artefact.consent_id}" in page
     # m2_hip_data_flow_notify, DataFlowNotifyRequest.
     notify = outbox_body(dataflow.TRANSFER_NOTIFY_KIND)["notification"]
     assert (notify["consentId"], notify["transactionId"]) == (str(artefact.consent_id), transfer.transaction_id)
