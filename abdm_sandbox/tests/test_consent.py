@@ -213,6 +213,15 @@ class Network:
         return found
 
 
+@pytest.fixture(autouse=True)
+def _sent_bodies_match_the_spec(sandbox):
+    """The sandbox checks every callback it sends against schemas.py and logs a mismatch: none may appear."""
+    yield
+    time.sleep(0.2)  # callbacks go out after commit, from a thread
+    log = sandbox.log_file.read_text(errors="replace") if hasattr(sandbox, "log_file") else ""
+    assert "does not match the spec" not in log
+
+
 @pytest.fixture
 def network(sandbox):
     net = Network(sandbox)
