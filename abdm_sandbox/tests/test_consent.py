@@ -650,7 +650,7 @@ def test_a_malformed_health_information_request_is_refused_at_once(network):
     assert network.hiu.call("POST", HI_REQUEST, json=body, headers={"X-HIU-ID": HIU_ID}).status_code == 400
 
 
-def _link_at_hip(network: Network, references: list[str]) -> None:
+def _link_at_hip(network: Network, references: list[str], hip_id: str | None = None) -> None:
     """Link care contexts to the patient at the HIP through the sandbox's M2 (link token, then carecontext)."""
     from .test_linking import LINK, TOKEN, _entry  # noqa: PLC0415 - the M2 helpers, only for this test
 
@@ -662,7 +662,8 @@ def _link_at_hip(network: Network, references: list[str]) -> None:
         "gender": "F",
         "yearOfBirth": 1988,
     }
-    headers = {"X-HIP-ID": network.hip_id, "REQUEST-ID": request_id}
+    hip_id = hip_id or network.hip_id
+    headers = {"X-HIP-ID": hip_id, "REQUEST-ID": request_id}
     assert network.hip.call("POST", TOKEN, headers=headers, json=token_body).status_code == 202
     token = None
     deadline = time.monotonic() + 15
@@ -676,7 +677,7 @@ def _link_at_hip(network: Network, references: list[str]) -> None:
     linked = network.hip.call(
         "POST",
         LINK,
-        headers={"X-HIP-ID": network.hip_id, "X-LINK-TOKEN": token, "REQUEST-ID": request_id},
+        headers={"X-HIP-ID": hip_id, "X-LINK-TOKEN": token, "REQUEST-ID": request_id},
         json={
             "abhaNumber": network.abha_number,
             "abhaAddress": network.patient,
@@ -725,3 +726,42 @@ def test_a_bridge_that_fails_is_called_again_with_the_same_request_id(network):
     first, second = network.hiu_server.wait("/api/v3/hiu/consent/request/notify", count=2)
     assert first["headers"]["REQUEST-ID"] == second["headers"]["REQUEST-ID"]
     assert first["body"] == second["body"]
+
+
+def test_a_grant_over_two_hips_makes_one_artefact_for_each(network):
+    second = network.sandbox.post(
+        "hfr/facilities",
+        json={
+            "facilityName": "Second Test Clinic",
+            "ownershipCode": "P",
+            "stateLGDCode": "24",
+            "stateName": "GUJARAT",
+            "districtLGDCode": "438",
+            "districtName": "Ahmedabad",
+        },
+    ).json()["facilities"][0]["facilityId"]
+    linked = network.hip.call(
+        "POST",
+        HRP,
+        standard=False,
+        json={
+            "facilityId": second,
+            "facilityName": "Second Test Clinic",
+            "HRP": [{"bridgeId": "other-bridge", "hipName": f"Clinic {second}", "type": "HIP", "active": True}],
+        },
+    )
+    assert linked.status_code == 200, linked.text
+    _link_at_hip(network, ["A-1"])
+    _link_at_hip(network, ["B-1", "B-2"], hip_id=second)
+    consent_request_id = network.request_consent(careContexts=None, hip=None)
+    artefact_ids = network.grant(consent_request_id)
+    assert len(artefact_ids) == 2
+    [notified] = network.hiu_notifications(consent_request_id, "GRANTED")
+    assert sorted(a["id"] for a in notified["consentArtefacts"]) == sorted(artefact_ids)
+    by_hip = {}
+    for artefact_id in artefact_ids:
+        [call] = network.hip_notifications(artefact_id, "GRANTED")
+        detail = call["body"]["notification"]["consentDetail"]
+        assert call["headers"]["X-HIP-ID"] == detail["hip"]["id"]
+        by_hip[detail["hip"]["id"]] = sorted(c["careContextReference"] for c in detail["careContexts"])
+    assert by_hip == {network.hip_id: ["A-1"], second: ["B-1", "B-2"]}
