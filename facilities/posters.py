@@ -1,12 +1,16 @@
-"""Scan & Share counter posters: facility, counter, instructions in English, Hindi and Gujarati, and a QR code.
+"""Scan & Share counter posters: facility, counter, instructions in English, Hindi and Gujarati, and QR codes.
 
-The QR holds the share URL `<PORTAL_BASE_URL>/scan/?hip-id=<facility ID>&counter-id=<code>`. Indic text is
-shaped by raqm (bundled with Pillow's wheels) with Debian's Noto fonts; without them it falls back to the
-default font rather than failing.
+The large QR is ABDM's: the share-profile URL `<ABDM_SHARE_PROFILE_URL>?hip-id=<HFR ID>&counter-id=<code>` that the
+ABHA app (or any phone camera, which offers the ABHA apps) opens; ABDM then shares the profile with the portal's
+bridge and the app shows the token (scanshare.abdm_share). The small QR at the foot is the portal's own scan page,
+`<PORTAL_BASE_URL>/scan/?hip-id=...&counter-id=...`, for citizens without the ABHA app. A counter code ABDM does not
+allow (ABDM_COUNTER_CODE) gets only the portal's QR. Indic text is shaped by raqm (bundled with Pillow's wheels)
+with Debian's Noto fonts; without them it falls back to the default font rather than failing.
 """
 
 import io
 import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -28,9 +32,38 @@ INK = (27, 36, 48)
 MUTED = (74, 85, 101)
 
 
+# ABDM's rule for the counter code in its share-profile QR (`counter-id`, echoed as the share's `metaData.context`):
+# 1 to 20 letters and digits, no special characters, and not the facility's ID (its HIP ID) or its name (the "Scan
+# and share" concept page of nha-in/docs). The portal's counter codes also allow "-", which ABDM's QR cannot carry.
+ABDM_COUNTER_CODE = re.compile(r"^[A-Za-z0-9]{1,20}$")
+
+
+def abdm_counter_code_allowed(counter: Counter) -> bool:
+    """True when ABDM's Scan & Share can carry `counter`'s code. No query (the facility is loaded)."""
+    code = (counter.code or "").upper()
+    facility = counter.facility
+    own = {str(facility.facility_id or "").upper(), re.sub(r"\s+", "", str(facility.name or "")).upper()}
+    return bool(ABDM_COUNTER_CODE.match(code)) and code not in own
+
+
+def _query(counter: Counter) -> str:
+    return urlencode({"hip-id": counter.facility.facility_id, "counter-id": counter.code})
+
+
 def share_url(counter: Counter) -> str:
-    query = urlencode({"hip-id": counter.facility.facility_id, "counter-id": counter.code})
-    return f"{settings.PORTAL_BASE_URL.rstrip('/')}/scan/?{query}"
+    """The portal's own scan page for this counter (citizens without the ABHA app)."""
+    return f"{settings.PORTAL_BASE_URL.rstrip('/')}/scan/?{_query(counter)}"
+
+
+def abdm_share_url(counter: Counter) -> str:
+    """What the counter's QR holds for the ABHA app: ABDM's share-profile URL with the facility's HFR ID as `hip-id`
+    and the counter code as `counter-id`."""
+    return f"{settings.ABDM_SHARE_PROFILE_URL.rstrip('/')}?{_query(counter)}"
+
+
+def poster_qr_url(counter: Counter) -> str:
+    """The large QR's URL: ABDM's share-profile URL, or the portal's scan page for a code ABDM does not allow."""
+    return abdm_share_url(counter) if abdm_counter_code_allowed(counter) else share_url(counter)
 
 
 def address_is_loopback(base_url: str | None = None) -> bool:
@@ -121,6 +154,19 @@ def _instructions(language: str) -> tuple[str, str]:
         )
 
 
+def _no_app(language: str) -> str:
+    with translation.override(language):
+        return _("No ABHA app? Scan the small code to share on the portal.")
+
+
+def _qr(url: str, size: int) -> Image.Image:
+    maker = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, box_size=10)
+    maker.add_data(url)
+    maker.make(fit=True)
+    qr = maker.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
+    return qr.resize((size, size), Image.Resampling.NEAREST)
+
+
 def poster_image(counter: Counter) -> Image.Image:
     facility = counter.facility
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
@@ -145,22 +191,41 @@ def poster_image(counter: Counter) -> Image.Image:
     y = _centred(draw, y, facility.facility_id or "", 34, MUTED)
     y = _centred(draw, y + 6, f"{counter.name} ({counter.code})", 48, BRAND, bold=True)
 
-    maker = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, box_size=10)
-    maker.add_data(share_url(counter))
-    maker.make(fit=True)
-    qr = maker.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
-    size = 640
-    qr = qr.resize((size, size), Image.Resampling.NEAREST)
+    size = 600
     y += 10
-    image.paste(qr, ((WIDTH - size) // 2, y))
+    image.paste(_qr(poster_qr_url(counter), size), ((WIDTH - size) // 2, y))
     draw.rectangle([(WIDTH - size) // 2 - 6, y - 6, (WIDTH + size) // 2 + 6, y + size + 6], outline=BRAND, width=4)
-    y += size + 50
+    y += size + 40
 
     for language in ("en", "hi", "gu"):
-        y = _centred(draw, y, _instructions(language)[1], 36, INK, spacing=0) + 24
-    draw.line([MARGIN, HEIGHT - 110, WIDTH - MARGIN, HEIGHT - 110], fill=(207, 216, 227), width=2)
-    _centred(draw, HEIGHT - 90, share_url(counter), 24, MUTED)
+        y = _centred(draw, y, _instructions(language)[1], 34, INK, spacing=0) + 16
+    # The foot: the portal's own scan page, for citizens without the ABHA app (only the large QR when it is that).
+    foot = HEIGHT - 250
+    draw.line([MARGIN, foot - 20, WIDTH - MARGIN, foot - 20], fill=(207, 216, 227), width=2)
+    if poster_qr_url(counter) != share_url(counter):
+        small = 200
+        image.paste(_qr(share_url(counter), small), (MARGIN, foot))
+        text_y = foot
+        for language in ("en", "hi", "gu"):
+            text = _no_app(language)
+            runs = _runs(text, _script_of(text), 26)
+            draw_x = MARGIN + small + 30
+            for chunk, font in runs:
+                draw.text((draw_x, text_y + 26), chunk, font=font, fill=INK, anchor="ls")
+                draw_x += draw.textlength(chunk, font=font)
+            text_y += 44
+        _left(draw, MARGIN + small + 30, text_y + 10, share_url(counter), 20, MUTED)
+    else:
+        _centred(draw, foot + 40, share_url(counter), 24, MUTED)
     return image
+
+
+def _left(draw, x: int, y: int, text: str, size: int, fill) -> None:
+    """`text` from x, cut to the poster's width (a long URL)."""
+    font = _font("en", size)
+    while text and draw.textlength(text, font=font) > WIDTH - MARGIN - x:
+        text = text[:-1]
+    draw.text((x, y + size), text, font=font, fill=fill, anchor="ls")
 
 
 def poster_bytes(counter: Counter, fmt: str) -> bytes:

@@ -12,5 +12,12 @@ class TokenStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
+class ShareSource(models.TextChoices):
+    """Where the patient shared: the portal's /scan/ page, or the ABHA app through ABDM (the gateway's callback)."""
+
+    PORTAL = "portal", _("Portal scan page")
+    ABDM = "abdm", _("ABHA app")
+
+
 # A token still in the queue (a repeat share within validity returns it).
 OPEN_TOKEN_STATES = frozenset({TokenStatus.WAITING, TokenStatus.CALLED})

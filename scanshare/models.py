@@ -6,7 +6,7 @@ from abha.models import AbhaAccount
 from core.models import BaseModel
 from facilities.models import Counter, Facility
 
-from .enums import OPEN_TOKEN_STATES, TokenStatus
+from .enums import OPEN_TOKEN_STATES, ShareSource, TokenStatus
 
 
 class ScanSequence(models.Model):
@@ -35,7 +35,14 @@ class ScanTokenQuerySet(models.QuerySet):
 
 
 class ScanToken(BaseModel):
-    """An OPD token issued when a patient shares their ABHA profile at a counter (Scan & Share)."""
+    """An OPD token issued when a patient shares their ABHA profile at a counter (Scan & Share).
+
+    From the portal's /scan/ page (`source` portal) the patient is the signed-in citizen's account. From the ABHA app
+    through ABDM (`source` abdm: the gateway's patient-share callback) the profile is what ABDM shared, `abha_address`
+    the sharer's address, and `patient` the portal's copy of that ABHA (made at the share when ABDM gave an ABHA
+    number the portal did not know); an address-only ABHA (ABDM gives no number) has none, and its repeat shares
+    are recognised by the address.
+    """
 
     # No single-column index on the three keys below: each leads one of the composite indexes in Meta, and every
     # index is one more write per token at the morning rush.
@@ -43,8 +50,12 @@ class ScanToken(BaseModel):
     counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="tokens", db_index=False)
     day = models.DateField()
     number = models.PositiveIntegerField()
-    patient = models.ForeignKey(AbhaAccount, on_delete=models.PROTECT, related_name="scan_tokens", db_index=False)
+    patient = models.ForeignKey(
+        AbhaAccount, on_delete=models.PROTECT, related_name="scan_tokens", db_index=False, null=True, blank=True
+    )
     profile = models.JSONField(default=dict)
+    source = models.CharField(max_length=10, choices=ShareSource.choices, default=ShareSource.PORTAL)
+    abha_address = models.CharField(max_length=100, blank=True, default="")  # ABDM shares: the sharer's, lower case
     status = models.CharField(max_length=10, choices=TokenStatus.choices, default=TokenStatus.WAITING)
     issued_at = models.DateTimeField()
     valid_until = models.DateTimeField()
@@ -65,6 +76,12 @@ class ScanToken(BaseModel):
         indexes = [
             # Repeat-share check: the patient's open token at this counter.
             models.Index(fields=["patient", "counter", "-issued_at"], name="scan_token_patient_idx"),
+            # The same for an ABDM share by an address-only ABHA (no portal account): by the ABHA address.
+            models.Index(
+                fields=["abha_address", "counter", "-issued_at"],
+                name="scan_token_address_idx",
+                condition=~Q(abha_address=""),
+            ),
             # The counter queue: today's tokens of a counter by number.
             models.Index(fields=["counter", "day", "status"], name="scan_token_queue_idx"),
         ]

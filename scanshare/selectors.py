@@ -14,10 +14,10 @@ from .models import ScanToken
 
 
 def _returning():
-    """True when the patient had an earlier token at this facility."""
-    earlier = ScanToken.objects.filter(
-        facility=OuterRef("facility"), patient=OuterRef("patient"), issued_at__lt=OuterRef("issued_at")
-    )
+    """True when the patient had an earlier token at this facility (the same portal account, or for an ABDM share
+    by an ABHA the portal has no account for, the same ABHA address)."""
+    same_person = Q(patient=OuterRef("patient")) | (Q(abha_address=OuterRef("abha_address")) & ~Q(abha_address=""))
+    earlier = ScanToken.objects.filter(same_person, facility=OuterRef("facility"), issued_at__lt=OuterRef("issued_at"))
     return Exists(earlier)
 
 

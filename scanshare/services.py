@@ -14,14 +14,25 @@ from core import access
 from core.exceptions import Conflict, DomainError, NotAllowed, NotFound
 from core.services import audit_record, client_ip
 from core.sms import mask_mobile
+from facilities import posters
 from facilities.enums import FacilityStatus
 from facilities.models import Counter, Facility
 
 from . import selectors
-from .enums import TokenStatus
+from .enums import ShareSource, TokenStatus
 from .models import DisplayKey, ScanToken
 
 HIP_ID = re.compile(r"^IN[0-9]{10}$")
+
+
+def abdm_counter_code_problem(counter: Counter) -> str:
+    """Why ABDM's Scan & Share cannot take `counter`'s code ("" when it can): ABDM allows 1 to 20 letters and digits,
+    not the facility's ID or name (facilities.posters.ABDM_COUNTER_CODE). No query (the facility is loaded)."""
+    if posters.abdm_counter_code_allowed(counter):
+        return ""
+    if not posters.ABDM_COUNTER_CODE.match(counter.code or ""):
+        return _("ABDM allows only 1 to 20 letters and digits in a counter code.")
+    return _("ABDM does not allow the facility's ID or name as a counter code.")
 
 
 def validity() -> datetime.timedelta:
@@ -122,6 +133,7 @@ def token_issue(*, account, actor, hip_id: str, counter_code: str, request=None)
         raise _inactive_account()
     now = timezone.now()
     day = timezone.localdate(now)
+    profile = profile_snapshot(account, today=day)
     params = [
         hip_id,
         counter_code,
@@ -131,9 +143,15 @@ def token_issue(*, account, actor, hip_id: str, counter_code: str, request=None)
         now,
         day,
         now + validity(),
-        json.dumps(profile_snapshot(account, today=day)),
+        json.dumps(profile),
         client_ip(request),
+        ShareSource.PORTAL,
+        str(profile["abha_address"] or "").lower()[:100],
     ]
+    return _token_from_row(_issue_or_explain(params, hip_id, counter_code), account)
+
+
+def _issue_or_explain(params: list, hip_id: str, counter_code: str) -> tuple:
     row = _issue(params)
     if row is None:  # not an active counter of a verified facility: say what is wrong
         counter_for_scan(hip_id=hip_id, counter_code=counter_code)
@@ -142,7 +160,37 @@ def token_issue(*, account, actor, hip_id: str, counter_code: str, request=None)
         if row is None:
             # The counter keeps changing under us (opened and closed again): a rare race, so a generic answer.
             raise Conflict(_("The service is briefly unavailable. Please try again in a few seconds."), code="retry")
-    return _token_from_row(row, account)
+    return row
+
+
+def abdm_token_issue(
+    *, counter: Counter, account, profile: dict, abha_address: str, request_id: str
+) -> tuple[ScanToken, bool]:
+    """Issues the token for a profile the ABHA app shared through ABDM at `counter` (an active counter of a verified
+    facility, checked by the caller) and returns (token, created).
+
+    `account` is the portal's copy of the sharer's ABHA (None for an address-only ABHA); `profile` is what ABDM
+    shared, as the queue shows it (`profile_from_abdm`). A repeat share at the counter while the earlier token is
+    open and valid returns that token (created=False): the same patient, or without one the same ABHA address.
+    Numbering, audit row (actor: nobody, labelled as ABDM's share with its REQUEST-ID) and dashboard count are those
+    of the portal's share, in the caller's transaction: one SQL call.
+    """
+    now = timezone.now()
+    params = [
+        counter.facility.facility_id,
+        counter.code,
+        account.pk if account is not None else None,
+        None,
+        f"ABDM share {request_id}"[:200],
+        now,
+        timezone.localdate(now),
+        now + validity(),
+        json.dumps(profile),
+        None,
+        ShareSource.ABDM,
+        abha_address.lower()[:100],
+    ]
+    return _token_from_row(_issue_or_explain(params, counter.facility.facility_id, counter.code), account)
 
 
 def _inactive_account() -> NotAllowed:
@@ -151,7 +199,7 @@ def _inactive_account() -> NotAllowed:
 
 _ISSUE = (
     "SELECT * FROM scanshare_share_issue(%s::text, %s::text, %s::bigint, %s::bigint, %s::text, "
-    "%s::timestamptz, %s::date, %s::timestamptz, %s::jsonb, %s::inet)"
+    "%s::timestamptz, %s::date, %s::timestamptz, %s::jsonb, %s::inet, %s::text, %s::text)"
 )
 
 
@@ -201,7 +249,7 @@ def _token_from_row(row, account) -> tuple[ScanToken, bool]:
         counter_id=counter_id,
         day=day,
         number=number,
-        patient_id=account.pk,
+        patient_id=account.pk if account is not None else None,
         profile=json.loads(profile),
         status=status,
         issued_at=issued_at,

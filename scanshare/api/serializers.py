@@ -43,6 +43,8 @@ class QueueTokenSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(source="valid_until")
     returning = serializers.BooleanField(help_text="An earlier token at this facility.")
     profile = serializers.JSONField(help_text="The profile the patient shared (name, ABHA, gender, age, ...).")
+    source = serializers.CharField(help_text="Where it was shared: portal (the /scan/ page) or abdm (the ABHA app).")
+    abha_address = serializers.CharField(help_text="The sharer's ABHA address (ABDM shares; may be empty otherwise).")
 
 
 _DATETIME = serializers.DateTimeField()
