@@ -13,10 +13,12 @@ of Scan & Share, played by the sandbox, and counts of what is linked.
     GET  /sandbox/v1/linking/stats[?hipId=]            linked care contexts per HIP
     GET  /sandbox/v1/linking/care-contexts?abhaAddress=[&hipId=]  the care contexts linked to that ABHA
 
-Each app call sends the spec's callback to the HIP's bridge after answering; when the bridge does not take it
-(no answer, or not a 2xx), the flow fails with ABDM-1401 "HIP is not available".
+Each app call sends the spec's callback to the HIP's bridge after answering (again after 1, 3 and 9 s while the
+bridge does not answer or answers 5xx); when the bridge never takes it, the flow fails with ABDM-1401 "HIP is not
+available".
 """
 
+import functools
 import time
 import uuid
 
@@ -28,7 +30,7 @@ from ..errors import abdm_error
 from ..http import api_view, json_body, ok
 from ..models import BridgeService
 from . import schemas
-from .dispatch import after_commit, deliver, problem
+from .dispatch import deliver_after_commit, problem
 from .models import ProfileShare, UserLink
 from .services import account_for_address, care_contexts_for, link_counts
 from .views import DISCOVER_WEBHOOK, LINK_CONFIRM_WEBHOOK, LINK_INIT_WEBHOOK, PATIENT_SHARE_WEBHOOK
@@ -66,13 +68,21 @@ def _account(address):
 
 
 def _flow_failed(flow_id: int, code: str, message: str) -> None:
-    UserLink.objects.filter(pk=flow_id).update(status=UserLink.Status.FAILED, error_code=code, error_message=message)
+    waiting = (UserLink.Status.DISCOVERING, UserLink.Status.INITIATING, UserLink.Status.CONFIRMING)
+    UserLink.objects.filter(pk=flow_id, status__in=waiting).update(
+        status=UserLink.Status.FAILED, error_code=code, error_message=message
+    )
 
 
-def _send_leg(flow_id: int, path: str, body: dict, schema: dict, request_id: str, hip_id: str, bridge_id: str):
-    status, answer = deliver(bridge_id, path, body, schema, hip_id=hip_id, request_id=request_id)
+def _leg_result(flow_id: int, status) -> None:
     if status is None or not 200 <= status < 300:
         _flow_failed(flow_id, "ABDM-1401", "HIP is not available")
+
+
+def _send_leg(flow: UserLink, path: str, payload: dict, schema: dict, request_id) -> None:
+    """After commit: the leg's callback to the HIP's bridge; the flow fails when the bridge never takes it."""
+    deliver_after_commit(flow.bridge_id, path, payload, schema, hip_id=flow.hip_id, request_id=str(request_id),
+                         on_result=functools.partial(_leg_result, flow.pk))  # fmt: skip
 
 
 def _formatted(number: str) -> str:
@@ -128,8 +138,7 @@ def app_discover(request):
         refused = _bad_payload(payload, schemas.DISCOVER)
         if refused:
             return refused
-        after_commit(_send_leg, flow.pk, DISCOVER_WEBHOOK, payload, schemas.DISCOVER,
-                     str(flow.discover_request_id), hip_id, bridge_id)  # fmt: skip
+        _send_leg(flow, DISCOVER_WEBHOOK, payload, schemas.DISCOVER, flow.discover_request_id)
     return ok({"transactionId": str(flow.transaction_id), "requestId": str(flow.discover_request_id)}, 202)
 
 
@@ -209,8 +218,7 @@ def app_link_init(request):
     flow.requested = chosen
     flow.status = UserLink.Status.INITIATING
     flow.save()
-    after_commit(_send_leg, flow.pk, LINK_INIT_WEBHOOK, payload, schemas.LINK_INIT, str(flow.init_request_id),
-                 flow.hip_id, flow.bridge_id)  # fmt: skip
+    _send_leg(flow, LINK_INIT_WEBHOOK, payload, schemas.LINK_INIT, flow.init_request_id)
     return ok({"transactionId": str(flow.transaction_id), "requestId": str(flow.init_request_id)}, 202)
 
 
@@ -230,8 +238,7 @@ def app_link_confirm(request):
     flow.confirm_request_id = uuid.uuid4()
     flow.status = UserLink.Status.CONFIRMING
     flow.save()
-    after_commit(_send_leg, flow.pk, LINK_CONFIRM_WEBHOOK, payload, schemas.LINK_CONFIRM,
-                 str(flow.confirm_request_id), flow.hip_id, flow.bridge_id)  # fmt: skip
+    _send_leg(flow, LINK_CONFIRM_WEBHOOK, payload, schemas.LINK_CONFIRM, flow.confirm_request_id)
     return ok({"transactionId": str(flow.transaction_id), "requestId": str(flow.confirm_request_id)}, 202)
 
 
@@ -277,18 +284,12 @@ def app_link(request, transaction_id):
         time.sleep(0.05)
 
 
-def _share_failed(share_id: int, status) -> None:
-    ProfileShare.objects.filter(pk=share_id).update(
-        status=ProfileShare.Status.FAILED, delivery_status=status, error_code="ABDM-1401",
-        error_message="HIP is not available",
-    )  # fmt: skip
-
-
-def _send_share(share_id: int, payload: dict, request_id: str, hip_id: str, bridge_id: str) -> None:
-    status, _answer = deliver(bridge_id, PATIENT_SHARE_WEBHOOK, payload, schemas.PATIENT_SHARE, hip_id=hip_id,
-                              request_id=request_id)  # fmt: skip
+def _share_result(share_id: int, status) -> None:
     if status is None or not 200 <= status < 300:
-        _share_failed(share_id, status)
+        ProfileShare.objects.filter(pk=share_id, status=ProfileShare.Status.SENT).update(
+            status=ProfileShare.Status.FAILED, delivery_status=status, error_code="ABDM-1401",
+            error_message="HIP is not available",
+        )  # fmt: skip
     else:
         ProfileShare.objects.filter(pk=share_id).update(delivery_status=status)
 
@@ -354,7 +355,9 @@ def app_share(request):
         return refused
     with transaction.atomic():
         share.save()
-        after_commit(_send_share, share.pk, payload, str(share.request_id), hip_id, bridge_id)
+        result = functools.partial(_share_result, share.pk)
+        deliver_after_commit(bridge_id, PATIENT_SHARE_WEBHOOK, payload, schemas.PATIENT_SHARE, hip_id=hip_id,
+                             request_id=str(share.request_id), on_result=result)  # fmt: skip
     return ok({"requestId": str(share.request_id)}, 202)
 
 

@@ -49,7 +49,9 @@ class _Bridge(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         with self.server.lock:
             self.server.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
-        self.send_response(self.server.answer_status)
+        with self.server.lock:
+            status = self.server.answer_plan.pop(0) if self.server.answer_plan else self.server.answer_status
+        self.send_response(status)
         self.end_headers()
 
     def log_message(self, *args):
@@ -62,6 +64,7 @@ class BridgeServer:
         self.server.received = []
         self.server.lock = threading.Lock()
         self.server.answer_status = 202
+        self.server.answer_plan = []  # statuses for the next callbacks, before answer_status again
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -214,6 +217,24 @@ def test_link_token_then_a_batch_linked_once(sandbox, hip, patient):
     # By the default address too (the same account).
     default = f"{patient['abhaNumber']}@sbx"
     assert len(sandbox.get(f"linking/care-contexts?abhaAddress={default}").json()["careContexts"]) == 30
+
+
+def test_a_callback_the_bridge_did_not_take_is_sent_again(sandbox, hip, patient):
+    token = _link_token(hip, patient)
+    hip.server.server.answer_plan = [503]
+    status, body = _link(hip, patient, token, [_entry("PAT-R", ["V-R1"])])
+    assert body["status"] == "Successfully Linked care context"
+    request_id = body["response"]["requestId"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        tries = [item for item in hip.server.received("/api/v3/link/on_carecontext")
+                 if item["body"]["response"]["requestId"] == request_id]  # fmt: skip
+        if len(tries) == 2:
+            break
+        time.sleep(0.05)
+    assert len(tries) == 2
+    assert tries[0]["headers"]["REQUEST-ID"] == tries[1]["headers"]["REQUEST-ID"]
+    assert tries[0]["body"] == tries[1]["body"]
 
 
 def test_link_token_refusals_come_on_the_callback(sandbox, hip, patient):
@@ -427,11 +448,17 @@ def test_discovery_with_nothing_found_and_an_unreachable_hip(sandbox, hip, patie
     assert (flow["status"], flow["error"]["code"]) == ("FAILED", "ABDM-1001")
     assert sandbox.post("app/link/init", json={"transactionId": transaction_id}).json()["error"]["code"] == "ABDM-2406"
 
+    # A bridge answering 5xx is called again after 1, 3 and 9 s with the same REQUEST-ID, then the flow fails.
     hip.server.server.answer_status = 500
     transaction_id = sandbox.post("app/discover", json={"abhaAddress": patient["abhaAddress"],
                                                         "hipId": hip.hip_id}).json()["transactionId"]  # fmt: skip
+    assert sandbox.get(f"app/links/{transaction_id}?wait=10").json()["status"] == "DISCOVERING"
     flow = sandbox.get(f"app/links/{transaction_id}?wait=10").json()
     assert (flow["status"], flow["error"]["code"]) == ("FAILED", "ABDM-1401")
+    tries = [item for item in hip.server.received("/api/v3/hip/patient/care-context/discover")
+             if item["body"]["transactionId"] == transaction_id]  # fmt: skip
+    assert len(tries) == 4
+    assert len({item["headers"]["REQUEST-ID"] for item in tries}) == 1
 
     unknown = sandbox.post("app/discover", json={"abhaAddress": "nobody.here@sbx", "hipId": hip.hip_id})
     assert unknown.json()["error"]["code"] == "ABDM-1051"
