@@ -39,6 +39,7 @@ import hashlib
 import json as jsonlib
 import logging
 import time
+import uuid
 
 import requests
 from django.conf import settings
@@ -144,7 +145,7 @@ def push_page(
         "Authorization": f"Bearer {client.session_token()}",
         "Content-Type": "application/json",
         "Accept": "application/json",
-        "REQUEST-ID": transaction_id,
+        "REQUEST-ID": str(uuid.uuid4()),
         "TIMESTAMP": client.timestamp(),
         "X-CM-ID": settings.ABDM_CM_ID,
     }

@@ -25,12 +25,17 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from celery import shared_task
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from abdm import callbacks, client, dataflow, fidelius, outbox
 from abdm.client import AbdmError
+from abdm.enums import OutboxStatus
+from abdm.models import OutboxMessage
 from abha.selectors import account_by_identifier
 from core.exceptions import DomainError
 from core.services import audit_record
@@ -381,6 +386,35 @@ def push_health_information(transfer_id: int) -> str | None:
     return transfer_push(transfer_id=transfer_id)
 
 
+@shared_task(name="records.hip_push_sweep")
+def hip_push_sweep() -> int:
+    """Periodic: queue the push of acknowledged transfers that nobody is pushing (a task message lost while the
+    broker was down, a worker killed mid-push whose hold ran out). Returns how many were queued."""
+    todo = transfers_to_resume()
+    for transfer_id in todo:
+        push_health_information.delay(transfer_id)
+    return len(todo)
+
+
+def transfers_to_resume(*, limit: int = 200) -> list[int]:
+    """Acknowledged transfers, not yet pushed, whose on-request ABDM took (its outbox message sent) at least a
+    minute ago, and whose next attempt is due. One query (the outbox rows by subject, in a subquery)."""
+    now = timezone.now()
+    acknowledged = OutboxMessage.objects.filter(
+        kind=dataflow.ON_REQUEST_KIND,
+        status=OutboxStatus.SENT,
+        subject_type=ContentType.objects.get_for_model(HipTransfer),
+        sent_at__lte=now - timedelta(minutes=1),
+    ).values("subject_id")
+    due = (
+        HipTransfer.objects.filter(status=HipTransferStatus.ACKNOWLEDGED, pushed_at__isnull=True)
+        .filter(Q(next_push_at__isnull=True) | Q(next_push_at__lte=now))
+        .annotate(key=Cast("pk", CharField()))  # the outbox keeps subject IDs as text
+        .filter(key__in=acknowledged)
+    )
+    return list(due.order_by("created_at").values_list("pk", flat=True)[:limit])
+
+
 def _claim(transfer_id: int) -> HipTransfer | None:
     now = timezone.now()
     with transaction.atomic():
@@ -429,6 +463,10 @@ def transfer_push(*, transfer_id: int) -> str | None:
         _error_items(items, "The consent was revoked or expired before the data was sent.")
         return _finish(transfer)
     requester = transfer.key_material
+    key_expiry = _date(_dict(requester.get("dhPublicKey")).get("expiry"))
+    if key_expiry is not None and key_expiry <= timezone.now():
+        _error_items(items, "The HIU's key expired before the data was sent.")
+        return _finish(transfer)
     material = fidelius.generate_key_material()
     key = dataflow.push_key_material(
         public_key=material.public_key,

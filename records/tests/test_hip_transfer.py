@@ -529,3 +529,25 @@ def test_a_real_worker_pushes_after_the_acknowledgement_and_retries_a_failing_pu
     assert transfer.push_attempts == 3 and len(hiu.pages) == 3
     assert set(hiu.decrypt(hiu.pages[-1])) == {hip.rx.care_context.reference, hip.lab.care_context.reference}
     assert OutboxMessage.objects.filter(kind=dataflow.TRANSFER_NOTIFY_KIND).exists()
+
+
+def test_a_key_that_expired_before_the_push_sends_nothing(bridge, hip, hiu):
+    _, transfer = _acknowledge(bridge, hip, hiu)
+    key = dict(transfer.key_material)
+    key["dhPublicKey"] = {**key["dhPublicKey"], "expiry": "2025-01-01T00:00:00.000Z"}
+    HipTransfer.objects.filter(pk=transfer.pk).update(key_material=key)
+    assert hip_transfer.transfer_push(transfer_id=transfer.pk) == HipTransferStatus.FAILED
+    assert hiu.pages == []
+
+
+def test_the_sweep_finds_acknowledged_transfers_nobody_pushes(bridge, hip, hiu):
+    _, transfer = _acknowledge(bridge, hip, hiu)
+    assert hip_transfer.transfers_to_resume() == []  # ABDM has not taken the on-request yet
+    acknowledged = OutboxMessage.objects.filter(kind=dataflow.ON_REQUEST_KIND)
+    acknowledged.update(status=OutboxStatus.SENT, sent_at=timezone.now() - dt.timedelta(minutes=2))
+    assert hip_transfer.transfers_to_resume() == [transfer.pk]
+    HipTransfer.objects.filter(pk=transfer.pk).update(next_push_at=timezone.now() + dt.timedelta(minutes=1))
+    assert hip_transfer.transfers_to_resume() == []  # a worker holds it, or its backoff runs
+    HipTransfer.objects.filter(pk=transfer.pk).update(next_push_at=None)
+    assert hip_transfer.transfer_push(transfer_id=transfer.pk) == HipTransferStatus.TRANSFERRED
+    assert hip_transfer.transfers_to_resume() == []
