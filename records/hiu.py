@@ -783,3 +783,47 @@ def requests_for_doctor(actor):
         .prefetch_related("artefacts")
         .order_by("-created_at", "-id")
     )
+
+
+# --- 6. The citizen's view of what ABDM reports for them ----------------------------------------------------------
+
+
+def abha_app_url(path: str = "") -> str:
+    """The citizen's ABHA app (in development, the sandbox's app pages); ABDM_ABHA_APP_URL overrides."""
+    base = getattr(settings, "ABDM_ABHA_APP_URL", "") or settings.ABDM_GATEWAY_URL.rstrip("/") + "/sandbox/v1/app"
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _addresses(account) -> list[str]:
+    return [address.full.lower() for address in account.addresses.all()]
+
+
+def citizen_view(account) -> dict:
+    """For the citizen's consent pages: the state's doctors' requests through ABDM (pending ones with the ABHA app's
+    link to answer) and the artefacts ABDM notified to the state's facilities as HIPs (with the app's revoke link)."""
+    from .models import HipConsentArtefact
+
+    addresses = _addresses(account)
+    requests = list(
+        HiuConsentRequest.objects.filter(patient_address__in=addresses)
+        .select_related("facility")
+        .order_by("-created_at", "-id")[:100]
+    )
+    for item in requests:
+        item.app_url = abha_app_url(f"requests/{item.consent_request_id}") if item.consent_request_id else ""
+    shared = list(HipConsentArtefact.objects.filter(patient=account).order_by("-created_at", "-id")[:100])
+    for item in shared:
+        item.app_url = abha_app_url(f"artefacts/{item.consent_id}/revoke-page")
+    return {
+        "abdm_pending": [r for r in requests if r.status == HiuRequestStatus.REQUESTED],
+        "abdm_requests": [r for r in requests if r.status != HiuRequestStatus.REQUESTED],
+        "abdm_shared": shared,
+        "abha_app_url": abha_app_url(),
+    }
+
+
+def pending_count(account) -> int:
+    """The state's doctors' requests through ABDM that wait for the citizen's answer (one COUNT, one for addresses)."""
+    return HiuConsentRequest.objects.filter(
+        patient_address__in=_addresses(account), status=HiuRequestStatus.REQUESTED
+    ).count()

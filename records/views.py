@@ -406,6 +406,7 @@ def citizen_consents(request):
         "answered": [r for r in consent_requests if not (r.status == ConsentStatus.REQUESTED and r.is_answerable)],
         "artefacts": selectors.artefacts_of_patient(account),
         "hi_type_labels": HI_TYPE_LABELS,
+        **hiu.citizen_view(account),
     }
     return render(request, "records/citizen_consents.html", context)
 

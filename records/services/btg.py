@@ -98,7 +98,35 @@ def btg_grant(
         },
         request=request,
     )
+    _btg_through_abdm(actor=actor, patient=patient, reason=reason, facility=facility, grant=grant, request=request)
     return grant
+
+
+def _btg_through_abdm(*, actor, patient, reason: str, facility: Facility, grant: BreakGlassGrant, request) -> None:
+    """The state's emergency policy on the network: the same emergency asks ABDM's consent manager, with ABDM's
+    emergency purpose (BTG, hiecm-m3), for the patient's records at facilities outside the portal, until the grant
+    ends. It passed the same checks (verified facility, current doctor, rate limit, reason) and the state official
+    reviews it with the grant (same reason; `records.hiu_consent_request` audited with the grant's ID)."""
+    from .. import hiu
+
+    address = next(
+        (a.full.lower() for a in patient.addresses.all() if re.fullmatch(hiu.ADDRESS_SHAPE, a.full.lower())), None
+    )
+    if address is None:
+        return
+    now = timezone.now()
+    hiu.consent_request_create(
+        actor=actor,
+        patient_address=address,
+        purpose="BTG",
+        hi_types=list(hiu.HiType.values),
+        date_from=now - dt.timedelta(days=3650),
+        date_to=now,
+        data_erase_at=grant.expires_at,
+        facility=facility,
+        emergency_reason=f"{reason} [{grant.uuid}]",
+        request=request,
+    )
 
 
 @transaction.atomic

@@ -21,5 +21,7 @@ def access_log_recent(account, limit: int = 5) -> dict:
 
 @register.inclusion_tag("records/_consents_pending.html")
 def consents_pending_banner(account) -> dict:
-    """A banner on the citizen's home while consent requests await an answer (one COUNT)."""
-    return {"count": selectors.pending_requests_count(account)}
+    """A banner on the citizen's home while consent requests await an answer (the portal's and ABDM's)."""
+    from records import hiu
+
+    return {"count": selectors.pending_requests_count(account) + hiu.pending_count(account)}

@@ -18,12 +18,16 @@ from abdm.models import OutboxMessage
 from abha import tokens
 from abha.tests.factories import AbhaAccountFactory
 from core.enums import Role
+from core.exceptions import Throttled
 from core.models import AuditEvent
-from facilities.enums import MembershipRole
+from facilities.enums import FacilityStatus, MembershipRole
 from facilities.tests.factories import FacilityFactory, MembershipFactory
 from records import fhir, hiu
 from records.enums import HiType, HiuArtefactStatus, HiuRequestStatus, HiuTransferStatus
+from records.forms import HiuConsentRequestForm
 from records.models import HiuArtefact, HiuConsentRequest, HiuRecord, HiuTransfer
+from records.services import btg_grant
+from records.services.common import FacilityNotActive
 
 from .factories import add_record
 from .test_hip_transfer import bridge  # noqa: F401 - the fixture: the sandbox calls this test's live portal
@@ -224,3 +228,32 @@ def test_abdm_down_the_request_waits_in_the_outbox_and_the_doctor_sees_it(privat
     client.force_login(doctor)
     page = client.get("/records/requests/").content.decode()
     assert "Waiting for ABDM" in page and "Waiting to reach ABDM" in page
+
+
+@pytest.mark.django_db
+def test_break_the_glass_asks_abdm_with_the_emergency_purpose_under_the_states_checks(settings):
+
+    settings.BTG_RATE = "1/day"
+    facility = FacilityFactory(name="Sihor CHC")
+    doctor = MembershipFactory(facility=facility, role=MembershipRole.DOCTOR, user__role=Role.DOCTOR).user
+    patient = AbhaAccountFactory()
+    reason = "Unconscious after a road accident, no family present"
+    grant = btg_grant(actor=doctor, patient_identifier=patient.abha_number, reason=reason)
+    [asked] = HiuConsentRequest.objects.filter(requester=doctor)
+    assert asked.purpose == "BTG" and str(grant.uuid) in asked.emergency_reason
+    assert asked.data_erase_at == grant.expires_at and grant.needs_review
+    consent = OutboxMessage.objects.get(request_id=asked.init_request_id).body["consent"]
+    assert consent["purpose"]["code"] == "BTG" and consent["purpose"]["text"] == "Break the Glass"
+    assert consent["patient"]["id"] == patient.addresses.first().full.lower()
+    # Rate-limited per doctor: the second use is refused and asks ABDM nothing.
+    with pytest.raises(Throttled):
+        btg_grant(actor=doctor, patient_identifier=patient.abha_number, reason=reason)
+    # A suspended facility's doctor, or one whose membership ended, asks nothing either.
+    other = MembershipFactory(
+        facility=FacilityFactory(status=FacilityStatus.SUSPENDED), role=MembershipRole.DOCTOR, user__role=Role.DOCTOR
+    ).user
+    with pytest.raises(FacilityNotActive):
+        btg_grant(actor=other, patient_identifier=patient.abha_number, reason=reason)
+    assert HiuConsentRequest.objects.count() == 1
+    # The ABDM request form offers no emergency purpose: only break-the-glass sends it.
+    assert "BTG" not in dict(HiuConsentRequestForm.base_fields["purpose"].choices)

@@ -206,8 +206,18 @@ def test_store_consents_download_and_data_erase_at_ends_reads_before_the_task(ne
     assert HiuArtefact.objects.get(pk=artefact.pk).status == HiuArtefactStatus.EXPIRED
 
 
-def test_a_denied_request_reaches_the_doctors_list(network):
+def test_the_citizen_is_told_sees_the_request_with_the_abha_apps_link_and_a_denial_reaches_the_doctor(network, client):
     consent_request = _request(network)
+    # The ABHA app's notification: the sandbox's SMS to the citizen's mobile.
+    texts = [m["text"] for m in network.sandbox.messages(network.patient.mobile)]
+    assert any(str(consent_request.consent_request_id) in text for text in texts), texts
+    client.force_login(network.patient.user)
+    page = client.get("/records/me/consents/").content.decode()
+    app_link = f"/sandbox/v1/app/requests/{consent_request.consent_request_id}"
+    assert app_link in page and "Sihor CHC" in page
+    assert "requests wait for your answer" in client.get("/abha/me/").content.decode() or "1 request" in (
+        client.get("/abha/me/").content.decode()
+    )
     denied = network.sandbox.post(f"app/consents/{consent_request.consent_request_id}/deny", json={})
     assert denied.status_code == 200, denied.text
     _wait(
