@@ -9,6 +9,8 @@ from core import counters
 from core.enums import FACILITY_REGISTERED_STATES, FACILITY_STATUS_METRICS, CountMetric
 from facilities.enums import FacilityStatus, RegistryStatus
 from facilities.models import Facility, Professional
+from records.abdm_linking import ABDM_LINKED_METRIC
+from records.linking.models import AbdmCareContextLink, AbdmLinkStatus
 from records.models import HealthRecord
 from scanshare.models import ScanToken
 
@@ -83,3 +85,12 @@ def _records_linked():
         facility_key=F("facility_id"), district_id=F("facility__district_id")
     )
     return _grouped(records, "created_at")
+
+
+@counters.source(ABDM_LINKED_METRIC)
+def _records_linked_on_abdm():
+    # Care contexts ABDM confirmed as linked, on the day the confirmation came (records.abdm_linking._linked).
+    links = AbdmCareContextLink.objects.filter(status=AbdmLinkStatus.LINKED).annotate(
+        id=F("care_context_id"), facility_key=F("facility_id"), district_id=F("facility__district_id")
+    )
+    return _grouped(links, "linked_at")

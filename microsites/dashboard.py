@@ -14,6 +14,7 @@ from core.enums import FACILITY_STATUS_METRICS, CountMetric
 from core.models import District, PopulationFigure
 from core.selectors import coverage_ratio
 from facilities.enums import FacilityStatus
+from records.abdm_linking import ABDM_LINKED_METRIC
 
 
 def dashboard_districts(user, state_lgd: int):
@@ -88,7 +89,13 @@ def summary(districts, year: int | None = None) -> dict:
     population = sum(r.population for r in rows if r.population)
     ratio = coverage_ratio(accounts, population)
     totals = counters.running_totals(
-        [*FACILITY_STATUS_METRICS.values(), CountMetric.PROFESSIONALS_VERIFIED, CountMetric.RECORDS_LINKED], ids
+        [
+            *FACILITY_STATUS_METRICS.values(),
+            CountMetric.PROFESSIONALS_VERIFIED,
+            CountMetric.RECORDS_LINKED,
+            ABDM_LINKED_METRIC,
+        ],
+        ids,
     )
     by_status = {status: totals[FACILITY_STATUS_METRICS[status]] for status in FacilityStatus.values}
     today = timezone.localdate()
@@ -101,6 +108,10 @@ def summary(districts, year: int | None = None) -> dict:
         "facilities_by_status": by_status,
         "professionals_verified": totals[CountMetric.PROFESSIONALS_VERIFIED],
         "records_linked": totals[CountMetric.RECORDS_LINKED],
+        # What ABDM confirmed as linked (the figure ABDM counts); the local count above runs ahead of it while
+        # confirmations arrive.
+        "records_linked_on_abdm": totals[ABDM_LINKED_METRIC],
+        "records_waiting_for_abdm": max(totals[CountMetric.RECORDS_LINKED] - totals[ABDM_LINKED_METRIC], 0),
         "tokens_today": counters.total(CountMetric.SCAN_TOKENS, ids, since=today),
         "tokens_this_month": counters.total(CountMetric.SCAN_TOKENS, ids, since=today.replace(day=1)),
         "abha_created_today": counters.total(CountMetric.ABHA_CREATED, ids, since=today),

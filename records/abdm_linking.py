@@ -30,6 +30,7 @@ import base64
 import datetime as dt
 import json
 import logging
+import os
 from collections import defaultdict
 
 from django.conf import settings
@@ -45,6 +46,7 @@ from abdm.models import OutboxMessage
 from abha.enums import AccountStatus
 from abha.identifiers import address_full, address_local_part
 from abha.models import AbhaAccount, AbhaAddress
+from core.counters import count_add
 from core.exceptions import DomainError
 from core.otp import otp_issue, otp_matches
 from core.services import audit_record
@@ -63,18 +65,30 @@ INLINE_DISPATCH = 50  # links_add dispatches this many care contexts itself; mor
 TOKEN_MARGIN = dt.timedelta(seconds=60)  # a token this close to expiry is not used: the call may arrive after it
 TOKEN_INVALID = {"ABDM-1026", "ABDM-1038", "ABDM-1062", "ABDM-1063"}
 ALREADY_LINKED = "ABDM-1056"
+# The dashboards' "records linked" as ABDM confirmed them: care contexts linked on ABDM, counted when the callback
+# confirms them (core.counters; the local count, CountMetric.RECORDS_LINKED, stays beside it).
+ABDM_LINKED_METRIC = "records_linked_abdm"
 OTP_SECONDS = 600
 OTP_ATTEMPTS = 3
 
 
+def _seconds(name: str, default: int) -> int:
+    """A duration setting: the Django setting when one is defined, else the environment, else `default`."""
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name) or default
+    return max(int(value), 0)
+
+
 def token_lifetime() -> dt.timedelta:
-    """How long a link token is used when its own `exp` cannot be read (ABDM does not publish its lifetime)."""
-    return dt.timedelta(seconds=getattr(settings, "ABDM_LINK_TOKEN_SECONDS", 1800))
+    """How long a link token is used when its own `exp` cannot be read. NHA's link-token drop says a token is valid
+    for 6 months; a shorter default costs one token call per patient and HIP a day at most."""
+    return dt.timedelta(seconds=_seconds("ABDM_LINK_TOKEN_SECONDS", 24 * 3600))
 
 
 def callback_wait() -> dt.timedelta:
     """How long a sent call waits for its callback before the sweep sends it again."""
-    return dt.timedelta(seconds=getattr(settings, "ABDM_LINK_CALLBACK_WAIT_SECONDS", 300))
+    return dt.timedelta(seconds=_seconds("ABDM_LINK_CALLBACK_WAIT_SECONDS", 300))
 
 
 # --- Who the patient is on ABDM ------------------------------------------------------------------------------
@@ -188,11 +202,63 @@ def dispatch(*, facility_id: int, patient_id: int) -> int:
     return 0
 
 
-def _request_token(token: AbdmLinkToken, now) -> None:
+@transaction.atomic
+def dispatch_many(pairs) -> int:
+    """`dispatch` for many [facility id, patient id] pairs in one transaction, with a fixed number of reads for all of
+    them (tokens, pending care contexts, addresses, hiTypes) and one insert per outbox message. The token rows are
+    locked in id order, so two of these (or a callback's `dispatch`) never deadlock. Returns the link calls queued."""
+    wanted = {(int(facility_id), int(patient_id)) for facility_id, patient_id in pairs}
+    if not wanted:
+        return 0
+    now = timezone.now()
+    facility_ids, patient_ids = {pair[0] for pair in wanted}, {pair[1] for pair in wanted}
+    AbdmLinkToken.objects.bulk_create(
+        [AbdmLinkToken(facility_id=facility_id, patient_id=patient_id) for facility_id, patient_id in sorted(wanted)],
+        ignore_conflicts=True,
+    )
+    tokens = {
+        (token.facility_id, token.patient_id): token
+        for token in AbdmLinkToken.objects.select_for_update(of=("self",))
+        .select_related("facility", "patient")
+        .filter(facility_id__in=facility_ids, patient_id__in=patient_ids)
+        .order_by("pk")
+        if (token.facility_id, token.patient_id) in wanted
+    }
+    pending = defaultdict(list)
+    for link in (
+        AbdmCareContextLink.objects.filter(
+            facility_id__in=facility_ids, patient_id__in=patient_ids, status=AbdmLinkStatus.PENDING
+        )
+        .select_related("care_context")
+        .order_by("care_context_id")
+    ):
+        pending[(link.facility_id, link.patient_id)].append(link)
+    addresses = {}
+    for account_id, local in (
+        AbhaAddress.objects.filter(account_id__in=patient_ids)
+        .order_by("account_id", "-is_primary", "created_at")
+        .values_list("account_id", "local")
+    ):
+        addresses.setdefault(account_id, address_full(local))
+    hi_types = _hi_types([link.care_context_id for links in pending.values() for link in links])
+    calls = 0
+    for pair, token in sorted(tokens.items()):
+        links = pending.get(pair)
+        if not links:
+            continue
+        address = addresses.get(token.patient_id) or address_full(token.patient.abha_number)
+        if token.token and token.expires_at and token.expires_at > now + TOKEN_MARGIN:
+            calls += _send_links(token, links, address=address, hi_types=hi_types)
+        elif token.requested is None:
+            _request_token(token, now, address=address)
+    return calls
+
+
+def _request_token(token: AbdmLinkToken, now, *, address: str | None = None) -> None:
     patient = token.patient
     body = m2.link_token_body(
         abha_number=patient.abha_number,
-        abha_address=abha_address_of(patient),
+        abha_address=address or abha_address_of(patient),
         name=_patient_display(patient),
         gender=patient.gender,
         year_of_birth=patient.year_of_birth,
@@ -213,10 +279,13 @@ def _hi_types(care_context_ids) -> dict[int, set]:
     return found
 
 
-def _send_links(token: AbdmLinkToken, pending: list[AbdmCareContextLink]) -> int:
+def _send_links(
+    token: AbdmLinkToken, pending: list[AbdmCareContextLink], *, address: str | None = None, hi_types=None
+) -> int:
     patient, facility = token.patient, token.facility
-    address = abha_address_of(patient)
-    hi_types = _hi_types([link.care_context_id for link in pending])
+    address = address or abha_address_of(patient)
+    if hi_types is None:
+        hi_types = _hi_types([link.care_context_id for link in pending])
     calls = 0
     for start in range(0, len(pending), MAX_CARE_CONTEXTS):
         batch = pending[start : start + MAX_CARE_CONTEXTS]
@@ -299,7 +368,16 @@ def _fail(links, code: str, text: str) -> int:
 
 
 def _linked(links, now) -> int:
-    return links.update(status=AbdmLinkStatus.LINKED, linked_at=now, error_code="", error_message="")
+    """Mark these care contexts linked on ABDM and count them on the dashboards (per facility and district)."""
+    by_facility = list(
+        links.values("facility_id", "facility__district_id")
+        .annotate(n=Count("pk"))
+        .values_list("facility_id", "facility__district_id", "n")
+    )
+    updated = links.update(status=AbdmLinkStatus.LINKED, linked_at=now, error_code="", error_message="")
+    for facility_id, district_id, count in by_facility:
+        count_add(metric=ABDM_LINKED_METRIC, district_lgd=district_id, facility_key=facility_id, delta=count)
+    return updated
 
 
 def on_care_context(message: OutboxMessage, body) -> None:
@@ -379,26 +457,34 @@ def links_sweep(*, wait: dt.timedelta | None = None, limit: int = 2000) -> int:
     dispatched. Every minute (records.abdm_links_sweep); tests call it with `wait` 0."""
     wait = callback_wait() if wait is None else wait
     cutoff = timezone.now() - wait
-    # Link calls answered 202 whose callback never came: the care contexts go back to pending.
-    silent = OutboxMessage.objects.filter(
-        kind=m2.LINK_KIND, status=OutboxStatus.AWAITING_CALLBACK, sent_at__lte=cutoff
-    ).values_list("request_id", flat=True)
-    AbdmCareContextLink.objects.filter(batch__in=list(silent[:limit]), status=AbdmLinkStatus.SENT).update(
+    # Link calls whose callback never came (answered 202, then ABDM lost it), or whose outcome was recorded without
+    # its handler running: their care contexts go back to pending. Starts from the care contexts in flight (few),
+    # never from the whole outbox.
+    in_flight = AbdmCareContextLink.objects.filter(status=AbdmLinkStatus.SENT).values("batch")
+    stuck = OutboxMessage.objects.filter(request_id__in=in_flight).filter(
+        Q(status=OutboxStatus.AWAITING_CALLBACK, sent_at__lte=cutoff)
+        | Q(status__in=[OutboxStatus.DONE, OutboxStatus.FAILED, OutboxStatus.ABANDONED])
+    )
+    batches = list(stuck.values_list("request_id", flat=True)[:limit])
+    AbdmCareContextLink.objects.filter(batch__in=batches, status=AbdmLinkStatus.SENT).update(
         status=AbdmLinkStatus.PENDING, batch=None
     )
-    # Sent links whose call failed or was abandoned without a handler running (a handler error): back to pending.
-    # Token requests answered 202 without a callback: forget them, so dispatch asks again.
-    silent_tokens = OutboxMessage.objects.filter(
-        kind=m2.TOKEN_KIND, status=OutboxStatus.AWAITING_CALLBACK, sent_at__lte=cutoff
-    ).values_list("request_id", flat=True)
-    AbdmLinkToken.objects.filter(requested__in=list(silent_tokens[:limit])).update(requested=None, requested_at=None)
+    # Token requests the same way: forgotten, so that dispatch asks again.
+    requested = AbdmLinkToken.objects.filter(requested__isnull=False, requested_at__lte=cutoff).values("requested")
+    silent_tokens = OutboxMessage.objects.filter(request_id__in=requested).filter(
+        Q(status=OutboxStatus.AWAITING_CALLBACK, sent_at__lte=cutoff)
+        | Q(status__in=[OutboxStatus.DONE, OutboxStatus.FAILED, OutboxStatus.ABANDONED])
+    )
+    AbdmLinkToken.objects.filter(requested__in=list(silent_tokens.values_list("request_id", flat=True)[:limit])).update(
+        requested=None, requested_at=None
+    )
     pairs = list(
         AbdmCareContextLink.objects.filter(status=AbdmLinkStatus.PENDING)
         .values_list("facility_id", "patient_id")
         .distinct()[:limit]
     )
-    for facility_id, patient_id in pairs:
-        dispatch(facility_id=facility_id, patient_id=patient_id)
+    for start in range(0, len(pairs), 200):
+        dispatch_many(pairs[start : start + 200])
     return len(pairs)
 
 
@@ -618,21 +704,10 @@ def on_link_confirm_request(request_id: str, body: dict, headers: dict) -> None:
         visits_link(care_context_ids=unlinked, account=account, facility=facility)
     contexts = list(CareContext.objects.filter(pk__in=discovery.chosen_ids, patient=account).order_by("-date", "-id"))
     AbdmCareContextLink.objects.bulk_create(
-        [
-            AbdmCareContextLink(
-                care_context=context,
-                facility=facility,
-                patient=account,
-                status=AbdmLinkStatus.LINKED,
-                linked_at=now,
-            )
-            for context in contexts
-        ],
+        [AbdmCareContextLink(care_context=context, facility=facility, patient=account) for context in contexts],
         ignore_conflicts=True,
     )
-    AbdmCareContextLink.objects.filter(care_context__in=contexts).exclude(status=AbdmLinkStatus.LINKED).update(
-        status=AbdmLinkStatus.LINKED, linked_at=now, batch=None
-    )
+    _linked(AbdmCareContextLink.objects.filter(care_context__in=contexts).exclude(status=AbdmLinkStatus.LINKED), now)
     discovery.confirmed_at = now
     discovery.save(update_fields=["confirmed_at"])
     m2.on_confirm_enqueue(

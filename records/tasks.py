@@ -49,10 +49,7 @@ def resume_linking_jobs() -> int:
 def abdm_links_dispatch(pairs: list) -> int:
     """Send the pending care contexts of these [facility id, patient id] pairs to ABDM (a link token, then link
     calls of up to 20): queued after a linking chunk commits; the outbox's workers send the calls."""
-    calls = 0
-    for facility_id, patient_id in pairs:
-        calls += abdm_linking.dispatch(facility_id=facility_id, patient_id=patient_id)
-    return calls
+    return abdm_linking.dispatch_many(pairs)
 
 
 @shared_task(name="records.abdm_links_sweep")

@@ -59,7 +59,13 @@ class DashboardSummarySerializer(serializers.Serializer):
     facilities_submitted = serializers.IntegerField()
     facilities_by_status = serializers.DictField(child=serializers.IntegerField())
     professionals_verified = serializers.IntegerField()
-    records_linked = serializers.IntegerField()
+    records_linked = serializers.IntegerField(help_text="Records linked to an ABHA in the portal (local count).")
+    records_linked_on_abdm = serializers.IntegerField(
+        help_text="Care contexts ABDM confirmed as linked to the citizen's ABHA (the figure ABDM counts)."
+    )
+    records_waiting_for_abdm = serializers.IntegerField(
+        help_text="Linked here, ABDM's confirmation not counted yet (the local count minus ABDM's, never below 0)."
+    )
     tokens_today = serializers.IntegerField()
     tokens_this_month = serializers.IntegerField()
     abha_created_today = serializers.IntegerField()

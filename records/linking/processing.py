@@ -481,13 +481,39 @@ def _uuid_key(value) -> str:
     return value.hex if isinstance(value, uuid_lib.UUID) else str(value).replace("-", "")
 
 
+def _record_key(row: rows.LinkRow) -> str:
+    """The natural key's record part, as _stage_values writes it (a PDF row's bundle is not built yet: its key is
+    the row's record id or its hiType, as for a row without a bundle)."""
+    if row.bundle is not None:
+        facts_key = row.bundle_facts.record_key if row.bundle_facts else row.bundle.get("id", "")
+        return (row.record_id or facts_key or row.hi_type)[:128]
+    return (row.record_id or row.hi_type)[:128]
+
+
+def _already_linked(job: LinkingJob, batch: list[rows.LinkRow]) -> set[int]:
+    """Row numbers whose record is already at this facility for the same patient (a re-upload, an overlap): they
+    are duplicates, skipped before any document is built or staged. One query."""
+    candidates = [row for row in batch if not row.errors]
+    if not candidates:
+        return set()
+    existing = set(
+        HealthRecord.objects.filter(
+            care_context__facility_id=job.facility_id,
+            care_context__reference__in={row.reference for row in candidates},
+            is_current=True,
+        ).values_list("care_context__reference", "record_key", "care_context__patient_id")
+    )
+    return {row.number for row in candidates if (row.reference, _record_key(row), row.patient_id) in existing}
+
+
 def process_chunk(job: LinkingJob, chunk: LinkingChunk) -> dict:
     """Link one chunk inside the caller's transaction (which holds the chunk's row lock)."""
     now = timezone.now()
     batch = _read_chunk_rows(job, chunk, timezone.localdate())
     _match_patients(batch)
-    _attach_pdfs(job, batch)
-    ready = [row for row in batch if not row.errors]
+    skipped = _already_linked(job, batch)
+    _attach_pdfs(job, [row for row in batch if row.number not in skipped])
+    ready = [row for row in batch if not row.errors and row.number not in skipped]
     custodian = escaped(f"{job.facility.name} ({job.facility.facility_id})")
     seen_refs, seen_records = set(), set()
     staged = [_stage_values(job, row, seen_refs, seen_records, custodian) for row in ready]
