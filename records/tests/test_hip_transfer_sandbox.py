@@ -151,3 +151,32 @@ def test_a_revoke_in_the_sandbox_reaches_the_hip_and_the_consent_manager_stops_r
     )
     assert network.sandbox.post("hiu/fetch", {"consentArtefactId": artefact_id}).status_code == 409
     assert not HipTransfer.objects.exists()
+
+
+def test_a_request_naming_a_care_context_the_hip_does_not_hold_is_refused_on_on_request(network):
+    """The HIU named a visit this HIP does not have for the patient; the consent manager relays the request and the
+    HIP answers ERRORED with ABDM-1057 on the on-request (the sandbox checks that body too); nothing is pushed."""
+    patient_reference = network.patient.abha_number
+    named = [network.rx.care_context.reference, "NOT-HERE-1"]
+    _, artefact_id = _consent(
+        network,
+        careContexts=[{"patientReference": patient_reference, "careContextReference": ref} for ref in named],
+    )
+    _wait(lambda: HipConsentArtefact.objects.filter(consent_id=artefact_id).exists(), what="the notify")
+    fetched = network.sandbox.post("hiu/fetch", {"consentArtefactId": artefact_id})
+    assert fetched.status_code == 202, fetched.text
+    transaction_id = fetched.json()["transactionId"]
+    transfer = _wait(lambda: HipTransfer.objects.filter(transaction_id=transaction_id).first(), what="the request")
+    assert transfer.status == HipTransferStatus.REFUSED and transfer.error_code == "ABDM-1057"
+    message = _wait(
+        lambda: OutboxMessage.objects.filter(
+            kind=dataflow.ON_REQUEST_KIND, subject_id=str(transfer.pk), status__in=[OutboxStatus.SENT, "failed"]
+        ).first(),
+        what="the on-request sent",
+    )
+    assert message.status == OutboxStatus.SENT, (message.error_code, message.last_error)
+    outcome = network.sandbox.get(f"hiu/fetch/{transaction_id}").json()
+    assert outcome["status"] == "ERRORED", outcome
+    assert {"hipError": {"code": "ABDM-1057", "message": "Invalid Care Contexts"}} in outcome["notifications"]
+    assert outcome["pushes"] == 0 and outcome["careContexts"] == []
+    assert not [e for e in selectors.access_log_for(network.patient) if e.details.get("abdm")]
