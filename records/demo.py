@@ -123,8 +123,41 @@ def seed(*, rng, password: str, out, users: dict, facilities: list, citizens=Non
             date_to=dt.date(2025, 12, 31),
             data_erase_at=timezone.now() + dt.timedelta(days=30),
         )
+    abdm_request = _abdm_demo_request(doctor, patient)
     out.write(
         f"  records: {added} new health records for {min(len(accounts), 2)} citizens, "
         "1 pending consent request, 1 older visit to link"
+        + (f", 1 request through ABDM (records erased at {abdm_request:%H:%M} UTC)" if abdm_request else "")
     )
     return {}
+
+
+# The demo's request through ABDM: the citizen grants it in the sandbox's ABHA app (/sandbox/v1/app/, in Hindi with
+# ?lang=hi), the doctor reads the records the HIP pushed, and DEMO_ERASE_MINUTES after seeding they are erased.
+DEMO_ERASE_MINUTES = 30
+
+
+def _abdm_demo_request(doctor, patient):
+    """One consent request through ABDM from the demo doctor, when none is open; its dataEraseAt, or None."""
+    from . import hiu
+    from .enums import HiuRequestStatus
+    from .models import HiuConsentRequest
+
+    address = hiu.abha_address_for_demo(patient)
+    if address is None:
+        return None
+    open_states = [HiuRequestStatus.QUEUED, HiuRequestStatus.REQUESTED]
+    existing = HiuConsentRequest.objects.filter(requester=doctor, patient_address=address, status__in=open_states)
+    if existing.exists():
+        return existing.first().data_erase_at
+    now = timezone.now()
+    made = hiu.consent_request_create(
+        actor=doctor,
+        patient_address=address,
+        purpose="CAREMGT",
+        hi_types=[HiType.PRESCRIPTION, HiType.DIAGNOSTIC_REPORT, HiType.IMMUNIZATION_RECORD],
+        date_from=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        date_to=now,
+        data_erase_at=now + dt.timedelta(minutes=DEMO_ERASE_MINUTES),
+    )
+    return made.data_erase_at

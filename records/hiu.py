@@ -794,6 +794,14 @@ def abha_app_url(path: str = "") -> str:
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
+def abha_address_for_demo(account) -> str | None:
+    """The account's primary ABHA address when ABDM's shape admits it (name@abdm or name@sbx)."""
+    for address in account.addresses.order_by("-is_primary", "id"):
+        if re.fullmatch(ADDRESS_SHAPE, address.full.lower()):
+            return address.full.lower()
+    return None
+
+
 def _addresses(account) -> list[str]:
     return [address.full.lower() for address in account.addresses.all()]
 
@@ -804,21 +812,22 @@ def citizen_view(account) -> dict:
     from .models import HipConsentArtefact
 
     addresses = _addresses(account)
+    language = f"?lang={account.language}" if account.language in ("hi", "gu") else ""
     requests = list(
         HiuConsentRequest.objects.filter(patient_address__in=addresses)
         .select_related("facility")
         .order_by("-created_at", "-id")[:100]
     )
     for item in requests:
-        item.app_url = abha_app_url(f"requests/{item.consent_request_id}") if item.consent_request_id else ""
+        item.app_url = abha_app_url(f"requests/{item.consent_request_id}{language}") if item.consent_request_id else ""
     shared = list(HipConsentArtefact.objects.filter(patient=account).order_by("-created_at", "-id")[:100])
     for item in shared:
-        item.app_url = abha_app_url(f"artefacts/{item.consent_id}/revoke-page")
+        item.app_url = abha_app_url(f"artefacts/{item.consent_id}/revoke-page{language}")
     return {
         "abdm_pending": [r for r in requests if r.status == HiuRequestStatus.REQUESTED],
         "abdm_requests": [r for r in requests if r.status != HiuRequestStatus.REQUESTED],
         "abdm_shared": shared,
-        "abha_app_url": abha_app_url(),
+        "abha_app_url": abha_app_url(language),
     }
 
 
