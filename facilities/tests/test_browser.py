@@ -348,3 +348,42 @@ def test_bulk_upload_shows_live_progress_and_the_error_report(
     assert page.get_by_role("link", name="Download the error report (CSV)").is_visible()
     screenshot(page, "bulk-done-en-phone")
     assert fits_phone(page)
+
+
+@pytest.mark.parametrize("viewport_name, viewport", [("phone", PHONE), ("desktop", DESKTOP)])
+@pytest.mark.parametrize(
+    "language, name_differs, hpr_unknown",
+    [
+        ("en", "HFR has this facility under the name", "HPR has no professional with this ID"),
+        ("hi", "HFR में यह सुविधा", "HPR में इस ID का कोई"),
+        ("gu", "HFR માં આ સુવિધા", "HPR માં આ ID નો કોઈ"),
+    ],
+)
+def test_hfr_and_hpr_refusals_in_three_languages(
+    live_server, browser, contexts, screenshot, on_hfr, viewport_name, viewport, language, name_differs, hpr_unknown
+):
+    hfr_id = on_hfr("Sihor Maternity Home")
+    UserFactory(username="manager", role=Role.FACILITY_ADMIN)
+    page = signed_in(contexts, browser, live_server, "manager", viewport)
+    if language != "en":
+        page.locator(f"button[name=language][value={language}]").click()
+        page.wait_for_load_state()
+    page.goto(live_server.url + "/facilities/register/")
+    page.locator("#id_facility_id").fill(hfr_id)
+    page.locator("#id_name").fill("Sihor Eye Clinic")
+    page.locator("#id_beds").fill("4")
+    page.locator("main button.primary[type=submit]").click()
+    page.wait_for_load_state()
+    assert name_differs in page.locator("main").inner_text()
+    screenshot(page, f"facility-wizard-hfr-mismatch-{language}-{viewport_name}")
+    assert fits_phone(page) or viewport_name == "desktop"
+
+    page.goto(live_server.url + "/facilities/professionals/register/")
+    page.locator("#id_hpr_id").fill("71-0000-0000-0004")
+    page.locator("#id_name").fill("Hetal Shah")
+    page.locator("#id_category").select_option("nurse")
+    page.locator("main button.primary[type=submit]").click()
+    page.wait_for_load_state()
+    assert hpr_unknown in page.locator("main").inner_text()
+    screenshot(page, f"professional-form-hpr-unknown-{language}-{viewport_name}")
+    assert fits_phone(page) or viewport_name == "desktop"
