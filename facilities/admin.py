@@ -13,12 +13,13 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Facility)
 class FacilityAdmin(ScopedAdmin):
-    list_display = ["name", "facility_id", "status", "district", "facility_type", "created_at"]
-    list_filter = ["status", "facility_type", "ownership", "district"]
+    list_display = ["name", "facility_id", "status", "hip_active", "district", "facility_type", "created_at"]
+    list_filter = ["status", "hip_active", "facility_type", "ownership", "district"]
     search_fields = ["name", "facility_id", "pincode"]
     # The dashboard counters follow a facility's registration, status and district through the services only (see
     # facilities.counting): facilities are registered in the portal, and their district is not changed here.
-    readonly_fields = ["facility_id", "status", "district"]
+    # The HFR ID is checked against HFR by the services, and hip_active is what ABDM confirmed: neither is typed here.
+    readonly_fields = ["facility_id", "status", "district", "hip_active", "hip_confirmed_at"]
     inlines = [MembershipInline]
 
     def has_add_permission(self, request):
