@@ -19,7 +19,7 @@ from core.otp import otp_issue, otp_matches, otp_throttle, wrong_otp_count, wron
 from core.sms import send_on_commit
 
 from ..enums import OtpPurpose
-from ..models import AbhaAccount, OtpTransaction
+from ..models import OtpTransaction
 
 OTP_TTL = timedelta(minutes=10)
 OTP_RESEND_AFTER = timedelta(seconds=60)
@@ -28,9 +28,9 @@ OTP_MAX_ATTEMPTS = 5
 
 
 # A sign-in transaction's `draft` (enrollment keeps its wizard state there) holds:
-# DECOY: made for an identifier that names no ABHA: it looks and answers like a real one, sends nothing, never verifies;
-# NAMED: the caller named an ABHA number or address, so the mobile is one they did not type (its limit counts quietly);
-# LISTED: the accounts shown after the OTP, the only ones the sign-in may end with.
+# DECOY: made for an identifier ABDM knows no ABHA for: it looks and answers like a real one, never verifies;
+# NAMED: the caller named an ABHA number or address (not a mobile);
+# LISTED: the ABHAs ABDM listed after the OTP, the only ones the sign-in may end with.
 DECOY, NAMED, LISTED = "decoy", "named", "listed"
 
 
@@ -49,13 +49,6 @@ def _throttle_otp(*, mobile: str, purpose: str, ip: str | None) -> None:
     """OTP_MOBILE_RATE per mobile and purpose, OTP_IP_RATE per client address (fixed windows; values hashed)."""
     otp_throttle(_mobile_key(mobile, purpose), rate=settings.OTP_MOBILE_RATE)
     _throttle_ip(ip)
-
-
-def _mobile_allows_quietly(mobile: str, purpose: str) -> bool:
-    """Counts one OTP to `mobile` and says whether it is within OTP_MOBILE_RATE, without raising: for a mobile the
-    caller did not type, a 429 would tell them which mobile an ABHA number has (or that it has one)."""
-    limit, seconds = ratelimit.parse_rate(settings.OTP_MOBILE_RATE)
-    return ratelimit.hit(_mobile_key(mobile, purpose), seconds=seconds) <= limit
 
 
 def _new_otp(txn: OtpTransaction) -> str:
@@ -116,35 +109,19 @@ def _otp_resend(*, txn_id, purpose: str, ip: str | None = None) -> OtpTransactio
         raise DomainError(
             _("You can ask for a new OTP in %(seconds)s seconds.") % {"seconds": wait}, code="otp_resend_too_soon"
         )
-    if txn.account_id or txn.draft.get(NAMED):
-        _throttle_ip(ip)
-        sending = _mobile_allows_quietly(txn.mobile, txn.purpose) and not txn.draft.get(DECOY)
-    else:
-        _throttle_otp(mobile=txn.mobile, purpose=txn.purpose, ip=ip)
-        sending = not txn.draft.get(DECOY)
+    _throttle_otp(mobile=txn.mobile, purpose=txn.purpose, ip=ip)
     otp = _new_otp(txn)
     txn.resend_count += 1
     txn.save(update_fields=["otp_hash", "sent_at", "expires_at", "resend_count", "updated_at"])
-    if sending:
-        _send_otp_after_commit(txn.mobile, otp)
+    _send_otp_after_commit(txn.mobile, otp)
     return txn
-
-
-def _list_sign_in_accounts(txn: OtpTransaction) -> None:
-    # The choice among a mobile's ABHAs is bound to the ones listed now, not to whatever the mobile holds later.
-    if txn.purpose == OtpPurpose.LOGIN and not txn.account_id:
-        listed = AbhaAccount.objects.on_mobile(txn.mobile).order_by("created_at").values_list("uuid", flat=True)
-        txn.draft = {**txn.draft, LISTED: [str(uuid) for uuid in listed]}
 
 
 def otp_verify(*, txn_id, otp: str, purpose: str, ip: str | None = None) -> OtpTransaction:
     """Checks `otp` against the transaction; a wrong one counts, and 5 wrong ones lock it. Wrong OTPs
     also count per client `ip` (cache), which is refused for a while after OTP_IP_WRONG_RATE of them.
 
-    A verified sign-in transaction still needs its OTP on every call (a sign-in on a shared mobile verifies, lists
-    the ABHAs, then is called again with the choice), and wrong ones keep counting; other verified transactions are
-    returned as they are (the one service that completes each asks again once, with no OTP). A sign-in transaction
-    made for an unknown identifier never verifies. The first verification of a sign-in lists the ABHAs it may end with.
+    A verified transaction is returned as it is (the one service that completes each asks again once, with no OTP).
 
     Not one atomic block on purpose: the failed-attempt count must be saved even though the
     call then raises. Raises DomainError codes otp_invalid, otp_expired, otp_locked, txn_completed, throttled.
@@ -163,11 +140,11 @@ def otp_verify(*, txn_id, otp: str, purpose: str, ip: str | None = None) -> OtpT
             error = Conflict(_("This request is already complete. Please start again."), code="txn_completed")
         elif txn.failed_attempts >= OTP_MAX_ATTEMPTS:
             error = Conflict(_("Too many wrong OTPs. Please start again."), code="otp_locked")
-        elif txn.verified_at and purpose != OtpPurpose.LOGIN:
+        elif txn.verified_at:
             return txn  # the owner's own change, confirmed by account_confirm once after the page verified it
         elif not txn.verified_at and now > txn.expires_at:
             error = DomainError(_("This OTP has expired. Ask for a new one."), code="otp_expired")
-        elif txn.draft.get(DECOY) or not otp_matches(str(txn.uuid), otp, txn.otp_hash):
+        elif not otp_matches(str(txn.uuid), otp, txn.otp_hash):
             txn.failed_attempts += 1
             txn.save(update_fields=["failed_attempts", "updated_at"])
             wrong_otp_count(ip)
@@ -177,12 +154,9 @@ def otp_verify(*, txn_id, otp: str, purpose: str, ip: str | None = None) -> OtpT
                 error = DomainError(message, code="otp_invalid", fields={"otp": [message]})
             else:
                 error = Conflict(_("Too many wrong OTPs. Please start again."), code="otp_locked")
-        elif txn.verified_at:
-            return txn
         else:
             txn.verified_at = now
-            _list_sign_in_accounts(txn)
-            txn.save(update_fields=["verified_at", "draft", "updated_at"])
+            txn.save(update_fields=["verified_at", "updated_at"])
             return txn
     raise error
 

@@ -16,10 +16,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("geography", "abdm_
 
 
 def test_demo_citizens_come_from_the_sandbox_once_and_fast(settings):
-    settings.DEBUG = True
     started = time.monotonic()
+    demo.seed(out=io.StringIO())  # 300 ABHAs at the sandbox in one call, then here in bulk
+    assert time.monotonic() - started < 10
+    settings.DEBUG = True
     call_command("seed_demo", stdout=io.StringIO())
-    assert time.monotonic() - started < 20
     first = sorted(AbhaAccount.objects.values_list("abha_number", "first_name", "district_id", "mobile", "channel"))
     assert len(first) == demo.CITIZENS
     out = io.StringIO()
