@@ -204,3 +204,23 @@ def composition_hi_type(bundle):
     from records.fhir import composition_hi_type as hi_type_of
 
     return hi_type_of(bundle["entry"][0]["resource"])
+
+
+def test_a_jobs_rows_abdm_refuses_are_listed_by_row_in_its_error_report(bridge, hospital):
+    from records.linking import selectors, services
+
+    from .test_linking_jobs import csv_bytes, run, upload, visit
+
+    facility, staff = hospital
+    known, stranger = AbhaAccountFactory(mobile="9700000001"), AbhaAccountFactory(mobile="9700000002")
+    known_to_sandbox(bridge, known)
+    rows = [visit("J-1", abha_number=known.abha_number), visit("J-2", abha_number=stranger.abha_number)]
+    job = run(services.job_create(actor=staff, facility=facility, uploaded_file=upload(csv_bytes(rows))))
+    assert job.linked == 2
+    assert abdm_linking.job_abdm_progress(job) == {"total": 2, "linked": 0, "failed": 0, "waiting": 2}
+    abdm_linking.links_sweep(wait=dt.timedelta(0))  # what the dispatch task queued after each chunk does
+    drain(lambda: abdm_linking.job_abdm_progress(job)["waiting"] == 0)
+    assert abdm_linking.job_abdm_progress(job) == {"total": 2, "linked": 1, "failed": 1, "waiting": 0}
+    report = "".join(selectors.error_report_lines(job)).splitlines()
+    [refused] = [line for line in report if ",abdm," in line]
+    assert refused.startswith("3,abdm,Not linked on ABDM: ABDM-")  # the file's row 3: the stranger's visit
