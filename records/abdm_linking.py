@@ -669,6 +669,13 @@ def on_link_init_request(request_id: str, body: dict, headers: dict) -> None:
     )
 
 
+def _otp_text(token) -> str:
+    """The OTP as typed: the spec types `token` as an integer, which drops an OTP's leading zeros."""
+    if isinstance(token, int) and not isinstance(token, bool):
+        return f"{token:06d}"
+    return str(token or "").strip()
+
+
 def on_link_confirm_request(request_id: str, body: dict, headers: dict) -> None:
     """The link-confirm webhook: the OTP must match (OTP_ATTEMPTS tries, OTP_SECONDS); the chosen care contexts
     are linked to the patient locally (unlinked visits are given to them) and on-confirm lists them. These care
@@ -687,7 +694,8 @@ def on_link_confirm_request(request_id: str, body: dict, headers: dict) -> None:
     refusal = None
     if discovery.otp_expires_at <= now or discovery.failed_attempts >= OTP_ATTEMPTS:
         refusal = {"code": "ABDM-1006", "message": "OTP expired, please start again"}
-    elif not otp_matches(f"abdm-link:{discovery.link_reference}", confirmation.get("token"), discovery.otp_hash):
+    elif not otp_matches(f"abdm-link:{discovery.link_reference}", _otp_text(confirmation.get("token")),
+                         discovery.otp_hash):  # fmt: skip
         discovery.failed_attempts += 1
         discovery.save(update_fields=["failed_attempts"])
         refusal = {"code": "ABDM-1006", "message": "Invalid OTP"}

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def bridge(abdm_sandbox, settings, live_server):
     """The sandbox's gateway calls this test's live portal back."""
     settings.ABDM_GATEWAY_URL = abdm_sandbox.url
+    settings.ABDM_HFR_URL = abdm_sandbox.url + "/v4/int"
     client.forget_session_token()
     client.gateway_request("PATCH", "/api/hiecm/gateway/v3/bridge/url", json={"url": live_server.url})
     return abdm_sandbox
@@ -173,3 +174,54 @@ def test_link_init_for_care_contexts_discovery_did_not_offer_is_refused(bridge, 
     sent = _webhook(bridge, m2.LINK_INIT_WEBHOOK, init, facility.facility_id)
     assert sent["status"] == 400
     assert _answer(m2.ON_INIT_KIND) is None
+
+
+def test_the_citizen_discovers_and_links_an_old_visit_from_the_abha_app(bridge, sms_outbox):
+    """The sandbox plays the ABHA app (/sandbox/v1/app/...): discover at the facility, pick the old visit, type the
+    OTP the facility sent by SMS; the gateway's webhooks reach the portal and its answers reach the app."""
+    from .test_abdm_linking import drain, hip_on_sandbox, known_to_sandbox
+
+    facility, staff = hip_on_sandbox(bridge, name="Sihor CHC")
+    patient = AbhaAccountFactory(first_name="Kiran", last_name="Vyas", mobile="9855555555", year_of_birth=1968)
+    known_to_sandbox(bridge, patient)
+    services.record_add(
+        actor=staff,
+        facility=facility,
+        patient=None,
+        reference="OLD-2018-3",
+        display="OPD visit, 03 Aug 2018",
+        date=dt.date(2018, 8, 3),
+        hi_type=HiType.PRESCRIPTION,
+        bundle=bundle_for(HiType.PRESCRIPTION, key="old-kiran"),
+        demographics={"name": "Kiran Vyas", "mobile": "9855555555", "gender": "F", "year_of_birth": 1968},
+    )
+    address = f"{patient.abha_number}@sbx"
+    started = bridge.post("app/discover", {"abhaAddress": address, "hipId": facility.facility_id})
+    assert started.status_code == 202, started.text
+    transaction_id = started.json()["transactionId"]
+
+    def flow(until):
+        def settled():
+            state = bridge.get(f"app/links/{transaction_id}").json()
+            return state["status"] in (until, "FAILED") or (state["error"] and state["status"] == "AWAITING_OTP")
+
+        drain(settled)
+        return bridge.get(f"app/links/{transaction_id}").json()
+
+    found = flow("DISCOVERED")
+    assert found["status"] == "DISCOVERED", found
+    [entry] = found["discovered"]
+    assert entry["careContexts"] == [{"referenceNumber": "OLD-2018-3", "display": "OPD visit, 03 Aug 2018"}]
+    sms_outbox.clear()
+    assert bridge.post("app/link/init", {"transactionId": transaction_id, "patient": [entry]}).status_code == 202
+    waiting = flow("AWAITING_OTP")
+    assert waiting["status"] == "AWAITING_OTP", waiting
+    [sms] = [message for message in sms_outbox if message["to"] == "9855555555"]
+    otp = next(word for word in sms["text"].split() if word.isdigit() and len(word) == 6)
+    assert bridge.post("app/link/confirm", {"transactionId": transaction_id, "otp": otp}).status_code == 202
+    linked = flow("LINKED")
+    answer = OutboxMessage.objects.filter(kind=m2.ON_CONFIRM_KIND).values_list("body", flat=True).first()
+    assert linked["status"] == "LINKED", (linked, answer)
+    assert CareContext.objects.get(reference="OLD-2018-3").patient == patient
+    stats = bridge.get(f"linking/stats?hipId={facility.facility_id}").json()["hips"][0]
+    assert stats["byUser"] == 1 and stats["careContexts"] == 1
