@@ -235,6 +235,7 @@ SPECTACULAR_SETTINGS = {
         "MicrositeCategoryEnum": "microsites.enums.Category",
         "HiTypeEnum": "records.enums.HiType",  # used both as hi_type and as a list, hi_types
         "FacilityStatusEnum": "facilities.enums.FacilityStatus",  # "status" names several choice sets
+        "LinkingJobStatusEnum": "records.enums.LinkingJobStatus",
     },
 }
 
