@@ -111,6 +111,8 @@ def _initial_from_token(request, facilities) -> dict:
         )
     except (ScanToken.DoesNotExist, ValidationError):
         return {}
+    if token.patient is None:  # shared by ABHA address only (ABHA app): no number to link a record to
+        return {}
     today = timezone.localdate()
     return {
         "facility": token.facility,

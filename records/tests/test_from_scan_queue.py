@@ -54,3 +54,15 @@ def test_the_counter_queue_links_each_token_to_the_record_form(client, token):
     client.force_login(staff)
     page = client.get(f"/facilities/{token.facility.uuid}/scan-queue/").content.decode()
     assert f'href="/records/add/?token={token.uuid}"' in page
+
+
+def test_a_token_shared_by_abha_address_only_prefills_nothing(client, token):
+    # The ABHA app can share an address-only ABHA: the token has no portal account, so no number to prefill.
+    token.patient = None
+    token.abha_address = "asha.patel@sbx"
+    token.save(update_fields=["patient", "abha_address"])
+    staff = MembershipFactory(facility=token.facility, role=MembershipRole.STAFF).user
+    client.force_login(staff)
+    response = client.get(f"/records/add/?token={token.uuid}")
+    assert response.status_code == 200
+    assert "patient" not in response.context["form"].initial
