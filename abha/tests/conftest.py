@@ -58,15 +58,32 @@ class Resident:
         self.aadhaar, self.mobile = aadhaar, mobile
 
 
+def define_resident(sandbox, **fields) -> Resident:
+    """A fresh Aadhaar holder at the sandbox's UIDAI (RESIDENT's details unless given); .aadhaar, .mobile (linked)."""
+    aadhaar, mobile = new_aadhaar(), fields.pop("mobile", None) or new_mobile()
+    answer = sandbox.post("abha/residents", {"aadhaar": aadhaar, "mobile": mobile, **RESIDENT, **fields})
+    assert answer.status_code in (200, 201), answer.text
+    return Resident(aadhaar, mobile)
+
+
+def enrol_through_abdm(sandbox, *, actor=None, facility=None, **fields):
+    """An ABHA enrolled through the services and ABDM (the sandbox) for a fresh resident; the portal's account."""
+    from abha import services
+
+    person = define_resident(sandbox, **fields)
+    txn = services.enrolment_start(
+        aadhaar=person.aadhaar, consent_version=CURRENT_CONSENT_VERSION, actor=actor, facility=facility
+    )
+    services.enrolment_verify_aadhaar(txn_id=txn.uuid, otp=sandbox.last_otp(person.mobile), mobile=person.mobile)
+    return services.enrolment_complete(txn_id=txn.uuid)
+
+
 @pytest.fixture
 def resident(abdm_sandbox):
     """resident(**fields) defines a fresh Aadhaar holder at the sandbox's UIDAI; .aadhaar and .mobile (linked)."""
 
     def make(**fields) -> Resident:
-        aadhaar, mobile = new_aadhaar(), fields.pop("mobile", None) or new_mobile()
-        answer = abdm_sandbox.post("abha/residents", {"aadhaar": aadhaar, "mobile": mobile, **RESIDENT, **fields})
-        assert answer.status_code in (200, 201), answer.text
-        return Resident(aadhaar, mobile)
+        return define_resident(abdm_sandbox, **fields)
 
     return make
 
