@@ -708,6 +708,23 @@ ROWS = [
         why="break-the-glass is open to any doctor, audited and reviewed",
     ),
     Row("api-btg-records", "doctor_consent", kwargs=lambda w: {"uuid": w.btg.uuid}, write=False),
+    Row("api-hiu-requests", "doctors", why="a doctor's own requests through ABDM"),
+    Row(
+        "api-hiu-requests",
+        "doctors",
+        method="post",
+        data=lambda w: {
+            "patient": w.a_address,
+            "purpose": "CAREMGT",
+            "hi_types": ["Prescription", "Invoice"],
+            "date_from": "2025-01-01T00:00:00Z",
+            "date_to": "2025-03-31T00:00:00Z",
+            "data_erase_at": "2030-01-01T00:00:00Z",
+        },
+        sees={"identity_a": roles("doctors")},
+        why="any doctor may ask a patient for consent through ABDM",
+    ),
+    Row("api-hiu-artefact-records", "doctor_consent", kwargs=lambda w: {"uuid": w.hiu_artefact.uuid}),
     Row("api-access-log", "citizens"),
     # Facility pages
     Row("facilities:mine", "signed_in"),

@@ -276,3 +276,68 @@ class BreakGlassRecordsOutSerializer(serializers.Serializer):
     btg = BreakGlassOutSerializer()
     count = serializers.IntegerField()
     records = RecordReadSerializer(many=True)
+
+
+# --- Consent through ABDM (records.hiu) --------------------------------------------------------------------------
+
+
+class HiuConsentRequestInSerializer(serializers.Serializer):
+    patient = serializers.CharField(max_length=64, help_text="The patient's ABHA address (name@abdm or name@sbx).")
+    purpose = serializers.ChoiceField(choices=[p for p in Purpose.choices if p[0] != Purpose.BREAK_THE_GLASS])
+    hi_types = serializers.ListField(child=serializers.ChoiceField(choices=HiType.choices), allow_empty=False)
+    date_from = serializers.DateTimeField()
+    date_to = serializers.DateTimeField()
+    data_erase_at = serializers.DateTimeField()
+    access_mode = serializers.ChoiceField(choices=AccessMode.choices, default=AccessMode.VIEW)
+    frequency = FrequencySerializer(required=False)
+    hip_id = serializers.CharField(max_length=64, required=False, help_text="Only records from this HIP (ABDM ID).")
+    requester_facility = serializers.CharField(
+        max_length=12, required=False, help_text="Your facility_id when you are a doctor at several."
+    )
+
+
+class HiuArtefactOutSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    artefact_id = serializers.UUIDField(help_text="ABDM's consent artefact ID.")
+    status = serializers.CharField()
+    hip_id = serializers.CharField()
+    hip_name = serializers.CharField()
+    hi_types = serializers.ListField(child=serializers.CharField())
+    access_mode = serializers.CharField()
+    date_from = serializers.DateTimeField(allow_null=True)
+    date_to = serializers.DateTimeField(allow_null=True)
+    data_erase_at = serializers.DateTimeField()
+    fetched_at = serializers.DateTimeField(allow_null=True)
+
+
+class HiuConsentRequestOutSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    consent_request_id = serializers.UUIDField(allow_null=True, help_text="ABDM's ID, once ABDM answered.")
+    status = serializers.CharField(help_text="QUEUED (waiting to reach ABDM), then as ABDM reports it.")
+    error = serializers.CharField()
+    patient = serializers.CharField(source="patient_address")
+    purpose = serializers.CharField()
+    hi_types = serializers.ListField(child=serializers.CharField())
+    date_from = serializers.DateTimeField()
+    date_to = serializers.DateTimeField()
+    data_erase_at = serializers.DateTimeField()
+    access_mode = serializers.CharField()
+    requester_facility = serializers.CharField(source="facility.facility_id")
+    created_at = serializers.DateTimeField()
+    artefacts = HiuArtefactOutSerializer(many=True)
+
+
+class HiuRecordOutSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    care_context_reference = serializers.CharField()
+    hi_type = serializers.CharField()
+    title = serializers.CharField()
+    date = serializers.DateField(source="record_date", allow_null=True)
+    summary = serializers.JSONField()
+    bundle = serializers.JSONField(allow_null=True, help_text="Only under a STORE consent; null under VIEW.")
+
+
+class HiuArtefactRecordsOutSerializer(serializers.Serializer):
+    artefact = HiuArtefactOutSerializer()
+    count = serializers.IntegerField()
+    records = HiuRecordOutSerializer(many=True)

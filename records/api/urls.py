@@ -21,6 +21,12 @@ urlpatterns = [
     path("consents/requests/<uuid:uuid>/deny/", views.ConsentDenyView.as_view(), name="api-consent-deny"),
     path("consents/artefacts/<uuid:uuid>/revoke/", views.ArtefactRevokeView.as_view(), name="api-artefact-revoke"),
     path("consents/artefacts/<uuid:uuid>/records/", views.ArtefactRecordsView.as_view(), name="api-artefact-records"),
+    path("consents/abdm/requests/", views.HiuConsentRequestListCreateView.as_view(), name="api-hiu-requests"),
+    path(
+        "consents/abdm/artefacts/<uuid:uuid>/records/",
+        views.HiuArtefactRecordsView.as_view(),
+        name="api-hiu-artefact-records",
+    ),
     path("consents/btg/", views.BreakGlassCreateView.as_view(), name="api-btg"),
     path("consents/btg/<uuid:uuid>/records/", views.BreakGlassRecordsView.as_view(), name="api-btg-records"),
     path("abha/me/access-log/", views.AccessLogView.as_view(), name="api-access-log"),

@@ -18,7 +18,7 @@ from core.exceptions import DomainError, NotAllowed
 from facilities.enums import FacilityStatus
 from facilities.models import Facility
 
-from .. import selectors, services
+from .. import hiu, selectors, services
 from ..enums import LinkStatus
 from ..fhir import kind_labels, with_labels
 from ..models import ConsentRequest, LinkRequest
@@ -33,6 +33,9 @@ from .serializers import (
     ConsentRequestInSerializer,
     ConsentRequestOutSerializer,
     GrantInSerializer,
+    HiuArtefactRecordsOutSerializer,
+    HiuConsentRequestInSerializer,
+    HiuConsentRequestOutSerializer,
     LinkCandidateSerializer,
     LinkConfirmInSerializer,
     LinkDiscoverOutSerializer,
@@ -420,3 +423,83 @@ class AccessLogView(APIView):
             raise NotAllowed(_("Only a citizen with an ABHA has an access log."))
         events = list(selectors.access_log_for(account))
         return Response({"count": len(events), "results": AccessLogEntrySerializer(events, many=True).data})
+
+
+# --- Consent through ABDM (records.hiu) --------------------------------------------------------------------------
+
+
+class HiuConsentRequestListCreateView(APIView):
+    @extend_schema(
+        summary="Your consent requests through ABDM (doctor), newest first, with their artefacts",
+        responses={200: HiuConsentRequestOutSerializer(many=True)},
+        tags=CONSENT_TAGS,
+    )
+    def get(self, request):
+        if not hasattr(request.user, "role") or request.user.role != "doctor":
+            raise NotAllowed(_("Only doctors request consent."))
+        requests = hiu.requests_for_doctor(request.user)[:100]
+        return Response(HiuConsentRequestOutSerializer(requests, many=True).data)
+
+    @extend_schema(
+        summary="Request consent through ABDM's consent manager (doctor); the patient answers in their ABHA app",
+        description=(
+            "Sent through the outbox (hiecm-m3 consent request init): `status` is QUEUED until ABDM answers, then "
+            "REQUESTED with ABDM's `consent_request_id` (or FAILED with ABDM's `error`)."
+        ),
+        request=HiuConsentRequestInSerializer,
+        responses={201: HiuConsentRequestOutSerializer},
+        tags=CONSENT_TAGS,
+    )
+    def post(self, request):
+        serializer = HiuConsentRequestInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        frequency = data.get("frequency") or {}
+        consent_request = hiu.consent_request_create(
+            actor=request.user,
+            patient_address=data["patient"],
+            purpose=data["purpose"],
+            hi_types=data["hi_types"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            data_erase_at=data["data_erase_at"],
+            access_mode=data["access_mode"],
+            frequency_unit=frequency.get("unit", "HOUR"),
+            frequency_value=frequency.get("value", 1),
+            frequency_repeats=frequency.get("repeats", 0),
+            hip_id=data.get("hip_id", "").strip(),
+            facility=_facility_by_id(data["requester_facility"], "requester_facility")
+            if data.get("requester_facility")
+            else None,
+            request=request,
+        )
+        return Response(HiuConsentRequestOutSerializer(consent_request).data, status=status.HTTP_201_CREATED)
+
+
+class HiuArtefactRecordsView(APIView):
+    @extend_schema(
+        summary="Records received through ABDM under an artefact (the requesting doctor); 403 consent_inactive once "
+        "it is revoked or past dataEraseAt",
+        description="Under `STORE` each record carries its FHIR `bundle`; under `VIEW` `bundle` is null.",
+        responses={200: HiuArtefactRecordsOutSerializer},
+        tags=CONSENT_TAGS,
+    )
+    def get(self, request, uuid):
+        artefact, records = hiu.artefact_read(actor=request.user, artefact_uuid=uuid, request=request)
+        body = {
+            "artefact": artefact,
+            "count": len(records),
+            "records": [
+                {
+                    "uuid": r.uuid,
+                    "care_context_reference": r.care_context_reference,
+                    "hi_type": r.hi_type,
+                    "title": r.title,
+                    "record_date": r.record_date,
+                    "summary": with_labels(r.summary),
+                    "bundle": r.bundle if artefact.allows_copies else None,
+                }
+                for r in records
+            ],
+        }
+        return Response(HiuArtefactRecordsOutSerializer(body).data)

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from abdm import client as abdm_client
 from abdm import consent as m3
@@ -257,3 +258,30 @@ def test_break_the_glass_asks_abdm_with_the_emergency_purpose_under_the_states_c
     assert HiuConsentRequest.objects.count() == 1
     # The ABDM request form offers no emergency purpose: only break-the-glass sends it.
     assert "BTG" not in dict(HiuConsentRequestForm.base_fields["purpose"].choices)
+
+
+@pytest.mark.django_db
+def test_the_api_shows_view_records_without_bundles_and_store_records_with_them(client, opened):
+    assert _push(client, opened, opened.bundle).status_code == 202
+    api = APIClient()
+    api.force_authenticate(opened.doctor)
+    url = f"/api/v1/consents/abdm/artefacts/{opened.artefact.uuid}/records/"
+    view = api.get(url).json()
+    assert view["count"] == 1 and view["records"][0]["bundle"] is None and view["records"][0]["summary"]
+    HiuArtefact.objects.filter(pk=opened.artefact.pk).update(access_mode="STORE")
+    assert api.get(url).json()["records"][0]["bundle"]["resourceType"] == "Bundle"
+    HiuArtefact.objects.filter(pk=opened.artefact.pk).update(status=HiuArtefactStatus.REVOKED)
+    refused = api.get(url)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "consent_inactive"
+    listed = api.get("/api/v1/consents/abdm/requests/").json()
+    assert listed[0]["artefacts"][0]["uuid"] == str(opened.artefact.uuid)
+    made = api.post(
+        "/api/v1/consents/abdm/requests/",
+        {"patient": opened.address, "purpose": "CAREMGT", "hi_types": ["Invoice"], "date_from": "2025-01-01T00:00:00Z",
+         "date_to": "2025-03-31T00:00:00Z", "data_erase_at": "2030-01-01T00:00:00Z"},
+        format="json",
+    )  # fmt: skip
+    assert made.status_code == 201 and made.json()["status"] == "QUEUED"
+    assert (
+        api.post("/api/v1/consents/abdm/requests/", {**made.json(), "purpose": "BTG"}, format="json").status_code == 400
+    )

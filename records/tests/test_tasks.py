@@ -28,7 +28,7 @@ def test_the_task_expires_requests_and_artefacts_and_tells_the_requester(world):
     past = timezone.now() - dt.timedelta(seconds=1)
     ConsentRequest.objects.filter(pk=pending.pk).update(expires_at=past)
     ConsentArtefact.objects.filter(pk=artefacts[0].pk).update(data_erase_at=past)
-    assert expire_consents.apply().get() == {"requests": 1, "artefacts": 1}
+    assert expire_consents.apply().get() == {"requests": 1, "artefacts": 1, "hiu_erased": 0}
     assert ConsentRequest.objects.get(pk=pending.pk).status == "EXPIRED"
     assert ConsentArtefact.objects.get(pk=artefacts[0].pk).status == "EXPIRED"
     assert ConsentArtefact.objects.get(pk=artefacts[1].pk).status == "GRANTED"  # still within its time
@@ -36,7 +36,7 @@ def test_the_task_expires_requests_and_artefacts_and_tells_the_requester(world):
         "GRANTED",
         "EXPIRED",
     }
-    assert expire_consents.apply().get() == {"requests": 0, "artefacts": 0}
+    assert expire_consents.apply().get() == {"requests": 0, "artefacts": 0, "hiu_erased": 0}
 
 
 @pytest.mark.worker
