@@ -26,7 +26,8 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from linking import FACILITY_ID, ROOT, free_port, manage, request, upload  # noqa: E402 - bench helpers
+import linking  # noqa: E402 - the record-linking bench's helpers
+from linking import FACILITY_ID, ROOT, free_port, manage, request  # noqa: E402
 
 SEED = """
 import json, os
@@ -52,10 +53,11 @@ print("KEY", Token.objects.create(user=user).key)
 """
 
 ACCOUNTS = """
-import json, sys
+import json, os
 from abha.models import AbhaAccount
 rows = AbhaAccount.objects.order_by("pk").values_list(
-    "abha_number", "first_name", "middle_name", "last_name", "gender", "year_of_birth", "mobile")[:int(sys.argv[-1])]
+    "abha_number", "first_name", "middle_name", "last_name", "gender", "year_of_birth", "mobile"
+)[:int(os.environ["BENCH_PATIENTS"])]
 print(json.dumps(list(rows)))
 """
 
@@ -141,7 +143,8 @@ def main():
         _wait_http(sandbox + "/api/hiecm/gateway/v3/.well-known/openid-configuration")
         manage(env, "migrate", "-v0")
         manage(env, "generate_scale", "--abha", str(args.patients), capture=True)
-        accounts = json.loads(manage(env, "shell", "-c", ACCOUNTS, "--", str(args.patients), capture=True).stdout)
+        env["BENCH_PATIENTS"] = str(args.patients)
+        accounts = json.loads(manage(env, "shell", "-c", ACCOUNTS, capture=True).stdout.strip().splitlines()[-1])
         made = _post(sandbox + "/sandbox/v1/hfr/facilities", {
             "facilityName": "Bench Medical College Hospital", "ownershipCode": "G", "stateLGDCode": "24",
             "stateName": "GUJARAT", "districtLGDCode": "443", "districtName": "Bhavnagar"})  # fmt: skip
@@ -180,7 +183,8 @@ def main():
         )  # fmt: skip
         time.sleep(4)
         t0 = time.perf_counter()
-        created = upload(web_port, key, batch)
+        linking.FACILITY_ID = env["FACILITY_ID"]  # its upload names the facility by this ID: the sandbox's HFR ID
+        created = linking.upload(web_port, key, batch)
         local = None
         while time.perf_counter() - t0 < 3600:
             _status, data = request(web_port, "GET", created["url"], key)
