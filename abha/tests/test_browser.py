@@ -187,3 +187,21 @@ def test_switching_language_keeps_what_was_typed(live_server, page, screenshot):
     screenshot(page, "abha-signin-language-kept-gu-phone")
     page.reload()  # kept for the one switch only
     assert page.locator("input[name=login_id]").input_value() == ""
+
+
+def test_a_language_switch_on_the_aadhaar_step_keeps_no_aadhaar_in_the_browser(live_server, page):
+    # keep-form.js carries typed fields over the language reload in sessionStorage: never an Aadhaar number.
+    page.goto(live_server.url + "/abha/enrol/")
+    page.locator("input[name=agree]").check()
+    page.locator("form button.primary").click()
+    page.wait_for_url("**/abha/enrol/aadhaar/")
+    page.locator("input[name=aadhaar]").fill("2345 6789 0124")
+    page.evaluate(
+        "document.querySelector('form.language-switcher').addEventListener('submit', () => "
+        "{ window.name = JSON.stringify(Object.assign({}, sessionStorage)); })"
+    )
+    page.locator("button[name=language][value=gu]").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "gu"
+    assert "234567890124" not in page.evaluate("window.name").replace(" ", "")
+    assert page.locator("input[name=aadhaar]").input_value() == ""

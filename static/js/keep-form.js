@@ -1,6 +1,7 @@
 /* Switching language reloads the page: what the citizen typed in the page's forms is kept for that one reload.
    On a language button, the fields are saved in this tab's sessionStorage (under the page's path); the reloaded page
-   (same path) puts them back and forgets them. Passwords, OTPs, hidden and file fields are never kept. */
+   (same path) puts them back and forgets them. Passwords, OTPs, hidden and file fields are never kept, nor an
+   Aadhaar number or any field marked data-no-keep: Aadhaar is never stored, not even in the browser. */
 (function () {
   var KEY = "keep-form:" + location.pathname;
   var switcher = document.querySelector("form.language-switcher");
@@ -11,7 +12,8 @@
     var type = (field.type || "").toLowerCase();
     return field.name && !field.disabled && field.form !== switcher &&
       ["password", "hidden", "file", "submit", "button", "reset"].indexOf(type) < 0 &&
-      field.autocomplete !== "one-time-code" && field.name !== "otp";
+      field.autocomplete !== "one-time-code" && field.name !== "otp" &&
+      field.name.indexOf("aadhaar") < 0 && !field.hasAttribute("data-no-keep");
   }
 
   function fields() {
