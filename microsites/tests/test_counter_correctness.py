@@ -51,6 +51,22 @@ def confirm_otp(sms_outbox, django_capture_on_commit_callbacks):
     return run
 
 
+def on_hfr(abdm_sandbox, name, district_lgd=443):
+    """The HFR ID the sandbox's HFR gives a new, approved facility of that name in that district of Gujarat."""
+    district = District.objects.get(lgd_code=district_lgd)
+    body = {
+        "facilityName": name,
+        "ownershipCode": "P",
+        "stateLGDCode": str(district.state_id),
+        "stateName": district.state.name,
+        "districtLGDCode": str(district_lgd),
+        "districtName": district.name,
+    }
+    response = abdm_sandbox.post("hfr/facilities", body)
+    assert response.status_code == 201, response.text
+    return response.json()["facilities"][0]["facilityId"]
+
+
 def _direct_counts():
     return {
         CountMetric.ABHA_CREATED: AbhaAccount.objects.count(),
@@ -69,7 +85,7 @@ def _counted():
     return {metric: counters.total(metric) for metric in _direct_counts()}
 
 
-def test_counters_equal_direct_counts_after_a_mixed_workload(enrol, confirm_otp, api_as):
+def test_counters_equal_direct_counts_after_a_mixed_workload(enrol, confirm_otp, api_as, abdm_sandbox):
     accounts = [enrol(mobile=None, district_lgd=443 if i % 2 else 438) for i in range(6)]
     confirm_otp(accounts[0], OtpPurpose.DEACTIVATE)
     confirm_otp(accounts[1], OtpPurpose.DEACTIVATE)
@@ -78,7 +94,11 @@ def test_counters_equal_direct_counts_after_a_mixed_workload(enrol, confirm_otp,
     confirm_otp(accounts[0], OtpPurpose.DELETE)  # deleting a deactivated account changes no active count
 
     officer, state = DistrictOfficerFactory(), StateOfficialFactory()
-    facilities = [FacilityFactory(status=FacilityStatus.DRAFT, facility_id=None) for _ in range(5)]
+    names = [f"Counted Clinic {i}" for i in range(5)]  # each on HFR first: submission checks it there
+    facilities = [
+        FacilityFactory(status=FacilityStatus.DRAFT, name=name, facility_id=on_hfr(abdm_sandbox, name))
+        for name in names
+    ]
     counters.rebuild(fix=True)  # the factory bypasses facility_create: count these drafts once
     manager = facilities[0].members.model  # User
     for facility in facilities:
