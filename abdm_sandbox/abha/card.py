@@ -13,13 +13,15 @@ import json
 from pathlib import Path
 
 import qrcode
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, features
 
 from .identity import mask_mobile_qr
 
 WIDTH, HEIGHT = 1012, 638  # ID-1 card proportions
-_FONT_DIRS = [Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/truetype/dejavu")]
-_FONT_FILES = {False: ["NotoSans-Regular.ttf", "DejaVuSans.ttf"], True: ["NotoSans-Bold.ttf", "DejaVuSans-Bold.ttf"]}
+_NOTO = Path("/usr/share/fonts/truetype/noto")  # Debian's fonts-noto-core
+_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+# Noto's Devanagari and Gujarati fonts carry no Latin letters: text is drawn in runs, each in its script's font.
+_FAMILIES = {"latin": "NotoSans", "devanagari": "NotoSansDevanagari", "gujarati": "NotoSansGujarati"}
 _NAVY = (16, 42, 94)
 _ORANGE = (232, 119, 34)
 _GREY = (90, 90, 90)
@@ -27,12 +29,48 @@ _GENDER = {"M": "Male", "F": "Female", "O": "Other"}
 
 
 @functools.cache
-def _font(size: int, bold: bool = False):
-    for directory in _FONT_DIRS:
-        for name in _FONT_FILES[bold]:
-            if (directory / name).exists():
-                return ImageFont.truetype(str(directory / name), size)
+def _font(size: int, bold: bool = False, script: str = "latin"):
+    weight = "Bold" if bold else "Regular"
+    candidates = [_NOTO / f"{_FAMILIES[script]}-{weight}.ttf", _NOTO / f"NotoSans-{weight}.ttf"]
+    candidates.append(_DEJAVU / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"))
+    for path in candidates:
+        if path.exists():
+            if features.check("raqm"):  # shapes conjuncts and vowel signs
+                return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.RAQM)
+            return ImageFont.truetype(str(path), size)
     return ImageFont.load_default(size=size)
+
+
+def _script_of(char: str) -> str | None:
+    if "\u0a80" <= char <= "\u0aff":
+        return "gujarati"
+    if "\u0900" <= char <= "\u097f":
+        return "devanagari"
+    return None  # Latin, digits, punctuation, spaces: drawn in the run's font
+
+
+def _runs(text: str, size: int, bold: bool = False) -> list[tuple[str, object]]:
+    """`text` cut into runs of one script each (spaces and punctuation stay with the run they are in)."""
+    runs: list[list] = []
+    for char in text:
+        script = _script_of(char) or ("latin" if char.isalnum() else None)
+        if runs and (script is None or runs[-1][1] == script):
+            runs[-1][0] += char
+        else:
+            runs.append([char, script or "latin"])
+    return [(chunk, _font(size, bold, script)) for chunk, script in runs]
+
+
+def _text(draw, xy, text: str, size: int, bold: bool = False, fill="black") -> None:
+    x, y = xy
+    for chunk, font in _runs(text, size, bold):
+        # One shared baseline: the Latin and Indic fonts have different ascents.
+        draw.text((x, y + size), chunk, font=font, fill=fill, anchor="ls")
+        x += draw.textlength(chunk, font=font)
+
+
+def _width(draw, text: str, size: int, bold: bool = False) -> float:
+    return sum(draw.textlength(chunk, font=font) for chunk, font in _runs(text, size, bold))
 
 
 def qr_payload(account) -> dict:
@@ -79,11 +117,11 @@ def _date_of_birth(account) -> str:
     return str(account.year_of_birth)
 
 
-def _wrap(draw, text: str, font, width: int, lines: int) -> list[str]:
+def _wrap(draw, text: str, size: int, width: int, lines: int) -> list[str]:
     words, out, line = text.split(), [], ""
     for word in words:
         trial = f"{line} {word}".strip()
-        if draw.textlength(trial, font=font) <= width:
+        if _width(draw, trial, size) <= width:
             line = trial
         else:
             out.append(line)
@@ -111,7 +149,7 @@ def card_png(account) -> bytes:
         left = 200
 
     y = 126
-    draw.text((left, y), account.name, font=_font(36, True), fill=_NAVY)
+    _text(draw, (left, y), account.name, 36, bold=True, fill=_NAVY)
     y += 56
     rows = [
         ("ABHA Number", account.formatted_number),
@@ -122,12 +160,12 @@ def card_png(account) -> bytes:
     ]
     for label, value in rows:
         draw.text((left, y), label, font=_font(20), fill=_GREY)
-        draw.text((left + 190, y - 2), value or "-", font=_font(26, True), fill="black")
+        _text(draw, (left + 190, y - 2), value or "-", 26, bold=True)
         y += 44
     draw.text((32, max(y, 340) + 10), "Address", font=_font(20), fill=_GREY)
     y = max(y, 340) + 38
-    for line in _wrap(draw, account.address or "-", _font(22), 560, 3):
-        draw.text((32, y), line, font=_font(22), fill="black")
+    for line in _wrap(draw, account.address or "-", 22, 560, 3):
+        _text(draw, (32, y), line, 22)
         y += 30
 
     fits = (image for size in (5, 4, 3, 2) if (image := _qr_image(account, box_size=size)).width <= 330)
