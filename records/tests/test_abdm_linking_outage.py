@@ -1,5 +1,6 @@
-"""A 20,000-row linking job through an ABDM outage, with a real Celery worker: the local job finishes at its own
-speed while ABDM is down; ABDM linking resumes when it is back; every valid row is linked on ABDM exactly once.
+"""A linking job (2,000 rows in the suite, 20,000 with LINKING_OUTAGE_PATIENTS=1000) through an ABDM outage, with a
+real Celery worker: the local job finishes at its own speed while ABDM is down; ABDM linking resumes when it is
+back; every valid row is linked on ABDM exactly once.
 
 The sandbox here is this test's own (private_abdm_sandbox): it is stopped mid-way (its callbacks in flight are lost
 with it) and started again on the same port and database. The worker sends the outbox; this test plays beat's
@@ -25,9 +26,11 @@ from records.linking.models import AbdmCareContextLink, AbdmLinkStatus
 
 from .test_abdm_linking import hip_on_sandbox, known_to_sandbox
 
-# 1,000 patients x 20 visits = 20,000 rows (LINKING_OUTAGE_PATIENTS runs it smaller by hand, e.g. to debug it).
-PATIENTS = int(os.environ.get("LINKING_OUTAGE_PATIENTS") or 1000)
-VISITS = 20  # per patient: 20,000 rows, each patient's visits together (one link call each, ABDM's maximum)
+# The suite runs 100 patients x 20 visits = 2,000 rows, to stay inside its 15-minute budget on 2 cores (ABDM's
+# confirmations arrive as callbacks at tens per second here); the issue's 20,000-row run is
+# `LINKING_OUTAGE_PATIENTS=1000 make test PYTEST_ARGS="records/tests/test_abdm_linking_outage.py"`.
+PATIENTS = int(os.environ.get("LINKING_OUTAGE_PATIENTS") or 100)
+VISITS = 20  # per patient, each patient's visits together (one link call each, ABDM's maximum)
 BAD_ROWS = 100  # an ABHA number nobody has: refused locally, never sent to ABDM
 
 
@@ -68,7 +71,7 @@ def _linked() -> int:
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_20000_row_job_is_linked_on_abdm_exactly_once_through_an_outage(
+def test_a_linking_job_is_linked_on_abdm_exactly_once_through_an_outage(
     private_abdm_sandbox, live_server, settings, tmp_path
 ):
     sandbox = private_abdm_sandbox
