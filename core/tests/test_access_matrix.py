@@ -180,8 +180,17 @@ def _build_world(abdm_sandbox):
     w.counter = CounterFactory(facility=w.x, code="OPD1")
     w.teammate = MembershipFactory(facility=w.x, role=MembershipRole.STAFF, user__role=Role.FACILITY_STAFF)
     w.teammate_x = w.teammate.user
+    # The draft's HFR ID is on the sandbox's HFR under its name and district: submitting it checks them there.
+    on_hfr = abdm_sandbox.post(
+        "hfr/facilities",
+        {"facilityName": "Canarydraft Nursing Home", "ownershipCode": "P", "stateLGDCode": "24",
+         "stateName": "Gujarat", "districtLGDCode": str(BHAVNAGAR), "districtName": bhavnagar.name},
+    )  # fmt: skip
     w.x_draft = FacilityFactory(
-        name="Canarydraft Nursing Home", district=bhavnagar, status=FacilityStatus.DRAFT, facility_id=None
+        name="Canarydraft Nursing Home",
+        district=bhavnagar,
+        status=FacilityStatus.DRAFT,
+        facility_id=on_hfr.json()["facilities"][0]["facilityId"],
     )
     w.x_submitted = FacilityFactory(name="X Submitted Clinic", district=bhavnagar, status=FacilityStatus.SUBMITTED)
     w.x_suspended = FacilityFactory(name="X Suspended Clinic", district=bhavnagar, status=FacilityStatus.SUSPENDED)
@@ -731,6 +740,7 @@ ROWS = [
     Row("facilities:register", "x_staff staff_y"),
     Row("facilities:queue", "officials"),
     Row("facilities:directory", "*"),
+    Row("facilities:hfr_steps", "*", why="how to register on HFR; a manager also sees their drafts without an ID"),
     Row("facilities:directory", "*", query="q=Canarydr", label="search facilities"),
     Row("facilities:directory", "*", query="kind=professionals&q=Canarypr", label="search professionals"),
     Row("facilities:professional_register", "members"),
