@@ -30,7 +30,7 @@ REASONS = {
     "column_count": _("This row has a different number of values than the header has columns."),
     "not_json": _("This line is not valid JSON."),
     "patient_missing": _("Give the ABHA number, the ABHA address, or the mobile, name, gender and year of birth."),
-    "abha_number_invalid": _("This is not a valid ABHA number (14 digits with a correct check digit)."),
+    "abha_number_invalid": _("An ABHA number has 14 digits."),  # shape only: ABDM publishes no check digit
     "abha_address_invalid": _("This is not a valid ABHA address."),
     "abha_unknown": _("No ABHA has this number or address."),
     "abha_inactive": _("This ABHA is deactivated or deleted."),
