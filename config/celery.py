@@ -41,4 +41,7 @@ app.conf.beat_schedule = {
     "abdm-send-due-messages": {"task": "abdm.send_due_messages", "schedule": 60.0},
     # Callback receipts (kept so a replayed callback gets the same answer) older than 30 days are forgotten.
     "abdm-purge-callback-receipts": {"task": "abdm.purge_callback_receipts", "schedule": 86400.0},
+    # Health-information pushes ABDM acknowledged that nobody is pushing (a task message lost, a worker killed
+    # mid-push whose hold ran out): pushed again.
+    "records-hip-push-sweep": {"task": "records.hip_push_sweep", "schedule": 60.0},
 }

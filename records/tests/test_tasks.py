@@ -20,6 +20,14 @@ def test_beat_schedule_declares_the_consent_expiry():
     assert entry["task"] == "records.expire_consents" and entry["schedule"] <= 300
 
 
+def test_beat_schedule_resumes_lost_health_information_pushes():
+    from config.celery import app
+
+    entry = app.conf.beat_schedule["records-hip-push-sweep"]
+    assert entry["task"] == "records.hip_push_sweep" and entry["schedule"] <= 300
+    assert entry["task"] in app.tasks  # the name a worker knows
+
+
 @pytest.mark.django_db
 def test_the_task_expires_requests_and_artefacts_and_tells_the_requester(world):
     pending = request_consent(doctor=world.doctor, patient=world.patient)
