@@ -246,8 +246,6 @@ SMS_HTTP_URL = env_str("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", "")
 SMS_HTTP_SENDER = env_str("SMS_HTTP_SENDER", "ABDMGJ")
 SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 10, minimum=1)
-# Keyed hash for Aadhaar duplicate detection; the number itself is never stored.
-AADHAAR_HASH_KEY = env_str("AADHAAR_HASH_KEY", "")
 PORTAL_STATE_LGD = env_int("PORTAL_STATE_LGD", 24, minimum=1)
 # Public address of the portal, printed in QR posters' share URLs (<site>/scan/?hip-id=...&counter-id=...).
 # Unset: the local server on $PORT (`PORT=9000 make run`), so printed links follow the port.
@@ -274,12 +272,9 @@ ABDM_OUTBOX_GIVE_UP_HOURS = env_int("ABDM_OUTBOX_GIVE_UP_HOURS", 24, minimum=1)
 # share-profile page: phrsbx.abdm.gov.in in ABDM's sandbox (the "Scan and share" concept page); set production's.
 ABDM_SHARE_PROFILE_URL = env_str("ABDM_SHARE_PROFILE_URL", "https://phrsbx.abdm.gov.in/share-profile").rstrip("/")
 
-# ABHA: number prefix (2 digits; sandbox numbers begin 91), address suffix (abdm in production),
+# ABHA: address suffix (abdm in production; ABDM issues numbers and addresses, the portal mints neither),
 # and OTP request rates in DRF's syntax, per mobile and purpose (a family's phone signs in and enrols apart) and
 # per client IP (camps share one address).
-ABHA_NUMBER_PREFIX = env_str("ABHA_NUMBER_PREFIX", "91")
-if not (len(ABHA_NUMBER_PREFIX) == 2 and ABHA_NUMBER_PREFIX.isdecimal()):
-    raise ImproperlyConfigured("ABHA_NUMBER_PREFIX must be 2 digits.")
 ABHA_ADDRESS_SUFFIX = env_str("ABHA_ADDRESS_SUFFIX", "sbx")
 OTP_MOBILE_RATE = env_rate("OTP_MOBILE_RATE", "10/hour")
 OTP_IP_RATE = env_rate("OTP_IP_RATE", "600/hour")

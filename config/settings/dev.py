@@ -28,4 +28,3 @@ def _secret_from_var(name: str) -> str:
 
 
 SECRET_KEY = env_str("SECRET_KEY", "") or _secret_from_var("secret_key")
-AADHAAR_HASH_KEY = env_str("AADHAAR_HASH_KEY", "") or _secret_from_var("aadhaar_hash_key")

@@ -10,9 +10,6 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")  # refuses to start without one
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters.")
-AADHAAR_HASH_KEY = env_str("AADHAAR_HASH_KEY")
-if len(AADHAAR_HASH_KEY) < 32:
-    raise ImproperlyConfigured("AADHAAR_HASH_KEY must be at least 32 characters.")
 if SMS_BACKEND in {"locmem"}:
     raise ImproperlyConfigured("SMS_BACKEND=locmem is for tests only.")
 # The embedded servers of `make run` are for one machine's demo: production names its own servers.

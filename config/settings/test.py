@@ -5,11 +5,9 @@ import os
 os.environ.setdefault("SMS_BACKEND", "locmem")
 
 from .base import *  # noqa: E402,F403 - settings modules extend the shared base by design
-from .env import env_str  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-only-for-the-test-suite-" + "x" * 20
-AADHAAR_HASH_KEY = env_str("AADHAAR_HASH_KEY", "test-aadhaar-hash-key")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; tests only
 ALLOWED_HOSTS = ["*"]
 # Serve static files straight from the source folders (no collectstatic before tests).

@@ -12,7 +12,6 @@ from config.settings import env
 ROOT = Path(__file__).resolve().parents[2]
 PROD_ENV = {
     "SECRET_KEY": "k" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz!@#$%",
-    "AADHAAR_HASH_KEY": "h" * 40,
     "REDIS_URL": "redis://127.0.0.1:6399/0",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6399/1",
     "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
