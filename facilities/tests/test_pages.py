@@ -180,7 +180,7 @@ def test_counter_add_owner_colleague_outsider(client, people, who, expected):
     assert Counter.objects.filter(facility=home).exists() == (expected == 302)
 
 
-def test_poster_png_and_pdf(client, people):
+def test_poster_png_and_pdf(client, people, settings):
     import io
 
     import zxingcpp
@@ -193,7 +193,11 @@ def test_poster_png_and_pdf(client, people):
     png = client.get(f"/facilities/{home.uuid}/counters/OPD1/poster.png")
     assert png.status_code == 200 and png["Content-Type"] == "image/png"
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))
-    assert [code.text for code in decoded] == [f"http://127.0.0.1:8000/scan/?hip-id={home.facility_id}&counter-id=OPD1"]
+    # ABDM's share-profile code for the ABHA app, and the portal's scan page for citizens without it.
+    assert {code.text for code in decoded} == {
+        f"{settings.ABDM_SHARE_PROFILE_URL}?hip-id={home.facility_id}&counter-id=OPD1",
+        f"http://127.0.0.1:8000/scan/?hip-id={home.facility_id}&counter-id=OPD1",
+    }
     pdf = client.get(f"/facilities/{home.uuid}/counters/OPD1/poster.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     outsider = login(client, people["other_staff"]).get(f"/facilities/{home.uuid}/counters/OPD1/poster.png")
