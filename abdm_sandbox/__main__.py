@@ -30,7 +30,7 @@ def create_database_if_missing(url: str) -> None:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             print(f"abdm-sandbox: created the database {name}", file=sys.stderr)
         except (errors.DuplicateDatabase, errors.UniqueViolation):
-            pass
+            return  # another sandbox starting at the same moment created it
 
 
 def prepare() -> None:

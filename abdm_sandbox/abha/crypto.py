@@ -19,7 +19,7 @@ _OAEP_SHA1 = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=h
 
 
 class Undecryptable(ValueError):
-    pass
+    """A value not encrypted with the published key and padding (ABDM refuses it as an invalid field)."""
 
 
 def public_key_b64() -> str:

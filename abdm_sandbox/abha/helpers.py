@@ -31,7 +31,7 @@ _GENDERS = {"M": "M", "F": "F", "O": "O", "T": "O", "U": "O", "D": "O"}
 
 
 class Invalid(Exception):
-    pass
+    """A helper request the sandbox cannot take (answered 400 with the message)."""
 
 
 def _bad(message: str):

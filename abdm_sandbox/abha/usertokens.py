@@ -26,11 +26,11 @@ T_SECONDS = 300
 
 
 class TokenExpired(Exception):
-    pass
+    """A user token past its expiry (ABDM-1094)."""
 
 
 class TokenInvalid(Exception):
-    pass
+    """A user token the sandbox did not sign, or for another purpose (ABDM-1158)."""
 
 
 def _sign(subject: str, use: str, lifetime: int, **extra) -> str:

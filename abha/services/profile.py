@@ -38,14 +38,12 @@ def account_x_token(account: AbhaAccount, *, refresh: bool = False) -> str:
 
 def _with_token(account: AbhaAccount, call):
     """call(x_token); a token ABDM refuses is refreshed once and the call repeated."""
-    try:
-        return call(account_x_token(account))
-    except m1.TokenExpired:
-        pass
-    try:
-        return call(account_x_token(account, refresh=True))
-    except m1.TokenExpired:
-        raise _sign_in_again() from None
+    for refresh in (False, True):
+        try:
+            return call(account_x_token(account, refresh=refresh))
+        except m1.TokenExpired:
+            continue
+    raise _sign_in_again()
 
 
 def account_card(*, account: AbhaAccount) -> m1.AbhaCard:
