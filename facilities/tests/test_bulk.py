@@ -225,7 +225,10 @@ def test_twenty_thousand_rows_through_a_real_worker_in_under_a_minute(celery_wor
 
     officer = DistrictOfficerFactory(districts=[District.objects.get(lgd_code=443)])
     client.force_login(officer)
-    known = [f"IN24{70_000_000 + number:08d}" for number in range(19_000)]
+    hfr_lines = on_hfr_lines(abdm_sandbox, *range(19_000, 20_000), timeout=300)  # on the sandbox's HFR (not timed)
+    minted = {line.split(",")[0] for line in hfr_lines}  # random IDs: keep the known ones clear of them
+    known = [f"IN24{70_000_000 + number:08d}" for number in range(19_000 + len(minted))]
+    known = [facility_id for facility_id in known if facility_id not in minted][:19_000]
     as_in_the_file = {
         "facility_type": "phc", "ownership": "G", "beds": 6, "systems_of_medicine": ["modern", "ayurveda"],
         "service_type": "opd", "region": "rural", "latitude": Decimal("21.76"), "longitude": Decimal("72.15"),
@@ -245,7 +248,7 @@ def test_twenty_thousand_rows_through_a_real_worker_in_under_a_minute(celery_wor
         batch_size=2000,
     )
     lines = [good_line(n, facility_id=known[n]) for n in range(19_000)]
-    lines += on_hfr_lines(abdm_sandbox, *range(19_000, 20_000), timeout=300)  # on the sandbox's HFR (not timed)
+    lines += hfr_lines
     lines = [line.replace(",364001,", f",{364001 + n % 500},") for n, line in enumerate(lines)]
     for n in range(18_000, 19_000):  # these have moved: a new address
         lines[n] = lines[n].replace(f",Village {n},", f",New Road {n},")
