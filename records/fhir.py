@@ -9,6 +9,8 @@ identifiers being that patient's). Rendering works on the stored JSON, without q
 
 import base64
 import copy
+import datetime
+import functools
 import hashlib
 import json
 import re
@@ -16,6 +18,7 @@ import uuid as uuid_lib
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from fhir.resources.R4B import get_fhir_model_class
@@ -569,6 +572,8 @@ CONTENT_TYPE_LABELS = {
     "image": gettext_lazy("Picture"),
     "text": gettext_lazy("Text"),
 }
+FILE_LABEL = gettext_lazy("File")
+ATTACHMENT_KINDS = ("DocumentReference", "Binary", "Media")
 
 
 def content_type_label(content_type: str) -> str:
@@ -576,7 +581,7 @@ def content_type_label(content_type: str) -> str:
     if not content_type:
         return ""
     label = CONTENT_TYPE_LABELS.get(content_type) or CONTENT_TYPE_LABELS.get(content_type.split("/")[0])
-    return str(label or gettext_lazy("File"))
+    return str(label or FILE_LABEL)
 
 
 def _concept(value) -> str:
@@ -701,6 +706,14 @@ def _describe(resource: dict) -> dict:
         attachment = _attachment(resource) or {}
         content = content_type_label(attachment.get("content_type", ""))
         detail = " · ".join(filter(None, [attachment.get("title", ""), content]))
+        # The facts too, so that reads word the content type in the reader's language (with_labels).
+        return {
+            "kind": label,
+            "text": str(text or ""),
+            "detail": str(detail or ""),
+            "file_title": attachment.get("title", ""),
+            "content_type": attachment.get("content_type", ""),
+        }
     elif kind == "ImagingStudy":
         text = resource.get("description") or _first_concept(resource.get("procedureCode"))
         detail = ", ".join(
@@ -718,16 +731,67 @@ def kind_labels() -> dict[str, str]:
     return {kind: str(label) for kind, label in KIND_LABELS.items()}
 
 
+@functools.cache
+def _in_every_language(label) -> frozenset[str]:
+    """A portal label as each language words it: a summary stored earlier holds it in the language of its filing."""
+    words = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            words.add(str(label))
+    return frozenset(words)
+
+
+def _attachment_words(item: dict) -> tuple[str, str]:
+    """An attachment's text and detail in the active language ("Attachment · PDF document"), the file's title once."""
+    kind_label = KIND_LABELS[item["kind"]]
+    text = str(kind_label) if item["text"] in _in_every_language(kind_label) else item["text"]
+    if "content_type" in item:
+        parts = [item.get("file_title", ""), content_type_label(item["content_type"])]
+    else:  # stored before the content type was kept: its label is the detail's last part
+        parts = item["detail"].split(" · ")
+        for label in (*CONTENT_TYPE_LABELS.values(), FILE_LABEL):
+            if parts[-1] in _in_every_language(label):
+                parts[-1] = str(label)
+    return text, " · ".join(part for part in parts if part and part != text)
+
+
+# FHIR dates and date-times inside an item's words (an immunization's date, a visit's period, a follow-up's start).
+ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?(?![\d:])")
+
+
+def readable_dates(text: str) -> str:
+    """FHIR dates day first: 2021-02-21 reads "21 Feb 2021", 2020-07-12T09:00:00Z "12 Jul 2020 14:30" (local time)."""
+
+    def one(match: re.Match) -> str:
+        try:
+            if match.group(2):
+                value = datetime.datetime.fromisoformat(match.group(0))
+                if timezone.is_aware(value):
+                    value = timezone.localtime(value)
+                return formats.date_format(value, "j M Y H:i")
+            return formats.date_format(datetime.date.fromisoformat(match.group(1)), "j M Y")
+        except ValueError:
+            return match.group(0)
+
+    return ISO_DATE.sub(one, text) if text else text
+
+
+def _for_reading(item: dict, labels: dict[str, str]) -> dict:
+    item = {**item, "label": labels.get(item["kind"], item["kind"])}
+    if item["kind"] in ATTACHMENT_KINDS:
+        item["text"], item["detail"] = _attachment_words(item)
+    item["detail"] = readable_dates(item.get("detail", ""))
+    return item
+
+
 def with_labels(summary: dict, labels: dict[str, str] | None = None) -> dict:
-    """The stored summary with each item's label in the active language (for pages and the API)."""
+    """The stored summary in the active language (for pages and the API): each item's label, an attachment's
+    content type and FHIR dates are worded at read time, whatever language the record was filed in."""
     labels = labels or kind_labels()
     return {
         **summary,
         "sections": [
-            {
-                "title": section["title"],
-                "items": [{**item, "label": labels.get(item["kind"], item["kind"])} for item in section["items"]],
-            }
+            {"title": section["title"], "items": [_for_reading(item, labels) for item in section["items"]]}
             for section in summary.get("sections", [])
         ],
     }

@@ -15,6 +15,36 @@ def test_an_attached_pdf_reads_as_a_pdf_document_not_a_mime_type():
     assert scan["detail"] == "Picture"
 
 
+def test_a_stored_summary_reads_in_the_readers_language_whatever_the_language_of_filing():
+    from django.utils import translation
+
+    pdf = fhir._describe(
+        {"resourceType": "DocumentReference", "content": [{"attachment": {"contentType": "application/pdf"}}]}
+    )
+    legacy = {"kind": "Binary", "text": "Attachment", "detail": "Lab sheet · PDF document"}  # stored in English
+    filed_in_hindi = {"kind": "Media", "text": "छवि", "detail": "चित्र"}
+    dated = {"kind": "Immunization", "text": "COVID-19 vaccine", "detail": "2021-02-21"}
+    title_twice = {**pdf, "text": "Laboratory report", "file_title": "Laboratory report"}
+    summary = {"sections": [{"title": "Docs", "items": [pdf, legacy, filed_in_hindi, dated, title_twice]}]}
+    with translation.override("gu"):
+        items = fhir.with_labels(summary)["sections"][0]["items"]
+    assert [(i["text"], i["detail"]) for i in items] == [
+        ("દસ્તાવેજ", "PDF દસ્તાવેજ"),
+        ("જોડાણ", "Lab sheet · PDF દસ્તાવેજ"),
+        ("છબી", "ચિત્ર"),
+        ("COVID-19 vaccine", "21 ફેબ્રુ 2021"),
+        ("Laboratory report", "PDF દસ્તાવેજ"),  # the file's title said once
+    ]
+
+
+def test_fhir_dates_in_a_summary_read_day_first_in_local_time():
+    assert (
+        fhir.readable_dates("2020-07-12T09:00:00Z – 2020-07-12T18:00:00+05:30")
+        == "12 Jul 2020 14:30 – 12 Jul 2020 18:00"
+    )
+    assert fhir.readable_dates("lot 2019-05-12; ref v2020-13-45") == "lot 12 May 2019; ref v2020-13-45"
+
+
 @pytest.mark.django_db
 def test_the_doctors_list_names_the_purpose_not_its_code(world, client):
     request_consent(doctor=world.doctor, patient=world.patient)
