@@ -94,6 +94,11 @@ def test_facility_page_warning_and_error_summary_in_the_browser(
         page.wait_for_load_state()
         summary = page.locator(".error-summary")
         assert summary.count() == 1 and summary.is_visible()
+        # Under the page's heading, not above it (the h1 names the page first for screen readers).
+        assert page.evaluate(
+            "document.querySelector('h1').compareDocumentPosition(document.querySelector('.error-summary'))"
+            " & Node.DOCUMENT_POSITION_FOLLOWING"
+        )
         box = summary.bounding_box()
         assert box["y"] < viewport["height"] and box["x"] + box["width"] <= viewport["width"]
         assert page.evaluate("window.scrollY") == 0
