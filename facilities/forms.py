@@ -94,7 +94,8 @@ class BasicForm(FacilityStepForm):
         typed = self.cleaned_data.get("facility_id") or ""
         if typed.strip() and not hfr.normalise_hfr_id(typed):
             raise forms.ValidationError(_("An HFR ID is IN followed by 10 digits, e.g. IN2410000123."))
-        return hfr.normalise_hfr_id(typed)
+        # None, not "", when left empty (not on HFR yet: a draft): the model's format check allows only NULL or an ID.
+        return hfr.normalise_hfr_id(typed) or None
 
 
 class LocationForm(FacilityStepForm):
@@ -266,7 +267,7 @@ class ProfessionalForm(forms.ModelForm):
         typed = (self.cleaned_data.get("hpr_id") or "").strip()
         if typed and not hfr.normalise_hpr_id(typed):
             raise forms.ValidationError(_("An HPR ID has 14 digits, e.g. 71-1227-4427-0212."))
-        return hfr.normalise_hpr_id(typed)
+        return hfr.normalise_hpr_id(typed) or None  # as the HFR ID above: NULL until the professional has one
 
     def clean_facility_ids(self):
         codes = [

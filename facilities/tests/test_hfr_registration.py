@@ -124,6 +124,17 @@ def test_a_facility_not_on_hfr_stays_a_draft_with_the_steps_to_register(client, 
     assert submitted.json()["status"] == "submitted"
 
 
+@pytest.mark.django_db
+def test_the_wizard_saves_a_draft_without_an_hfr_id(client, people):
+    # Left empty on the page (not on HFR yet): a draft, never the database's "Constraint ... is violated".
+    client.force_login(people["staff"])
+    empty = client.post("/facilities/register/", {"facility_id": " ", "name": ""}).content.decode()
+    assert "Constraint" not in empty and "This field is required." in empty
+    saved = client.post("/facilities/register/", {"facility_id": "", "name": "Mahuva Eye Clinic", "beds": "0"})
+    facility = Facility.objects.get(name="Mahuva Eye Clinic")
+    assert saved.status_code == 302 and facility.facility_id is None and facility.status == FacilityStatus.DRAFT
+
+
 def test_hfr_steps_page_is_public(client, db):
     page = client.get("/facilities/hfr/")
     assert page.status_code == 200 and "Register your facility on HFR" in page.content.decode()

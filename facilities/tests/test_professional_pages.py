@@ -81,6 +81,17 @@ def test_form_explains_bad_input(client, people):
     assert "already registered with this council" in again
 
 
+def test_a_draft_is_saved_without_an_hpr_id(client):
+    # No HPR ID yet: a draft (submitting asks for it), never the database's "Constraint ... is violated".
+    person = UserFactory(role=Role.FACILITY_STAFF)
+    client.force_login(person)
+    empty = client.post("/facilities/professionals/register/", {"hpr_id": ""}).content.decode()
+    assert "Constraint" not in empty
+    response = client.post("/facilities/professionals/register/", {**FORM, "hpr_id": ""})
+    professional = Professional.objects.get(user=person)
+    assert response.status_code == 302 and professional.hpr_id is None
+
+
 @pytest.mark.parametrize(
     "who, expected",
     [("officer", 200), ("state", 200), ("self", 200), ("wrong_officer", 404), ("citizen", 404), ("staff", 404)],
