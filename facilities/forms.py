@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from abdm import hfr
 from core.models import District, State
+from core.widgets import DAY_MONTH_YEAR, DayMonthYearInput
 
 from .enums import DOCTOR_SYSTEMS, FacilityType, NurseCadre, ProfessionalCategory, SystemOfMedicine, VerifyDecision
 from .fields import FACILITY_STEP_FIELDS, PROFESSIONAL_FIELDS
@@ -241,13 +242,15 @@ class ProfessionalForm(forms.ModelForm):
             "email": _("Email"),
         }
         widgets = {
-            "registration_date": forms.DateInput(attrs={"type": "date"}),
-            "renewal_due_date": forms.DateInput(attrs={"type": "date"}),
+            "registration_date": DayMonthYearInput(),
+            "renewal_due_date": DayMonthYearInput(),
             "mobile": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 10}),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("registration_date", "renewal_due_date"):  # typed day first (DayMonthYearInput)
+            self.fields[name].input_formats = DAY_MONTH_YEAR
         instance = kwargs.get("instance")
         if instance is not None and instance.pk:
             first = (instance.qualifications or [{}])[0]

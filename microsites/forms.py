@@ -1,22 +1,28 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import day_month_year_field
+
 from .enums import Metric
 
 
 class MilestoneForm(forms.Form):
     metric = forms.ChoiceField(label=_("Metric"), choices=Metric.choices)
     target = forms.IntegerField(label=_("Target"), min_value=1, max_value=100_000_000)
-    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = day_month_year_field(label=_("Due date"))
 
 
 class DashboardFilterForm(forms.Form):
     """Filters of the state dashboard; the choices are limited to what the viewer may see."""
 
-    district = forms.ModelChoiceField(label=_("District"), queryset=None, required=False, to_field_name="lgd_code")
-    microsite = forms.ModelChoiceField(label=_("Microsite"), queryset=None, required=False, to_field_name="uuid")
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=None, required=False, to_field_name="lgd_code", empty_label=_("All districts")
+    )
+    microsite = forms.ModelChoiceField(
+        label=_("Microsite"), queryset=None, required=False, to_field_name="uuid", empty_label=_("All microsites")
+    )
+    date_from = day_month_year_field(label=_("From"), required=False)
+    date_to = day_month_year_field(label=_("To"), required=False)
     interval = forms.ChoiceField(
         label=_("Trend by"), choices=[("month", _("Month")), ("day", _("Day"))], required=False
     )

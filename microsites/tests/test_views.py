@@ -3,6 +3,7 @@ import datetime
 import io
 
 import pytest
+from django.template.loader import get_template
 from django.utils import timezone
 
 from abha.tests.factories import AbhaAccountFactory
@@ -147,6 +148,22 @@ def test_dashboard_filters_by_district_and_microsite(client, data):
     page = client.get(f"/dashboard/?microsite={data['bhavnagar'].uuid}")
     assert page.status_code == 200
     assert page.context["summary"]["abha_accounts"] == 4
+
+
+def test_dashboard_filters_are_typed_day_first_and_name_their_empty_choice(client, data):
+    # A browser's date picker shows its own locale's order (mm/dd/yyyy on many): the dates are typed DD-MM-YYYY.
+    client.force_login(StateOfficialFactory())
+    today = timezone.localdate()
+    page = client.get(f"/dashboard/?date_from=01-{today:%m-%Y}&date_to={today:%d/%m/%Y}&interval=day")
+    text = page.content.decode()
+    assert page.context["form"].is_valid(), page.context["form"].errors
+    assert 'type="date"' not in text and 'placeholder="DD-MM-YYYY"' in text
+    assert f'value="01-{today:%m-%Y}"' in text
+    assert "All districts" in text and "All microsites" in text and "---------" not in text
+    # Coverage: one decimal (69.4%), four only while it is below 1 % (Bhavnagar's 0.0001 % must not read 0.0 %).
+    assert "0.0001%" in text
+    percent = get_template("microsites/_percent.html")
+    assert [percent.render({"value": value}) for value in (69.3643, 100, 0.00014)] == ["69.4%", "100.0%", "0.0001%"]
 
 
 def test_dashboard_trend_and_leaderboard_csv(client, data):
