@@ -742,9 +742,8 @@ def _in_every_language(label) -> frozenset[str]:
 
 
 def _attachment_words(item: dict) -> tuple[str, str]:
-    """An attachment's text and detail in the active language ("Attachment · PDF document"), the file's title once."""
-    kind_label = KIND_LABELS[item["kind"]]
-    text = str(kind_label) if item["text"] in _in_every_language(kind_label) else item["text"]
+    """An attachment's text and detail in the active language, the file's title once: "Lab report — PDF document";
+    without a description of its own, its title or "PDF document" stands in (the label already says "Attachment")."""
     if "content_type" in item:
         parts = [item.get("file_title", ""), content_type_label(item["content_type"])]
     else:  # stored before the content type was kept: its label is the detail's last part
@@ -752,7 +751,11 @@ def _attachment_words(item: dict) -> tuple[str, str]:
         for label in (*CONTENT_TYPE_LABELS.values(), FILE_LABEL):
             if parts[-1] in _in_every_language(label):
                 parts[-1] = str(label)
-    return text, " · ".join(part for part in parts if part and part != text)
+    parts = [part for part in parts if part]
+    text = item["text"]
+    if text in _in_every_language(KIND_LABELS[item["kind"]]):  # no description: the label already says it
+        text = parts.pop(0) if parts else str(KIND_LABELS[item["kind"]])
+    return text, " · ".join(part for part in parts if part != text)
 
 
 # FHIR dates and date-times inside an item's words (an immunization's date, a visit's period, a follow-up's start).
