@@ -104,52 +104,6 @@ class RecordAddForm(forms.Form):
         return cleaned
 
 
-class ConsentRequestForm(forms.Form):
-    patient = forms.CharField(
-        label=_("Patient's ABHA address"), max_length=64, help_text=_("For example asha.patel@sbx.")
-    )
-    purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices, initial=Purpose.CARE_MANAGEMENT)
-    hi_types = forms.MultipleChoiceField(
-        label=_("Types of record"), choices=HiType.choices, widget=forms.CheckboxSelectMultiple
-    )
-    date_from = forms.DateField(label=_("Records from"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
-    date_to = forms.DateField(label=_("Records up to"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
-    data_erase_at = forms.DateTimeField(
-        label=_("Access ends"),
-        widget=DateTimeInput(),
-        input_formats=DAY_MONTH_YEAR_TIME,
-        help_text=_("After this moment you can no longer read them."),
-    )
-    access_mode = forms.ChoiceField(label=_("Access mode"), choices=AccessMode.choices, initial=AccessMode.VIEW)
-    frequency_unit = forms.ChoiceField(label=_("Frequency unit"), choices=FrequencyUnit.choices, initial="HOUR")
-    frequency_value = forms.IntegerField(label=_("Frequency value"), min_value=1, initial=1)
-    frequency_repeats = forms.IntegerField(
-        label=_("Reads allowed per period"), min_value=0, initial=0, help_text=_("0 means no limit.")
-    )
-    source_facility = forms.CharField(
-        label=_("Only records from this facility (optional)"),
-        max_length=12,
-        required=False,
-        help_text=_("Its facility ID, e.g. IN2410007919. Leave empty for records from every facility."),
-    )
-    facility = forms.ModelChoiceField(label=_("You act for"), queryset=Facility.objects.none())
-
-    def __init__(self, *args, doctor_facilities, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["facility"].queryset = doctor_facilities
-        if doctor_facilities.count() == 1:
-            self.fields["facility"].initial = doctor_facilities.first()
-
-    def clean_source_facility(self):
-        facility_id = self.cleaned_data["source_facility"].strip().upper()
-        if not facility_id:
-            return None
-        facility = Facility.objects.verified().filter(facility_id=facility_id).first()
-        if facility is None:
-            raise forms.ValidationError(_("No facility has this ID."))
-        return facility
-
-
 class GrantForm(forms.Form):
     hi_types = forms.MultipleChoiceField(label=_("Types of record to share"), widget=forms.CheckboxSelectMultiple)
     date_from = forms.DateField(label=_("Records from"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
@@ -203,8 +157,9 @@ class LinkOtpForm(forms.Form):
     otp = forms.CharField(label=_("OTP sent to your ABHA mobile"), max_length=6, min_length=6)
 
 
-class HiuConsentRequestForm(forms.Form):
-    """A consent request sent through ABDM's consent manager (records.hiu): purposes and hiTypes are ABDM's."""
+class ConsentRequestForm(forms.Form):
+    """A doctor's consent request, sent through ABDM's consent manager (records.hiu): purposes and hiTypes are
+    ABDM's."""
 
     patient = forms.CharField(
         label=_("Patient's ABHA address"), max_length=64, help_text=_("For example asha.patel@sbx.")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("add/", views.record_add, name="record_add"),
     path("patient/", views.facility_patient_records, name="facility_patient"),
     path("requests/", views.doctor_requests, name="doctor_requests"),
+    # The doctor's consent request goes to ABDM's consent manager (records.hiu); the patient answers in the ABHA app.
     path("requests/new/", views.consent_request_new, name="request_new"),
     path("artefacts/<uuid:uuid>/", views.artefact_records, name="artefact_records"),
     path(
@@ -17,8 +18,7 @@ urlpatterns = [
         views.artefact_record_bundle,
         name="artefact_record_bundle",
     ),
-    # ABDM as HIU: the doctor's requests through ABDM, the records received, and the dataPushUrl HIPs push to.
-    path("abdm/requests/new/", views.hiu_request_new, name="hiu_request_new"),
+    # ABDM as HIU: a request's status, the records received, and the dataPushUrl HIPs push to.
     path("abdm/requests/<uuid:uuid>/status/", views.hiu_request_status, name="hiu_request_status"),
     path("abdm/artefacts/<uuid:uuid>/", views.hiu_artefact_records, name="hiu_artefact_records"),
     path(

@@ -870,7 +870,6 @@ ROWS = [
         label="outside the consent",
         why="a record the artefact does not cover (a type not granted) is refused, even to its doctor",
     ),
-    Row("records:hiu_request_new", "doctors"),
     Row("records:hiu_request_status", "doctor_consent", method="post", kwargs=lambda w: {"uuid": w.hiu_request.uuid}),
     Row("records:hiu_artefact_records", "doctor_consent", kwargs=lambda w: {"uuid": w.hiu_artefact.uuid}),
     Row(

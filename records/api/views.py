@@ -59,6 +59,33 @@ def _facility_by_id(facility_id: str, field: str) -> Facility:
     return facility
 
 
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _consent_request_fields(request, data: dict) -> dict:
+    """What a doctor's consent request gives alike to the portal's consent service (issue 5's API) and to ABDM's
+    (records.hiu): purpose, types, dates, access mode, frequency and the facility the doctor acts for."""
+    frequency = data.get("frequency") or {}
+    requester_facility = data.get("requester_facility")
+    return {
+        "actor": request.user,
+        "purpose": data["purpose"],
+        "hi_types": data["hi_types"],
+        "date_from": data["date_from"],
+        "date_to": data["date_to"],
+        "data_erase_at": data["data_erase_at"],
+        "access_mode": data["access_mode"],
+        "frequency_unit": frequency.get("unit", "HOUR"),
+        "frequency_value": frequency.get("value", 1),
+        "frequency_repeats": frequency.get("repeats", 0),
+        "facility": _facility_by_id(requester_facility, "requester_facility") if requester_facility else None,
+        "request": request,
+    }
+
+
 def _request_out(consent_request: ConsentRequest) -> dict:
     consent_request = (
         ConsentRequest.objects.select_related("requester", "requester_facility", "source_facility")
@@ -150,27 +177,11 @@ class ConsentRequestListCreateView(generics.ListAPIView):
         tags=CONSENT_TAGS,
     )
     def post(self, request):
-        serializer = ConsentRequestInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        frequency = data.get("frequency") or {}
+        data = _valid(ConsentRequestInSerializer, request)
         consent_request = services.consent_request_create(
-            actor=request.user,
+            **_consent_request_fields(request, data),
             patient_identifier=data["patient"],
-            purpose=data["purpose"],
-            hi_types=data["hi_types"],
-            date_from=data["date_from"],
-            date_to=data["date_to"],
-            data_erase_at=data["data_erase_at"],
-            access_mode=data["access_mode"],
-            frequency_unit=frequency.get("unit", "HOUR"),
-            frequency_value=frequency.get("value", 1),
-            frequency_repeats=frequency.get("repeats", 0),
-            facility=_facility_by_id(data["requester_facility"], "requester_facility")
-            if data.get("requester_facility")
-            else None,
             source_facility=_facility_by_id(data["facility"], "facility") if data.get("facility") else None,
-            request=request,
         )
         return Response(_request_out(consent_request), status=status.HTTP_201_CREATED)
 
@@ -451,27 +462,11 @@ class HiuConsentRequestListCreateView(APIView):
         tags=CONSENT_TAGS,
     )
     def post(self, request):
-        serializer = HiuConsentRequestInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        frequency = data.get("frequency") or {}
+        data = _valid(HiuConsentRequestInSerializer, request)
         consent_request = hiu.consent_request_create(
-            actor=request.user,
+            **_consent_request_fields(request, data),
             patient_address=data["patient"],
-            purpose=data["purpose"],
-            hi_types=data["hi_types"],
-            date_from=data["date_from"],
-            date_to=data["date_to"],
-            data_erase_at=data["data_erase_at"],
-            access_mode=data["access_mode"],
-            frequency_unit=frequency.get("unit", "HOUR"),
-            frequency_value=frequency.get("value", 1),
-            frequency_repeats=frequency.get("repeats", 0),
             hip_id=data.get("hip_id", "").strip(),
-            facility=_facility_by_id(data["requester_facility"], "requester_facility")
-            if data.get("requester_facility")
-            else None,
-            request=request,
         )
         return Response(HiuConsentRequestOutSerializer(consent_request).data, status=status.HTTP_201_CREATED)
 

@@ -25,7 +25,7 @@ from facilities.enums import FacilityStatus, MembershipRole
 from facilities.tests.factories import FacilityFactory, MembershipFactory
 from records import fhir, hiu
 from records.enums import HiType, HiuArtefactStatus, HiuRequestStatus, HiuTransferStatus
-from records.forms import HiuConsentRequestForm
+from records.forms import ConsentRequestForm
 from records.models import HiuArtefact, HiuConsentRequest, HiuRecord, HiuTransfer
 from records.services import btg_grant
 from records.services.common import FacilityNotActive
@@ -257,7 +257,7 @@ def test_break_the_glass_asks_abdm_with_the_emergency_purpose_under_the_states_c
         btg_grant(actor=other, patient_identifier=patient.abha_number, reason=reason)
     assert HiuConsentRequest.objects.count() == 1
     # The ABDM request form offers no emergency purpose: only break-the-glass sends it.
-    assert "BTG" not in dict(HiuConsentRequestForm.base_fields["purpose"].choices)
+    assert "BTG" not in dict(ConsentRequestForm.base_fields["purpose"].choices)
 
 
 @pytest.mark.django_db

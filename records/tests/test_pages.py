@@ -213,7 +213,10 @@ def test_citizen_links_an_older_visit_in_the_browser_pages(
     assert weak.patient == world.patient
 
 
-def test_doctor_requests_consent_for_one_source_facility(world, client):
+def test_the_doctors_request_page_sends_it_to_abdm_for_one_hip(world, client):
+    """The one consent request page goes to ABDM's consent manager (records.hiu): no request of the portal's own."""
+    from records.models import ConsentRequest, HiuConsentRequest
+
     client.force_login(world.doctor)
     data = {
         "patient": world.patient.addresses.first().full,
@@ -227,15 +230,17 @@ def test_doctor_requests_consent_for_one_source_facility(world, client):
         "frequency_value": 1,
         "frequency_repeats": 0,
         "facility": world.c.pk,
-        "source_facility": "IN2499999999",
+        "hip_id": "IN24 not an id",
     }
+    page = client.get(reverse("records:request_new")).content.decode()
+    assert "the patient answers in their ABHA app" in page
     response = client.post(reverse("records:request_new"), data)
     assert response.status_code == 200 and "field-error" in response.content.decode()
-    data["source_facility"] = world.a.facility_id.lower()
+    data["hip_id"] = world.a.facility_id
     assert client.post(reverse("records:request_new"), data).status_code == 302
-    from records.models import ConsentRequest
-
-    assert ConsentRequest.objects.get().source_facility == world.a
+    made = HiuConsentRequest.objects.get()
+    assert made.hip_id == world.a.facility_id and made.status == "QUEUED" and made.facility == world.c
+    assert not ConsentRequest.objects.exists()
     data["date_to"] = "2024-01-01"  # before date_from: the service's rule shows on the form
     response = client.post(reverse("records:request_new"), data)
     assert response.status_code == 200 and "field-error" in response.content.decode()
