@@ -1,6 +1,7 @@
 """Scan & Share: token rules (numbering, repeat shares, validity, rollover, bad QRs), API access and pages."""
 
 import datetime
+import re
 import zoneinfo
 from unittest import mock
 
@@ -327,6 +328,18 @@ def test_queue_and_display_pages_for_the_facility_staff_only(desk, client):
     assert partial.text.lstrip().startswith('<div id="scan-queue"') and "<html" not in partial.text
     client.post(reverse("facilities:scan_call_next", args=[facility.uuid, "OPD1"]))
     assert 'data-current="1"' in client.get(display).text
+
+
+def test_the_queue_puts_the_next_step_of_each_token_first(desk, client):
+    # Waiting: "Call" is the filled button; once called, "Done" is (a staff member's eye goes to the filled one).
+    issue(desk["asha"])
+    issue(desk["ravi"])
+    client.force_login(desk["staff"])
+    services.token_call_next(counter=desk["counter"], actor=desk["staff"])
+    rows = client.get(reverse("facilities:scan_queue", args=[desk["facility"].uuid])).text.split("<tr ")[1:]
+    called, waiting = (next(row for row in rows if f'data-token="{n}"' in row) for n in (1, 2))
+    assert re.search(r'class="button primary">Done<', called) and not re.search(r"primary\">Call<", called)
+    assert re.search(r'class="button primary">Call<', waiting) and re.search(r'class="button">Done<', waiting)
 
 
 def test_nobody_shares_someone_elses_profile(desk):
