@@ -25,7 +25,7 @@ HOME_TASKS = [
     (
         "abha:enrol_start",
         _("Create your ABHA"),
-        _("Get your 14-digit ABHA number and card with your mobile number."),
+        _("Get your 14-digit ABHA number and card from ABDM with your Aadhaar and mobile number."),
         "citizen",
     ),
     ("abha:signin", _("Sign in to your ABHA"), _("See your health records, consents and who viewed them."), "citizen"),
