@@ -26,6 +26,7 @@ import logging
 import re
 import uuid
 
+import jwt
 from django.conf import settings
 from django.db import transaction
 from django.http import JsonResponse
@@ -35,7 +36,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from abdm import callbacks, fidelius, outbox
+from abdm import callbacks, client, fidelius, outbox
 from abdm import consent as m3
 from abha import tokens
 from abha.selectors import account_by_identifier
@@ -612,11 +613,60 @@ def _entry(entry: dict, *, transfer: HiuTransfer, private_key: str, key_material
     return reference, (bundle, hi_type, facts), []
 
 
+def _push_bearer_problem(authorization: str | None) -> str | None:
+    """Why the push's bearer is not an ABDM session token, or None. The spec's data push says "Authorization token
+    is mandatory": the HIP sends its gateway session token. It must be a JWT the gateway signed (a key of its JWKS,
+    as callbacks are checked), of the gateway's issuer, not expired, naming the ABDM client that holds it. The
+    audience is not ours (a session token names none), so the transaction and key material still decide the rest."""
+    if not authorization or not authorization.startswith("Bearer "):
+        return "no bearer token"
+    token = authorization.removeprefix("Bearer ").strip()
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        return "not a JWT"
+    kid = header.get("kid")
+    if header.get("alg") != "RS256" or not isinstance(kid, str) or not kid:
+        return "not an RS256 token with a kid"
+    found = callbacks.gateway_keys(kid=kid)
+    if kid not in found["keys"]:
+        return "a key the gateway does not publish"
+    try:
+        claims = jwt.decode(
+            token,
+            jwt.PyJWK(found["keys"][kid], algorithm="RS256").key,
+            algorithms=["RS256"],
+            issuer=found["issuer"] or None,
+            leeway=callbacks.LEEWAY,
+            options={"require": ["exp", "iat"], "verify_aud": False},
+        )
+    except jwt.ExpiredSignatureError:
+        return "expired"
+    except (jwt.InvalidTokenError, jwt.PyJWKError):
+        return "bad signature or claims"
+    if not claims.get("clientId"):
+        return "no clientId"
+    return None
+
+
 @csrf_exempt
 def data_push(request):
-    """The dataPushUrl: the HIP's encrypted entries for one of our transactions."""
+    """The dataPushUrl: the HIP's encrypted entries for one of our transactions, under its ABDM session token."""
     if request.method != "POST":
         return _push_error(405, "ABDM-1006", "Method not allowed")
+    try:
+        problem = _push_bearer_problem(request.headers.get("Authorization"))
+    except client.AbdmError:
+        log.warning("Data push not verified: the gateway's keys are unavailable")
+        response = _push_error(503, "ABDM-1024", "Dependent service unavailable")
+        response["Retry-After"] = str(client.RETRY_AFTER_SECONDS)
+        return response
+    if problem:
+        # Logged, not audited: without ABDM's credentials anyone could fill the audit log. Pushes that come with
+        # them and are refused (an unknown transaction, a key the portal did not issue) are audited below.
+        log.warning("Data push refused (401): %s", problem)
+        # The gateway's own 401 shape (hiecm-gateway.yaml), as callbacks answer it.
+        return JsonResponse({"code": "900901", "message": "Invalid Credentials", "description": problem}, status=401)
     try:
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):

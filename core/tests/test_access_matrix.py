@@ -879,11 +879,10 @@ ROWS = [
     ),
     Row(
         "records:hiu_data_push",
-        "*",
+        "",
         method="post",
-        public=True,
         data={"transactionId": "00000000-0000-4000-8000-000000000000"},
-        why="the dataPushUrl HIPs push to without a portal session: only an open transaction's key decrypts",
+        why="the dataPushUrl takes an HIP's ABDM session token (401 without), never a portal session",
     ),
     Row("records:btg_new", "doctors"),
     Row("records:btg_records", "doctor_consent", kwargs=lambda w: {"uuid": w.btg.uuid}),

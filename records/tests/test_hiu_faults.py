@@ -6,14 +6,16 @@ import datetime as dt
 import json
 import uuid
 
+import jwt
 import pytest
+import requests
 from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from abdm import callbacks, fidelius, outbox
 from abdm import client as abdm_client
 from abdm import consent as m3
-from abdm import fidelius, outbox
 from abdm.enums import OutboxStatus
 from abdm.models import OutboxMessage
 from abha import tokens
@@ -41,7 +43,7 @@ def _refusals():
 
 
 @pytest.fixture
-def opened(db):
+def opened(db, abdm_sandbox):
     """A granted artefact of a doctor's request, with an open transfer under key material the portal issued; the
     care context's bundle as the HIP would send it."""
     hip = FacilityFactory(name="Sir T General Hospital")
@@ -80,8 +82,8 @@ def opened(db):
     })  # fmt: skip
 
 
-def _push(client, opened, bundle, *, to_key=None, reference=None, transaction_id=None):
-    """The HIP's push: `bundle` encrypted under a fresh HIP key for `to_key` (default: the transfer's own)."""
+def _push_body(opened, bundle, *, to_key=None, reference=None, transaction_id=None) -> dict:
+    """The HIP's data push body: `bundle` encrypted under a fresh HIP key for `to_key` (default: the transfer's own)."""
     sender = fidelius.generate_key_material()
     to_key = to_key or (opened.transfer.public_key, opened.transfer.nonce)
     content = fidelius.encrypt(
@@ -111,7 +113,15 @@ def _push(client, opened, bundle, *, to_key=None, reference=None, transaction_id
             "nonce": sender.nonce,
         },
     }  # fmt: skip
-    return client.post(PUSH_URL, json.dumps(body), content_type="application/json")
+    return body
+
+
+def _push(client, opened, bundle, **changes):
+    """The HIP's push: `bundle` encrypted under a fresh HIP key for `to_key` (default: the transfer's own), with the
+    HIP's ABDM session token (here the portal's own, from the sandbox's gateway)."""
+    body = _push_body(opened, bundle, **changes)
+    bearer = f"Bearer {abdm_client.session_token()}"
+    return client.post(PUSH_URL, json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=bearer)
 
 
 @pytest.mark.django_db
@@ -141,7 +151,46 @@ def test_a_push_for_an_unknown_transaction_is_refused_and_audited(client, opened
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "ABDM-1017"
     assert any("unknown transaction" in d["reason"] for d in _refusals())
     assert not HiuRecord.objects.exists()
-    assert client.post(PUSH_URL, "not json", content_type="application/json").status_code == 400
+    bearer = f"Bearer {abdm_client.session_token()}"
+    assert (
+        client.post(PUSH_URL, "not json", content_type="application/json", HTTP_AUTHORIZATION=bearer).status_code == 400
+    )
+
+
+def _forged_token(kid: str) -> str:
+    """A session token's shape, signed by a key of our own, not the gateway's."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(timezone.now().timestamp())
+    claims = {"iss": settings.ABDM_GATEWAY_URL, "clientId": "someone", "iat": now, "exp": now + 600}
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_without_abdms_session_token_is_refused_over_http_and_nothing_changes(live_server, opened):
+    """The spec's data push carries the HIP's ABDM session token: none, or one the gateway did not sign, is a 401
+    (logged, not audited: anyone could send those); the transfer stays open for the real push."""
+    url = live_server.url + PUSH_URL
+    body = _push_body(opened, opened.bundle)
+    [kid] = list(callbacks.gateway_keys()["keys"])[:1]
+    for authorization in (None, "Token abc", "Bearer not-a-jwt", f"Bearer {_forged_token('forged')}",
+                          f"Bearer {_forged_token(kid)}"):  # fmt: skip
+        headers = {"Authorization": authorization} if authorization else {}
+        answer = requests.post(url, json=body, headers=headers, timeout=30)
+        assert answer.status_code == 401, (authorization, answer.text)
+        assert answer.json()["code"] == "900901"
+    assert not HiuRecord.objects.exists() and not AuditEvent.objects.filter(action=hiu.REFUSED_ACTION).exists()
+    assert HiuTransfer.objects.get(pk=opened.transfer.pk).status == HiuTransferStatus.REQUESTED
+
+    # Under ABDM's token: an unknown transaction is refused and audited; the open one is stored.
+    bearer = {"Authorization": f"Bearer {abdm_client.session_token()}"}
+    unknown = requests.post(url, json={**body, "transactionId": str(uuid.uuid4())}, headers=bearer, timeout=30)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "ABDM-1017"
+    assert any("unknown transaction" in d["reason"] for d in _refusals())
+    assert not HiuRecord.objects.exists()
+    assert requests.post(url, json=body, headers=bearer, timeout=30).status_code == 202
+    assert HiuRecord.objects.filter(artefact=opened.artefact).count() == 1
 
 
 @pytest.mark.django_db
