@@ -70,6 +70,17 @@ class Purpose(models.TextChoices):
     SELF_REQUESTED = "PATRQT", _("your own request")
 
 
+# The purposes as a doctor reads them: Purpose's labels speak to the patient ("... for your treatment").
+PURPOSE_FOR_DOCTORS = {
+    Purpose.CARE_MANAGEMENT: _("Treatment (care management)"),
+    Purpose.BREAK_THE_GLASS: _("Emergency (break the glass)"),
+    Purpose.PUBLIC_HEALTH: _("Public health"),
+    Purpose.HEALTHCARE_PAYMENT: _("Healthcare payment"),
+    Purpose.DISEASE_RESEARCH: _("Disease-specific research"),
+    Purpose.SELF_REQUESTED: _("The patient's own request"),
+}
+
+
 class AccessMode(models.TextChoices):
     VIEW = "VIEW", _("View")
     STORE = "STORE", _("Store")

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from facilities.models import Facility
 
-from .enums import AccessMode, FrequencyUnit, HiType, Purpose
+from .enums import PURPOSE_FOR_DOCTORS, AccessMode, FrequencyUnit, HiType, Purpose
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
@@ -166,7 +166,7 @@ class ConsentRequestForm(forms.Form):
     )
     purpose = forms.ChoiceField(
         label=_("Purpose"),
-        choices=[(p.value, p.label) for p in Purpose if p != Purpose.BREAK_THE_GLASS],
+        choices=[(p.value, PURPOSE_FOR_DOCTORS[p]) for p in Purpose if p != Purpose.BREAK_THE_GLASS],
         initial=Purpose.CARE_MANAGEMENT,
     )
     hi_types = forms.MultipleChoiceField(

@@ -1,7 +1,7 @@
 from django import template
 
 from records import selectors
-from records.enums import HiType
+from records.enums import PURPOSE_FOR_DOCTORS, HiType
 
 register = template.Library()
 
@@ -11,6 +11,12 @@ def hi_types_display(codes) -> str:
     """["Prescription", "DiagnosticReport"] -> "Prescription, Diagnostic report" in the active language."""
     labels = dict(HiType.choices)
     return ", ".join(str(labels.get(code, code)) for code in codes or [])
+
+
+@register.filter
+def purpose_for_doctors(code) -> str:
+    """A purpose as the doctor reads it ("Treatment (care management)", not the patient's "your treatment")."""
+    return str(PURPOSE_FOR_DOCTORS.get(code, code))
 
 
 @register.inclusion_tag("records/_access_entries.html")

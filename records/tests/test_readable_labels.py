@@ -46,11 +46,17 @@ def test_fhir_dates_in_a_summary_read_day_first_in_local_time():
 
 
 @pytest.mark.django_db
-def test_the_doctors_list_names_the_purpose_not_its_code(world, client):
+def test_the_doctors_pages_name_the_purpose_in_a_doctors_words(world, client):
+    # Not its code (CAREMGT), nor the patient's wording ("... for your treatment").
     request_consent(doctor=world.doctor, patient=world.patient)
     client.force_login(world.doctor)
     page = client.get(reverse("records:doctor_requests")).content.decode()
-    assert "CAREMGT" not in page and "your treatment" in page
+    assert "CAREMGT" not in page and "your treatment" not in page and "Treatment (care management)" in page
+    form = client.get(reverse("records:request_new")).content.decode()
+    assert "your treatment" not in form and "your own request" not in form
+    assert '<option value="CAREMGT" selected>Treatment (care management)</option>' in form
+    client.cookies["django_language"] = "gu"
+    assert "સારવાર (કેર મેનેજમેન્ટ)" in client.get(reverse("records:request_new")).content.decode()
 
 
 @pytest.mark.django_db
