@@ -26,3 +26,15 @@ class DayMonthYearInput(forms.DateInput):
 def day_month_year_field(**kwargs) -> forms.DateField:
     """A DateField entered day first."""
     return forms.DateField(widget=DayMonthYearInput(), input_formats=DAY_MONTH_YEAR, **kwargs)
+
+
+def name_empty_choices(form: forms.BaseForm) -> None:
+    """Drop-downs start with "Choose one" instead of Django's "---------" (which reads as a broken field)."""
+    for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField):
+            if field.empty_label == "---------":
+                field.empty_label = _("Choose one")
+        elif isinstance(field, forms.ChoiceField) and isinstance(field.widget, forms.Select):
+            choices = list(field.choices)
+            if choices and choices[0][0] == "" and str(choices[0][1]) == "---------":
+                field.choices = [("", _("Choose one")), *choices[1:]]

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from abdm import hfr
 from core.models import District, State
-from core.widgets import DAY_MONTH_YEAR, DayMonthYearInput
+from core.widgets import DAY_MONTH_YEAR, DayMonthYearInput, name_empty_choices
 
 from .enums import DOCTOR_SYSTEMS, FacilityType, NurseCadre, ProfessionalCategory, SystemOfMedicine, VerifyDecision
 from .fields import FACILITY_STEP_FIELDS, PROFESSIONAL_FIELDS
@@ -64,6 +64,10 @@ class FacilityStepForm(forms.ModelForm):
             "contact_mobile": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel", "maxlength": 10}),
             "contact_landline": forms.TextInput(attrs={"inputmode": "numeric"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name_empty_choices(self)
 
     def validate_unique(self):
         """The services check that an HFR ID is not taken, with their own message."""
@@ -251,6 +255,7 @@ class ProfessionalForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in ("registration_date", "renewal_due_date"):  # typed day first (DayMonthYearInput)
             self.fields[name].input_formats = DAY_MONTH_YEAR
+        name_empty_choices(self)
         instance = kwargs.get("instance")
         if instance is not None and instance.pk:
             first = (instance.qualifications or [{}])[0]

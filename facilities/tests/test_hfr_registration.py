@@ -130,6 +130,7 @@ def test_the_wizard_saves_a_draft_without_an_hfr_id(client, people):
     client.force_login(people["staff"])
     empty = client.post("/facilities/register/", {"facility_id": " ", "name": ""}).content.decode()
     assert "Constraint" not in empty and "This field is required." in empty
+    assert "---------" not in empty and "Choose one" in empty  # the drop-downs' empty choice, in words
     saved = client.post("/facilities/register/", {"facility_id": "", "name": "Mahuva Eye Clinic", "beds": "0"})
     facility = Facility.objects.get(name="Mahuva Eye Clinic")
     assert saved.status_code == 302 and facility.facility_id is None and facility.status == FacilityStatus.DRAFT

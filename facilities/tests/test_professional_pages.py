@@ -87,6 +87,7 @@ def test_a_draft_is_saved_without_an_hpr_id(client):
     client.force_login(person)
     empty = client.post("/facilities/professionals/register/", {"hpr_id": ""}).content.decode()
     assert "Constraint" not in empty
+    assert "---------" not in empty and 'placeholder="DD-MM-YYYY"' in empty and 'type="date"' not in empty
     response = client.post("/facilities/professionals/register/", {**FORM, "hpr_id": ""})
     professional = Professional.objects.get(user=person)
     assert response.status_code == 302 and professional.hpr_id is None
