@@ -266,3 +266,15 @@ def test_access_ends_is_typed_day_first_not_in_the_browsers_month_first_picker()
     assert field.widget.input_type == "text"
     assert field.clean("01-02-2027 10:30").strftime("%d %B %Y %H:%M") == "01 February 2027 10:30"
     assert field.clean("2027-02-01T10:30").day == 1  # the ISO form older pages and scripts send
+
+
+def test_the_citizens_consents_page_is_abdms_view_with_the_portals_own_requests_only_when_there_are_any(world, client):
+    """ABDM's consent manager answers for the citizen (the ABHA app); the portal's own requests, left behind the
+    issue-5 API, show only when the citizen has some."""
+    client.force_login(world.citizen)
+    page = client.get(reverse("records:citizen_consents")).content.decode()
+    assert "Requests through ABDM" in page and "Open the ABHA app" in page
+    assert "Waiting for your answer" not in page and "What you have shared" not in page
+    request_consent(doctor=world.doctor, patient=world.patient)
+    page = client.get(reverse("records:citizen_consents")).content.decode()
+    assert "Waiting for your answer" in page and "What you have shared" not in page
