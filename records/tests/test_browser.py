@@ -49,6 +49,11 @@ def _fits(page):
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
+def _tables_fit(page):
+    """No table scrolls sideways inside its frame either (on a phone the tables become cards)."""
+    return page.evaluate("[...document.querySelectorAll('.table-wrap')].every(w => w.scrollWidth <= w.clientWidth + 1)")
+
+
 def test_consent_flow_in_the_browser(live_server, browser, contexts, screenshot, tmp_path):
     facility_a = FacilityFactory(name="Sir Takhtsinhji General Hospital")
     facility_b = FacilityFactory(name="Sihor Community Health Centre")
@@ -93,7 +98,7 @@ def test_consent_flow_in_the_browser(live_server, browser, contexts, screenshot,
         hi_type=HiType.OP_CONSULTATION,
     )
     screenshot(page_b, "records-facility-home-phone")
-    assert _fits(page_b)
+    assert _fits(page_b) and _tables_fit(page_b)
 
     # 2. A doctor at a third facility requests consent through the portal's consent API (issue 5; the request page
     # now goes to ABDM's consent manager, records/tests/test_hiu_sandbox.py) and sees it on their list.
@@ -133,6 +138,11 @@ def test_consent_flow_in_the_browser(live_server, browser, contexts, screenshot,
     # 4. The doctor reads only what was granted, rendered readably.
     doctor_page.goto(live_server.url + "/records/requests/")
     screenshot(doctor_page, "records-doctor-requests-desktop")
+    doctor_phone = _signed_in(contexts, browser, live_server, doctor, PHONE)
+    doctor_phone.goto(live_server.url + "/records/requests/")
+    assert "Treatment (care management)" in doctor_phone.locator("main").inner_text()
+    assert _fits(doctor_phone) and _tables_fit(doctor_phone)
+    screenshot(doctor_phone, "records-doctor-requests-phone")
     doctor_page.click(f"a[href='/records/artefacts/{artefact.uuid}/']")
     records = doctor_page.locator("article.record")
     assert records.count() == 1
