@@ -12,7 +12,8 @@ abdm/consent.py (hiecm-m3.yaml).
 3. `_on_fetch`: the artefact with every field of consentDetail and the signature; a granted one starts the data pull:
    a fresh Fidelius key pair and nonce per request (the private key sealed at rest, erased when the transfer ends),
    the health-information request -> on-request gives the transaction ID.
-4. `data_push` (the dataPushUrl, POST /records/hiu/data-push/): for a known transaction whose artefact is readable,
+4. `data_push` (the dataPushUrl, POST /records/hiu/data-push/): under the HIP's ABDM session token (401 without),
+   for a known transaction whose artefact is readable,
    each entry is decrypted with that transfer's key, checked (FHIR R4 document bundle by records.fhir, NRCES
    profile, the Patient carrying the consent's ABHA address) and stored; refusals are audited and store nothing. At
    the last page the key is erased and the HIU's transfer notification (RECEIVED / FAILED) goes through the outbox.

@@ -292,6 +292,20 @@ def test_a_doctor_in_state_b_gets_records_held_in_state_a_under_a_consent_grante
     sent = [e for e in selectors.access_log_for(network.patient) if e.details.get("abdm")]
     assert {e.details["care_context"] for e in sent} == set(by_reference)
     assert {e.details["artefact"] for e in sent} == {item["id"]}
+    # The citizen revokes in the ABHA app: ABDM tells both bridges; B refuses the read at once, A marks its artefact.
+    revoked = network.sandbox.post(f"app/artefacts/{item['id']}/revoke", json={})
+    assert revoked.status_code == 200, revoked.text
+    _wait(
+        lambda: b_api.get(f"{base}/artefacts/{artefact['uuid']}/records/", timeout=30).status_code == 403,
+        what="B's read refused after the revocation",
+    )
+    refused = b_api.get(f"{base}/artefacts/{artefact['uuid']}/records/", timeout=30).json()
+    assert refused["error"]["code"] == "consent_inactive", refused
+    _wait(
+        lambda: HipConsentArtefact.objects.filter(pk=hip_artefact.pk, status=HipArtefactStatus.REVOKED).exists(),
+        what="A told of the revocation",
+    )
+
     # Neither of B's processes failed on the way (a 500 or a task error would be in their logs).
     for name in ("web", "worker"):
         assert "Traceback" not in network.portal_b.log(name, tail=200_000), network.portal_b.log(name)
