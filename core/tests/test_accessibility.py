@@ -26,6 +26,7 @@ from microsites.tests.factories import MicrositeFactory
 from records import services as record_services
 from records.enums import HiType
 from records.tests.factories import add_record
+from scanshare.services import display_key_rotate
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -167,6 +168,13 @@ def test_scan_and_share(live_server, page, viewport, screenshot, sms_outbox, set
     assert_accessible(page, f"scan-6-queue-{viewport}", screenshot)
     page.goto(f"{live_server.url}/facilities/{counter.facility.uuid}/scan-display/OPD1/")
     assert_accessible(page, f"scan-7-display-{viewport}", screenshot)
+    # The waiting hall's TV: the kiosk page, reached by its display key without a session.
+    admin = MembershipFactory(facility=counter.facility, role=MembershipRole.ADMIN, user__role=Role.FACILITY_ADMIN)
+    key = display_key_rotate(counter=counter, actor=admin.user)
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/display/{key}/")
+    assert_accessible(page, f"scan-7b-kiosk-{viewport}", screenshot)
+    _sign_in(page, live_server, staff)
     page.goto(live_server.url + "/records/")  # the staff's records home, where a visit's record is added
     assert_accessible(page, f"scan-8-records-home-{viewport}", screenshot)
 
