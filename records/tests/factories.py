@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 
 from django.utils import timezone
@@ -59,3 +60,15 @@ def request_consent(*, doctor, patient, hi_types=None, date_from=None, date_to=N
         data_erase_at=timezone.now() + dt.timedelta(days=days),
         **kwargs,
     )
+
+
+def wait_until(check, seconds=60, what="the condition"):
+    """check()'s first truthy value, asked every quarter second (a worker or the sandbox answers meanwhile);
+    AssertionError naming `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"Timed out waiting for {what}")

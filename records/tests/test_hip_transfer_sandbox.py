@@ -4,7 +4,6 @@ portal's live server as the bridge, a real Celery worker sending the outbox and 
 
 import datetime as dt
 import secrets
-import time
 
 import pytest
 from django.conf import settings
@@ -21,19 +20,10 @@ from records.enums import HipArtefactStatus, HipTransferStatus, HiType
 from records.models import HipConsentArtefact, HipTransfer
 
 from .factories import add_record
+from .factories import wait_until as _wait
 from .test_hip_transfer import bridge  # noqa: F401 - the fixture: the sandbox calls this test's live portal
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _wait(check, seconds=60, what="the condition"):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"Timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ Celery worker sends the outbox."""
 
 import datetime as dt
 import secrets
-import time
 
 import pytest
 from django.conf import settings
@@ -29,19 +28,10 @@ from records.models import HiuArtefact, HiuConsentRequest, HiuRecord, HiuTransfe
 from records.services.common import ConsentInactive
 
 from .factories import add_record
+from .factories import wait_until as _wait
 from .test_hip_transfer import bridge  # noqa: F401 - the fixture: the sandbox calls this test's live portal
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _wait(check, seconds=60, what="the condition"):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"Timed out waiting for {what}")
 
 
 @pytest.fixture

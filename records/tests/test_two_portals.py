@@ -32,6 +32,7 @@ from records.linking.models import AbdmCareContextLink, AbdmLinkStatus
 from records.models import HipConsentArtefact, HipTransfer, HiuConsentRequest
 
 from .factories import add_record
+from .factories import wait_until as _wait
 from .portal_instance import PortalInstance, clone_database, drop_database, other_redis_databases
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -61,16 +62,6 @@ client.hfr_request("POST", "/v1/bridges/MutipleHRPAddUpdateServices", json={
     "HRP": [{"bridgeId": settings.ABDM_CLIENT_ID, "hipName": facility.name, "type": "HIU", "active": True}]})
 result["token"] = Token.objects.create(user=doctor).key
 """
-
-
-def _wait(check, seconds=60, what="the condition"):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"Timed out waiting for {what}")
 
 
 def _hfr_facility(sandbox, name: str, state: int, state_name: str, district: int, district_name: str) -> str:
