@@ -18,7 +18,6 @@ import json
 import logging
 import secrets
 import shutil
-import uuid as uuid_lib
 import zipfile
 from collections import defaultdict
 
@@ -36,13 +35,14 @@ from core.counters import count_add
 from core.enums import CountMetric
 from core.services import audit_record
 
-from ..abdm_linking import links_add
+from ..abdm_linking import dispatch_after_commit
 from ..enums import LinkingChunkStatus, LinkingFileFormat, LinkingJobStatus
 from ..fhir import bundle_sha256, document_bundle, summarize
 from ..models import CareContext, HealthRecord, LinkingChunk, LinkingJob, LinkingReview, LinkingRowError
 from ..services import normal_name
 from . import files, rows
 from .documents import escaped, index_document
+from .models import AbdmCareContextLink, AbdmLinkStatus
 
 logger = logging.getLogger(__name__)
 
@@ -365,7 +365,10 @@ CREATE TEMP TABLE linking_stage (
 """
 
 
-def _stage_values(job: LinkingJob, row: rows.LinkRow, seen_refs: set, seen_records: set, custodian: str) -> tuple:
+def _stage_values(
+    job: LinkingJob, row: rows.LinkRow, seen_refs: set, seen_records: set, custodian: str, ids: tuple[str, str, str]
+) -> tuple:
+    """One staging row. `ids`: three random 128-bit hex values (care context uuid, record uuid, bundle id)."""
     date = row.visit_date.isoformat()
     if row.bundle is not None:
         facts_key = row.bundle_facts.record_key if row.bundle_facts else row.bundle.get("id", "")
@@ -378,7 +381,7 @@ def _stage_values(job: LinkingJob, row: rows.LinkRow, seen_refs: set, seen_recor
         record_key = row.record_id or row.hi_type
         title = row.display
         bundle_text, summary_text, sha = index_document(
-            bundle_id=secrets.token_hex(16),
+            bundle_id=ids[2],
             hi_type=row.hi_type,
             title=row.display,
             date=date,
@@ -395,8 +398,8 @@ def _stage_values(job: LinkingJob, row: rows.LinkRow, seen_refs: set, seen_recor
     return (
         row.number,
         row.patient_id,
-        secrets.token_hex(16),  # 128 random bits: a UUID column value on both databases
-        secrets.token_hex(16),
+        ids[0],  # 128 random bits: a UUID column value
+        ids[1],
         row.reference,
         row.display,
         date,
@@ -415,6 +418,11 @@ def _stage_values(job: LinkingJob, row: rows.LinkRow, seen_refs: set, seen_recor
     )
 
 
+def _ids(random_hex: str, index: int) -> tuple[str, str, str]:
+    start = 96 * index
+    return random_hex[start : start + 32], random_hex[start + 32 : start + 64], random_hex[start + 64 : start + 96]
+
+
 def _stage(values: list[tuple]) -> None:
     with connection.cursor() as cursor:
         # Dropped after use too; this covers a caller's outer transaction (savepoints) holding an old one.
@@ -425,11 +433,14 @@ def _stage(values: list[tuple]) -> None:
                 copy.write_row(row)
 
 
-def _link_staged(job: LinkingJob, now) -> tuple[list[int], dict[int, int]]:
-    """Insert care contexts and records from the staging table. Returns (rows whose reference belongs to
-    another patient, {row number: care context id} for the rows whose record was inserted)."""
+def _link_staged(job: LinkingJob, now) -> tuple[list[int], dict[int, int], list[tuple[int, int]]]:
+    """Insert care contexts and records from the staging table, and note the care contexts linked to a patient for
+    ABDM (one AbdmCareContextLink each, in the records' statement). Returns (rows whose reference belongs to another
+    patient, {row number: care context id} for the rows whose record was inserted, the sorted (facility id,
+    patient id) pairs with care contexts newly noted for ABDM)."""
     now_value = connection.ops.adapt_datetimefield_value(now)
     cc_table, record_table = CareContext._meta.db_table, HealthRecord._meta.db_table
+    link_table = AbdmCareContextLink._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -454,31 +465,48 @@ def _link_staged(job: LinkingJob, now) -> tuple[list[int], dict[int, int]]:
         if other_patient:
             marks = ", ".join(["%s"] * len(other_patient))
             cursor.execute(f"DELETE FROM linking_stage WHERE row_number IN ({marks})", other_patient)  # noqa: S608
+        # The records, then (same statement) the ABDM notes of the care contexts whose patient is known: one per
+        # care context, with the first row that linked it (the job's error report names it), written here as the
+        # records are, not row by row; records.abdm_links_dispatch sends them after the commit.
         cursor.execute(
             f"""
-            INSERT INTO {record_table} (uuid, created_at, updated_at, care_context_id, facility_id, patient_id,
-                hi_type, record_key, record_date, version, is_current, supersedes_id, title, bundle, summary,
-                bundle_sha256, created_by_id)
-            SELECT s.rec_uuid, %s, %s, c.id, c.facility_id, c.patient_id, s.hi_type, s.record_key, c.date, 1, TRUE,
-                NULL, s.title, CAST(s.bundle AS jsonb), CAST(s.summary AS jsonb), s.sha, %s
-            FROM linking_stage s JOIN {cc_table} c ON c.facility_id = %s AND c.reference = s.reference
-            WHERE s.first_of_record
-            ON CONFLICT DO NOTHING
-            RETURNING uuid, care_context_id
+            WITH inserted AS (
+                INSERT INTO {record_table} (uuid, created_at, updated_at, care_context_id, facility_id, patient_id,
+                    hi_type, record_key, record_date, version, is_current, supersedes_id, title, bundle, summary,
+                    bundle_sha256, created_by_id)
+                SELECT s.rec_uuid, %s, %s, c.id, c.facility_id, c.patient_id, s.hi_type, s.record_key, c.date, 1,
+                    TRUE, NULL, s.title, CAST(s.bundle AS jsonb), CAST(s.summary AS jsonb), s.sha, %s
+                FROM linking_stage s JOIN {cc_table} c ON c.facility_id = %s AND c.reference = s.reference
+                WHERE s.first_of_record
+                ON CONFLICT DO NOTHING
+                RETURNING uuid, care_context_id, facility_id, patient_id
+            ), linked AS (
+                SELECT s.row_number, i.care_context_id, i.facility_id, i.patient_id
+                FROM inserted i JOIN linking_stage s ON s.rec_uuid = i.uuid
+            ), noted AS (
+                INSERT INTO {link_table} (care_context_id, facility_id, patient_id, job_id, row_number, status,
+                    attempts, error_code, error_message, created_at)
+                SELECT DISTINCT ON (care_context_id) care_context_id, facility_id, patient_id, %s, row_number, %s,
+                    0, '', '', %s
+                FROM linked WHERE patient_id IS NOT NULL
+                ORDER BY care_context_id, row_number
+                ON CONFLICT DO NOTHING
+                RETURNING facility_id, patient_id
+            )
+            SELECT row_number, care_context_id, NULL::bigint, NULL::bigint FROM linked
+            UNION ALL
+            SELECT DISTINCT NULL::integer, NULL::bigint, facility_id, patient_id FROM noted
             """,  # noqa: S608
-            [now_value, now_value, job.uploaded_by_id, job.facility_id],
+            [now_value, now_value, job.uploaded_by_id, job.facility_id, job.pk, AbdmLinkStatus.PENDING, now_value],
         )
-        inserted = {_uuid_key(rec_uuid): cc_id for rec_uuid, cc_id in cursor.fetchall()}
-        cursor.execute("SELECT row_number, rec_uuid FROM linking_stage")
-        linked_rows = {
-            number: inserted[key] for number, rec_uuid in cursor.fetchall() if (key := _uuid_key(rec_uuid)) in inserted
-        }
+        linked_rows, pairs = {}, []
+        for number, cc_id, facility_id, patient_id in cursor.fetchall():
+            if number is None:
+                pairs.append((facility_id, patient_id))
+            else:
+                linked_rows[number] = cc_id
         cursor.execute("DROP TABLE linking_stage")
-    return other_patient, linked_rows
-
-
-def _uuid_key(value) -> str:
-    return value.hex if isinstance(value, uuid_lib.UUID) else str(value).replace("-", "")
+    return other_patient, linked_rows, sorted(pairs)
 
 
 def _record_key(row: rows.LinkRow) -> str:
@@ -492,17 +520,22 @@ def _record_key(row: rows.LinkRow) -> str:
 
 def _already_linked(job: LinkingJob, batch: list[rows.LinkRow]) -> set[int]:
     """Row numbers whose record is already at this facility for the same patient (a re-upload, an overlap): they
-    are duplicates, skipped before any document is built or staged. One query."""
+    are duplicates, skipped before any document is built or staged. One query (the references as one array
+    parameter: the ORM's IN list of 5,000 values cost more to build than the query takes)."""
     candidates = [row for row in batch if not row.errors]
     if not candidates:
         return set()
-    existing = set(
-        HealthRecord.objects.filter(
-            care_context__facility_id=job.facility_id,
-            care_context__reference__in={row.reference for row in candidates},
-            is_current=True,
-        ).values_list("care_context__reference", "record_key", "care_context__patient_id")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT c.reference, r.record_key, c.patient_id
+            FROM {CareContext._meta.db_table} c
+            JOIN {HealthRecord._meta.db_table} r ON r.care_context_id = c.id AND r.is_current
+            WHERE c.facility_id = %s AND c.reference = ANY(%s)
+            """,  # noqa: S608 - table names from model meta
+            [job.facility_id, list({row.reference for row in candidates})],
+        )
+        existing = set(cursor.fetchall())
     return {row.number for row in candidates if (row.reference, _record_key(row), row.patient_id) in existing}
 
 
@@ -516,11 +549,15 @@ def process_chunk(job: LinkingJob, chunk: LinkingChunk) -> dict:
     ready = [row for row in batch if not row.errors and row.number not in skipped]
     custodian = escaped(f"{job.facility.name} ({job.facility.facility_id})")
     seen_refs, seen_records = set(), set()
-    staged = [_stage_values(job, row, seen_refs, seen_records, custodian) for row in ready]
-    other_patient, linked_rows = [], {}
+    random_hex = secrets.token_bytes(48 * len(ready)).hex()  # one call: three 128-bit ids per row
+    staged = [
+        _stage_values(job, row, seen_refs, seen_records, custodian, _ids(random_hex, index))
+        for index, row in enumerate(ready)
+    ]
+    other_patient, linked_rows, pairs = [], {}, []
     if staged:
         _stage(staged)
-        other_patient, linked_rows = _link_staged(job, now)
+        other_patient, linked_rows, pairs = _link_staged(job, now)
     by_number = {row.number: row for row in batch}
     for number in other_patient:
         by_number[number].error("care_context_reference", "other_patient")
@@ -544,9 +581,9 @@ def process_chunk(job: LinkingJob, chunk: LinkingChunk) -> dict:
         if by_number[number].patient_id is None
     ]
     LinkingReview.objects.bulk_create(reviews, batch_size=2000)
-    # Linked on ABDM after this commit (records.abdm_links_dispatch): only the notes are written here.
-    to_link = {cc_id: number for number, cc_id in linked_rows.items() if by_number[number].patient_id is not None}
-    links_add(care_context_ids=list(to_link), job=job, row_numbers=to_link, dispatch_now=False)
+    # Linked on ABDM after this commit (records.abdm_links_dispatch): only the notes were written, with the records.
+    if pairs:
+        dispatch_after_commit(pairs)
     failed = sum(1 for row in batch if row.errors)
     counts = {
         "processed": len(batch),
