@@ -78,6 +78,10 @@ def _scan_logs_for_pii():
 
 
 def pytest_sessionfinish(session, exitstatus):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist process: hand the finds to the controller, which reports them
+        workeroutput["pii_found"] = list(dict.fromkeys(PII_LOG_SCAN.found))
+        return
     if PII_LOG_SCAN.found:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
@@ -86,6 +90,52 @@ def pytest_sessionfinish(session, exitstatus):
             for line in dict.fromkeys(PII_LOG_SCAN.found):
                 reporter.write_line(f"  {line}")
         session.exitstatus = 1
+
+
+# --- The flush after a transactional test -------------------------------------------
+# Transactional tests (browser, worker, live server) end with pytest-django's flush: TRUNCATE of every table,
+# the LGD states, districts and Census figures included. They are put back at once, as the migration does, so
+# whatever runs next (a module-scoped fixture of another file included: pytest-xdist interleaves files) finds
+# them. And the live server is session-scoped: a callback the sandbox sends late (an on-link, a notify) can hold
+# row locks while the TRUNCATE runs, and PostgreSQL ends one of the two as a deadlock; the flush is then run
+# again (it is one transaction: the failed attempt left nothing).
+def _load_reference_data():
+    from django.apps import apps
+
+    from core.models import State
+
+    if not State.objects.exists():
+        importlib.import_module("core.migrations.0002_geography_and_population").load(apps, None)
+
+
+def _flush_then_reference_data(handle):
+    from django.core.management.base import CommandError
+    from django.db import OperationalError
+
+    def flush(self, **options):
+        for attempt in range(3):
+            try:
+                handle(self, **options)
+                break
+            except CommandError as error:
+                if attempt == 2 or not isinstance(error.__cause__, OperationalError):
+                    raise
+                time.sleep(0.5)
+        _load_reference_data()
+
+    return flush
+
+
+def pytest_configure(config):
+    from django.core.management.commands import flush
+
+    flush.Command.handle = _flush_then_reference_data(flush.Command.handle)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller: collect what each process's scan found."""
+    PII_LOG_SCAN.found.extend(getattr(node, "workeroutput", {}).get("pii_found", []))
 
 
 @pytest.fixture(autouse=True)
@@ -97,19 +147,6 @@ def _clean_cache_and_outbox():
     LocmemBackend.outbox.clear()
 
 
-@pytest.fixture(autouse=True)
-def _reference_data(request):
-    """Transactional tests (browser, worker) flush every table afterwards, geography included;
-    put the LGD states, districts and Census figures back for the next test, as the migration does."""
-    if request.node.get_closest_marker("django_db") is None:
-        return
-    request.getfixturevalue("_django_db_helper")
-    from django.apps import apps
-
-    from core.models import State
-
-    if not State.objects.exists():
-        importlib.import_module("core.migrations.0002_geography_and_population").load(apps, None)
 
 
 @pytest.fixture

@@ -15,9 +15,17 @@ PYTHON_BIN=.venv/bin/python
 # shellcheck source=scripts/test_services.sh
 source scripts/test_services.sh
 trap services_stop EXIT
+# TEST_PROCESSES pytest-xdist processes (default 2, one per core here; 0 runs in this process), whole files per
+# process (`--dist loadfile`: a module's shared fixtures are built once). Each gets its own test database, Redis
+# databases, media folder and ABDM sandbox (config/settings/test.py).
+processes=${TEST_PROCESSES:-2}
 services_start
-abdm_sandbox_start
+abdm_sandbox_start "$(( processes > 0 ? processes : 1 ))"
+export TEST_MEDIA_ROOT="$SERVICES_DIR/media"
 
 export DJANGO_SETTINGS_MODULE=config.settings.test
 export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's sync API runs an event loop beside the ORM
-.venv/bin/python -m pytest "$@"
+case " $* " in
+  *" no:xdist "*) .venv/bin/python -m pytest "$@" ;;  # `-p no:xdist`: plain pytest
+  *) .venv/bin/python -m pytest -n "$processes" --dist loadfile "$@" ;;
+esac

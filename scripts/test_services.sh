@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL and Redis on loopback for the test suite. Source it, then call
 # services_start (exports DATABASE_URL, REDIS_URL, CELERY_BROKER_URL) and services_stop.
-# abdm_sandbox_start (after services_start) adds the local ABDM sandbox on a free port, its database `abdm_sandbox`
-# on the same PostgreSQL, and exports the ABDM_* URLs the portal and the tests read; services_stop stops it too.
+# abdm_sandbox_start [N] (after services_start) adds N local ABDM sandboxes (default 1) on free ports, with their own
+# databases on the same PostgreSQL, and exports the ABDM_* URLs the portal and the tests read; services_stop stops them.
 # PostgreSQL refuses to run as root, so as root it runs as the `postgres` user, with its
 # data directory under /tmp (that user cannot enter /root).
 # SERVICES_PG_SETTINGS adds server settings ("-c name=value ..."): the benchmarks give PostgreSQL the memory and
@@ -50,46 +50,67 @@ services_start() {
 }
 
 abdm_sandbox_start() {
-  local port python=${PYTHON_BIN:-python3}
-  port=$(_free_port)
-  export ABDM_SANDBOX_PORT=$port
-  export ABDM_SANDBOX_URL="http://127.0.0.1:$port"
+  # abdm_sandbox_start [N]: N sandboxes (default 1), one per pytest-xdist worker, each on a free port with its own database
+  # (abdm_sandbox, abdm_sandbox_2, ...) and SMS file; ABDM_SANDBOX_URLS / ABDM_SANDBOX_SMS_FILES list them in order
+  # (config/settings/test.py gives worker gwK the K-th), the single-sandbox variables name the first.
+  local count=${1:-1} python=${PYTHON_BIN:-python3} n port url urls=() sms_files=()
+  for n in $(seq "$count"); do
+    port=$(_free_port)
+    url="http://127.0.0.1:$port"
+    urls+=("$url")
+    sms_files+=("$SERVICES_DIR/abdm-sandbox-$n-sms.jsonl")
+    # Its own session: a Ctrl-C in the terminal reaches pytest, and services_stop ends the sandbox in order.
+    ABDM_SANDBOX_PORT=$port ABDM_SANDBOX_URL=$url ABDM_SANDBOX_SMS_FILE="${sms_files[-1]}" \
+      ABDM_SANDBOX_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/abdm_sandbox$([ "$n" = 1 ] || echo "_$n")" \
+      setsid "$python" -m abdm_sandbox serve --port "$port" >"$SERVICES_DIR/abdm-sandbox-$n.log" 2>&1 &
+    echo $! >"$SERVICES_DIR/abdm-sandbox-$n.pid"
+  done
+  export ABDM_SANDBOX_URLS="${urls[*]}" ABDM_SANDBOX_SMS_FILES="${sms_files[*]}"
+  export ABDM_SANDBOX_URL=${urls[0]} ABDM_SANDBOX_PORT=${urls[0]##*:} ABDM_SANDBOX_SMS_FILE=${sms_files[0]}
   export ABDM_SANDBOX_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/abdm_sandbox"
-  export ABDM_SANDBOX_SMS_FILE="$SERVICES_DIR/abdm-sandbox-sms.jsonl"
   export ABDM_GATEWAY_URL="$ABDM_SANDBOX_URL"
   export ABDM_ABHA_URL="$ABDM_SANDBOX_URL/abha/api"
   export ABDM_HFR_URL="$ABDM_SANDBOX_URL/v4/int"
-  # Its own session: a Ctrl-C in the terminal reaches pytest, and services_stop ends the sandbox in order.
-  setsid "$python" -m abdm_sandbox serve --port "$port" >"$SERVICES_DIR/abdm-sandbox.log" 2>&1 &
-  echo $! >"$SERVICES_DIR/abdm-sandbox.pid"
-  for _ in $(seq 300); do
-    if "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-        "$ABDM_SANDBOX_URL/sandbox/v1/health" >/dev/null 2>&1; then
-      echo "Test services: ABDM sandbox on $ABDM_SANDBOX_URL (log $SERVICES_DIR/abdm-sandbox.log)"
-      return 0
+  for n in $(seq "$count"); do
+    url=${urls[$((n - 1))]}
+    if ! _abdm_sandbox_wait "$url" "$SERVICES_DIR/abdm-sandbox-$n.pid"; then
+      echo "The ABDM sandbox on $url did not start:" >&2
+      tail -n 20 "$SERVICES_DIR/abdm-sandbox-$n.log" >&2
+      return 1
     fi
-    kill -0 "$(cat "$SERVICES_DIR/abdm-sandbox.pid")" 2>/dev/null || break
+    echo "Test services: ABDM sandbox on $url (log $SERVICES_DIR/abdm-sandbox-$n.log)"
+  done
+}
+
+_abdm_sandbox_wait() {
+  local python=${PYTHON_BIN:-python3}
+  for _ in $(seq 600); do
+    "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+      "$1/sandbox/v1/health" >/dev/null 2>&1 && return 0
+    kill -0 "$(cat "$2")" 2>/dev/null || return 1
     sleep 0.1
   done
-  echo "The ABDM sandbox did not start:" >&2
-  tail -n 20 "$SERVICES_DIR/abdm-sandbox.log" >&2
   return 1
 }
 
 abdm_sandbox_stop() {
-  [ -n "${SERVICES_DIR:-}" ] && [ -f "$SERVICES_DIR/abdm-sandbox.pid" ] || return 0
-  local pid
-  pid=$(cat "$SERVICES_DIR/abdm-sandbox.pid")
-  # setsid made it a session (and group) leader: the signal reaches gunicorn and its worker.
-  kill -TERM -- "-$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  rm -f "$SERVICES_DIR/abdm-sandbox.pid"
-  # Its log goes with SERVICES_DIR: show the errors it logged (a 500 it answered) before they are gone.
-  if grep -q "Traceback" "$SERVICES_DIR/abdm-sandbox.log" 2>/dev/null; then
-    echo "The ABDM sandbox logged errors during the run (last 60 lines of its error log):" >&2
-    grep -v '^abdm-sandbox 127.0.0.1 ' "$SERVICES_DIR/abdm-sandbox.log" | tail -n 60 >&2
-  fi
+  [ -n "${SERVICES_DIR:-}" ] || return 0
+  local pidfile pid log
+  for pidfile in "$SERVICES_DIR"/abdm-sandbox-*.pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    # setsid made it a session (and group) leader: the signal reaches gunicorn and its worker.
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+    # Its log goes with SERVICES_DIR: show the errors it logged (a 500 it answered) before they are gone.
+    log=${pidfile%.pid}.log
+    if grep -q "Traceback" "$log" 2>/dev/null; then
+      echo "The ABDM sandbox logged errors during the run (last 60 lines of $(basename "$log")):" >&2
+      grep -v '^abdm-sandbox 127.0.0.1 ' "$log" | tail -n 60 >&2
+    fi
+  done
 }
 
 services_stop() {

@@ -10,6 +10,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,10 +43,13 @@ def _exports(result: subprocess.CompletedProcess) -> dict[str, str]:
 
 
 @pytest.fixture
-def var(tmp_path):
-    var_dir = tmp_path / "var"
-    yield var_dir
-    _embedded("stop", var=var_dir)
+def var():
+    # Not under tmp_path: pytest makes /tmp/pytest-of-<user> private again (0700) whenever another of its
+    # processes (a pytest-xdist worker) starts a temporary folder, and PostgreSQL's own user must reach var/.
+    with tempfile.TemporaryDirectory(prefix="portal-embedded-") as folder:
+        var_dir = Path(folder) / "var"
+        yield var_dir
+        _embedded("stop", var=var_dir)
 
 
 def _connect(var_dir: Path) -> psycopg.Connection:
