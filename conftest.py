@@ -147,8 +147,6 @@ def _clean_cache_and_outbox():
     LocmemBackend.outbox.clear()
 
 
-
-
 @pytest.fixture
 def sms_outbox():
     return LocmemBackend.outbox
