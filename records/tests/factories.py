@@ -5,8 +5,10 @@ import json
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.utils import timezone
 
+from abdm import client
 from records import services
 from records.enums import HiType
 from records.fhir import bundle_with_patient
@@ -72,3 +74,38 @@ def wait_until(check, seconds=60, what="the condition"):
             return value
         time.sleep(0.25)
     raise AssertionError(f"Timed out waiting for {what}")
+
+
+# --- The ABDM sandbox's side of a test network (its /sandbox/v1 helpers and HFR over HTTP) ---------------------
+
+
+def sandbox_hfr_facility(sandbox, name, *, state=24, state_name="GUJARAT", district=438, district_name="Ahmedabad"):
+    """A facility seeded on the sandbox's HFR; its HFR ID."""
+    seeded = sandbox.post(
+        "hfr/facilities",
+        json={"facilityName": name, "ownershipCode": "G", "stateLGDCode": str(state), "stateName": state_name,
+              "districtLGDCode": str(district), "districtName": district_name},
+    )  # fmt: skip
+    assert seeded.status_code == 201, seeded.text
+    return seeded.json()["facilities"][0]["facilityId"]
+
+
+def sandbox_hip_of_this_portal(hip_id, name):
+    """The facility active on ABDM as an HIP of this portal's bridge (HFR bridge services, as the portal itself)."""
+    services = [{"bridgeId": settings.ABDM_CLIENT_ID, "hipName": name, "type": "HIP", "active": True}]
+    body = {"facilityId": hip_id, "facilityName": name, "HRP": services}
+    assert client.hfr_request("POST", "/v1/bridges/MutipleHRPAddUpdateServices", json=body) is not None
+
+
+def sandbox_patient(sandbox, patient):
+    """The account known to the sandbox's ABHA by its number, name and mobile; its ABHA address there (the one the
+    portal's factory gave it)."""
+    made = sandbox.post(
+        "abha/accounts/bulk",
+        {"accounts": [{"abhaNumber": patient.abha_number, "firstName": patient.first_name,
+                       "lastName": patient.last_name, "gender": "F", "yearOfBirth": 1990, "mobile": patient.mobile}]},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    address = made.json()["accounts"][0]["preferredAbhaAddress"]
+    assert address == patient.addresses.first().full
+    return address

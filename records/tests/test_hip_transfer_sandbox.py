@@ -6,9 +6,8 @@ import datetime as dt
 import secrets
 
 import pytest
-from django.conf import settings
 
-from abdm import client, dataflow
+from abdm import dataflow
 from abdm.enums import OutboxStatus
 from abdm.models import OutboxMessage
 from abha.tests.factories import AbhaAccountFactory
@@ -19,7 +18,7 @@ from records import selectors
 from records.enums import HipArtefactStatus, HipTransferStatus, HiType
 from records.models import HipConsentArtefact, HipTransfer
 
-from .factories import add_record
+from .factories import add_record, sandbox_hfr_facility, sandbox_hip_of_this_portal, sandbox_patient
 from .factories import wait_until as _wait
 from .test_hip_transfer import bridge  # noqa: F401 - the fixture: the sandbox calls this test's live portal
 
@@ -31,35 +30,12 @@ def network(bridge, tmp_path):  # noqa: F811 - the imported fixture
     """A facility on the sandbox's HFR, active as an HIP service of the portal's bridge; a patient the sandbox knows
     with two visits there; a real worker (the outbox's backoff capped at a second)."""
     sandbox = bridge
-    seeded = sandbox.post(
-        "hfr/facilities",
-        json={"facilityName": "Sir T General Hospital", "ownershipCode": "G", "stateLGDCode": "24",
-              "stateName": "GUJARAT", "districtLGDCode": "438", "districtName": "Ahmedabad"},
-    )  # fmt: skip
-    assert seeded.status_code == 201, seeded.text
-    hip_id = seeded.json()["facilities"][0]["facilityId"]
-    linked = client.hfr_request(
-        "POST",
-        "/v1/bridges/MutipleHRPAddUpdateServices",
-        json={
-            "facilityId": hip_id,
-            "facilityName": "Sir T General Hospital",
-            "HRP": [{"bridgeId": settings.ABDM_CLIENT_ID, "hipName": "Sir T General Hospital", "type": "HIP",
-                     "active": True}],
-        },
-    )  # fmt: skip
-    assert linked is not None
+    hip_id = sandbox_hfr_facility(sandbox, "Sir T General Hospital")
+    sandbox_hip_of_this_portal(hip_id, "Sir T General Hospital")
     facility = FacilityFactory(name="Sir T General Hospital", facility_id=hip_id)
     staff = MembershipFactory(facility=facility, user__role=Role.FACILITY_STAFF).user
     patient = AbhaAccountFactory(abha_number="91" + "".join(secrets.choice("0123456789") for _ in range(12)))
-    made = sandbox.post(
-        "abha/accounts/bulk",
-        {"accounts": [{"abhaNumber": patient.abha_number, "firstName": patient.first_name,
-                       "lastName": patient.last_name, "gender": "F", "yearOfBirth": 1990, "mobile": patient.mobile}]},
-    )  # fmt: skip
-    assert made.status_code == 201, made.text
-    address = made.json()["accounts"][0]["preferredAbhaAddress"]
-    assert address == patient.addresses.first().full
+    address = sandbox_patient(sandbox, patient)
     rx = add_record(staff=staff, facility=facility, patient=patient, hi_type=HiType.PRESCRIPTION,
                     date=dt.date(2025, 2, 10), key=f"rx-{patient.abha_number}")  # fmt: skip
     lab = add_record(staff=staff, facility=facility, patient=patient, hi_type=HiType.DIAGNOSTIC_REPORT,

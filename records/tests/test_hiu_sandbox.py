@@ -11,7 +11,6 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from abdm import client
 from abdm import consent as m3
 from abdm.enums import OutboxStatus
 from abdm.models import OutboxMessage
@@ -27,7 +26,7 @@ from records.enums import HiType, HiuArtefactStatus, HiuRequestStatus, HiuTransf
 from records.models import HiuArtefact, HiuConsentRequest, HiuRecord, HiuTransfer
 from records.services.common import ConsentInactive
 
-from .factories import add_record
+from .factories import add_record, sandbox_hfr_facility, sandbox_hip_of_this_portal, sandbox_patient
 from .factories import wait_until as _wait
 from .test_hip_transfer import bridge  # noqa: F401 - the fixture: the sandbox calls this test's live portal
 
@@ -40,32 +39,14 @@ def network(bridge, live_server, tmp_path, settings):  # noqa: F811 - the import
     facility (the HIU); a real worker (the outbox's backoff capped at a second)."""
     settings.ABDM_BRIDGE_URL = live_server.url
     sandbox = bridge
-    seeded = sandbox.post(
-        "hfr/facilities",
-        json={"facilityName": "Sir T General Hospital", "ownershipCode": "G", "stateLGDCode": "24",
-              "stateName": "GUJARAT", "districtLGDCode": "438", "districtName": "Ahmedabad"},
-    )  # fmt: skip
-    assert seeded.status_code == 201, seeded.text
-    hip_id = seeded.json()["facilities"][0]["facilityId"]
-    client.hfr_request(
-        "POST",
-        "/v1/bridges/MutipleHRPAddUpdateServices",
-        json={"facilityId": hip_id, "facilityName": "Sir T General Hospital",
-              "HRP": [{"bridgeId": settings.ABDM_CLIENT_ID, "hipName": "Sir T General Hospital", "type": "HIP",
-                       "active": True}]},
-    )  # fmt: skip
+    hip_id = sandbox_hfr_facility(sandbox, "Sir T General Hospital")
+    sandbox_hip_of_this_portal(hip_id, "Sir T General Hospital")
     facility = FacilityFactory(name="Sir T General Hospital", facility_id=hip_id)
     staff = MembershipFactory(facility=facility, user__role=Role.FACILITY_STAFF).user
     hiu_facility = FacilityFactory(name="Sihor CHC")
     doctor = MembershipFactory(facility=hiu_facility, role=MembershipRole.DOCTOR, user__role=Role.DOCTOR).user
     patient = AbhaAccountFactory(abha_number="91" + "".join(secrets.choice("0123456789") for _ in range(12)))
-    made = sandbox.post(
-        "abha/accounts/bulk",
-        {"accounts": [{"abhaNumber": patient.abha_number, "firstName": patient.first_name,
-                       "lastName": patient.last_name, "gender": "F", "yearOfBirth": 1990, "mobile": patient.mobile}]},
-    )  # fmt: skip
-    assert made.status_code == 201, made.text
-    address = made.json()["accounts"][0]["preferredAbhaAddress"]
+    address = sandbox_patient(sandbox, patient)
     rx = add_record(staff=staff, facility=facility, patient=patient, hi_type=HiType.PRESCRIPTION,
                     date=dt.date(2025, 2, 10), key=f"rx-{patient.abha_number}")  # fmt: skip
     lab = add_record(staff=staff, facility=facility, patient=patient, hi_type=HiType.DIAGNOSTIC_REPORT,

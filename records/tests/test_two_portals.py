@@ -31,7 +31,7 @@ from records.enums import HipArtefactStatus, HipTransferStatus, HiType
 from records.linking.models import AbdmCareContextLink, AbdmLinkStatus
 from records.models import HipConsentArtefact, HipTransfer, HiuConsentRequest
 
-from .factories import add_record
+from .factories import add_record, sandbox_hfr_facility, sandbox_hip_of_this_portal, sandbox_patient
 from .factories import wait_until as _wait
 from .portal_instance import PortalInstance, clone_database, drop_database, other_redis_databases
 
@@ -62,16 +62,6 @@ client.hfr_request("POST", "/v1/bridges/MutipleHRPAddUpdateServices", json={
     "HRP": [{"bridgeId": settings.ABDM_CLIENT_ID, "hipName": facility.name, "type": "HIU", "active": True}]})
 result["token"] = Token.objects.create(user=doctor).key
 """
-
-
-def _hfr_facility(sandbox, name: str, state: int, state_name: str, district: int, district_name: str) -> str:
-    seeded = sandbox.post(
-        "hfr/facilities",
-        json={"facilityName": name, "ownershipCode": "G", "stateLGDCode": str(state), "stateName": state_name,
-              "districtLGDCode": str(district), "districtName": district_name},
-    )  # fmt: skip
-    assert seeded.status_code == 201, seeded.text
-    return seeded.json()["facilities"][0]["facilityId"]
 
 
 def _test_database_url() -> str:
@@ -150,8 +140,15 @@ def network(live_server, settings, tmp_path):
         sandbox_started.result()
         timings["services"] = time.monotonic()
 
-        hip_id = _hfr_facility(sandbox, "Sir T General Hospital", 24, "GUJARAT", 438, "Ahmedabad")
-        hiu_id = _hfr_facility(sandbox, "Sassoon General Hospital", STATE_B, "MAHARASHTRA", 521, "Pune")
+        hip_id = sandbox_hfr_facility(sandbox, "Sir T General Hospital")
+        hiu_id = sandbox_hfr_facility(
+            sandbox,
+            "Sassoon General Hospital",
+            state=STATE_B,
+            state_name="MAHARASHTRA",
+            district=521,
+            district_name="Pune",
+        )
         seeded_b = _Started(lambda: portal_b.run_python(f"HIU_ID = {hiu_id!r}\n" + SEED_B))
 
         # State A: this process on the sandbox, its bridge the live server.
@@ -161,25 +158,11 @@ def network(live_server, settings, tmp_path):
         settings.ABDM_BRIDGE_URL = live_server.url
         client.forget_session_token()
         client.gateway_request("PATCH", "/api/hiecm/gateway/v3/bridge/url", json={"url": live_server.url})
-        client.hfr_request(
-            "POST",
-            "/v1/bridges/MutipleHRPAddUpdateServices",
-            json={"facilityId": hip_id, "facilityName": "Sir T General Hospital",
-                  "HRP": [{"bridgeId": settings.ABDM_CLIENT_ID, "hipName": "Sir T General Hospital", "type": "HIP",
-                           "active": True}]},
-        )  # fmt: skip
+        sandbox_hip_of_this_portal(hip_id, "Sir T General Hospital")
         facility = FacilityFactory(name="Sir T General Hospital", facility_id=hip_id)
         staff = MembershipFactory(facility=facility, user__role=Role.FACILITY_STAFF).user
         patient = AbhaAccountFactory(abha_number="91" + "".join(secrets.choice("0123456789") for _ in range(12)))
-        made = sandbox.post(
-            "abha/accounts/bulk",
-            {"accounts": [{"abhaNumber": patient.abha_number, "firstName": patient.first_name,
-                           "lastName": patient.last_name, "gender": "F", "yearOfBirth": 1990,
-                           "mobile": patient.mobile}]},
-        )  # fmt: skip
-        assert made.status_code == 201, made.text
-        address = made.json()["accounts"][0]["preferredAbhaAddress"]
-        assert address == patient.addresses.first().full
+        address = sandbox_patient(sandbox, patient)
         rx = add_record(staff=staff, facility=facility, patient=patient, hi_type=HiType.PRESCRIPTION,
                         date=dt.date(2025, 2, 10), key=f"rx-{patient.abha_number}")  # fmt: skip
         lab = add_record(staff=staff, facility=facility, patient=patient, hi_type=HiType.DIAGNOSTIC_REPORT,
