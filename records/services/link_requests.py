@@ -131,9 +131,14 @@ def visits_link(*, care_context_ids: list[int], account: AbhaAccount, facility: 
 
 
 def _link(link: LinkRequest) -> int:
-    """Give the claimed visits and their records to the patient."""
+    """Give the claimed visits and their records to the patient, and have them linked on ABDM as well (HIP-initiated
+    linking, through the outbox, as for every other record linked at a facility)."""
+    from ..abdm_linking import links_add  # noqa: PLC0415 - abdm_linking imports these services
+
     ids = list(link.care_contexts.values_list("pk", flat=True))
-    return visits_link(care_context_ids=ids, account=link.patient, facility=link.facility)
+    linked = visits_link(care_context_ids=ids, account=link.patient, facility=link.facility)
+    links_add(care_context_ids=ids)
+    return linked
 
 
 @transaction.atomic

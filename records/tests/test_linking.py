@@ -6,8 +6,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from abdm import linking as m2
+from abdm.models import OutboxMessage
 from core.tests.sms_backends import gateway_down
 from records.enums import HiType
+from records.linking.models import AbdmCareContextLink, AbdmLinkStatus
 from records.models import CareContext, HealthRecord, LinkRequest
 
 from .factories import bundle_for
@@ -106,6 +109,10 @@ def test_a_strong_match_links_after_the_otp(world, api_as, old_visits, sms_outbo
     )
     assert right.status_code == 200 and right.json()["status"] == "linked"
     assert api_as(world.citizen).get(RECORDS).json()["count"] == 6
+    # Claimed here, linked on ABDM too: the care context waits for the facility's link call (a link token first).
+    on_abdm = AbdmCareContextLink.objects.get(care_context=old_visits["strong"])
+    assert (on_abdm.patient, on_abdm.facility, on_abdm.status) == (world.patient, world.a, AbdmLinkStatus.PENDING)
+    assert OutboxMessage.objects.filter(kind=m2.TOKEN_KIND).exists()
     again = api_as(world.citizen).post(
         f"/api/v1/records/links/{link}/confirm/", {"otp": _otp(sms_outbox)}, format="json"
     )
@@ -129,6 +136,7 @@ def test_a_weak_match_waits_for_the_facility_review(
     approved = api_as(world.staff_a).post(f"/api/v1/records/links/{link}/review/", {"approve": True}, format="json")
     assert approved.json()["status"] == "linked"
     assert api_as(world.citizen).get(RECORDS).json()["count"] == 6
+    assert AbdmCareContextLink.objects.filter(care_context=old_visits["weak"], patient=world.patient).exists()
 
 
 def test_a_rejected_weak_match_links_nothing(world, api_as, old_visits, sms_outbox, django_capture_on_commit_callbacks):
