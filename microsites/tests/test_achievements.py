@@ -2,6 +2,7 @@
 its numbers are the officials' dashboard's."""
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,8 @@ def test_anyone_reads_the_achievements_with_the_dashboards_numbers(client, api_a
     figures = _figures(response)
     api = api_as(StateOfficialFactory())
     summary = api.get("/api/v1/dashboard/summary/").json()
-    for name in ("abha_accounts", "abha_coverage_percent", "records_linked", "facilities_verified"):
+    linked = ("records_linked", "records_linked_on_abdm", "records_waiting_for_abdm")
+    for name in ("abha_accounts", "abha_coverage_percent", *linked, "facilities_verified"):
         assert figures.summary[name] == summary[name]
     for name in ("professionals_verified", "tokens_this_month", "population"):
         assert figures.summary[name] == summary[name]
@@ -51,7 +53,11 @@ def test_anyone_reads_the_achievements_with_the_dashboards_numbers(client, api_a
         row["name"] for row in board if row["firsts"] or row["first_to_complete"]
     }
     html = response.content.decode()
-    assert f"{summary['records_linked']:,}" in html or summary["records_linked"] < 1000
+    # The headline counts what ABDM confirmed, as the dashboard's does; what waits for ABDM is said under it.
+    assert "Records linked (confirmed by ABDM)" in html
+    waiting = summary["records_waiting_for_abdm"]
+    digits = re.sub(r"(?<=\d),(?=\d)", "", html)  # 2,25,990 or 225,990 as 225990
+    assert not waiting or f"{waiting} linked here, waiting for ABDM" in digits
 
 
 def test_the_achievements_name_no_person():
