@@ -11,6 +11,8 @@ import functools
 import hashlib
 import json
 
+from django.conf import settings
+
 from ..fhir import abha_identifier_value, facility_system, index_bundle, summarize
 
 _FIELDS = ("id", "title", "date", "abha", "name", "custodian", "facility", "system")
@@ -45,9 +47,21 @@ def _templates(hi_type: str, has_abha: bool, has_name: bool, has_facility: bool)
     return _fill_template(canonical), _fill_template(summary)
 
 
+_PLAIN = frozenset(chr(code) for code in range(32, 127)) - {'"', "\\"}
+
+
 def escaped(value: str) -> str:
     """A string's JSON form without its quotes (ASCII-only, as bundle_sha256 serialises)."""
+    if _PLAIN.issuperset(value):  # most values (ids, dates, English titles) need no escaping
+        return value
     return json.dumps(value)[1:-1]
+
+
+@functools.lru_cache(maxsize=64)
+def _facility_values(facility_id: str, base_url: str) -> tuple[str, str]:
+    """(escaped facility ID, escaped identifier system): the same for every row of a job (`base_url`, the system's
+    base, is part of the key so that a changed PORTAL_BASE_URL is not served stale)."""
+    return escaped(facility_id), escaped(facility_system(facility_id))
 
 
 def index_document(
@@ -65,15 +79,16 @@ def index_document(
 
     `custodian` is passed already escaped (it is the same for a whole job)."""
     bundle_template, summary_template = _templates(hi_type, bool(patient_abha), bool(patient_name), bool(facility_id))
+    facility, system = _facility_values(facility_id, settings.PORTAL_BASE_URL)
     values = {
         "id": bundle_id,
         "title": escaped(title),
         "date": date,
-        "abha": escaped(abha_identifier_value(patient_abha)),
+        "abha": escaped(abha_identifier_value(patient_abha)) if patient_abha else "",
         "name": escaped(patient_name),
         "custodian": custodian,
-        "facility": escaped(facility_id),
-        "system": escaped(facility_system(facility_id)),
+        "facility": facility,
+        "system": system,
     }
     text = bundle_template.format(**values)
     return text, summary_template.format(**values), hashlib.sha256(text.encode()).hexdigest()

@@ -105,3 +105,25 @@ def test_a_running_jobs_abdm_line_is_shared_from_the_cache_and_exact_once_done(h
     LinkingJob.objects.filter(pk=job.pk).update(status="done")
     job.refresh_from_db()
     assert abdm_linking.job_abdm_progress(job) == {"total": 1, "linked": 1, "failed": 0, "waiting": 0}
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [("OPD visit, 03 Oct 2025", "Asha Patel"), ("ઓપીડી મુલાકાત\t2025", "આશા પટેલ"), ('Bill {1} "paid"\\/', "A\x7fB")],
+)
+def test_index_documents_skip_escaping_only_plain_ascii(title, name):
+    from records.fhir import bundle_sha256, index_bundle
+    from records.linking.documents import escaped, index_document
+
+    values = {
+        "bundle_id": "abc123",
+        "hi_type": "OPConsultation",
+        "title": title,
+        "date": "2025-10-03",
+        "patient_abha": "91123456789012",
+        "patient_name": name,
+        "facility_id": "IN2410000001",
+    }
+    text, _summary, sha = index_document(**values, custodian=escaped("Sir T. Hospital (IN2410000001)"))
+    bundle = index_bundle(**values, custodian="Sir T. Hospital (IN2410000001)")
+    assert sha == bundle_sha256(bundle)
