@@ -278,3 +278,12 @@ def test_the_citizens_consents_page_is_abdms_view_with_the_portals_own_requests_
     request_consent(doctor=world.doctor, patient=world.patient)
     page = client.get(reverse("records:citizen_consents")).content.decode()
     assert "Waiting for your answer" in page and "What you have shared" not in page
+
+
+def test_the_doctors_list_shows_the_portals_own_requests_only_when_there_are_any(world, client):
+    client.force_login(world.doctor)
+    page = client.get(reverse("records:doctor_requests")).content.decode()
+    assert "Requests through ABDM" in page and "<h2>Requests</h2>" not in page
+    request_consent(doctor=world.doctor, patient=world.patient)
+    page = client.get(reverse("records:doctor_requests")).content.decode()
+    assert "<h2>Requests</h2>" in page and world.patient.addresses.first().full in page
