@@ -74,3 +74,13 @@ def test_dates_and_numbers_read_as_the_language_and_india_write_them(language, s
             Context({"day": datetime.date(2026, 10, 5), "n": 200000})
         )
     assert rendered == shown
+
+
+def test_march_is_a_word_in_hindi_not_a_syllable():
+    # Django's Hindi "मा" for March read as a stray syllable ("5 मा 2025") on records and queues.
+    import datetime
+
+    from django.utils import formats, translation
+
+    with translation.override("hi"):
+        assert formats.date_format(datetime.date(2025, 3, 5), "j M Y") == "5 मार्च 2025"
