@@ -5,6 +5,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import DAY_MONTH_YEAR, DayMonthYearInput
 from facilities.models import Facility
 
 from .enums import PURPOSE_FOR_DOCTORS, AccessMode, FrequencyUnit, HiType, Purpose
@@ -15,28 +16,9 @@ DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 DOCUMENT_SIGNATURES = {"application/pdf": b"%PDF-", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 
 
-class DateInput(forms.DateInput):
-    """Day-month-year typed as text: a browser's date picker shows the phone's locale order (often mm/dd/yyyy),
-    which reads wrongly here. DateField accepts DD-MM-YYYY and DD/MM/YYYY (and ISO) through DATE_INPUT_FORMATS."""
-
-    input_type = "text"
-
-    def __init__(self, **kwargs):
-        attrs = {
-            "placeholder": _("DD-MM-YYYY"),
-            "inputmode": "numeric",
-            "autocomplete": "off",
-            **kwargs.pop("attrs", {}),
-        }
-        super().__init__(format="%d-%m-%Y", attrs=attrs, **kwargs)
-
-
-DAY_MONTH_YEAR = ["%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d"]
-
-
 class DateTimeInput(forms.DateTimeInput):
-    """Day-month-year and a 24-hour time typed as text, for the same reason as DateInput (a browser's picker showed
-    01/02/2027 for the 1st of February)."""
+    """Day-month-year and a 24-hour time typed as text, for the same reason as core.widgets.DayMonthYearInput (a
+    browser's picker showed 01/02/2027 for the 1st of February)."""
 
     input_type = "text"
 
@@ -66,7 +48,7 @@ class RecordAddForm(forms.Form):
     display = forms.CharField(
         label=_("Visit label"), max_length=200, help_text=_("Shown to the patient, e.g. OPD visit, 3 Feb 2025.")
     )
-    date = forms.DateField(label=_("Visit date"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
+    date = forms.DateField(label=_("Visit date"), widget=DayMonthYearInput(), input_formats=DAY_MONTH_YEAR)
     hi_type = forms.ChoiceField(label=_("Type of record"), choices=HiType.choices)
     bundle_file = forms.FileField(
         label=_("FHIR bundle (JSON file)"), required=False, help_text=_("A FHIR R4 document bundle from your software.")
@@ -106,8 +88,8 @@ class RecordAddForm(forms.Form):
 
 class GrantForm(forms.Form):
     hi_types = forms.MultipleChoiceField(label=_("Types of record to share"), widget=forms.CheckboxSelectMultiple)
-    date_from = forms.DateField(label=_("Records from"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
-    date_to = forms.DateField(label=_("Records up to"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
+    date_from = forms.DateField(label=_("Records from"), widget=DayMonthYearInput(), input_formats=DAY_MONTH_YEAR)
+    date_to = forms.DateField(label=_("Records up to"), widget=DayMonthYearInput(), input_formats=DAY_MONTH_YEAR)
     data_erase_at = forms.DateTimeField(
         label=_("Access ends"), widget=DateTimeInput(), input_formats=DAY_MONTH_YEAR_TIME
     )
@@ -172,8 +154,8 @@ class ConsentRequestForm(forms.Form):
     hi_types = forms.MultipleChoiceField(
         label=_("Types of record"), choices=HiType.choices, widget=forms.CheckboxSelectMultiple
     )
-    date_from = forms.DateField(label=_("Records from"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
-    date_to = forms.DateField(label=_("Records up to"), widget=DateInput(), input_formats=DAY_MONTH_YEAR)
+    date_from = forms.DateField(label=_("Records from"), widget=DayMonthYearInput(), input_formats=DAY_MONTH_YEAR)
+    date_to = forms.DateField(label=_("Records up to"), widget=DayMonthYearInput(), input_formats=DAY_MONTH_YEAR)
     data_erase_at = forms.DateTimeField(
         label=_("Access ends"),
         widget=DateTimeInput(),
