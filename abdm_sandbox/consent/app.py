@@ -20,6 +20,7 @@ import hmac
 import secrets
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
@@ -481,7 +482,9 @@ def request_page(request, consent_request_id):
     language = _language(request)
     address = _page_address(request)
     if address is None:
-        return HttpResponseRedirect(f"{_home_path()}?next={request.path}")
+        # The language the link asked for (the portal's "Answer in the ABHA app" carries ?lang=) goes along to the
+        # sign-in page, which has not set its cookie yet.
+        return HttpResponseRedirect(f"{_home_path()}?{urlencode({'next': request.path, 'lang': language})}")
     services.expire_due()
     consent_request = _find(consent_request_id)
     if consent_request is None or consent_request.patient != address:

@@ -171,3 +171,11 @@ def test_the_sms_link_opens_the_request_after_sign_in(network):
     assert page.url == link
     assert "State Hospital HIU asks to see your health records" in page.text
     assert 'value="grant"' in page.text and 'value="deny"' in page.text
+
+
+def test_a_request_link_in_gujarati_keeps_gujarati_through_the_sign_in(sandbox):
+    """The portal's "Answer in the ABHA app" link carries ?lang=; the sign-in page it leads to speaks that language."""
+    page = requests.get(sandbox.url + "/sandbox/v1/app/requests/00000000-0000-0000-0000-000000000000",
+                        params={"lang": "gu"}, timeout=10)  # fmt: skip
+    assert page.status_code == 200 and 'name="abha_address"' in page.text
+    assert "lang=gu" in page.url and '<html lang="gu">' in page.text and "સાઇન ઇન કરો" in page.text
