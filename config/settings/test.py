@@ -48,6 +48,9 @@ DEBUG = False
 SECRET_KEY = "test-secret-key-only-for-the-test-suite-" + "x" * 20
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; tests only
 ALLOWED_HOSTS = ["*"]
+# A test may end the live server's idle database session (copying the test database for a second portal needs it
+# unused): the next request checks its connection and opens a new one instead of failing on the old.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 # Serve static files straight from the source folders (no collectstatic before tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -57,6 +57,13 @@ def clone_database(source_url: str, name: str, *, wait: float = 10) -> str:
                 connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
                 return database_url(source_url, name)
             except psycopg.errors.ObjectInUse:
+                # A session idle outside a transaction (the session-scoped live server's thread keeps its connection
+                # for CONN_MAX_AGE) holds nothing: end it; Django's health check reconnects it on its next request.
+                connection.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = %s AND state = 'idle' AND pid <> pg_backend_pid()",
+                    [source],
+                )
                 if time.monotonic() > deadline:
                     users = connection.execute(
                         "SELECT pid, application_name, state, query FROM pg_stat_activity WHERE datname = %s",
