@@ -60,7 +60,11 @@ def test_tokens_are_numbered_from_one_per_counter_and_a_repeat_share_returns_the
 
 
 def test_a_share_after_validity_or_after_the_token_closed_gets_a_new_number(desk, settings):
-    first, _ = issue(desk["asha"])
+    # Mid-morning: run at the real time, within the validity of midnight in Kolkata, "later" was the next day and
+    # its numbering started again at 1.
+    morning = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=IST)
+    with mock.patch("django.utils.timezone.now", return_value=morning):
+        first, _ = issue(desk["asha"])
     later = first.valid_until + datetime.timedelta(seconds=1)
     with mock.patch("django.utils.timezone.now", return_value=later):
         assert issue(desk["asha"])[0].number == 2
