@@ -34,12 +34,9 @@ class AbhaAccountFactory(factory.django.DjangoModelFactory):
             AbhaAddress.objects.create(account=self, local=self.abha_number, is_primary=True)
 
 
-def give_abdm_session(account: AbhaAccount, sandbox) -> AbhaAccount:
-    """Makes a factory account an ABHA the ABDM sandbox knows (its bulk helper, same number, name and mobile) and
-    signs it in through ABDM's login, so the portal keeps an ABDM user token for it (the card, the profile)."""
-    from abdm import m1
-    from abha.services import tokens_store
-
+def known_to_sandbox(sandbox, *accounts: AbhaAccount) -> list[dict]:
+    """The ABDM sandbox's ABHA registry gets these factory accounts (its bulk helper: same number, name, gender,
+    year, mobile and district); what it answers per account (its `preferredAbhaAddress` among others)."""
     answer = sandbox.post(
         "abha/accounts/bulk",
         {
@@ -53,10 +50,21 @@ def give_abdm_session(account: AbhaAccount, sandbox) -> AbhaAccount:
                     "mobile": account.mobile,
                     "districtCode": str(account.district_id or ""),
                 }
+                for account in accounts
             ]
         },
     )
     assert answer.status_code == 201, answer.text
+    return answer.json()["accounts"]
+
+
+def give_abdm_session(account: AbhaAccount, sandbox) -> AbhaAccount:
+    """Makes a factory account an ABHA the ABDM sandbox knows (`known_to_sandbox`) and
+    signs it in through ABDM's login, so the portal keeps an ABDM user token for it (the card, the profile)."""
+    from abdm import m1
+    from abha.services import tokens_store
+
+    known_to_sandbox(sandbox, account)
     sent = m1.login_request_otp(abha_number=account.abha_number)
     result = m1.login_verify(txn_id=sent.txn_id, otp=sandbox.last_otp(account.mobile))
     tokens_store(account, result.tokens)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from abdm import client
+from abha.tests.factories import known_to_sandbox
 from records import services
 from records.enums import HiType
 from records.fhir import bundle_with_patient
@@ -100,12 +101,6 @@ def sandbox_hip_of_this_portal(hip_id, name):
 def sandbox_patient(sandbox, patient):
     """The account known to the sandbox's ABHA by its number, name and mobile; its ABHA address there (the one the
     portal's factory gave it)."""
-    made = sandbox.post(
-        "abha/accounts/bulk",
-        {"accounts": [{"abhaNumber": patient.abha_number, "firstName": patient.first_name,
-                       "lastName": patient.last_name, "gender": "F", "yearOfBirth": 1990, "mobile": patient.mobile}]},
-    )  # fmt: skip
-    assert made.status_code == 201, made.text
-    address = made.json()["accounts"][0]["preferredAbhaAddress"]
+    address = known_to_sandbox(sandbox, patient)[0]["preferredAbhaAddress"]
     assert address == patient.addresses.first().full
     return address

@@ -16,7 +16,7 @@ from abdm import linking as m2
 from abdm.enums import OutboxStatus
 from abdm.models import OutboxMessage
 from abha.identifiers import address_full
-from abha.tests.factories import AbhaAccountFactory
+from abha.tests.factories import AbhaAccountFactory, known_to_sandbox
 from core.enums import Role
 from facilities.tests.factories import FacilityFactory, MembershipFactory
 from records import abdm_linking
@@ -28,28 +28,6 @@ from records.models import CareContext
 from .factories import add_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def known_to_sandbox(sandbox, *accounts):
-    """The sandbox's ABHA registry gets these factory accounts (same number, name, gender, year and mobile)."""
-    answer = sandbox.post(
-        "abha/accounts/bulk",
-        {
-            "accounts": [
-                {
-                    "abhaNumber": account.abha_number,
-                    "firstName": account.first_name,
-                    "lastName": account.last_name or "",
-                    "gender": account.gender if account.gender in ("M", "F", "O") else "O",
-                    "yearOfBirth": account.year_of_birth,
-                    "mobile": account.mobile,
-                    "districtCode": str(account.district_id or ""),
-                }
-                for account in accounts
-            ]
-        },
-    )
-    assert answer.status_code == 201, answer.text
 
 
 @pytest.fixture

@@ -179,7 +179,9 @@ def test_link_init_for_care_contexts_discovery_did_not_offer_is_refused(bridge, 
 def test_the_citizen_discovers_and_links_an_old_visit_from_the_abha_app(bridge, sms_outbox):
     """The sandbox plays the ABHA app (/sandbox/v1/app/...): discover at the facility, pick the old visit, type the
     OTP the facility sent by SMS; the gateway's webhooks reach the portal and its answers reach the app."""
-    from .test_abdm_linking import drain, hip_on_sandbox, known_to_sandbox
+    from abha.tests.factories import known_to_sandbox
+
+    from .test_abdm_linking import drain, hip_on_sandbox
 
     facility, staff = hip_on_sandbox(bridge, name="Sihor CHC")
     patient = AbhaAccountFactory(first_name="Kiran", last_name="Vyas", mobile="9855555555", year_of_birth=1968)

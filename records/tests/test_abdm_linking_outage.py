@@ -16,7 +16,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from abdm import client
-from abha.tests.factories import AbhaAccountFactory
+from abha.tests.factories import AbhaAccountFactory, known_to_sandbox
 from conftest import start_celery_worker, stop_celery_worker
 from records import abdm_linking
 from records.enums import LinkingJobStatus
@@ -24,7 +24,7 @@ from records.linking import services
 from records.linking.files import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from records.linking.models import AbdmCareContextLink, AbdmLinkStatus
 
-from .test_abdm_linking import hip_on_sandbox, known_to_sandbox
+from .test_abdm_linking import hip_on_sandbox
 
 # The suite runs 100 patients x 20 visits = 2,000 rows, to stay inside its 15-minute budget on 2 cores (ABDM's
 # confirmations arrive as callbacks at tens per second here); the 20,000-row run is

@@ -12,7 +12,7 @@ from abdm.enums import OutboxStatus
 from abdm.models import OutboxMessage
 from abha.enums import AccountStatus
 from abha.models import AbhaAccount
-from abha.tests.factories import AbhaAccountFactory
+from abha.tests.factories import AbhaAccountFactory, known_to_sandbox
 from core.enums import Role
 from core.models import AuditEvent
 from facilities.enums import FacilityStatus, MembershipRole
@@ -23,27 +23,6 @@ from scanshare.enums import ShareSource
 from scanshare.models import ScanToken
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def known_to_sandbox(sandbox, *accounts):
-    """The sandbox's ABHA registry gets these factory accounts (same number, name, gender, year and mobile)."""
-    answer = sandbox.post(
-        "abha/accounts/bulk",
-        {
-            "accounts": [
-                {
-                    "abhaNumber": account.abha_number,
-                    "firstName": account.first_name,
-                    "lastName": account.last_name or "",
-                    "gender": account.gender if account.gender in ("M", "F", "O") else "O",
-                    "yearOfBirth": account.year_of_birth,
-                    "mobile": account.mobile,
-                }
-                for account in accounts
-            ]
-        },
-    )
-    assert answer.status_code == 201, answer.text
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@ got by sharing from the ABHA app (the sandbox's app side), arriving without a re
 
 import pytest
 
-from abha.tests.factories import AbhaAccountFactory
+from abha.tests.factories import AbhaAccountFactory, known_to_sandbox
 from core.enums import Role
 from facilities.enums import MembershipRole
 from facilities.tests.factories import CounterFactory, FacilityFactory, MembershipFactory
 from scanshare.models import ScanToken
 
-from .test_abdm_share import bridge, hip_on_sandbox, known_to_sandbox, share  # noqa: F401 - bridge is a fixture
+from .test_abdm_share import bridge, hip_on_sandbox, share  # noqa: F401 - bridge is a fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
