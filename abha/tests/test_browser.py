@@ -55,6 +55,7 @@ def test_enrol_end_to_end_in_the_browser(
     page.locator("input[name=otp]").fill("000000")
     page.locator("input[name=mobile]").fill(person.mobile)
     page.locator("form button.primary").click()
+    page.locator(".field-error").first.wait_for()  # the answer re-renders this same URL: wait for it
     assert page.locator(".field-error").count() == 1  # wrong OTP: said on the field, the mobile kept
     assert page.locator("input[name=mobile]").input_value() == person.mobile
     page.locator("input[name=otp]").fill(abdm_sandbox.last_otp(person.mobile))

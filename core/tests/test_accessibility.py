@@ -100,12 +100,14 @@ def test_enrollment_wizard(live_server, page, viewport, screenshot, sms_outbox, 
     page.goto(live_server.url + "/abha/enrol/")
     assert_accessible(page, f"enrol-1-consent-{viewport}", screenshot)
     page.locator("form button.primary").click()  # without agreeing: the error state
+    page.locator(".field-error").first.wait_for()  # the errors re-render the same URL
     assert_accessible(page, f"enrol-1-consent-error-{viewport}", screenshot)
     page.locator("input[name=agree]").check()
     page.locator("form button.primary").click()
     page.wait_for_url("**/abha/enrol/aadhaar/")
     assert_accessible(page, f"enrol-2-aadhaar-{viewport}", screenshot)
     page.locator("form button.primary").click()  # empty: the field's error
+    page.locator(".field-error").first.wait_for()  # the errors re-render the same URL
     assert_accessible(page, f"enrol-2-aadhaar-error-{viewport}", screenshot)
     page.locator("input[name=aadhaar]").fill(person.aadhaar)
     page.locator("form button.primary").click()
@@ -113,6 +115,7 @@ def test_enrollment_wizard(live_server, page, viewport, screenshot, sms_outbox, 
     page.locator("input[name=otp]").fill("000000")
     page.locator("input[name=mobile]").fill(other)
     page.locator("form button.primary").click()
+    page.locator(".field-error").first.wait_for()
     assert_accessible(page, f"enrol-3-otp-wrong-{viewport}", screenshot)
     page.locator("input[name=otp]").fill(abdm_sandbox.last_otp(person.mobile))
     page.locator("form button.primary").click()
@@ -229,6 +232,7 @@ def test_facility_registration_wizard(live_server, page, viewport, screenshot):
     page.goto(live_server.url + "/facilities/register/")
     assert_accessible(page, f"facility-1-basic-{viewport}", screenshot)
     page.locator("form button.primary").first.click()  # empty: every field's error
+    page.locator(".field-error").first.wait_for()  # the errors re-render the same URL
     assert_accessible(page, f"facility-1-basic-errors-{viewport}", screenshot)
     for step in ("location", "contact"):
         page.goto(f"{live_server.url}/facilities/{draft.uuid}/edit/{step}/")
