@@ -19,6 +19,7 @@ Everything shares the 2 cores: gunicorn, the worker processes, PostgreSQL and th
 """
 
 import argparse
+import datetime as dt
 import http.client
 import json
 import os
@@ -265,6 +266,13 @@ def main():
         load_after = load_average()
         print(f"upload accepted in {accepted * 1000:.0f} ms (202); job {job['status']} in {total:.2f} s end to end")
         print(f"  polled the job {wait_done.polls} times; load average after the job: {load_after}")
+        created, started, finished = (
+            dt.datetime.fromisoformat(job[name]) for name in ("created_at", "started_at", "finished_at")
+        )
+        print(
+            f"  where the time went: upload -> chunks cut {(started - created).total_seconds():.2f} s, "
+            f"chunks linked {(finished - started).total_seconds():.2f} s (job timestamps)"
+        )
         print(
             f"  {job['total']:,} rows: linked {job['linked']:,}, duplicates {job['duplicates']:,}, "
             f"needs review {job['needs_review']:,}, failed {job['failed']:,}"

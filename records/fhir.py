@@ -967,7 +967,12 @@ def care_context_bundle(care_context, *, records=None) -> dict:
     from .models import HealthRecord
 
     if records is None:
-        records = list(HealthRecord.objects.current().filter(care_context=care_context).order_by("-record_date", "-id"))
+        records = list(
+            HealthRecord.objects.current()
+            .filter(care_context=care_context)
+            .select_related("facility", "patient")
+            .order_by("-record_date", "-id")
+        )
     patient = care_context.patient
     number = patient.abha_number if patient else ""
     address = ""
@@ -990,7 +995,9 @@ def care_context_bundle(care_context, *, records=None) -> dict:
             facility_id=facility.facility_id,
         )
         return _with_patient(bundle, patient_abha=number, patient_address=address, patient_name=name)
-    bundles = [record.bundle for record in records]
+    from .linking.documents import record_bundle  # it builds on this module
+
+    bundles = [record_bundle(record) for record in records]
     bundle = bundles[0] if len(bundles) == 1 else _merge(bundles)
     bundle = _with_patient(bundle, patient_abha=number, patient_address=address, patient_name=name)
     bundle.setdefault("meta", {})

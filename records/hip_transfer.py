@@ -439,7 +439,7 @@ def _records_for(item: HipTransferItem, transfer: HipTransfer) -> list[HealthRec
         records = records.filter(record_date__gte=timezone.localdate(transfer.date_from))
     if transfer.date_to:
         records = records.filter(record_date__lte=timezone.localdate(transfer.date_to))
-    return list(records.select_related("facility").order_by("-record_date", "-id"))
+    return list(records.select_related("facility", "patient").order_by("-record_date", "-id"))
 
 
 def _bundle_json(care_context: CareContext, records: list[HealthRecord]) -> str:

@@ -95,9 +95,19 @@ class HealthRecord(BaseModel):
         CareContext, on_delete=models.PROTECT, related_name="records", db_index=False
     )  # the natural key's unique index starts with it
     # Not indexed alone: records are found by care context (the natural key) or by patient (consent reads).
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="health_records", db_index=False)
+    # Copies of the care context's facility and patient, written from it in the same statement: the care context's
+    # foreign keys guard them, and bulk linking does not pay a second check per row (db_constraint=False).
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="health_records", db_index=False, db_constraint=False
+    )
     patient = models.ForeignKey(
-        AbhaAccount, on_delete=models.PROTECT, related_name="health_records", null=True, blank=True
+        AbhaAccount,
+        on_delete=models.PROTECT,
+        related_name="health_records",
+        null=True,
+        blank=True,
+        db_index=False,  # a patient's records are read current, on health_record_consent_idx (which leads with it)
+        db_constraint=False,
     )
     hi_type = models.CharField(max_length=24, choices=HiType.choices)
     record_key = models.CharField(max_length=128)
@@ -110,10 +120,12 @@ class HealthRecord(BaseModel):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by", db_index=False
     )
     title = models.CharField(max_length=200, blank=True)
-    bundle = models.JSONField()
-    # fhir.summarize(bundle), kept so that reads render without parsing the bundle.
-    summary = models.JSONField(default=dict)
-    bundle_sha256 = models.CharField(max_length=64)
+    # NULL for a linking job's row sent without a bundle: its index document is built on read from the fields
+    # above (records.linking.documents.record_bundle); read a record's bundle and summary through there.
+    bundle = models.JSONField(null=True, blank=True)
+    # fhir.summarize(bundle), kept so that reads render without parsing the bundle (NULL with the bundle).
+    summary = models.JSONField(default=dict, null=True, blank=True)
+    bundle_sha256 = models.CharField(max_length=64, blank=True)  # empty when the bundle is built on read
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
@@ -137,6 +149,12 @@ class HealthRecord(BaseModel):
                 fields=["supersedes"], condition=Q(supersedes__isnull=False), name="health_record_supersedes_once"
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="health_record_version_positive"),
+            # A bundle is stored with its summary and hash, or neither is (an index document, built on read).
+            models.CheckConstraint(
+                condition=Q(bundle__isnull=False, summary__isnull=False)
+                | Q(bundle__isnull=True, summary__isnull=True, bundle_sha256=""),
+                name="health_record_bundle_or_index",
+            ),
         ]
         indexes = [
             # records_for_artefact: one patient's current records at one facility, by date and type.

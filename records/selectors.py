@@ -21,6 +21,12 @@ READ_FIELDS = [
     "created_at",
     "summary",
     "patient_id",
+    # A record stored without a bundle has its index document built from these (linking.documents).
+    "patient__abha_number",
+    "patient__first_name",
+    "patient__middle_name",
+    "patient__last_name",
+    "care_context__patient_name",
     "facility__facility_id",
     "facility__name",
     "care_context__reference",
@@ -48,7 +54,7 @@ def records_for_artefact(artefact: ConsentArtefact) -> QuerySet[HealthRecord]:
             record_date__gte=artefact.date_from,
             record_date__lte=artefact.date_to,
         )
-        .select_related("care_context", "facility")
+        .select_related("care_context", "facility", "patient")
         .order_by("-record_date", "-id")
     )
 
@@ -58,7 +64,7 @@ def records_for_btg(grant: BreakGlassGrant) -> QuerySet[HealthRecord]:
     return (
         HealthRecord.objects.current()
         .filter(patient_id=grant.patient_id)
-        .select_related("care_context", "facility")
+        .select_related("care_context", "facility", "patient")
         .order_by("-record_date", "-id")
     )
 
@@ -68,7 +74,7 @@ def records_at_facilities(*, patient_id: int, facility_ids) -> QuerySet[HealthRe
     return (
         HealthRecord.objects.current()
         .filter(patient_id=patient_id, facility_id__in=list(facility_ids))
-        .select_related("care_context", "facility")
+        .select_related("care_context", "facility", "patient")
         .order_by("-record_date", "-id")
     )
 
@@ -77,7 +83,7 @@ def own_records(account) -> QuerySet[HealthRecord]:
     return (
         HealthRecord.objects.current()
         .filter(patient=account)
-        .select_related("care_context", "facility")
+        .select_related("care_context", "facility", "patient")
         .order_by("-record_date", "-id")
     )
 

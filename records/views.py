@@ -35,6 +35,7 @@ from .forms import (
     PatientLookupForm,
     RecordAddForm,
 )
+from .linking.documents import record_bundle_text, record_summary
 from .models import ConsentRequest, LinkRequest
 
 HI_TYPE_LABELS = dict(HiType.choices)
@@ -69,8 +70,8 @@ def _own_facilities(user):
 
 
 def _rendered(records):
-    """Each record with its stored readable summary, labelled in the active language."""
-    return [{"record": record, "summary": with_labels(record.summary)} for record in records]
+    """Each record with its readable summary, labelled in the active language."""
+    return [{"record": record, "summary": with_labels(record_summary(record))} for record in records]
 
 
 # --- Facility staff and doctors ----------------------------------------------------------
@@ -323,7 +324,8 @@ def artefact_record_bundle(request, uuid, record_uuid):
         return render(request, "records/refused.html", {"error": error}, status=error.status)
     if not read.records:
         raise Http404
-    response = HttpResponse(read.records[0].bundle_text, content_type="application/fhir+json")
+    record = read.records[0]
+    response = HttpResponse(record_bundle_text(record, record.bundle_text), content_type="application/fhir+json")
     response["Content-Disposition"] = f'attachment; filename="{read.records[0].hi_type}-{record_uuid}.json"'
     return response
 

@@ -1,10 +1,13 @@
 """Input and output shapes of the records and consent API (field names are a public contract)."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..enums import AccessMode, FrequencyUnit, HiType, Purpose
 from ..fhir import with_labels
+from ..linking.documents import record_bundle, record_summary
 
 
 class CareContextInSerializer(serializers.Serializer):
@@ -61,13 +64,17 @@ class RecordSummarySerializer(RecordOutSerializer):
     summary = serializers.SerializerMethodField()
 
     def get_summary(self, record) -> dict:
-        return with_labels(record.summary)
+        return with_labels(record_summary(record))
 
 
 class RecordReadSerializer(RecordSummarySerializer):
     """A record as read under consent, emergency access or by its facility: summary plus raw bundle."""
 
-    bundle = serializers.JSONField()
+    bundle = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_bundle(self, record) -> dict:
+        return record_bundle(record)
 
 
 class RecordListOutSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from facilities.models import Facility
 from .. import hiu, selectors, services
 from ..enums import LinkStatus
 from ..fhir import kind_labels, with_labels
+from ..linking.documents import record_bundle_text, record_summary
 from ..models import ConsentRequest, LinkRequest
 from .serializers import (
     AccessLogEntrySerializer,
@@ -260,9 +261,9 @@ def _records_json(records, *, with_bundles: bool) -> str:
                 "date": record.care_context.date.isoformat(),
             },
             "created_at": timestamp(record.created_at),
-            "summary": with_labels(record.summary, labels),
+            "summary": with_labels(record_summary(record), labels),
         }
-        bundle = record.bundle_text if with_bundles else "null"
+        bundle = record_bundle_text(record, record.bundle_text) if with_bundles else "null"
         parts.append(f'{json.dumps(head, ensure_ascii=False)[:-1]},"bundle":{bundle}}}')
     return "[" + ",".join(parts) + "]"
 

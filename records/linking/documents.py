@@ -1,10 +1,14 @@
-"""The JSON text of a batch row's index document (fhir.index_bundle) and its summary, fast.
+"""The index document of a record stored without a bundle (fhir.index_bundle) and its summary, built on read.
 
-A 2-lakh-row job builds 2 lakh small documents: building each dict, serialising it twice (the text and its
-hash) and summarising it costs more than the database work. So the canonical text is made once per shape
-from fhir.index_bundle with placeholder values, and each row only fills in its escaped strings. The result
-is byte for byte what `json.dumps(index_bundle(...), sort_keys=True, separators=(",", ":"))` gives, so the
-stored `bundle_sha256` is fhir.bundle_sha256 of the stored bundle (a test checks this).
+A linking job's row without a bundle or PDF is linked as a record whose `bundle` and `summary` are NULL: storing
+2 lakh small generated documents (about 2 KB of JSON each, twice with the summary) cost more than the rest of the
+linking, and what they said (the visit's title, date and type, the patient, the facility) is in the record's own
+fields. Whoever reads such a record gets its document from here, from those fields, its patient as linked now and
+its facility as named now.
+
+The canonical text is made once per shape from fhir.index_bundle with placeholder values, and each record only
+fills in its escaped strings: byte for byte what `json.dumps(index_bundle(...), sort_keys=True,
+separators=(",", ":"))` gives (a test checks this), fast enough for a page of records or a scale run.
 """
 
 import functools
@@ -12,6 +16,8 @@ import hashlib
 import json
 
 from django.conf import settings
+
+from abha.identifiers import abha_number_display
 
 from ..fhir import abha_identifier_value, facility_system, index_bundle, summarize
 
@@ -92,3 +98,45 @@ def index_document(
     }
     text = bundle_template.format(**values)
     return text, summary_template.format(**values), hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- A record's document, as stored or built --------------------------------------------------------------------
+
+
+def _index_texts(record) -> tuple[str, str]:
+    """(bundle JSON text, summary JSON text) of a record stored without them. Uses the record's patient and facility
+    when the query selected them, else its care context's (the same ones: a record repeats its care context's)."""
+    model = type(record)
+    patient = record.patient if model.patient.is_cached(record) else record.care_context.patient
+    facility = record.facility if model.facility.is_cached(record) else record.care_context.facility
+    text, summary, _sha = index_document(
+        bundle_id=str(record.uuid),
+        hi_type=record.hi_type,
+        title=record.title,
+        date=record.record_date.isoformat(),
+        patient_abha=abha_number_display(patient.abha_number) if patient else "",
+        patient_name=patient.full_name if patient else record.care_context.patient_name,
+        custodian=escaped(f"{facility.name} ({facility.facility_id})"),
+        facility_id=facility.facility_id,
+    )
+    return text, summary
+
+
+def record_bundle(record) -> dict:
+    """The record's FHIR bundle: as stored, or its index document."""
+    if record.bundle is not None:
+        return record.bundle
+    return json.loads(_index_texts(record)[0])
+
+
+def record_bundle_text(record, stored_text: str | None) -> str:
+    """The bundle's JSON text, for a read that passes stored text through (`stored_text`, NULL for an index
+    document)."""
+    return stored_text if stored_text is not None else _index_texts(record)[0]
+
+
+def record_summary(record) -> dict:
+    """The record's readable summary (fhir.summarize): as stored, or its index document's."""
+    if record.summary is not None:
+        return record.summary
+    return json.loads(_index_texts(record)[1])

@@ -28,8 +28,14 @@ class AbdmCareContextLink(models.Model):
     care_context = models.OneToOneField(
         "records.CareContext", on_delete=models.PROTECT, related_name="abdm_link", primary_key=True
     )
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+", db_index=False)
-    patient = models.ForeignKey(AbhaAccount, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Copies of the care context's facility and patient (for the dispatch index), written from it: its foreign keys
+    # guard them, and a 2-lakh-row job does not pay two more checks per row (db_constraint=False).
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    patient = models.ForeignKey(
+        AbhaAccount, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     job = models.ForeignKey(
         "records.LinkingJob", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
