@@ -51,8 +51,16 @@ class CareContext(BaseModel):
     reference = models.CharField(max_length=64)
     display = models.CharField(max_length=200)
     date = models.DateField()
+    # Who filed it (the audit log names them too). No per-row FK check: a linking job writes lakhs of rows by one
+    # user, and users are never deleted (PROTECT keeps the ORM from it).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
@@ -126,8 +134,14 @@ class HealthRecord(BaseModel):
     # fhir.summarize(bundle), kept so that reads render without parsing the bundle (NULL with the bundle).
     summary = models.JSONField(default=dict, null=True, blank=True)
     bundle_sha256 = models.CharField(max_length=64, blank=True)  # empty when the bundle is built on read
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    created_by = models.ForeignKey(  # as CareContext.created_by: no per-row FK check
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     objects = HealthRecordQuerySet.as_manager()

@@ -304,7 +304,7 @@ DHIS_LAB_RATE = env_int("DHIS_LAB_RATE", 15, minimum=0)
 # Record-linking jobs: the largest upload (bytes), rows per chunk (one transaction each), how many worker
 # tasks share one job, and after how long an untouched queued job is queued again by the resume sweep.
 LINKING_MAX_UPLOAD_BYTES = env_int("LINKING_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1024)
-LINKING_CHUNK_ROWS = env_int("LINKING_CHUNK_ROWS", 5000, minimum=1)
+LINKING_CHUNK_ROWS = env_int("LINKING_CHUNK_ROWS", 10000, minimum=1)
 LINKING_PARALLEL = env_int("LINKING_PARALLEL", 2, minimum=1)
 LINKING_RESUME_AFTER_SECONDS = env_int("LINKING_RESUME_AFTER_SECONDS", 60, minimum=1)
 

@@ -36,8 +36,14 @@ class AbdmCareContextLink(models.Model):
     patient = models.ForeignKey(
         AbhaAccount, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
-    job = models.ForeignKey(
-        "records.LinkingJob", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    job = models.ForeignKey(  # the job that noted it; jobs are never deleted: no per-row FK check either
+        "records.LinkingJob",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     row_number = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=8, choices=AbdmLinkStatus.choices, default=AbdmLinkStatus.PENDING)
