@@ -470,36 +470,30 @@ def _link_staged(job: LinkingJob, now) -> tuple[list[int], dict[int, int], list[
             """,  # noqa: S608 - table names from model meta
             [now_value, now_value, job.facility_id, job.uploaded_by_id],
         )
+        # One statement: each row's care context (one index probe), the rows whose reference is another patient's
+        # (reported, not linked), the records, and the ABDM notes of the care contexts whose patient is known: one
+        # per care context, with the first row that linked it (the job's error report names it), written here as
+        # the records are, not row by row; records.abdm_links_dispatch sends them after the commit.
         cursor.execute(
             f"""
-            SELECT s.row_number FROM linking_stage s
-            CROSS JOIN LATERAL ({_CARE_CONTEXT_BY_REFERENCE}) c
-            WHERE NOT (c.patient_id = s.patient_id OR (c.patient_id IS NULL AND s.patient_id IS NULL))
-            """,  # noqa: S608
-            [job.facility_id],
-        )
-        other_patient = [number for (number,) in cursor.fetchall()]
-        if other_patient:
-            marks = ", ".join(["%s"] * len(other_patient))
-            cursor.execute(f"DELETE FROM linking_stage WHERE row_number IN ({marks})", other_patient)  # noqa: S608
-        # The records, then (same statement) the ABDM notes of the care contexts whose patient is known: one per
-        # care context, with the first row that linked it (the job's error report names it), written here as the
-        # records are, not row by row; records.abdm_links_dispatch sends them after the commit.
-        cursor.execute(
-            f"""
-            WITH inserted AS (
+            WITH matched AS (
+                SELECT s.row_number, s.rec_uuid, s.hi_type, s.record_key, s.title, s.bundle, s.summary, s.sha,
+                    s.first_of_record, c.id AS cc_id, c.facility_id, c.patient_id, c.date,
+                    c.patient_id IS NOT DISTINCT FROM s.patient_id AS same_patient
+                FROM linking_stage s CROSS JOIN LATERAL ({_CARE_CONTEXT_BY_REFERENCE}) c
+            ), inserted AS (
                 INSERT INTO {record_table} (uuid, created_at, updated_at, care_context_id, facility_id, patient_id,
                     hi_type, record_key, record_date, version, is_current, supersedes_id, title, bundle, summary,
                     bundle_sha256, created_by_id)
-                SELECT s.rec_uuid, %s, %s, c.id, c.facility_id, c.patient_id, s.hi_type, s.record_key, c.date, 1,
-                    TRUE, NULL, s.title, CAST(s.bundle AS jsonb), CAST(s.summary AS jsonb), s.sha, %s
-                FROM linking_stage s CROSS JOIN LATERAL ({_CARE_CONTEXT_BY_REFERENCE}) c
-                WHERE s.first_of_record
+                SELECT m.rec_uuid, %s, %s, m.cc_id, m.facility_id, m.patient_id, m.hi_type, m.record_key, m.date, 1,
+                    TRUE, NULL, m.title, CAST(m.bundle AS jsonb), CAST(m.summary AS jsonb), m.sha, %s
+                FROM matched m
+                WHERE m.first_of_record AND m.same_patient
                 ON CONFLICT DO NOTHING
                 RETURNING uuid, care_context_id, facility_id, patient_id
             ), linked AS (
-                SELECT s.row_number, i.care_context_id, i.facility_id, i.patient_id
-                FROM inserted i JOIN linking_stage s ON s.rec_uuid = i.uuid
+                SELECT m.row_number, i.care_context_id, i.facility_id, i.patient_id
+                FROM inserted i JOIN matched m ON m.rec_uuid = i.uuid
             ), noted AS (
                 INSERT INTO {link_table} (care_context_id, facility_id, patient_id, job_id, row_number, status,
                     attempts, error_code, error_message, created_at)
@@ -512,14 +506,18 @@ def _link_staged(job: LinkingJob, now) -> tuple[list[int], dict[int, int], list[
             )
             SELECT row_number, care_context_id, NULL::bigint, NULL::bigint FROM linked
             UNION ALL
+            SELECT row_number, NULL::bigint, NULL::bigint, NULL::bigint FROM matched WHERE NOT same_patient
+            UNION ALL
             SELECT DISTINCT NULL::integer, NULL::bigint, facility_id, patient_id FROM noted
             """,  # noqa: S608
-            [now_value, now_value, job.uploaded_by_id, job.facility_id, job.pk, AbdmLinkStatus.PENDING, now_value],
+            [job.facility_id, now_value, now_value, job.uploaded_by_id, job.pk, AbdmLinkStatus.PENDING, now_value],
         )
-        linked_rows, pairs = {}, []
+        other_patient, linked_rows, pairs = [], {}, []
         for number, cc_id, facility_id, patient_id in cursor.fetchall():
             if number is None:
                 pairs.append((facility_id, patient_id))
+            elif cc_id is None:
+                other_patient.append(number)
             else:
                 linked_rows[number] = cc_id
         cursor.execute("DROP TABLE linking_stage")
