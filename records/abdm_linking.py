@@ -172,7 +172,9 @@ def _dispatch_after_commit(pairs) -> None:
     from .tasks import abdm_links_dispatch
 
     def queue():
-        step = getattr(settings, "ABDM_LINK_DISPATCH_PATIENTS", 500)
+        # Patients per dispatch task: a chunk of 10,000 rows queues one to three, not twenty (each send costs the
+        # linking worker ~2 ms); 2 lakh rows still make dozens of tasks for the outbox's workers to share.
+        step = getattr(settings, "ABDM_LINK_DISPATCH_PATIENTS", 4000)
         for start in range(0, len(pairs), step):
             part = [list(pair) for pair in pairs[start : start + step]]
             try:

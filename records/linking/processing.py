@@ -12,7 +12,9 @@ Crash safety comes from three things:
 A chunk's rows go into a temporary staging table with COPY; set-based SQL links them from there.
 """
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import json
 import logging
@@ -84,7 +86,7 @@ def job_prepare(*, job_id: int) -> LinkingJob | None:
             job.rows_file.name = job.file.name
         chunk_rows = settings.LINKING_CHUNK_ROWS
         chunks, current, total = [], [], 0
-        with job.rows_file.open("rb") as stream:
+        with job.rows_file.open("rb") as stream, _cyclic_gc_paused():  # 2 lakh rows: 0.45 -> 0.30 s
             reader = _HashingReader(stream)
             for span in files.row_spans(reader, job.file_format):
                 current.append(span)
@@ -554,8 +556,28 @@ def _already_linked(job: LinkingJob, batch: list[rows.LinkRow]) -> set[int]:
     return {row.number for row in candidates if (row.reference, _record_key(row), row.patient_id) in existing}
 
 
+@contextlib.contextmanager
+def _cyclic_gc_paused():
+    """A chunk allocates a dozen objects per row and frees them by reference counting (they hold no cycles). Left
+    on, the cyclic collector, triggered by those allocations, walked the worker's whole heap again and again: a
+    third of the chunk's Python time (0.29 -> 0.20 CPU-s per 10,000 rows without it)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def process_chunk(job: LinkingJob, chunk: LinkingChunk) -> dict:
     """Link one chunk inside the caller's transaction (which holds the chunk's row lock)."""
+    with _cyclic_gc_paused():
+        return _process_chunk(job, chunk)
+
+
+def _process_chunk(job: LinkingJob, chunk: LinkingChunk) -> dict:
     now = timezone.now()
     batch = _read_chunk_rows(job, chunk, timezone.localdate())
     _match_patients(batch)
