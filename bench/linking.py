@@ -97,6 +97,27 @@ def tree_rss_mb(pid: int) -> float:
     return max(values, default=0) / 1024  # the largest single process: each pool process is one worker
 
 
+def cpu_by_program() -> dict[str, float]:
+    """CPU seconds used so far by every process on the machine, summed by program (postgres, celery, gunicorn, ...):
+    a difference of two of these says where a job's CPU went, and how much of the 2 cores stayed idle."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        words = " ".join(part.decode(errors="replace") for part in cmdline[:4])
+        name = next((program for program in ("celery", "gunicorn", "postgres", "redis") if program in words), "other")
+        # Its own time and that of its children that ended (PostgreSQL's backends of closed connections).
+        totals[name] = totals.get(name, 0.0) + sum(int(value) for value in fields[11:15]) / tick
+    return totals
+
+
 def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -252,6 +273,7 @@ def main():
                 time.sleep(0.1)
         load_before = load_average()
         print(f"load average before the job (1/5/15 min): {load_before}")
+        cpu_before = cpu_by_program()
         t0 = time.perf_counter()
         created = upload(port, key, batch)
         accepted = time.perf_counter() - t0
@@ -263,9 +285,16 @@ def main():
             port, key, created["url"], worker, kill_at=args.rows // 3 if args.kill else None, on_kill=restart
         )
         total = time.perf_counter() - t0
+        cpu_after = cpu_by_program()
         load_after = load_average()
         print(f"upload accepted in {accepted * 1000:.0f} ms (202); job {job['status']} in {total:.2f} s end to end")
         print(f"  polled the job {wait_done.polls} times; load average after the job: {load_after}")
+        used = {name: cpu_after.get(name, 0.0) - cpu_before.get(name, 0.0) for name in cpu_after}
+        print(
+            "  CPU seconds during the job: "
+            + ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(used.items(), key=lambda item: -item[1]))
+            + f"; of {2 * total:.1f} on 2 cores"
+        )
         created, started, finished = (
             dt.datetime.fromisoformat(job[name]) for name in ("created_at", "started_at", "finished_at")
         )

@@ -6,8 +6,10 @@ Crash safety comes from three things:
 - the claim on a chunk is its row lock (`SELECT ... FOR UPDATE SKIP LOCKED`): a worker that dies loses its
   connection, PostgreSQL drops the lock and rolls its work back, and the next worker takes the chunk;
 - the natural keys (care context: facility + reference; record: facility + care context + record key) are
-  unique, and rows go in with `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`, so a re-upload or two
-  overlapping uploads link nothing twice and the rows not returned are counted as duplicates.
+  unique, and rows go in with `INSERT ... SELECT ... ON CONFLICT (natural key) DO NOTHING RETURNING`, so a
+  re-upload or two overlapping uploads link nothing twice and the rows not returned are counted as duplicates.
+  The conflict target names the natural key's index: without one, every unique index (the uuids too) is probed
+  before each insert, a fifth of the chunk's database time.
 
 A chunk's rows go into a temporary staging table with COPY; set-based SQL links them from there.
 """
@@ -468,7 +470,7 @@ def _link_staged(job: LinkingJob, now) -> tuple[list[int], dict[int, int], list[
             SELECT s.cc_uuid, %s, %s, %s, s.patient_id, s.p_name, s.p_mobile, s.p_gender, s.p_yob, s.reference,
                 s.display, s.visit_date, %s
             FROM linking_stage s WHERE s.first_of_reference
-            ON CONFLICT DO NOTHING
+            ON CONFLICT (facility_id, reference) DO NOTHING
             """,  # noqa: S608 - table names from model meta
             [now_value, now_value, job.facility_id, job.uploaded_by_id],
         )
@@ -491,7 +493,7 @@ def _link_staged(job: LinkingJob, now) -> tuple[list[int], dict[int, int], list[
                     TRUE, NULL, m.title, CAST(m.bundle AS jsonb), CAST(m.summary AS jsonb), m.sha, %s
                 FROM matched m
                 WHERE m.first_of_record AND m.same_patient
-                ON CONFLICT DO NOTHING
+                ON CONFLICT (care_context_id, record_key) WHERE is_current DO NOTHING
                 RETURNING uuid, care_context_id, facility_id, patient_id
             ), linked AS (
                 SELECT m.row_number, i.care_context_id, i.facility_id, i.patient_id
@@ -503,7 +505,7 @@ def _link_staged(job: LinkingJob, now) -> tuple[list[int], dict[int, int], list[
                     0, '', '', %s
                 FROM linked WHERE patient_id IS NOT NULL
                 ORDER BY care_context_id, row_number
-                ON CONFLICT DO NOTHING
+                ON CONFLICT (care_context_id) DO NOTHING
                 RETURNING facility_id, patient_id
             )
             SELECT row_number, care_context_id, NULL::bigint, NULL::bigint FROM linked
