@@ -7,6 +7,7 @@ from csp.constants import NONE, SELF
 from django.conf import locale
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from config import embedded
 
@@ -182,6 +183,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The ABDM side (outbox calls, link dispatch, HIP pushes) has its own queue: a 2-lakh-row job queues tens of
+# thousands of outbox calls, and a linking chunk queued after them (a restarted worker resuming a job) waited behind
+# all of them. A worker started without -Q consumes every queue listed here, in turn.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("abdm"))
+CELERY_TASK_ROUTES = {
+    "abdm.*": {"queue": "abdm"},
+    "records.abdm_*": {"queue": "abdm"},
+    "records.hip_*": {"queue": "abdm"},
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker logs through LOGGING's masking handler (core/logging.py)
 CELERY_TIMEZONE = TIME_ZONE
